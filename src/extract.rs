@@ -1,0 +1,231 @@
+//! Request extractors whose every rejection is an [`ApiError`], so bad input always gets a
+//! Twilio-shaped answer and never axum's plain-text default.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header::{AUTHORIZATION, HOST};
+use axum::http::request::Parts;
+use axum::http::uri::Authority;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::sid::{AccountSid, ApiKeySid, MessageSid};
+use crate::state::AppState;
+use crate::store::{ConversationRef, ServiceScope};
+
+/// The account a request acts for, from HTTP Basic credentials: `AC…:token`, or
+/// `SK…:secret` for an API key, which acts for the account it is bound to.
+///
+/// Any token is accepted for a well-formed Account SID: the emulator isolates tenants but
+/// does not keep secrets unless told to.
+#[derive(Clone, Copy, Debug)]
+pub struct Tenant(pub AccountSid);
+
+impl FromRequestParts<AppState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(ApiError::NoCredentials)?;
+        let encoded = header
+            .to_str()
+            .ok()
+            .and_then(|value| {
+                value
+                    .strip_prefix("Basic ")
+                    .or_else(|| value.strip_prefix("basic "))
+            })
+            .ok_or(ApiError::NoCredentials)?;
+        let decoded = STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| ApiError::NoCredentials)?;
+        let credentials = String::from_utf8(decoded).map_err(|_| ApiError::InvalidUsername)?;
+        let (username, password) = credentials
+            .split_once(':')
+            .ok_or(ApiError::InvalidUsername)?;
+        if password.is_empty() {
+            return Err(ApiError::InvalidCredentials);
+        }
+        if let Ok(account) = username.parse::<AccountSid>() {
+            return Ok(Self(account));
+        }
+        let key: ApiKeySid = username.parse().map_err(|_| ApiError::InvalidUsername)?;
+        let account = state.settings.api_keys.get(&key).copied();
+        // An unbound key acts for the account with its own digits, so that each key is
+        // a stable, isolated tenant even with no configuration.
+        Ok(Self(
+            account.unwrap_or_else(|| AccountSid::from_bits(key.bits())),
+        ))
+    }
+}
+
+/// The scheme, host and port that `url`, `links` and page URLs start with.
+#[derive(Clone, Debug)]
+pub struct BaseUrl(pub Arc<str>);
+
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(url) = &state.settings.public_url {
+            return Ok(Self(Arc::clone(url)));
+        }
+        // Only a syntactically valid authority is echoed back: a forged Host header must
+        // not be able to inject text into the JSON URLs.
+        let authority = parts
+            .headers
+            .get(HOST)
+            .and_then(|host| host.to_str().ok())
+            .and_then(|host| host.parse::<Authority>().ok())
+            .map(|authority| authority.to_string())
+            .unwrap_or_else(|| state.settings.listen_authority.clone());
+        Ok(Self(format!("http://{authority}").into()))
+    }
+}
+
+/// `X-Twilio-Webhook-Enabled`, accepted on every write. Its value must be `true` or
+/// `false`; until webhooks are emulated it changes nothing else.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WebhookEnabled(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for WebhookEnabled {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get("x-twilio-webhook-enabled") else {
+            return Ok(Self(false));
+        };
+        match value.to_str().map(str::trim) {
+            Ok(v) if v.eq_ignore_ascii_case("true") => Ok(Self(true)),
+            Ok(v) if v.eq_ignore_ascii_case("false") => Ok(Self(false)),
+            _ => Err(ApiError::InvalidParameter(format!(
+                "Invalid X-Twilio-Webhook-Enabled header value: '{}'",
+                String::from_utf8_lossy(value.as_bytes())
+            ))),
+        }
+    }
+}
+
+/// A form-encoded request body (`application/x-www-form-urlencoded`, as every SDK sends).
+/// The Content-Type is not checked, and unknown parameters are ignored, as Twilio does.
+#[derive(Debug)]
+pub struct TwilioForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for TwilioForm<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let limit = state.settings.max_body_bytes;
+        let bytes = axum::body::to_bytes(request.into_body(), limit)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge)?;
+        serde_urlencoded::from_bytes(&bytes)
+            .map(Self)
+            .map_err(invalid_parameters)
+    }
+}
+
+/// The query string, parsed like a form.
+#[derive(Debug)]
+pub struct TwilioQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for TwilioQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(query)
+            .map(Self)
+            .map_err(invalid_parameters)
+    }
+}
+
+fn invalid_parameters(error: serde_urlencoded::de::Error) -> ApiError {
+    ApiError::InvalidParameter(format!("Invalid parameters: {error}"))
+}
+
+/// The conversation a URL names, on either URL form: `/v1/Conversations/{CH}` (the
+/// account's default service) or `/v1/Services/{IS}/Conversations/{CH}`.
+#[derive(Clone, Debug)]
+pub struct ConversationScope {
+    pub service: ServiceScope,
+    pub conversation: ConversationRef,
+}
+
+/// The service a URL names, on either form (the default form names none).
+#[derive(Clone, Copy, Debug)]
+pub struct ServicePath(pub ServiceScope);
+
+/// A message path: its conversation scope plus the `IM…` SID.
+#[derive(Clone, Debug)]
+pub struct MessagePath {
+    pub scope: ConversationScope,
+    pub sid: MessageSid,
+}
+
+/// The decoded path parameters. A path that fails to decode names nothing that exists.
+async fn path_params<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<HashMap<String, String>, ApiError> {
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::NotFound)?;
+    Ok(params)
+}
+
+fn service_scope(params: &HashMap<String, String>) -> Result<ServiceScope, ApiError> {
+    match params.get("ChatServiceSid") {
+        None => Ok(ServiceScope::Default),
+        // A malformed SID is a 404 on Twilio, not a 400.
+        Some(raw) => raw
+            .parse()
+            .map(ServiceScope::Explicit)
+            .map_err(|_| ApiError::NotFound),
+    }
+}
+
+fn conversation_scope(params: &HashMap<String, String>) -> Result<ConversationScope, ApiError> {
+    let service = service_scope(params)?;
+    let segment = params.get("ConversationSid").ok_or(ApiError::NotFound)?;
+    Ok(ConversationScope {
+        service,
+        conversation: ConversationRef::parse(segment),
+    })
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ServicePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        service_scope(&path_params(parts, state).await?).map(Self)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ConversationScope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        conversation_scope(&path_params(parts, state).await?)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MessagePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = path_params(parts, state).await?;
+        let scope = conversation_scope(&params)?;
+        let sid = params
+            .get("MessageSid")
+            .and_then(|raw| raw.parse().ok())
+            .ok_or(ApiError::NotFound)?;
+        Ok(Self { scope, sid })
+    }
+}

@@ -1,0 +1,58 @@
+//! A local emulator of the Twilio Conversations Messages REST API.
+//!
+//! It serves Conversations v1 Messages on both URL forms (`/v1/Conversations/{CH}/Messages`
+//! for the account's default service and `/v1/Services/{IS}/Conversations/{CH}/Messages`)
+//! from one in-memory store, with the Services and Conversations they live in, so that the
+//! official Twilio SDKs work against it with only their base URL changed.
+//!
+//! Module map:
+//! - [`routes`]: the axum router, one module per resource, one handler per operation.
+//! - [`extract`]: request extractors (credentials, path, form, query, headers).
+//! - [`store`]: the tenant-isolated in-memory store.
+//! - [`pagination`]: `PageSize`/`Page`/`PageToken` and the `meta` envelope.
+//! - [`error`]: the one error type and Twilio's error body.
+//! - [`sid`], [`time`], [`urls`], [`validate`]: the value types and rules shared by all.
+//!
+//! The library never binds a socket: [`serve`] takes a listener, so tests and the binary
+//! choose where it listens.
+
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod healthcheck;
+pub mod pagination;
+pub mod routes;
+pub mod sid;
+pub mod state;
+pub mod store;
+pub mod time;
+pub mod urls;
+pub mod validate;
+
+use std::future::Future;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use state::AppState;
+
+/// The complete application: every route, with request logging.
+pub fn app(state: AppState) -> Router {
+    routes::router()
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves [`app`] on `listener` until `shutdown` completes, then lets requests in flight
+/// finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,447 @@
+//! Twilio v1 list paging: the `PageSize`/`Page`/`PageToken` query, keyset selection over
+//! an ordered map, and the `meta` envelope. See
+//! <https://www.twilio.com/docs/usage/twilios-response#pagination>.
+//!
+//! Page tokens are cursors, not offsets: `PTA17` means "after key 17 in the order being
+//! walked", `PTB17` "just before key 17". A page is therefore found in O(log n + page
+//! size) however large the collection, and a walk that follows `next_page_url` sees every
+//! record that existed throughout exactly once, whatever is created or deleted between
+//! requests.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::ops::Bound;
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use crate::error::ApiError;
+
+/// Twilio's default page size.
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+
+/// Walking direction of a list, from the `Order` parameter where a resource has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Order {
+    #[default]
+    Asc,
+    Desc,
+}
+
+impl Order {
+    /// Parses `asc`/`desc` in any letter case (the spec's examples use `DeSc`).
+    pub fn parse(value: &str) -> Result<Self, ApiError> {
+        if value.eq_ignore_ascii_case("asc") {
+            Ok(Self::Asc)
+        } else if value.eq_ignore_ascii_case("desc") {
+            Ok(Self::Desc)
+        } else {
+            Err(ApiError::InvalidParameter(format!(
+                "Invalid Order parameter: '{value}' is not one of asc, desc"
+            )))
+        }
+    }
+
+    /// The canonical spelling echoed into page URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asc => "asc",
+            Self::Desc => "desc",
+        }
+    }
+}
+
+/// Where a page starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    /// No token and no page number: the first page.
+    Start,
+    /// A `Page` number without a token: skip `Page × PageSize` records.
+    Offset(usize),
+    /// `PTA{key}`: the records after `key` in walking order.
+    After(u64),
+    /// `PTB{key}`: the records just before `key` in walking order (a previous page).
+    Before(u64),
+}
+
+impl Cursor {
+    fn token(self) -> Option<String> {
+        match self {
+            Self::After(key) => Some(format!("PTA{key}")),
+            Self::Before(key) => Some(format!("PTB{key}")),
+            Self::Start | Self::Offset(_) => None,
+        }
+    }
+
+    fn parse_token(token: &str) -> Result<Self, ApiError> {
+        let invalid = || ApiError::InvalidParameter(format!("Invalid PageToken: '{token}'"));
+        let rest = token.strip_prefix("PT").ok_or_else(invalid)?;
+        let (kind, digits) = rest.split_at_checked(1).ok_or_else(invalid)?;
+        let key: u64 = digits.parse().map_err(|_| invalid())?;
+        match kind {
+            "A" => Ok(Self::After(key)),
+            "B" => Ok(Self::Before(key)),
+            _ => Err(invalid()),
+        }
+    }
+}
+
+/// The raw paging parameters of a list request, before validation.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PageParams {
+    pub page_size: Option<String>,
+    pub page: Option<String>,
+    pub page_token: Option<String>,
+}
+
+/// A validated page request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    pub order: Order,
+    /// Records per page, already clamped to the resource's maximum.
+    pub size: usize,
+    /// The client's page number, echoed back in `meta.page`.
+    pub number: usize,
+    pub cursor: Cursor,
+}
+
+impl PageRequest {
+    /// Validates the paging parameters. A `PageSize` above `max_size` is clamped rather than
+    /// rejected: the SDKs send `PageSize=limit` unclamped (`list(limit=200)`), and the real
+    /// API serves those requests.
+    pub fn parse(params: &PageParams, order: Order, max_size: usize) -> Result<Self, ApiError> {
+        let size = match params.page_size.as_deref() {
+            None => DEFAULT_PAGE_SIZE.min(max_size),
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(size) if size >= 1 => usize::try_from(size).unwrap_or(usize::MAX).min(max_size),
+                _ => {
+                    return Err(ApiError::InvalidParameter(format!(
+                        "Invalid PageSize: '{raw}' is not an integer between 1 and {max_size}"
+                    )));
+                }
+            },
+        };
+        let number = match params.page.as_deref() {
+            None => 0,
+            Some(raw) => raw.trim().parse::<usize>().map_err(|_| {
+                ApiError::InvalidParameter(format!(
+                    "Invalid Page: '{raw}' is not a non-negative integer"
+                ))
+            })?,
+        };
+        let cursor = match params.page_token.as_deref() {
+            Some(token) => Cursor::parse_token(token)?,
+            None if number > 0 => Cursor::Offset(number.saturating_mul(size)),
+            None => Cursor::Start,
+        };
+        Ok(Self {
+            order,
+            size,
+            number,
+            cursor,
+        })
+    }
+}
+
+/// One page picked out of an ordered collection, with what lies on either side.
+#[derive(Debug)]
+pub struct Selection<T> {
+    pub items: Vec<T>,
+    /// The cursor of the previous page, if any record lies before this one.
+    pub previous: Option<Cursor>,
+    /// The cursor of the next page, if any record lies after this one.
+    pub next: Option<Cursor>,
+}
+
+impl<T> Selection<T> {
+    /// Converts every item, keeping the cursors.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Selection<U> {
+        Selection {
+            items: self.items.into_iter().map(f).collect(),
+            previous: self.previous,
+            next: self.next,
+        }
+    }
+}
+
+/// Selects the page `request` asks for from `records`, keyed by a strictly increasing
+/// key (message index, creation sequence), keeping only those for which `keep` is true.
+pub fn select<'a, V>(
+    records: &'a BTreeMap<u64, V>,
+    request: &PageRequest,
+    keep: impl Fn(&V) -> bool,
+) -> Selection<&'a V> {
+    let keep: &dyn Fn(&V) -> bool = &keep;
+    let order = request.order;
+    let page: Vec<(u64, &V)> = match request.cursor {
+        Cursor::Start => after(records, order, Bound::Unbounded, keep)
+            .take(request.size)
+            .collect(),
+        Cursor::Offset(skip) => after(records, order, Bound::Unbounded, keep)
+            .skip(skip)
+            .take(request.size)
+            .collect(),
+        Cursor::After(key) => after(records, order, Bound::Excluded(key), keep)
+            .take(request.size)
+            .collect(),
+        Cursor::Before(key) => {
+            let mut page: Vec<_> = before(records, order, key, keep)
+                .take(request.size)
+                .collect();
+            page.reverse();
+            page
+        }
+    };
+    let has_before = |key| before(records, order, key, keep).next().is_some();
+    let has_after = |key| {
+        after(records, order, Bound::Excluded(key), keep)
+            .next()
+            .is_some()
+    };
+    let (previous, next) = match (page.first(), page.last()) {
+        (Some(&(first, _)), Some(&(last, _))) => (
+            has_before(first).then_some(Cursor::Before(first)),
+            has_after(last).then_some(Cursor::After(last)),
+        ),
+        // An empty page past the end: the previous page is whatever precedes the cursor.
+        _ => match request.cursor {
+            Cursor::After(key) => (has_before(key).then_some(Cursor::Before(key)), None),
+            Cursor::Start | Cursor::Offset(_) | Cursor::Before(_) => (None, None),
+        },
+    };
+    Selection {
+        items: page.into_iter().map(|(_, value)| value).collect(),
+        previous,
+        next,
+    }
+}
+
+/// Kept records in walking order; they live for `'a`, the walk only as long as `keep`.
+type Walk<'a, 'k, V> = Box<dyn Iterator<Item = (u64, &'a V)> + 'k>;
+
+/// The kept records after `from` in walking order, nearest first.
+fn after<'a: 'k, 'k, V>(
+    records: &'a BTreeMap<u64, V>,
+    order: Order,
+    from: Bound<u64>,
+    keep: &'k dyn Fn(&V) -> bool,
+) -> Walk<'a, 'k, V> {
+    let kept = move |(key, value): (&u64, &'a V)| keep(value).then_some((*key, value));
+    match order {
+        Order::Asc => Box::new(records.range((from, Bound::Unbounded)).filter_map(kept)),
+        Order::Desc => Box::new(
+            records
+                .range((Bound::Unbounded, from))
+                .rev()
+                .filter_map(kept),
+        ),
+    }
+}
+
+/// The kept records strictly before `key` in walking order, nearest first.
+fn before<'a: 'k, 'k, V>(
+    records: &'a BTreeMap<u64, V>,
+    order: Order,
+    key: u64,
+    keep: &'k dyn Fn(&V) -> bool,
+) -> Walk<'a, 'k, V> {
+    let kept = move |(key, value): (&u64, &'a V)| keep(value).then_some((*key, value));
+    match order {
+        Order::Asc => Box::new(records.range(..key).rev().filter_map(kept)),
+        Order::Desc => Box::new(
+            records
+                .range((Bound::Excluded(key), Bound::Unbounded))
+                .filter_map(kept),
+        ),
+    }
+}
+
+/// Builds the absolute page URLs of a list: `{base}{path}?{filters}PageSize=…&Page=…`.
+#[derive(Debug)]
+pub struct PageLinks<'a> {
+    /// Scheme, host and port the client reached us on, e.g. `http://127.0.0.1:8787`.
+    pub base: &'a str,
+    /// The list's path, e.g. `/v1/Conversations/CH…/Messages`.
+    pub path: String,
+    /// Filter parameters echoed before the paging ones, as Twilio does (`Order=desc&…`).
+    pub filters: Vec<(&'static str, String)>,
+}
+
+impl PageLinks<'_> {
+    fn url(&self, size: usize, page: usize, cursor: Option<Cursor>) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.filters {
+            query.append_pair(name, value);
+        }
+        query.append_pair("PageSize", &size.to_string());
+        query.append_pair("Page", &page.to_string());
+        if let Some(token) = cursor.and_then(Cursor::token) {
+            query.append_pair("PageToken", &token);
+        }
+        let mut url = String::with_capacity(self.base.len() + self.path.len() + 64);
+        let _ = write!(url, "{}{}?{}", self.base, self.path, query.finish());
+        url
+    }
+
+    /// The `meta` object for `selection`, served in answer to `request`.
+    pub fn meta<T>(
+        &self,
+        request: &PageRequest,
+        selection: &Selection<T>,
+        key: &'static str,
+    ) -> Meta {
+        let size = request.size;
+        let this_cursor = match request.cursor {
+            cursor @ (Cursor::After(_) | Cursor::Before(_)) => Some(cursor),
+            Cursor::Start | Cursor::Offset(_) => None,
+        };
+        Meta {
+            page: request.number,
+            page_size: size,
+            first_page_url: self.url(size, 0, None),
+            previous_page_url: selection
+                .previous
+                .map(|cursor| self.url(size, request.number.saturating_sub(1), Some(cursor))),
+            url: self.url(size, request.number, this_cursor),
+            next_page_url: selection
+                .next
+                .map(|cursor| self.url(size, request.number + 1, Some(cursor))),
+            key,
+        }
+    }
+}
+
+/// The `meta` object of a v1 list. Every key is always present (null where absent):
+/// twilio-java dereferences them unconditionally.
+#[derive(Debug, Serialize)]
+pub struct Meta {
+    pub page: usize,
+    pub page_size: usize,
+    pub first_page_url: String,
+    pub previous_page_url: Option<String>,
+    pub url: String,
+    pub next_page_url: Option<String>,
+    pub key: &'static str,
+}
+
+/// A list response: the records under `meta.key`, then `meta`.
+#[derive(Debug)]
+pub struct ListBody<T> {
+    pub records: Vec<T>,
+    pub meta: Meta,
+}
+
+impl<T: Serialize> Serialize for ListBody<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry(self.meta.key, &self.records)?;
+        map.serialize_entry("meta", &self.meta)?;
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(keys: impl IntoIterator<Item = u64>) -> BTreeMap<u64, u64> {
+        keys.into_iter().map(|k| (k, k)).collect()
+    }
+
+    fn request(order: Order, size: usize, cursor: Cursor) -> PageRequest {
+        PageRequest {
+            order,
+            size,
+            number: 0,
+            cursor,
+        }
+    }
+
+    fn keys(selection: &Selection<&u64>) -> Vec<u64> {
+        selection.items.iter().map(|v| **v).collect()
+    }
+
+    #[test]
+    fn walks_forward_and_back_in_both_orders() {
+        let records = map(0..7);
+        let first = select(&records, &request(Order::Asc, 3, Cursor::Start), |_| true);
+        assert_eq!(
+            (keys(&first), first.previous, first.next),
+            (vec![0, 1, 2], None, Some(Cursor::After(2)))
+        );
+        let second = select(&records, &request(Order::Asc, 3, Cursor::After(2)), |_| {
+            true
+        });
+        assert_eq!(keys(&second), vec![3, 4, 5]);
+        assert_eq!(second.previous, Some(Cursor::Before(3)));
+        let back = select(&records, &request(Order::Asc, 3, Cursor::Before(3)), |_| {
+            true
+        });
+        assert_eq!(keys(&back), vec![0, 1, 2]);
+
+        let desc = select(&records, &request(Order::Desc, 3, Cursor::Start), |_| true);
+        assert_eq!(keys(&desc), vec![6, 5, 4]);
+        let desc_next = select(
+            &records,
+            &request(Order::Desc, 3, desc.next.unwrap()),
+            |_| true,
+        );
+        assert_eq!(keys(&desc_next), vec![3, 2, 1]);
+        let last = select(
+            &records,
+            &request(Order::Desc, 3, desc_next.next.unwrap()),
+            |_| true,
+        );
+        assert_eq!((keys(&last), last.next), (vec![0], None));
+    }
+
+    #[test]
+    fn cursor_survives_deletion_of_its_key() {
+        let mut records = map(0..6);
+        records.remove(&2);
+        let page = select(&records, &request(Order::Asc, 2, Cursor::After(2)), |_| {
+            true
+        });
+        assert_eq!(keys(&page), vec![3, 4]);
+    }
+
+    #[test]
+    fn tokens_round_trip_and_reject_garbage() {
+        for cursor in [Cursor::After(0), Cursor::Before(u64::MAX)] {
+            assert_eq!(Cursor::parse_token(&cursor.token().unwrap()), Ok(cursor));
+        }
+        for bad in ["", "PT", "PTA", "PTX5", "PTA-1", "XXA5", "PTA5x"] {
+            assert!(
+                Cursor::parse_token(bad).is_err(),
+                "{bad} should be rejected"
+            );
+        }
+    }
+
+    #[test]
+    fn page_size_is_clamped_and_validated() {
+        let params = |size: &str| PageParams {
+            page_size: Some(size.into()),
+            ..PageParams::default()
+        };
+        assert_eq!(
+            PageRequest::parse(&params("500"), Order::Asc, 100)
+                .unwrap()
+                .size,
+            100
+        );
+        assert_eq!(
+            PageRequest::parse(&PageParams::default(), Order::Asc, 100)
+                .unwrap()
+                .size,
+            50
+        );
+        for bad in ["0", "-1", "abc", "1.5", ""] {
+            assert!(
+                PageRequest::parse(&params(bad), Order::Asc, 100).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The Conversation resource on both URL forms, `/v1/Conversations[/{CH}]` and
+//! `/v1/Services/{IS}/Conversations[/{CH}]`, where `{CH}` may also be the `unique_name`.
+//! <https://www.twilio.com/docs/conversations/api/conversation-resource>
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::extract::{
+    BaseUrl, ConversationScope, ServicePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled,
+};
+use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
+use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSid};
+use crate::state::AppState;
+use crate::store::model::{
+    Conversation, ConversationFields, ConversationFilter, ConversationState,
+};
+use crate::store::{ServiceScope, default_messaging_service_sid, unique_name_looks_like_sid};
+use crate::time::Timestamp;
+use crate::urls::{ConversationUrl, Href};
+use crate::validate;
+
+use super::messages;
+
+/// Twilio's maximum `PageSize` for conversations.
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// The routes under `…/Conversations`, for both URL forms, with messages nested inside.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(list).post(create))
+        .route("/{ConversationSid}", get(fetch).post(update).delete(delete))
+        .nest("/{ConversationSid}/Messages", messages::router())
+}
+
+/// Create and update parameters. `MessagingServiceSid`, `Timers.*` and `Bindings.*` are
+/// accepted and ignored: SMS routing and timers are not emulated.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ConversationParams {
+    friendly_name: Option<String>,
+    unique_name: Option<String>,
+    attributes: Option<String>,
+    state: Option<String>,
+    date_created: Option<String>,
+    date_updated: Option<String>,
+}
+
+impl ConversationParams {
+    fn validate(self) -> Result<ConversationFields, ApiError> {
+        let unique_name = validate::name(self.unique_name, ApiError::UniqueNameTooLong)?;
+        if unique_name
+            .as_deref()
+            .is_some_and(unique_name_looks_like_sid)
+        {
+            return Err(ApiError::UniqueNameIsSid);
+        }
+        Ok(ConversationFields {
+            friendly_name: validate::name(self.friendly_name, ApiError::FriendlyNameTooLong)?,
+            unique_name,
+            attributes: validate::attributes(
+                self.attributes,
+                validate::CONVERSATION_ATTRIBUTES_MAX_BYTES,
+            )?,
+            state: self.state.as_deref().map(parse_state).transpose()?,
+            date_created: validate::date_created(self.date_created.as_deref())?,
+            date_updated: validate::date_updated(self.date_updated.as_deref())?,
+        })
+    }
+}
+
+fn parse_state(value: &str) -> Result<ConversationState, ApiError> {
+    ConversationState::parse(value).ok_or_else(|| {
+        ApiError::InvalidParameter(format!(
+            "Invalid State: '{value}' is not one of initializing, inactive, active, closed"
+        ))
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListParams {
+    state: Option<String>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+/// Create a conversation: <https://www.twilio.com/docs/conversations/api/conversation-resource#create-a-conversation-resource>
+async fn create(
+    State(state): State<AppState>,
+    Tenant(account): Tenant,
+    BaseUrl(base): BaseUrl,
+    ServicePath(scope): ServicePath,
+    _webhooks: WebhookEnabled,
+    TwilioForm(params): TwilioForm<ConversationParams>,
+) -> Result<(StatusCode, Json<ConversationResource>), ApiError> {
+    let fields = params.validate()?;
+    let conversation = state.store.create_conversation(account, scope, fields)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ConversationResource::new(
+            account,
+            base,
+            scope,
+            conversation,
+        )),
+    ))
+}
+
+/// Fetch a conversation by SID or unique name: <https://www.twilio.com/docs/conversations/api/conversation-resource#fetch-a-conversation-resource>
+async fn fetch(
+    State(state): State<AppState>,
+    Tenant(account): Tenant,
+    BaseUrl(base): BaseUrl,
+    scope: ConversationScope,
+) -> Result<Json<ConversationResource>, ApiError> {
+    let conversation =
+        state
+            .store
+            .fetch_conversation(account, scope.service, &scope.conversation)?;
+    Ok(Json(ConversationResource::new(
+        account,
+        base,
+        scope.service,
+        conversation,
+    )))
+}
+
+/// List a service's conversations: <https://www.twilio.com/docs/conversations/api/conversation-resource#read-multiple-conversation-resources>
+async fn list(
+    State(state): State<AppState>,
+    Tenant(account): Tenant,
+    BaseUrl(base): BaseUrl,
+    ServicePath(scope): ServicePath,
+    TwilioQuery(params): TwilioQuery<ListParams>,
+) -> Result<Json<ListBody<ConversationResource>>, ApiError> {
+    let request = PageRequest::parse(&params.page, Order::Asc, MAX_PAGE_SIZE)?;
+    let date = |name: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|raw| {
+                Timestamp::parse_date_or_datetime(raw)
+                    .map_err(|_| ApiError::InvalidParameter(format!("Invalid {name}: '{raw}'")))
+            })
+            .transpose()
+    };
+    let filter = ConversationFilter {
+        state: params.state.as_deref().map(parse_state).transpose()?,
+        start_date: date("StartDate", &params.start_date)?,
+        end_date: date("EndDate", &params.end_date)?,
+    };
+    let selection = state
+        .store
+        .list_conversations(account, scope, &filter, &request)?;
+    let path = match scope {
+        ServiceScope::Default => "/v1/Conversations".to_owned(),
+        ServiceScope::Explicit(service) => format!("/v1/Services/{service}/Conversations"),
+    };
+    let echoed = [
+        ("StartDate", &params.start_date),
+        ("EndDate", &params.end_date),
+        ("State", &params.state),
+    ];
+    let links = PageLinks {
+        base: &base,
+        path,
+        filters: echoed
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value.clone()?)))
+            .collect(),
+    };
+    let meta = links.meta(&request, &selection, "conversations");
+    let records = selection
+        .items
+        .into_iter()
+        .map(|conversation| {
+            ConversationResource::new(account, Arc::clone(&base), scope, conversation)
+        })
+        .collect();
+    Ok(Json(ListBody { records, meta }))
+}
+
+/// Update a conversation: <https://www.twilio.com/docs/conversations/api/conversation-resource#update-conversation>
+async fn update(
+    State(state): State<AppState>,
+    Tenant(account): Tenant,
+    BaseUrl(base): BaseUrl,
+    scope: ConversationScope,
+    _webhooks: WebhookEnabled,
+    TwilioForm(params): TwilioForm<ConversationParams>,
+) -> Result<Json<ConversationResource>, ApiError> {
+    let fields = params.validate()?;
+    let conversation =
+        state
+            .store
+            .update_conversation(account, scope.service, &scope.conversation, fields)?;
+    Ok(Json(ConversationResource::new(
+        account,
+        base,
+        scope.service,
+        conversation,
+    )))
+}
+
+/// Delete a conversation and its messages: <https://www.twilio.com/docs/conversations/api/conversation-resource#delete-a-conversation-resource>
+async fn delete(
+    State(state): State<AppState>,
+    Tenant(account): Tenant,
+    scope: ConversationScope,
+    _webhooks: WebhookEnabled,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .delete_conversation(account, scope.service, &scope.conversation)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A conversation as Twilio renders it, with `url` and `links` on the request's URL form.
+#[derive(Debug)]
+pub struct ConversationResource {
+    account_sid: AccountSid,
+    url: ConversationUrl,
+    conversation: Conversation,
+}
+
+impl ConversationResource {
+    fn new(
+        account_sid: AccountSid,
+        base: Arc<str>,
+        scope: ServiceScope,
+        conversation: Conversation,
+    ) -> Self {
+        let service =
+            matches!(scope, ServiceScope::Explicit(_)).then_some(conversation.chat_service_sid);
+        let url = ConversationUrl {
+            base,
+            service,
+            conversation: conversation.sid,
+        };
+        Self {
+            account_sid,
+            url,
+            conversation,
+        }
+    }
+}
+
+/// The wire shape, in the key order of Twilio's examples.
+#[derive(Serialize)]
+struct ConversationWire<'a> {
+    sid: ConversationSid,
+    account_sid: AccountSid,
+    chat_service_sid: ChatServiceSid,
+    messaging_service_sid: MessagingServiceSid,
+    friendly_name: Option<&'a str>,
+    unique_name: Option<&'a str>,
+    attributes: &'a str,
+    date_created: Timestamp,
+    date_updated: Timestamp,
+    state: ConversationState,
+    /// Timers are not emulated: Twilio shows `{}` when none is set.
+    timers: Empty,
+    bindings: Empty,
+    url: Href<'a>,
+    links: ConversationLinks<'a>,
+}
+
+/// An empty JSON object.
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct ConversationLinks<'a> {
+    participants: Href<'a>,
+    messages: Href<'a>,
+    webhooks: Href<'a>,
+    export: Href<'a>,
+}
+
+impl Serialize for ConversationResource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let conversation = &self.conversation;
+        ConversationWire {
+            sid: conversation.sid,
+            account_sid: self.account_sid,
+            chat_service_sid: conversation.chat_service_sid,
+            messaging_service_sid: default_messaging_service_sid(self.account_sid),
+            friendly_name: conversation.friendly_name.as_deref(),
+            unique_name: conversation.unique_name.as_deref(),
+            attributes: conversation.attributes.as_deref().unwrap_or("{}"),
+            date_created: conversation.date_created,
+            date_updated: conversation.date_updated,
+            state: conversation.state,
+            timers: Empty {},
+            bindings: Empty {},
+            url: self.url.with(""),
+            links: ConversationLinks {
+                participants: self.url.with("/Participants"),
+                messages: self.url.with("/Messages"),
+                webhooks: self.url.with("/Webhooks"),
+                export: self.url.with("/Export"),
+            },
+        }
+        .serialize(serializer)
+    }
+}

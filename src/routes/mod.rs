@@ -1,0 +1,60 @@
+//! The HTTP surface: every Twilio route, the emulator's own `/_emulator/` routes, and the
+//! middleware that keeps every error Twilio-shaped.
+
+pub mod configuration;
+pub mod conversations;
+pub mod emulator;
+pub mod messages;
+pub mod services;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::http::header::{ALLOW, CONTENT_TYPE};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{ApiError, ErrorBody, NeedsResourcePath};
+use crate::state::AppState;
+
+/// All routes. The conversations router (with messages nested in it) is built once and
+/// mounted under both URL forms, so one handler serves each operation on both.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .nest("/v1/Conversations", conversations::router())
+        .nest(
+            "/v1/Services/{ChatServiceSid}/Conversations",
+            conversations::router(),
+        )
+        .merge(services::router())
+        .merge(configuration::router())
+        .merge(emulator::router())
+        .fallback(unknown_route)
+        .layer(middleware::from_fn(twilio_envelope))
+}
+
+/// Any path Twilio does not serve.
+async fn unknown_route() -> ApiError {
+    ApiError::NotFound
+}
+
+/// Finishes error responses that need the request: a 404 names the request path, and the
+/// router's bare 405 gets Twilio's JSON body while keeping its `Allow` header.
+async fn twilio_envelope(request: Request, next: Next) -> Response {
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    if response.extensions().get::<NeedsResourcePath>().is_some() {
+        return ErrorBody::not_found(uri.path()).into_response_with_status();
+    }
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && !response.headers().contains_key(CONTENT_TYPE)
+    {
+        let allow = response.headers().get(ALLOW).cloned();
+        let mut twilio = ApiError::MethodNotAllowed.into_response();
+        if let Some(allow) = allow {
+            twilio.headers_mut().insert(ALLOW, allow);
+        }
+        return twilio;
+    }
+    response
+}

@@ -1,0 +1,205 @@
+//! Typed Twilio SIDs: a two-letter prefix plus 32 hex digits, e.g. `IMc0ffee…`.
+//!
+//! Each kind of SID is its own type, so a conversation SID can never be passed where a
+//! message SID is expected. The 128 bits are stored as a `u128` (16 bytes, `Copy`) rather
+//! than a `String`: the store keeps millions of them. See
+//! <https://www.twilio.com/docs/glossary/what-is-a-sid>.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+
+/// Why a string is not a SID of the expected kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a valid {1} SID")]
+pub struct InvalidSid(pub String, pub &'static str);
+
+macro_rules! sid_type {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(u128);
+
+        impl $name {
+            /// The two letters every SID of this kind starts with.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// Builds a SID from its 128-bit value.
+            pub const fn from_bits(bits: u128) -> Self {
+                Self(bits)
+            }
+
+            /// The 128-bit value behind the 32 hex digits.
+            pub const fn bits(self) -> u128 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                // Twilio always prints SIDs with lowercase hex digits.
+                write!(f, "{}{:032x}", $prefix, self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidSid;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                parse_bits(s, $prefix).map(Self).ok_or_else(|| InvalidSid(s.to_owned(), $prefix))
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+    };
+}
+
+sid_type!(
+    /// `AC…`: an account, the tenant boundary of the emulator.
+    AccountSid,
+    "AC"
+);
+sid_type!(
+    /// `SK…`: an API key, which authenticates on behalf of one account.
+    ApiKeySid,
+    "SK"
+);
+sid_type!(
+    /// `IS…`: a Conversation Service (a "chat service").
+    ChatServiceSid,
+    "IS"
+);
+sid_type!(
+    /// `MG…`: a Messaging Service, reported on conversations but not emulated.
+    MessagingServiceSid,
+    "MG"
+);
+sid_type!(
+    /// `CH…`: a conversation.
+    ConversationSid,
+    "CH"
+);
+sid_type!(
+    /// `IM…`: a message in a conversation.
+    MessageSid,
+    "IM"
+);
+
+/// Parses `PP` + 32 hex digits (either case, as the spec's patterns allow) into the bits.
+fn parse_bits(s: &str, prefix: &str) -> Option<u128> {
+    let hex = s.strip_prefix(prefix)?;
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u128::from_str_radix(hex, 16).ok()
+}
+
+/// Whether `s` has the shape of a SID with this prefix, whatever kind that is.
+pub fn looks_like_sid(s: &str, prefix: &str) -> bool {
+    parse_bits(s, prefix).is_some()
+}
+
+/// Source of fresh SIDs: random by default, or a seeded sequence so that tests get the
+/// same SIDs on every run.
+#[derive(Debug)]
+pub struct SidGenerator {
+    rng: StdRng,
+}
+
+impl SidGenerator {
+    /// A generator seeded from the operating system: SIDs differ on every run.
+    pub fn random() -> Self {
+        Self {
+            rng: rand::make_rng(),
+        }
+    }
+
+    /// A generator whose sequence is fixed by `seed`.
+    pub fn seeded(seed: u64) -> Self {
+        Self {
+            rng: StdRng::seed_from_u64(seed),
+        }
+    }
+
+    /// The next 128 random bits, for any kind of SID: `MessageSid::from_bits(gen.next())`.
+    pub fn next_bits(&mut self) -> u128 {
+        self.rng.random()
+    }
+}
+
+/// Derives a stable 128-bit value from another, so that an account's default service has
+/// the same SID on every run without storing anything (a SplitMix-style finaliser: the
+/// output looks random, yet is a fixed function of the input).
+pub fn derive_bits(input: u128, salt: u64) -> u128 {
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let high = mix((input >> 64) as u64 ^ salt);
+    let low = mix(input as u64 ^ high.rotate_left(17) ^ salt);
+    (u128::from(high) << 64) | u128::from(low)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_lowercase_hex() {
+        let sid: MessageSid = "IM0123456789ABCDEF0123456789abcdef".parse().unwrap();
+        assert_eq!(sid.to_string(), "IM0123456789abcdef0123456789abcdef");
+    }
+
+    #[test]
+    fn rejects_wrong_prefix_length_and_digits() {
+        for bad in [
+            "CH0123456789abcdef0123456789abcdef",
+            "IM0123456789abcdef0123456789abcde",
+            "IM0123456789abcdef0123456789abcdeff",
+            "IM0123456789abcdef0123456789abcdeg",
+            "IM+123456789abcdef0123456789abcdef",
+            "",
+        ] {
+            assert!(
+                bad.parse::<MessageSid>().is_err(),
+                "{bad} should be rejected"
+            );
+        }
+    }
+
+    #[test]
+    fn small_values_keep_all_32_digits() {
+        assert_eq!(
+            ConversationSid::from_bits(1).to_string(),
+            format!("CH{}1", "0".repeat(31))
+        );
+    }
+
+    #[test]
+    fn seeded_generators_repeat_their_sequence() {
+        let (mut a, mut b) = (SidGenerator::seeded(7), SidGenerator::seeded(7));
+        let first: Vec<u128> = (0..4).map(|_| a.next_bits()).collect();
+        let second: Vec<u128> = (0..4).map(|_| b.next_bits()).collect();
+        assert_eq!(first, second);
+        assert_ne!(first[0], first[1]);
+    }
+
+    #[test]
+    fn derived_bits_are_stable_and_spread() {
+        assert_eq!(derive_bits(42, 1), derive_bits(42, 1));
+        assert_ne!(derive_bits(42, 1), derive_bits(43, 1));
+        assert_ne!(derive_bits(42, 1), derive_bits(42, 2));
+    }
+}

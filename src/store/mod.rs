@@ -1,0 +1,777 @@
+//! The in-memory store: every account's services, conversations and messages.
+//!
+//! The account is the outermost key, so one tenant can never reach another's data: every
+//! method takes the [`AccountSid`] the request authenticated as. Each method does its whole
+//! read-modify-write under one lock guard and returns owned values, so no caller can hold
+//! the lock, and no lock is ever held across an `.await`.
+
+pub mod model;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::pagination::{PageRequest, Selection, select};
+use crate::sid::{
+    AccountSid, ChatServiceSid, ConversationSid, MessageSid, MessagingServiceSid, SidGenerator,
+    derive_bits, looks_like_sid,
+};
+use crate::time::{Clock, Timestamp};
+use model::{
+    Conversation, ConversationFields, ConversationFilter, Message, MessageFields, Service,
+};
+
+/// Twilio's author for messages created without one.
+pub const DEFAULT_AUTHOR: &str = "system";
+/// The name Twilio gives the service it creates with an account.
+pub const DEFAULT_SERVICE_NAME: &str = "Default Conversations Service";
+
+/// What the store can refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("unique name already in use in this service")]
+    UniqueNameTaken,
+    #[error("the default service cannot be deleted")]
+    DefaultServiceUndeletable,
+}
+
+/// Which service a request addresses: the account's default (`/v1/Conversations/…`) or an
+/// explicit one (`/v1/Services/{IS}/Conversations/…`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceScope {
+    Default,
+    Explicit(ChatServiceSid),
+}
+
+/// A conversation as named in a URL: by SID or by `unique_name`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConversationRef {
+    Sid(ConversationSid),
+    UniqueName(String),
+}
+
+impl ConversationRef {
+    /// Reads a path segment: a well-formed `CH…` SID is a SID, anything else a unique name
+    /// (Twilio forbids unique names shaped like SIDs, so the two never collide).
+    pub fn parse(segment: &str) -> Self {
+        match segment.parse() {
+            Ok(sid) => Self::Sid(sid),
+            Err(_) => Self::UniqueName(segment.to_owned()),
+        }
+    }
+}
+
+/// A record together with the service and conversation it was found in, which a response
+/// needs for its SIDs and URLs when the request named them by alias.
+#[derive(Clone, Debug)]
+pub struct Located<T> {
+    pub chat_service_sid: ChatServiceSid,
+    pub conversation_sid: ConversationSid,
+    pub value: T,
+}
+
+/// A cheap handle on the shared store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// A `std` lock rather than `tokio`'s: every critical section is short and synchronous,
+    /// and a blocking lock cannot be held across an `.await` by construction.
+    inner: Arc<RwLock<Inner>>,
+    clock: Clock,
+}
+
+#[derive(Debug)]
+struct Inner {
+    tenants: HashMap<AccountSid, Tenant>,
+    sids: SidGenerator,
+}
+
+/// One account's data.
+#[derive(Debug)]
+struct Tenant {
+    default_service: ChatServiceSid,
+    services: HashMap<ChatServiceSid, ServiceData>,
+    /// Services in creation order, for listing.
+    service_order: BTreeMap<u64, ChatServiceSid>,
+    /// Creation sequence shared by this account's services and conversations.
+    next_seq: u64,
+}
+
+#[derive(Debug)]
+struct ServiceData {
+    service: Service,
+    seq: u64,
+    conversations: HashMap<ConversationSid, ConversationData>,
+    /// Conversations in creation order, for listing.
+    order: BTreeMap<u64, ConversationSid>,
+    unique_names: HashMap<Arc<str>, ConversationSid>,
+}
+
+#[derive(Debug)]
+struct ConversationData {
+    conversation: Conversation,
+    seq: u64,
+    messages: MessageLog,
+}
+
+/// A conversation's messages, by index (for listing) and by SID (for fetching).
+#[derive(Debug, Default)]
+struct MessageLog {
+    by_index: BTreeMap<u64, Arc<Message>>,
+    index_of: HashMap<MessageSid, u64>,
+    /// Indices are never reused, even after the newest message is deleted.
+    next_index: u64,
+}
+
+/// The default service's SID is a fixed function of the account SID: stable across
+/// restarts and the same for every client, without any configuration.
+pub fn default_service_sid(account: AccountSid) -> ChatServiceSid {
+    ChatServiceSid::from_bits(derive_bits(account.bits(), 0x4953))
+}
+
+/// The account's default Messaging Service SID, derived like [`default_service_sid`].
+pub fn default_messaging_service_sid(account: AccountSid) -> MessagingServiceSid {
+    MessagingServiceSid::from_bits(derive_bits(account.bits(), 0x4d47))
+}
+
+impl Store {
+    /// An empty store stamping records with `clock` and naming them with `sids`.
+    pub fn new(clock: Clock, sids: SidGenerator) -> Self {
+        let inner = Inner {
+            tenants: HashMap::new(),
+            sids,
+        };
+        Self {
+            inner: Arc::new(RwLock::new(inner)),
+            clock,
+        }
+    }
+
+    /// A poisoned lock only means a panic elsewhere; the data is still consistent because
+    /// every write validates before it mutates, so keep serving.
+    fn read_guard(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_guard(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the account's data under a read lock. An account is created the first
+    /// time it is seen, so a reader of a new account takes the write lock once.
+    fn read<R>(&self, account: AccountSid, f: impl FnOnce(&Tenant) -> R) -> R {
+        {
+            let guard = self.read_guard();
+            if let Some(tenant) = guard.tenants.get(&account) {
+                return f(tenant);
+            }
+        }
+        let mut guard = self.write_guard();
+        let now = self.clock.now();
+        f(guard
+            .tenants
+            .entry(account)
+            .or_insert_with(|| Tenant::new(account, now)))
+    }
+
+    /// Runs `f` on the account's data under the write lock, with a SID source and the time.
+    fn write<R>(
+        &self,
+        account: AccountSid,
+        f: impl FnOnce(&mut Tenant, &mut SidGenerator, Timestamp) -> R,
+    ) -> R {
+        let mut guard = self.write_guard();
+        let now = self.clock.now();
+        let Inner { tenants, sids } = &mut *guard;
+        let tenant = tenants
+            .entry(account)
+            .or_insert_with(|| Tenant::new(account, now));
+        f(tenant, sids, now)
+    }
+
+    // --- Services -------------------------------------------------------------------
+
+    /// Creates a service named `friendly_name`.
+    pub fn create_service(&self, account: AccountSid, friendly_name: String) -> Service {
+        self.write(account, |tenant, sids, now| {
+            let sid = loop {
+                let candidate = ChatServiceSid::from_bits(sids.next_bits());
+                if !tenant.services.contains_key(&candidate) {
+                    break candidate;
+                }
+            };
+            let service = Service {
+                sid,
+                friendly_name: friendly_name.into(),
+                date_created: now,
+                date_updated: now,
+            };
+            tenant.insert_service(service.clone());
+            service
+        })
+    }
+
+    /// The service `sid` of this account.
+    pub fn fetch_service(
+        &self,
+        account: AccountSid,
+        sid: ChatServiceSid,
+    ) -> Result<Service, StoreError> {
+        self.read(account, |tenant| {
+            tenant
+                .services
+                .get(&sid)
+                .map(|data| data.service.clone())
+                .ok_or(StoreError::NotFound)
+        })
+    }
+
+    /// A page of the account's services, oldest first.
+    pub fn list_services(&self, account: AccountSid, request: &PageRequest) -> Selection<Service> {
+        self.read(account, |tenant| {
+            select(&tenant.service_order, request, |_| true)
+                .map(|sid| tenant.services[sid].service.clone())
+        })
+    }
+
+    /// Deletes a service with all its conversations and messages.
+    pub fn delete_service(
+        &self,
+        account: AccountSid,
+        sid: ChatServiceSid,
+    ) -> Result<(), StoreError> {
+        self.write(account, |tenant, _, _| {
+            if sid == tenant.default_service {
+                return Err(StoreError::DefaultServiceUndeletable);
+            }
+            let removed = tenant.services.remove(&sid).ok_or(StoreError::NotFound)?;
+            tenant.service_order.remove(&removed.seq);
+            Ok(())
+        })
+    }
+
+    // --- Conversations --------------------------------------------------------------
+
+    /// Creates a conversation in the service `scope` names.
+    pub fn create_conversation(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        new: ConversationFields,
+    ) -> Result<Conversation, StoreError> {
+        self.write(account, |tenant, sids, now| {
+            let seq = tenant.take_seq();
+            let service = tenant.service_mut(scope)?;
+            let unique_name: Option<Arc<str>> = new.unique_name.map(Into::into);
+            if let Some(name) = &unique_name
+                && service.unique_names.contains_key(name)
+            {
+                return Err(StoreError::UniqueNameTaken);
+            }
+            let sid = loop {
+                let candidate = ConversationSid::from_bits(sids.next_bits());
+                if !service.conversations.contains_key(&candidate) {
+                    break candidate;
+                }
+            };
+            let date_created = new.date_created.unwrap_or(now);
+            let conversation = Conversation {
+                sid,
+                chat_service_sid: service.service.sid,
+                friendly_name: new.friendly_name.map(Into::into),
+                unique_name: unique_name.clone(),
+                attributes: new.attributes.map(Into::into),
+                state: new.state.unwrap_or_default(),
+                date_created,
+                date_updated: new.date_updated.unwrap_or(date_created),
+            };
+            if let Some(name) = unique_name {
+                service.unique_names.insert(name, sid);
+            }
+            service.order.insert(seq, sid);
+            let data = ConversationData {
+                conversation: conversation.clone(),
+                seq,
+                messages: MessageLog::default(),
+            };
+            service.conversations.insert(sid, data);
+            Ok(conversation)
+        })
+    }
+
+    /// The conversation `reference` names in the service `scope` names.
+    pub fn fetch_conversation(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+    ) -> Result<Conversation, StoreError> {
+        self.read(account, |tenant| {
+            let service = tenant.service(scope)?;
+            Ok(service.conversation(reference)?.conversation.clone())
+        })
+    }
+
+    /// A page of a service's conversations, oldest first, keeping those `filter` matches.
+    pub fn list_conversations(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        filter: &ConversationFilter,
+        request: &PageRequest,
+    ) -> Result<Selection<Conversation>, StoreError> {
+        self.read(account, |tenant| {
+            let service = tenant.service(scope)?;
+            let conversation = |sid: &ConversationSid| &service.conversations[sid].conversation;
+            Ok(select(&service.order, request, |sid| {
+                filter.matches(conversation(sid))
+            })
+            .map(|sid| conversation(sid).clone()))
+        })
+    }
+
+    /// Applies `changes` to a conversation.
+    pub fn update_conversation(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        changes: ConversationFields,
+    ) -> Result<Conversation, StoreError> {
+        self.write(account, |tenant, _, now| {
+            let service = tenant.service_mut(scope)?;
+            let sid = service.conversation(reference)?.conversation.sid;
+            let new_name: Option<Arc<str>> = changes.unique_name.map(Into::into);
+            if let Some(name) = &new_name
+                && service
+                    .unique_names
+                    .get(name)
+                    .is_some_and(|owner| *owner != sid)
+            {
+                return Err(StoreError::UniqueNameTaken);
+            }
+            let data = service
+                .conversations
+                .get_mut(&sid)
+                .ok_or(StoreError::NotFound)?;
+            let conversation = &mut data.conversation;
+            if let Some(name) = new_name {
+                if let Some(old) = conversation.unique_name.replace(name.clone()) {
+                    service.unique_names.remove(&old);
+                }
+                service.unique_names.insert(name, sid);
+            }
+            if let Some(friendly_name) = changes.friendly_name {
+                conversation.friendly_name = Some(friendly_name.into());
+            }
+            if let Some(attributes) = changes.attributes {
+                conversation.attributes = Some(attributes.into());
+            }
+            if let Some(state) = changes.state {
+                conversation.state = state;
+            }
+            if let Some(date_created) = changes.date_created {
+                conversation.date_created = date_created;
+            }
+            conversation.date_updated = changes.date_updated.unwrap_or(now);
+            Ok(conversation.clone())
+        })
+    }
+
+    /// Deletes a conversation and all its messages.
+    pub fn delete_conversation(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+    ) -> Result<(), StoreError> {
+        self.write(account, |tenant, _, _| {
+            let service = tenant.service_mut(scope)?;
+            let sid = service.conversation(reference)?.conversation.sid;
+            let removed = service
+                .conversations
+                .remove(&sid)
+                .ok_or(StoreError::NotFound)?;
+            service.order.remove(&removed.seq);
+            if let Some(name) = &removed.conversation.unique_name {
+                service.unique_names.remove(name);
+            }
+            Ok(())
+        })
+    }
+
+    // --- Messages -------------------------------------------------------------------
+
+    /// Appends a message to a conversation, giving it the next index.
+    pub fn create_message(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        new: MessageFields,
+    ) -> Result<Located<Arc<Message>>, StoreError> {
+        self.write(account, |tenant, sids, now| {
+            let service = tenant.service_mut(scope)?;
+            let conversation = service.conversation_mut(reference)?;
+            let log = &mut conversation.messages;
+            let sid = loop {
+                let candidate = MessageSid::from_bits(sids.next_bits());
+                if !log.index_of.contains_key(&candidate) {
+                    break candidate;
+                }
+            };
+            let index = log.next_index;
+            let date_created = new.date_created.unwrap_or(now);
+            let message = Arc::new(Message {
+                sid,
+                index,
+                author: new
+                    .author
+                    .unwrap_or_else(|| DEFAULT_AUTHOR.to_owned())
+                    .into(),
+                body: new.body.map(Into::into),
+                attributes: new.attributes.map(Into::into),
+                date_created,
+                date_updated: new.date_updated.unwrap_or(date_created),
+            });
+            log.next_index += 1;
+            log.index_of.insert(sid, index);
+            log.by_index.insert(index, Arc::clone(&message));
+            Ok(conversation.locate(message))
+        })
+    }
+
+    /// One message of a conversation.
+    pub fn fetch_message(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        sid: MessageSid,
+    ) -> Result<Located<Arc<Message>>, StoreError> {
+        self.read(account, |tenant| {
+            let conversation = tenant.service(scope)?.conversation(reference)?;
+            let message = conversation.messages.get(sid).ok_or(StoreError::NotFound)?;
+            Ok(conversation.locate(Arc::clone(message)))
+        })
+    }
+
+    /// A page of a conversation's messages, by index in the request's order.
+    pub fn list_messages(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        request: &PageRequest,
+    ) -> Result<Located<Selection<Arc<Message>>>, StoreError> {
+        self.read(account, |tenant| {
+            let conversation = tenant.service(scope)?.conversation(reference)?;
+            let page = select(&conversation.messages.by_index, request, |_| true).map(Arc::clone);
+            Ok(conversation.locate(page))
+        })
+    }
+
+    /// Applies `changes` to a message. The stored message is replaced, not mutated, so a
+    /// reader that already holds the old version keeps a consistent copy.
+    pub fn update_message(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        sid: MessageSid,
+        changes: MessageFields,
+    ) -> Result<Located<Arc<Message>>, StoreError> {
+        self.write(account, |tenant, _, now| {
+            let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
+            let slot = conversation
+                .messages
+                .get_mut(sid)
+                .ok_or(StoreError::NotFound)?;
+            let mut message = Message::clone(slot);
+            if let Some(author) = changes.author {
+                message.author = author.into();
+            }
+            if let Some(body) = changes.body {
+                message.body = Some(body.into());
+            }
+            if let Some(attributes) = changes.attributes {
+                message.attributes = Some(attributes.into());
+            }
+            if let Some(date_created) = changes.date_created {
+                message.date_created = date_created;
+            }
+            message.date_updated = changes.date_updated.unwrap_or(now);
+            *slot = Arc::new(message);
+            let updated = Arc::clone(slot);
+            Ok(conversation.locate(updated))
+        })
+    }
+
+    /// Deletes a message. Its index is not reused.
+    pub fn delete_message(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        sid: MessageSid,
+    ) -> Result<(), StoreError> {
+        self.write(account, |tenant, _, _| {
+            let log = &mut tenant
+                .service_mut(scope)?
+                .conversation_mut(reference)?
+                .messages;
+            let index = log.index_of.remove(&sid).ok_or(StoreError::NotFound)?;
+            log.by_index.remove(&index);
+            Ok(())
+        })
+    }
+}
+
+impl Tenant {
+    fn new(account: AccountSid, now: Timestamp) -> Self {
+        let default_service = default_service_sid(account);
+        let mut tenant = Self {
+            default_service,
+            services: HashMap::new(),
+            service_order: BTreeMap::new(),
+            next_seq: 0,
+        };
+        tenant.insert_service(Service {
+            sid: default_service,
+            friendly_name: DEFAULT_SERVICE_NAME.into(),
+            date_created: now,
+            date_updated: now,
+        });
+        tenant
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    fn insert_service(&mut self, service: Service) {
+        let seq = self.take_seq();
+        self.service_order.insert(seq, service.sid);
+        let data = ServiceData {
+            service,
+            seq,
+            conversations: HashMap::new(),
+            order: BTreeMap::new(),
+            unique_names: HashMap::new(),
+        };
+        self.services.insert(data.service.sid, data);
+    }
+
+    fn resolve(&self, scope: ServiceScope) -> ChatServiceSid {
+        match scope {
+            ServiceScope::Default => self.default_service,
+            ServiceScope::Explicit(sid) => sid,
+        }
+    }
+
+    fn service(&self, scope: ServiceScope) -> Result<&ServiceData, StoreError> {
+        self.services
+            .get(&self.resolve(scope))
+            .ok_or(StoreError::NotFound)
+    }
+
+    fn service_mut(&mut self, scope: ServiceScope) -> Result<&mut ServiceData, StoreError> {
+        let sid = self.resolve(scope);
+        self.services.get_mut(&sid).ok_or(StoreError::NotFound)
+    }
+}
+
+impl ServiceData {
+    fn conversation_sid(&self, reference: &ConversationRef) -> Option<ConversationSid> {
+        match reference {
+            ConversationRef::Sid(sid) => Some(*sid),
+            ConversationRef::UniqueName(name) => self.unique_names.get(name.as_str()).copied(),
+        }
+    }
+
+    fn conversation(&self, reference: &ConversationRef) -> Result<&ConversationData, StoreError> {
+        let sid = self
+            .conversation_sid(reference)
+            .ok_or(StoreError::NotFound)?;
+        self.conversations.get(&sid).ok_or(StoreError::NotFound)
+    }
+
+    fn conversation_mut(
+        &mut self,
+        reference: &ConversationRef,
+    ) -> Result<&mut ConversationData, StoreError> {
+        let sid = self
+            .conversation_sid(reference)
+            .ok_or(StoreError::NotFound)?;
+        self.conversations.get_mut(&sid).ok_or(StoreError::NotFound)
+    }
+}
+
+impl ConversationData {
+    fn locate<T>(&self, value: T) -> Located<T> {
+        Located {
+            chat_service_sid: self.conversation.chat_service_sid,
+            conversation_sid: self.conversation.sid,
+            value,
+        }
+    }
+}
+
+impl MessageLog {
+    fn get(&self, sid: MessageSid) -> Option<&Arc<Message>> {
+        self.index_of
+            .get(&sid)
+            .and_then(|index| self.by_index.get(index))
+    }
+
+    fn get_mut(&mut self, sid: MessageSid) -> Option<&mut Arc<Message>> {
+        let index = self.index_of.get(&sid)?;
+        self.by_index.get_mut(index)
+    }
+}
+
+/// Whether a unique name would be read back as a conversation SID.
+pub fn unique_name_looks_like_sid(name: &str) -> bool {
+    looks_like_sid(name, ConversationSid::PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pagination::{Cursor, Order};
+
+    fn store() -> Store {
+        Store::new(
+            Clock::fixed(Timestamp::from_unix_seconds(1_700_000_000)),
+            SidGenerator::seeded(1),
+        )
+    }
+
+    fn account(n: u128) -> AccountSid {
+        AccountSid::from_bits(n)
+    }
+
+    fn first_page(size: usize) -> PageRequest {
+        PageRequest {
+            order: Order::Asc,
+            size,
+            number: 0,
+            cursor: Cursor::Start,
+        }
+    }
+
+    #[test]
+    fn indices_increase_and_survive_deletes() {
+        let store = store();
+        let conversation = store
+            .create_conversation(
+                account(1),
+                ServiceScope::Default,
+                ConversationFields::default(),
+            )
+            .unwrap();
+        let reference = ConversationRef::Sid(conversation.sid);
+        let create = || {
+            store
+                .create_message(
+                    account(1),
+                    ServiceScope::Default,
+                    &reference,
+                    MessageFields::default(),
+                )
+                .unwrap()
+        };
+        let (a, b) = (create(), create());
+        store
+            .delete_message(account(1), ServiceScope::Default, &reference, b.value.sid)
+            .unwrap();
+        let c = create();
+        assert_eq!((a.value.index, b.value.index, c.value.index), (0, 1, 2));
+        assert_eq!(&*a.value.author, DEFAULT_AUTHOR);
+    }
+
+    #[test]
+    fn tenants_do_not_see_each_other() {
+        let store = store();
+        let conversation = store
+            .create_conversation(
+                account(1),
+                ServiceScope::Default,
+                ConversationFields::default(),
+            )
+            .unwrap();
+        let reference = ConversationRef::Sid(conversation.sid);
+        assert!(
+            store
+                .fetch_conversation(account(1), ServiceScope::Default, &reference)
+                .is_ok()
+        );
+        assert_eq!(
+            store
+                .fetch_conversation(account(2), ServiceScope::Default, &reference)
+                .unwrap_err(),
+            StoreError::NotFound
+        );
+        assert_eq!(
+            store.list_services(account(2), &first_page(50)).items.len(),
+            1
+        );
+    }
+
+    #[test]
+    fn unique_names_are_per_service_and_freed_on_delete() {
+        let store = store();
+        let named = ConversationFields {
+            unique_name: Some("support".into()),
+            ..ConversationFields::default()
+        };
+        let first = store
+            .create_conversation(account(1), ServiceScope::Default, named.clone())
+            .unwrap();
+        assert_eq!(
+            store
+                .create_conversation(account(1), ServiceScope::Default, named.clone())
+                .unwrap_err(),
+            StoreError::UniqueNameTaken
+        );
+        let other = store.create_service(account(1), "other".into());
+        assert!(
+            store
+                .create_conversation(account(1), ServiceScope::Explicit(other.sid), named.clone())
+                .is_ok()
+        );
+        let by_name = ConversationRef::UniqueName("support".into());
+        assert_eq!(
+            store
+                .fetch_conversation(account(1), ServiceScope::Default, &by_name)
+                .unwrap()
+                .sid,
+            first.sid
+        );
+        store
+            .delete_conversation(account(1), ServiceScope::Default, &by_name)
+            .unwrap();
+        assert!(
+            store
+                .create_conversation(account(1), ServiceScope::Default, named)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn default_service_is_stable_and_undeletable() {
+        let store = store();
+        let sid = default_service_sid(account(9));
+        assert_eq!(store.fetch_service(account(9), sid).unwrap().sid, sid);
+        assert_eq!(
+            store.delete_service(account(9), sid).unwrap_err(),
+            StoreError::DefaultServiceUndeletable
+        );
+        assert_ne!(
+            default_service_sid(account(9)),
+            default_service_sid(account(10))
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! The records the store keeps, and the validated inputs that create and change them.
+//!
+//! Records hold only what cannot be derived: the account, URLs and links are added when a
+//! record is rendered, so a message costs its text plus a few dozen bytes.
+
+use std::sync::Arc;
+
+use crate::sid::{ChatServiceSid, ConversationSid, MessageSid};
+use crate::time::Timestamp;
+
+/// A Conversation Service (`IS…`).
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub sid: ChatServiceSid,
+    pub friendly_name: Arc<str>,
+    pub date_created: Timestamp,
+    pub date_updated: Timestamp,
+}
+
+/// The lifecycle state of a conversation, as Twilio names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationState {
+    Initializing,
+    Inactive,
+    #[default]
+    Active,
+    Closed,
+}
+
+impl ConversationState {
+    /// Parses Twilio's state names (lowercase, as the SDKs send them).
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "initializing" => Some(Self::Initializing),
+            "inactive" => Some(Self::Inactive),
+            "active" => Some(Self::Active),
+            "closed" => Some(Self::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// A conversation (`CH…`): its own fields, without its messages.
+#[derive(Clone, Debug)]
+pub struct Conversation {
+    pub sid: ConversationSid,
+    pub chat_service_sid: ChatServiceSid,
+    pub friendly_name: Option<Arc<str>>,
+    pub unique_name: Option<Arc<str>>,
+    /// `None` renders as Twilio's default `"{}"`.
+    pub attributes: Option<Arc<str>>,
+    pub state: ConversationState,
+    pub date_created: Timestamp,
+    pub date_updated: Timestamp,
+}
+
+/// A message (`IM…`) as stored. Text fields are boxed slices: no spare capacity per message.
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub sid: MessageSid,
+    pub index: u64,
+    pub author: Box<str>,
+    pub body: Option<Box<str>>,
+    /// `None` renders as Twilio's default `"{}"`.
+    pub attributes: Option<Box<str>>,
+    pub date_created: Timestamp,
+    pub date_updated: Timestamp,
+}
+
+/// Validated message fields, already checked against Twilio's limits. On create `None`
+/// takes Twilio's default; on update it leaves the field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct MessageFields {
+    pub author: Option<String>,
+    pub body: Option<String>,
+    pub attributes: Option<String>,
+    pub date_created: Option<Timestamp>,
+    pub date_updated: Option<Timestamp>,
+}
+
+/// Validated conversation fields. On create `None` takes Twilio's default; on update it
+/// leaves the field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ConversationFields {
+    pub friendly_name: Option<String>,
+    pub unique_name: Option<String>,
+    pub attributes: Option<String>,
+    pub state: Option<ConversationState>,
+    pub date_created: Option<Timestamp>,
+    pub date_updated: Option<Timestamp>,
+}
+
+/// Filters of the conversation list.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConversationFilter {
+    pub state: Option<ConversationState>,
+    pub start_date: Option<Timestamp>,
+    pub end_date: Option<Timestamp>,
+}
+
+impl ConversationFilter {
+    /// Whether `conversation` passes every filter that is set. `EndDate` is inclusive of
+    /// the whole day it names.
+    pub fn matches(&self, conversation: &Conversation) -> bool {
+        const DAY: i64 = 86_400;
+        let created = conversation.date_created.unix_seconds();
+        self.state.is_none_or(|state| state == conversation.state)
+            && self
+                .start_date
+                .is_none_or(|start| created >= start.unix_seconds())
+            && self
+                .end_date
+                .is_none_or(|end| created < end.unix_seconds() + DAY)
+    }
+}

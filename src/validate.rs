@@ -1,0 +1,89 @@
+//! Checks that parameters are within Twilio's documented limits, each failing with its own
+//! Twilio error code. Limits: <https://www.twilio.com/docs/conversations/conversations-limits>.
+
+use crate::error::ApiError;
+use crate::time::Timestamp;
+
+/// Message attributes: 4 KB of JSON.
+pub const MESSAGE_ATTRIBUTES_MAX_BYTES: usize = 4 * 1024;
+/// Conversation attributes: 16 KB of JSON.
+pub const CONVERSATION_ATTRIBUTES_MAX_BYTES: usize = 16 * 1024;
+/// Message body in a chat-only conversation: 32 KB. (The 1,600-character limit applies
+/// only where a message goes out over SMS or WhatsApp.)
+pub const CHAT_BODY_MAX_BYTES: usize = 32 * 1024;
+/// Author, friendly and unique names: 256 characters, like identities.
+pub const NAME_MAX_CHARS: usize = 256;
+
+/// `Attributes` must be valid JSON within `max_bytes`.
+pub fn attributes(value: Option<String>, max_bytes: usize) -> Result<Option<String>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
+    if value.len() > max_bytes {
+        return Err(ApiError::AttributesTooLong);
+    }
+    // `IgnoredAny` checks the syntax without building a value.
+    serde_json::from_str::<serde::de::IgnoredAny>(&value)
+        .map_err(|_| ApiError::AttributesNotJson)?;
+    Ok(Some(value))
+}
+
+/// A message `Body` within the chat limit.
+pub fn body(value: Option<String>) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(body) if body.len() > CHAT_BODY_MAX_BYTES => Err(ApiError::BodyTooLong),
+        other => Ok(other),
+    }
+}
+
+/// A name-like parameter (`Author`, `FriendlyName`, `UniqueName`) of at most 256 characters.
+pub fn name(value: Option<String>, too_long: ApiError) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(name) if name.chars().count() > NAME_MAX_CHARS => Err(too_long),
+        other => Ok(other),
+    }
+}
+
+/// `DateCreated`, in RFC 3339.
+pub fn date_created(value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    value
+        .map(|raw| Timestamp::parse_rfc3339(raw).map_err(|_| ApiError::InvalidDateCreated))
+        .transpose()
+}
+
+/// `DateUpdated`, in RFC 3339.
+pub fn date_updated(value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    value
+        .map(|raw| Timestamp::parse_rfc3339(raw).map_err(|_| ApiError::InvalidDateUpdated))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_must_be_json_and_short() {
+        assert_eq!(
+            attributes(Some("{\"a\":1}".into()), 10).unwrap().as_deref(),
+            Some("{\"a\":1}")
+        );
+        assert_eq!(
+            attributes(Some("{".into()), 10),
+            Err(ApiError::AttributesNotJson)
+        );
+        assert_eq!(
+            attributes(Some("\"0123456789\"".into()), 10),
+            Err(ApiError::AttributesTooLong)
+        );
+        assert_eq!(attributes(None, 10), Ok(None));
+    }
+
+    #[test]
+    fn names_count_characters_not_bytes() {
+        let wide = "é".repeat(NAME_MAX_CHARS);
+        assert!(name(Some(wide.clone()), ApiError::AuthorTooLong).is_ok());
+        assert_eq!(
+            name(Some(wide + "é"), ApiError::AuthorTooLong),
+            Err(ApiError::AuthorTooLong)
+        );
+    }
+}
