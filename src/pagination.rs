@@ -113,14 +113,21 @@ impl PageRequest {
     pub fn parse(params: &PageParams, order: Order, max_size: usize) -> Result<Self, ApiError> {
         let size = match params.page_size.as_deref() {
             None => DEFAULT_PAGE_SIZE.min(max_size),
-            Some(raw) => match raw.trim().parse::<u64>() {
-                Ok(size) if size >= 1 => usize::try_from(size).unwrap_or(usize::MAX).min(max_size),
-                _ => {
+            Some(raw) => {
+                let digits = raw.trim();
+                let is_positive_integer = !digits.is_empty()
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+                    && digits.bytes().any(|b| b != b'0');
+                if !is_positive_integer {
                     return Err(ApiError::InvalidParameter(format!(
                         "Invalid PageSize: '{raw}' is not an integer between 1 and {max_size}"
                     )));
                 }
-            },
+                // Any positive integer is clamped, even one too large for a machine word.
+                digits
+                    .parse::<usize>()
+                    .map_or(max_size, |size| size.min(max_size))
+            }
         };
         let number = match params.page.as_deref() {
             None => 0,
@@ -437,7 +444,7 @@ mod tests {
                 .size,
             50
         );
-        for bad in ["0", "-1", "abc", "1.5", ""] {
+        for bad in ["0", "00", "-1", "+5", "abc", "1.5", ""] {
             assert!(
                 PageRequest::parse(&params(bad), Order::Asc, 100).is_err(),
                 "{bad}"

@@ -1,0 +1,315 @@
+//! Bad input of every kind gets a Twilio-shaped error with Twilio's code, never a panic,
+//! a 5xx or a plain-text body, and a rejected request changes nothing.
+
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::{Form, TestApp, assert_twilio_error, sid_of, spawn_app};
+
+const UNKNOWN_CONVERSATION: &str = "CH00000000000000000000000000000000";
+const UNKNOWN_MESSAGE: &str = "IM00000000000000000000000000000000";
+
+/// Invalid message parameters, for create and update alike: (form, HTTP status, code).
+fn invalid_message_forms() -> Vec<(Vec<(&'static str, String)>, StatusCode, u64)> {
+    let bad = StatusCode::BAD_REQUEST;
+    vec![
+        (vec![("Attributes", "{not json".into())], bad, 50304),
+        (vec![("Attributes", String::new())], bad, 50304),
+        (
+            vec![("Attributes", format!("\"{}\"", "x".repeat(4096)))],
+            bad,
+            50303,
+        ),
+        (vec![("Body", "b".repeat(32 * 1024 + 1))], bad, 50504),
+        (vec![("Author", "a".repeat(257))], bad, 50310),
+        (vec![("DateCreated", "yesterday".into())], bad, 50308),
+        (
+            vec![("DateCreated", "2024-02-30T00:00:00Z".into())],
+            bad,
+            50308,
+        ),
+        (vec![("DateUpdated", "2024-01-01".into())], bad, 50309),
+        (vec![("Body", "a".into()), ("Body", "b".into())], bad, 20001),
+    ]
+}
+
+/// The messages of a conversation, to prove a rejected request changed nothing.
+async fn snapshot(app: &TestApp, form: &Form, conversation: &str) -> serde_json::Value {
+    app.get(&form.messages(conversation)).await["messages"].clone()
+}
+
+#[tokio::test]
+async fn invalid_create_parameters_get_twilio_codes_and_store_nothing_on_both_forms() {
+    let app = spawn_app().await;
+    for form in app.forms().await {
+        let conversation = app.conversation(&form).await;
+        app.message(&form, &conversation, "existing").await;
+        let before = snapshot(&app, &form, &conversation).await;
+        for (params, status, code) in invalid_message_forms() {
+            let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let response = app
+                .send(Method::POST, &form.messages(&conversation), &params)
+                .await;
+            assert_twilio_error(response, status, code).await;
+        }
+        assert_eq!(
+            snapshot(&app, &form, &conversation).await,
+            before,
+            "{}: a rejected create stored something",
+            form.name()
+        );
+        assert_eq!(
+            app.message(&form, &conversation, "next").await["index"],
+            1,
+            "rejected creates consume no index"
+        );
+    }
+}
+
+#[tokio::test]
+async fn invalid_update_parameters_get_twilio_codes_and_change_nothing_on_both_forms() {
+    let app = spawn_app().await;
+    for form in app.forms().await {
+        let conversation = app.conversation(&form).await;
+        let message = app.message(&form, &conversation, "original").await;
+        let path = format!("{}/{}", form.messages(&conversation), sid_of(&message));
+        for (params, status, code) in invalid_message_forms() {
+            let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            assert_twilio_error(app.send(Method::POST, &path, &params).await, status, code).await;
+        }
+        assert_eq!(
+            app.get(&path).await,
+            message,
+            "{}: a rejected update changed the message",
+            form.name()
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_sids_in_paths_are_twilio_404s_naming_the_path() {
+    let app = spawn_app().await;
+    for form in app.forms().await {
+        let conversation = app.conversation(&form).await;
+        let unknown_message = format!("{}/{UNKNOWN_MESSAGE}", form.messages(&conversation));
+        let malformed_message = format!("{}/IMnot-a-sid", form.messages(&conversation));
+        for (method, path) in [
+            (Method::POST, form.messages(UNKNOWN_CONVERSATION)),
+            (Method::GET, form.messages(UNKNOWN_CONVERSATION)),
+            (Method::GET, form.messages("no-such-unique-name")),
+            (Method::GET, unknown_message.clone()),
+            (Method::POST, unknown_message.clone()),
+            (Method::DELETE, unknown_message),
+            (Method::GET, malformed_message.clone()),
+            (Method::DELETE, malformed_message),
+        ] {
+            let message = assert_twilio_error(
+                app.send(method.clone(), &path, &[]).await,
+                StatusCode::NOT_FOUND,
+                20404,
+            )
+            .await;
+            let resource = path.strip_prefix("/v1").expect("v1 path");
+            assert_eq!(
+                message,
+                format!("The requested resource {resource} was not found"),
+                "{method} {path}"
+            );
+        }
+    }
+    for path in [
+        "/v1/Services/ISnope/Conversations",
+        "/v1/Services/IS00000000000000000000000000000000/Conversations/x/Messages",
+    ] {
+        assert_twilio_error(
+            app.send(Method::GET, path, &[]).await,
+            StatusCode::NOT_FOUND,
+            20404,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn invalid_list_parameters_are_400s_on_both_forms() {
+    let app = spawn_app().await;
+    for form in app.forms().await {
+        let conversation = app.conversation(&form).await;
+        for query in [
+            "PageSize=0",
+            "PageSize=-1",
+            "PageSize=ten",
+            "PageSize=1.5",
+            "Page=-1",
+            "Page=x",
+            "PageToken=garbage",
+            "PageToken=PTZ1",
+            "PageToken=PTA",
+            "Order=sideways",
+        ] {
+            let path = format!("{}?{query}", form.messages(&conversation));
+            let message = assert_twilio_error(
+                app.send(Method::GET, &path, &[]).await,
+                StatusCode::BAD_REQUEST,
+                20001,
+            )
+            .await;
+            assert!(!message.is_empty(), "{query}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_webhook_header_is_a_400_on_every_write() {
+    let app = spawn_app().await;
+    let form = Form::Default;
+    let conversation = app.conversation(&form).await;
+    let message = app.message(&form, &conversation, "x").await;
+    let item = format!("{}/{}", form.messages(&conversation), sid_of(&message));
+    for (method, path) in [
+        (Method::POST, form.messages(&conversation)),
+        (Method::POST, item.clone()),
+        (Method::DELETE, item.clone()),
+    ] {
+        let response = app
+            .client
+            .request(method, format!("{}{path}", app.base))
+            .basic_auth(app.account, Some("t"))
+            .header("X-Twilio-Webhook-Enabled", "maybe")
+            .send()
+            .await
+            .expect("send");
+        assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
+    }
+    assert_eq!(
+        app.get(&item).await,
+        message,
+        "the rejected delete kept the message"
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_are_twilio_404s_and_wrong_methods_twilio_405s_with_allow() {
+    let app = spawn_app().await;
+    let message = assert_twilio_error(
+        app.send(Method::GET, "/v1/Nope", &[]).await,
+        StatusCode::NOT_FOUND,
+        20404,
+    )
+    .await;
+    assert_eq!(message, "The requested resource /Nope was not found");
+    assert_twilio_error(
+        app.send(Method::GET, "/", &[]).await,
+        StatusCode::NOT_FOUND,
+        20404,
+    )
+    .await;
+
+    let conversation = app.conversation(&Form::Default).await;
+    let collection = Form::Default.messages(&conversation);
+    for (method, path, allowed) in [
+        (Method::PUT, collection.clone(), "GET,HEAD,POST"),
+        (Method::DELETE, collection.clone(), "GET,HEAD,POST"),
+        (
+            Method::PATCH,
+            format!("{collection}/{UNKNOWN_MESSAGE}"),
+            "GET,HEAD,POST,DELETE",
+        ),
+        (Method::PUT, "/v1/Services".to_owned(), "GET,HEAD,POST"),
+    ] {
+        let response = app.send(method.clone(), &path, &[]).await;
+        let allow = response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        assert_twilio_error(response, StatusCode::METHOD_NOT_ALLOWED, 20004).await;
+        let mut got: Vec<&str> = allow.split(',').collect();
+        let mut want: Vec<&str> = allowed.split(',').collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_a_twilio_413_and_stores_nothing() {
+    let app = spawn_app().await;
+    let conversation = app.conversation(&Form::Default).await;
+    let huge = "B".repeat(2 * 1024 * 1024);
+    let response = app
+        .send(
+            Method::POST,
+            &Form::Default.messages(&conversation),
+            &[("Body", &huge)],
+        )
+        .await;
+    assert_twilio_error(response, StatusCode::PAYLOAD_TOO_LARGE, 20413).await;
+    assert_eq!(
+        app.get(&Form::Default.messages(&conversation)).await["messages"],
+        serde_json::json!([])
+    );
+}
+
+#[tokio::test]
+async fn missing_or_malformed_credentials_are_401_20003() {
+    let app = spawn_app().await;
+    let url = format!("{}/v1/Conversations", app.base);
+    let no_credentials = app.client.get(&url).send().await.expect("send");
+    assert_eq!(
+        no_credentials
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Basic realm=\"Twilio API\"")
+    );
+    let message = assert_twilio_error(no_credentials, StatusCode::UNAUTHORIZED, 20003).await;
+    assert_eq!(message, "Authentication Error - No credentials provided");
+    for (user, password) in [
+        ("not-a-sid", "t"),
+        ("ACshort", "t"),
+        ("MG00000000000000000000000000000001", "t"),
+        ("AC00000000000000000000000000000001", ""),
+    ] {
+        let response = app
+            .client
+            .get(&url)
+            .basic_auth(user, Some(password))
+            .send()
+            .await
+            .expect("send");
+        assert_twilio_error(response, StatusCode::UNAUTHORIZED, 20003).await;
+    }
+    let bearer = app
+        .client
+        .get(&url)
+        .header("Authorization", "Bearer abc")
+        .send()
+        .await
+        .expect("send");
+    assert_twilio_error(bearer, StatusCode::UNAUTHORIZED, 20003).await;
+    let garbage = app
+        .client
+        .get(&url)
+        .header("Authorization", "Basic !!!")
+        .send()
+        .await
+        .expect("send");
+    assert_twilio_error(garbage, StatusCode::UNAUTHORIZED, 20003).await;
+}
+
+#[tokio::test]
+async fn a_forged_host_header_cannot_inject_into_urls() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/v1/Conversations", app.base))
+        .basic_auth(app.account, Some("t"))
+        .header("Host", "evil\"host")
+        .send()
+        .await
+        .expect("send");
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    let url = body["url"].as_str().expect("url");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+}

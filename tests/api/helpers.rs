@@ -1,0 +1,224 @@
+//! Test servers and a small client for them: `spawn_app()` runs the router in-process on
+//! 127.0.0.1:0; `spawn_binary()` runs the built executable, for the SDK suites.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use reqwest::{Method, Response, StatusCode};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use twilio_conversations_emulator::{AppState, Config, serve};
+
+/// The account most tests act as.
+pub const ACCOUNT: &str = "AC00000000000000000000000000000001";
+/// Another account, for isolation tests.
+pub const OTHER_ACCOUNT: &str = "AC00000000000000000000000000000002";
+
+/// A server running in this process, stopped when dropped.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub account: &'static str,
+    _shutdown: oneshot::Sender<()>,
+}
+
+/// Starts the emulator on a random loopback port.
+pub async fn spawn_app() -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let address = listener.local_addr().expect("local address");
+    let state = AppState::new(&Config::for_tests(), address.to_string());
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base: format!("http://{address}"),
+        client: reqwest::Client::new(),
+        account: ACCOUNT,
+        _shutdown: shutdown,
+    }
+}
+
+/// The two URL forms every Messages operation is served on.
+#[derive(Clone, Debug)]
+pub enum Form {
+    /// `/v1/Conversations/{CH}/…`: the account's default service.
+    Default,
+    /// `/v1/Services/{IS}/Conversations/{CH}/…`.
+    Service(String),
+}
+
+impl Form {
+    /// `…/Conversations` on this form.
+    pub fn conversations(&self) -> String {
+        match self {
+            Self::Default => "/v1/Conversations".to_owned(),
+            Self::Service(sid) => format!("/v1/Services/{sid}/Conversations"),
+        }
+    }
+
+    /// `…/Conversations/{conversation}/Messages` on this form.
+    pub fn messages(&self, conversation: &str) -> String {
+        format!("{}/{conversation}/Messages", self.conversations())
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Default => "default form",
+            Self::Service(_) => "service form",
+        }
+    }
+}
+
+impl TestApp {
+    /// Both URL forms: the default one, and a freshly created service.
+    pub async fn forms(&self) -> [Form; 2] {
+        let service = self
+            .post("/v1/Services", &[("FriendlyName", "tests")])
+            .await;
+        [Form::Default, Form::Service(sid_of(&service))]
+    }
+
+    /// Sends a request as `self.account`, with a form body when `form` is not empty.
+    pub async fn send(&self, method: Method, path: &str, form: &[(&str, &str)]) -> Response {
+        self.send_as(self.account, method, path, form).await
+    }
+
+    pub async fn send_as(
+        &self,
+        account: &str,
+        method: Method,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .basic_auth(account, Some("token"));
+        if !form.is_empty() {
+            let body = serde_urlencoded::to_string(form).expect("encode form");
+            request = request
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body);
+        }
+        request.send().await.expect("request reaches the server")
+    }
+
+    /// POSTs a form and returns the JSON of a 2xx answer (panics otherwise).
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        json_ok(self.send(Method::POST, path, form).await).await
+    }
+
+    /// GETs a path and returns the JSON of a 2xx answer.
+    pub async fn get(&self, path: &str) -> Value {
+        json_ok(self.send(Method::GET, path, &[]).await).await
+    }
+
+    /// GETs an absolute URL (such as a `next_page_url`) and returns its JSON.
+    pub async fn get_url(&self, url: &str) -> Value {
+        let response = self
+            .client
+            .get(url)
+            .basic_auth(self.account, Some("token"))
+            .send()
+            .await
+            .expect("request");
+        json_ok(response).await
+    }
+
+    /// Creates a conversation on `form` and returns its SID.
+    pub async fn conversation(&self, form: &Form) -> String {
+        sid_of(&self.post(&form.conversations(), &[]).await)
+    }
+
+    /// Creates a message and returns its JSON.
+    pub async fn message(&self, form: &Form, conversation: &str, body: &str) -> Value {
+        self.post(&form.messages(conversation), &[("Body", body)])
+            .await
+    }
+}
+
+/// Asserts a 2xx status and parses the body.
+pub async fn json_ok(response: Response) -> Value {
+    let status = response.status();
+    let url = response.url().clone();
+    let text = response.text().await.expect("body");
+    assert!(status.is_success(), "{url} answered {status}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}"))
+}
+
+/// Asserts a Twilio-shaped error with this status and code, and returns its message.
+pub async fn assert_twilio_error(response: Response, status: StatusCode, code: u64) -> String {
+    let url = response.url().clone();
+    assert_eq!(response.status(), status, "{url}");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{url}: content-type {content_type}"
+    );
+    let body: Value = response.json().await.expect("error body is JSON");
+    assert_eq!(body["code"], code, "{url}: {body}");
+    assert_eq!(body["status"], status.as_u16(), "{url}: {body}");
+    assert_eq!(
+        body["more_info"],
+        format!("https://www.twilio.com/docs/errors/{code}"),
+        "{body}"
+    );
+    body["message"]
+        .as_str()
+        .expect("message is a string")
+        .to_owned()
+}
+
+/// The `sid` of a resource.
+pub fn sid_of(resource: &Value) -> String {
+    resource["sid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no sid in {resource}"))
+        .to_owned()
+}
+
+/// The built emulator binary, run as a child process on a random port; killed on drop.
+pub struct RunningBinary {
+    pub base: String,
+    child: Child,
+}
+
+/// Starts `target/…/twilio-conversations-emulator --port 0` and waits for its
+/// "listening on" line (the readiness signal: the socket is bound before it is printed).
+pub fn spawn_binary() -> RunningBinary {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twilio-conversations-emulator"))
+        .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "warn"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the emulator binary");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the listening line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+    RunningBinary {
+        base: base.to_owned(),
+        child,
+    }
+}
+
+impl Drop for RunningBinary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

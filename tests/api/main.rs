@@ -1,0 +1,12 @@
+//! One integration-test binary (every top-level file in tests/ would be its own crate).
+//! Every test talks HTTP to a real server on a random loopback port.
+
+mod concurrency;
+mod conversations;
+mod errors;
+mod helpers;
+mod messages;
+mod pagination;
+mod sdk;
+mod services;
+mod tenancy;
