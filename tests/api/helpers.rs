@@ -25,11 +25,16 @@ pub struct TestApp {
 
 /// Starts the emulator on a random loopback port.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Config::for_tests()).await
+}
+
+/// Starts the emulator with `config` on a random loopback port.
+pub async fn spawn_app_with(config: Config) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a loopback port");
     let address = listener.local_addr().expect("local address");
-    let state = AppState::new(&Config::for_tests(), address.to_string());
+    let state = AppState::new(&config, address.to_string());
     let (shutdown, stopped) = oneshot::channel::<()>();
     tokio::spawn(serve(listener, state, async {
         let _ = stopped.await;
