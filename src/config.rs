@@ -23,11 +23,16 @@ pub struct Config {
     pub command: Option<Command>,
 
     /// Address to listen on. Use 0.0.0.0 inside a container.
-    #[arg(long, env = "TWILIO_EMULATOR_HOST", default_value = "127.0.0.1")]
+    #[arg(
+        long,
+        global = true,
+        env = "TWILIO_EMULATOR_HOST",
+        default_value = "127.0.0.1"
+    )]
     pub host: IpAddr,
 
     /// Port to listen on; 0 picks a free one (the chosen address is printed on start-up).
-    #[arg(long, env = "TWILIO_EMULATOR_PORT", default_value_t = DEFAULT_PORT)]
+    #[arg(long, global = true, env = "TWILIO_EMULATOR_PORT", default_value_t = DEFAULT_PORT)]
     pub port: u16,
 
     /// Base URL written into `url`, `links` and page URLs, e.g. `http://localhost:4747`.

@@ -33,16 +33,19 @@ use std::future::Future;
 
 use axum::Router;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use config::Config;
 pub use state::AppState;
 
-/// The complete application: every route, with request logging.
+/// The complete application: every route, with one `info` log line per request (method,
+/// path, status, latency).
 pub fn app(state: AppState) -> Router {
-    routes::router()
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+    let request_log = TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    routes::router().layer(request_log).with_state(state)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then lets requests in flight

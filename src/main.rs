@@ -1,4 +1,5 @@
 //! The emulator binary: parse flags, set up logging, bind, serve until SIGINT or SIGTERM.
+//! (Unix only: it relies on Unix signals, and its targets are Linux and macOS.)
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -35,12 +36,19 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let shutdown = match shutdown_signal() {
+        Ok(shutdown) => shutdown,
+        Err(error) => {
+            eprintln!("cannot install signal handlers: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let address = listener
         .local_addr()
         .expect("a bound listener has an address");
     println!("listening on http://{address}");
     let state = AppState::new(&config, address.to_string());
-    match serve(listener, state, shutdown_signal()).await {
+    match serve(listener, state, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("server error: {error}");
@@ -49,25 +57,18 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Completes on Ctrl-C or SIGTERM (what `docker stop` sends to PID 1).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Registers the SIGINT and SIGTERM handlers now, before the server announces itself,
+/// so that a signal sent right after start-up still shuts down gracefully; the returned
+/// future completes when either arrives (SIGTERM is what `docker stop` sends to PID 1).
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
+        tracing::info!("shutting down");
+    })
 }

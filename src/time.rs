@@ -37,15 +37,28 @@ impl Timestamp {
             .map_err(|_| InvalidTimestamp(value.to_owned()))
     }
 
-    /// Parses a date filter such as `StartDate=2024-01-31` or a full date-time.
-    pub fn parse_date_or_datetime(value: &str) -> Result<Self, InvalidTimestamp> {
-        if let Ok(date) = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d") {
-            let midnight = date.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc().timestamp());
-            return midnight
-                .map(Self)
-                .ok_or_else(|| InvalidTimestamp(value.to_owned()));
+    /// Parses the start of a date range (`StartDate`): a plain date means its midnight.
+    pub fn parse_range_start(value: &str) -> Result<Self, InvalidTimestamp> {
+        match Self::parse_plain_date(value) {
+            Some(midnight) => Ok(midnight),
+            None => Self::parse_rfc3339(value),
         }
-        Self::parse_rfc3339(value)
+    }
+
+    /// Parses the exclusive end of a date range (`EndDate`): a plain date includes that
+    /// whole day, a date-time includes that second.
+    pub fn parse_range_end(value: &str) -> Result<Self, InvalidTimestamp> {
+        const DAY: i64 = 86_400;
+        match Self::parse_plain_date(value) {
+            Some(midnight) => Ok(Self(midnight.0 + DAY)),
+            None => Self::parse_rfc3339(value).map(|at| Self(at.0 + 1)),
+        }
+    }
+
+    fn parse_plain_date(value: &str) -> Option<Self> {
+        let date = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()?;
+        date.and_hms_opt(0, 0, 0)
+            .map(|midnight| Self(midnight.and_utc().timestamp()))
     }
 }
 
@@ -118,8 +131,24 @@ mod tests {
     }
 
     #[test]
-    fn date_filters_accept_plain_dates() {
-        let ts = Timestamp::parse_date_or_datetime("2024-01-31").unwrap();
-        assert_eq!(ts.to_string(), "2024-01-31T00:00:00Z");
+    fn date_ranges_accept_plain_dates_and_include_the_end_day() {
+        assert_eq!(
+            Timestamp::parse_range_start("2024-01-31")
+                .unwrap()
+                .to_string(),
+            "2024-01-31T00:00:00Z"
+        );
+        assert_eq!(
+            Timestamp::parse_range_end("2024-01-31")
+                .unwrap()
+                .to_string(),
+            "2024-02-01T00:00:00Z"
+        );
+        assert_eq!(
+            Timestamp::parse_range_end("2024-01-31T10:00:00Z")
+                .unwrap()
+                .to_string(),
+            "2024-01-31T10:00:01Z"
+        );
     }
 }

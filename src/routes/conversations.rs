@@ -142,19 +142,23 @@ async fn list(
     TwilioQuery(params): TwilioQuery<ListParams>,
 ) -> Result<Json<ListBody<ConversationResource>>, ApiError> {
     let request = PageRequest::parse(&params.page, Order::Asc, MAX_PAGE_SIZE)?;
-    let date = |name: &str, value: &Option<String>| {
+    let date = |name: &str, value: &Option<String>, parse: fn(&str) -> Result<Timestamp, _>| {
         value
             .as_deref()
             .map(|raw| {
-                Timestamp::parse_date_or_datetime(raw)
+                parse(raw)
                     .map_err(|_| ApiError::InvalidParameter(format!("Invalid {name}: '{raw}'")))
             })
             .transpose()
     };
     let filter = ConversationFilter {
         state: params.state.as_deref().map(parse_state).transpose()?,
-        start_date: date("StartDate", &params.start_date)?,
-        end_date: date("EndDate", &params.end_date)?,
+        created_from: date(
+            "StartDate",
+            &params.start_date,
+            Timestamp::parse_range_start,
+        )?,
+        created_before: date("EndDate", &params.end_date, Timestamp::parse_range_end)?,
     };
     let selection = state
         .store

@@ -95,22 +95,18 @@ pub struct ConversationFields {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ConversationFilter {
     pub state: Option<ConversationState>,
-    pub start_date: Option<Timestamp>,
-    pub end_date: Option<Timestamp>,
+    /// Created at or after this time.
+    pub created_from: Option<Timestamp>,
+    /// Created strictly before this time.
+    pub created_before: Option<Timestamp>,
 }
 
 impl ConversationFilter {
-    /// Whether `conversation` passes every filter that is set. `EndDate` is inclusive of
-    /// the whole day it names.
+    /// Whether `conversation` passes every filter that is set.
     pub fn matches(&self, conversation: &Conversation) -> bool {
-        const DAY: i64 = 86_400;
-        let created = conversation.date_created.unix_seconds();
+        let created = conversation.date_created;
         self.state.is_none_or(|state| state == conversation.state)
-            && self
-                .start_date
-                .is_none_or(|start| created >= start.unix_seconds())
-            && self
-                .end_date
-                .is_none_or(|end| created < end.unix_seconds() + DAY)
+            && self.created_from.is_none_or(|from| created >= from)
+            && self.created_before.is_none_or(|before| created < before)
     }
 }

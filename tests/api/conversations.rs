@@ -120,7 +120,8 @@ async fn invalid_conversation_input_gets_twilio_codes() {
     for form in app.forms().await {
         app.post(&form.conversations(), &[("UniqueName", "taken")])
             .await;
-        let cases: [(&[(&str, &str)], StatusCode, u64); 5] = [
+        type Params<'a> = &'a [(&'a str, &'a str)];
+        let cases: [(Params, StatusCode, u64); 5] = [
             (&[("UniqueName", "taken")], StatusCode::CONFLICT, 50353),
             (
                 &[("UniqueName", "CH0123456789abcdef0123456789abcdef")],

@@ -8,8 +8,11 @@ use crate::helpers::{Form, TestApp, assert_twilio_error, sid_of, spawn_app};
 const UNKNOWN_CONVERSATION: &str = "CH00000000000000000000000000000000";
 const UNKNOWN_MESSAGE: &str = "IM00000000000000000000000000000000";
 
+/// Form parameters of one request.
+type Params = Vec<(&'static str, String)>;
+
 /// Invalid message parameters, for create and update alike: (form, HTTP status, code).
-fn invalid_message_forms() -> Vec<(Vec<(&'static str, String)>, StatusCode, u64)> {
+fn invalid_message_forms() -> Vec<(Params, StatusCode, u64)> {
     let bad = StatusCode::BAD_REQUEST;
     vec![
         (vec![("Attributes", "{not json".into())], bad, 50304),

@@ -221,6 +221,18 @@ pub fn spawn_binary() -> RunningBinary {
     }
 }
 
+impl RunningBinary {
+    /// The child's process ID, for sending it signals.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the child to exit by itself.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("wait for the emulator")
+    }
+}
+
 impl Drop for RunningBinary {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -1,6 +1,7 @@
 //! One integration-test binary (every top-level file in tests/ would be its own crate).
 //! Every test talks HTTP to a real server on a random loopback port.
 
+mod binary;
 mod concurrency;
 mod conversations;
 mod errors;

@@ -1,0 +1,114 @@
+//! The binary as operators run it: flags, the healthcheck subcommand, graceful shutdown,
+//! and the library's router used in-process without a socket.
+
+use std::process::Command;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use clap::Parser;
+use tower::ServiceExt;
+use twilio_conversations_emulator::{AppState, Config, app};
+
+use crate::helpers::{ACCOUNT, spawn_app_with, spawn_binary};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_twilio-conversations-emulator");
+
+fn healthcheck(port: u16) -> bool {
+    Command::new(BINARY)
+        .args([
+            "healthcheck",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .env_remove("TWILIO_EMULATOR_PORT")
+        .status()
+        .expect("run the healthcheck")
+        .success()
+}
+
+#[test]
+fn healthcheck_succeeds_against_a_running_instance_and_fails_without_one() {
+    let running = spawn_binary();
+    let port: u16 = running
+        .base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port in base URL");
+    assert!(healthcheck(port), "healthy instance on {port}");
+    drop(running);
+    assert!(!healthcheck(port), "nothing listens on {port} any more");
+}
+
+#[test]
+fn sigterm_shuts_the_server_down_gracefully() {
+    let mut running = spawn_binary();
+    let pid = running.pid().to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let status = running.wait();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}
+
+#[test]
+fn an_unusable_port_is_a_clear_start_up_error() {
+    let running = spawn_binary();
+    let port = running.base.rsplit(':').next().expect("port").to_owned();
+    let output = Command::new(BINARY)
+        .args(["--port", &port])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("cannot listen"),
+        "{output:?}"
+    );
+}
+
+#[tokio::test]
+async fn public_url_overrides_the_host_in_every_url() {
+    let config = Config::parse_from(["emulator", "--public-url", "https://emulator.example:9999/"]);
+    let app = spawn_app_with(config).await;
+    let conversation = app.post("/v1/Conversations", &[]).await;
+    assert!(conversation["url"].as_str().is_some_and(|url| url.starts_with("https://emulator.example:9999/v1/Conversations/CH")));
+    let page = app.get("/v1/Conversations").await;
+    assert_eq!(
+        page["meta"]["first_page_url"],
+        "https://emulator.example:9999/v1/Conversations?PageSize=50&Page=0"
+    );
+}
+
+#[tokio::test]
+async fn the_router_serves_requests_in_process() {
+    let router = app(AppState::new(&Config::for_tests(), "localhost:4747".into()));
+    let credentials = base64_basic(ACCOUNT, "token");
+    let request = Request::get("/v1/Configuration")
+        .header("Authorization", credentials)
+        .body(Body::empty())
+        .expect("request");
+
+    let response = router.oneshot(request).await.expect("infallible");
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(
+        json["url"], "http://localhost:4747/v1/Configuration",
+        "no Host header: the listen address is used"
+    );
+}
+
+fn base64_basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
