@@ -11,6 +11,9 @@ use crate::sid::{AccountSid, ApiKeySid};
 /// 3000, 8080 or Prism's 4010).
 pub const DEFAULT_PORT: u16 = 4747;
 
+/// The default limit on request bodies: far above any valid Twilio request.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// How the emulator is run.
 #[derive(Clone, Debug, Parser)]
 #[command(
@@ -56,7 +59,7 @@ pub struct Config {
     pub seed: Option<u64>,
 
     /// Largest request body accepted, in bytes; larger ones get a 413.
-    #[arg(long, env = "TWILIO_EMULATOR_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    #[arg(long, env = "TWILIO_EMULATOR_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 }
 
@@ -73,10 +76,19 @@ impl Config {
         self.api_keys.iter().copied().collect()
     }
 
-    /// The configuration an in-process server gets in tests: defaults, nothing from the
-    /// environment.
+    /// The defaults, built without reading flags or `TWILIO_EMULATOR_*` variables, so an
+    /// embedding program or a test is not affected by the environment it runs in.
     pub fn for_tests() -> Self {
-        Self::parse_from(["twilio-conversations-emulator"])
+        Self {
+            command: None,
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 0,
+            public_url: None,
+            log_level: "info".to_owned(),
+            api_keys: Vec::new(),
+            seed: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
     }
 }
 

@@ -313,7 +313,7 @@ impl PageLinks<'_> {
             url: self.url(size, request.number, this_cursor),
             next_page_url: selection
                 .next
-                .map(|cursor| self.url(size, request.number + 1, Some(cursor))),
+                .map(|cursor| self.url(size, request.number.saturating_add(1), Some(cursor))),
             key,
         }
     }

@@ -6,8 +6,9 @@
 //! the lock, and no lock is ever held across an `.await`.
 
 pub mod model;
+mod sequenced;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::pagination::{PageRequest, Selection, select};
@@ -19,6 +20,7 @@ use crate::time::{Clock, Timestamp};
 use model::{
     Conversation, ConversationFields, ConversationFilter, Message, MessageFields, Service,
 };
+use sequenced::Sequenced;
 
 /// Twilio's author for messages created without one.
 pub const DEFAULT_AUTHOR: &str = "system";
@@ -90,37 +92,22 @@ struct Inner {
 #[derive(Debug)]
 struct Tenant {
     default_service: ChatServiceSid,
-    services: HashMap<ChatServiceSid, ServiceData>,
-    /// Services in creation order, for listing.
-    service_order: BTreeMap<u64, ChatServiceSid>,
-    /// Creation sequence shared by this account's services and conversations.
-    next_seq: u64,
+    services: Sequenced<ChatServiceSid, ServiceData>,
 }
 
 #[derive(Debug)]
 struct ServiceData {
     service: Service,
-    seq: u64,
-    conversations: HashMap<ConversationSid, ConversationData>,
-    /// Conversations in creation order, for listing.
-    order: BTreeMap<u64, ConversationSid>,
+    conversations: Sequenced<ConversationSid, ConversationData>,
     unique_names: HashMap<Arc<str>, ConversationSid>,
 }
 
 #[derive(Debug)]
 struct ConversationData {
     conversation: Conversation,
-    seq: u64,
-    messages: MessageLog,
-}
-
-/// A conversation's messages, by index (for listing) and by SID (for fetching).
-#[derive(Debug, Default)]
-struct MessageLog {
-    by_index: BTreeMap<u64, Arc<Message>>,
-    index_of: HashMap<MessageSid, u64>,
-    /// Indices are never reused, even after the newest message is deleted.
-    next_index: u64,
+    /// Keyed by message index: the sequence number *is* the index, so indices increase
+    /// strictly and are never reused.
+    messages: Sequenced<MessageSid, Arc<Message>>,
 }
 
 /// The default service's SID is a fixed function of the account SID: stable across
@@ -132,6 +119,17 @@ pub fn default_service_sid(account: AccountSid) -> ChatServiceSid {
 /// The account's default Messaging Service SID, derived like [`default_service_sid`].
 pub fn default_messaging_service_sid(account: AccountSid) -> MessagingServiceSid {
     MessagingServiceSid::from_bits(derive_bits(account.bits(), 0x4d47))
+}
+
+/// Draws SIDs until one is not taken (a collision of 128 random bits is astronomically
+/// unlikely, but with a fixed seed two runs could meet the same sequence).
+fn fresh<K: Copy>(sids: &mut SidGenerator, make: fn(u128) -> K, taken: impl Fn(&K) -> bool) -> K {
+    loop {
+        let candidate = make(sids.next_bits());
+        if !taken(&candidate) {
+            return candidate;
+        }
+    }
 }
 
 impl Store {
@@ -194,19 +192,16 @@ impl Store {
     /// Creates a service named `friendly_name`.
     pub fn create_service(&self, account: AccountSid, friendly_name: String) -> Service {
         self.write(account, |tenant, sids, now| {
-            let sid = loop {
-                let candidate = ChatServiceSid::from_bits(sids.next_bits());
-                if !tenant.services.contains_key(&candidate) {
-                    break candidate;
-                }
-            };
+            let sid = fresh(sids, ChatServiceSid::from_bits, |sid| {
+                tenant.services.contains(sid)
+            });
             let service = Service {
                 sid,
                 friendly_name: friendly_name.into(),
                 date_created: now,
                 date_updated: now,
             };
-            tenant.insert_service(service.clone());
+            tenant.services.push(sid, ServiceData::new(service.clone()));
             service
         })
     }
@@ -226,11 +221,10 @@ impl Store {
         })
     }
 
-    /// A page of the account's services, oldest first.
+    /// A page of the account's services, oldest (the default one) first.
     pub fn list_services(&self, account: AccountSid, request: &PageRequest) -> Selection<Service> {
         self.read(account, |tenant| {
-            select(&tenant.service_order, request, |_| true)
-                .map(|sid| tenant.services[sid].service.clone())
+            select(tenant.services.ordered(), request, |_| true).map(|data| data.service.clone())
         })
     }
 
@@ -244,9 +238,11 @@ impl Store {
             if sid == tenant.default_service {
                 return Err(StoreError::DefaultServiceUndeletable);
             }
-            let removed = tenant.services.remove(&sid).ok_or(StoreError::NotFound)?;
-            tenant.service_order.remove(&removed.seq);
-            Ok(())
+            tenant
+                .services
+                .remove(&sid)
+                .map(drop)
+                .ok_or(StoreError::NotFound)
         })
     }
 
@@ -257,44 +253,39 @@ impl Store {
         &self,
         account: AccountSid,
         scope: ServiceScope,
-        new: ConversationFields,
+        fields: ConversationFields,
     ) -> Result<Conversation, StoreError> {
         self.write(account, |tenant, sids, now| {
-            let seq = tenant.take_seq();
             let service = tenant.service_mut(scope)?;
-            let unique_name: Option<Arc<str>> = new.unique_name.map(Into::into);
-            if let Some(name) = &unique_name
-                && service.unique_names.contains_key(name)
+            let unique_name: Option<Arc<str>> = fields.unique_name.map(Into::into);
+            if unique_name
+                .as_ref()
+                .is_some_and(|name| service.unique_names.contains_key(name))
             {
                 return Err(StoreError::UniqueNameTaken);
             }
-            let sid = loop {
-                let candidate = ConversationSid::from_bits(sids.next_bits());
-                if !service.conversations.contains_key(&candidate) {
-                    break candidate;
-                }
-            };
-            let date_created = new.date_created.unwrap_or(now);
+            let sid = fresh(sids, ConversationSid::from_bits, |sid| {
+                service.conversations.contains(sid)
+            });
+            let date_created = fields.date_created.unwrap_or(now);
             let conversation = Conversation {
                 sid,
                 chat_service_sid: service.service.sid,
-                friendly_name: new.friendly_name.map(Into::into),
+                friendly_name: fields.friendly_name.map(Into::into),
                 unique_name: unique_name.clone(),
-                attributes: new.attributes.map(Into::into),
-                state: new.state.unwrap_or_default(),
+                attributes: fields.attributes.map(Into::into),
+                state: fields.state.unwrap_or_default(),
                 date_created,
-                date_updated: new.date_updated.unwrap_or(date_created),
+                date_updated: fields.date_updated.unwrap_or(date_created),
             };
             if let Some(name) = unique_name {
                 service.unique_names.insert(name, sid);
             }
-            service.order.insert(seq, sid);
             let data = ConversationData {
                 conversation: conversation.clone(),
-                seq,
-                messages: MessageLog::default(),
+                messages: Sequenced::default(),
             };
-            service.conversations.insert(sid, data);
+            service.conversations.push(sid, data);
             Ok(conversation)
         })
     }
@@ -307,8 +298,11 @@ impl Store {
         reference: &ConversationRef,
     ) -> Result<Conversation, StoreError> {
         self.read(account, |tenant| {
-            let service = tenant.service(scope)?;
-            Ok(service.conversation(reference)?.conversation.clone())
+            Ok(tenant
+                .service(scope)?
+                .conversation(reference)?
+                .conversation
+                .clone())
         })
     }
 
@@ -321,27 +315,26 @@ impl Store {
         request: &PageRequest,
     ) -> Result<Selection<Conversation>, StoreError> {
         self.read(account, |tenant| {
-            let service = tenant.service(scope)?;
-            let conversation = |sid: &ConversationSid| &service.conversations[sid].conversation;
-            Ok(select(&service.order, request, |sid| {
-                filter.matches(conversation(sid))
+            let conversations = tenant.service(scope)?.conversations.ordered();
+            Ok(select(conversations, request, |data| {
+                filter.matches(&data.conversation)
             })
-            .map(|sid| conversation(sid).clone()))
+            .map(|data| data.conversation.clone()))
         })
     }
 
-    /// Applies `changes` to a conversation.
+    /// Applies `fields` to a conversation.
     pub fn update_conversation(
         &self,
         account: AccountSid,
         scope: ServiceScope,
         reference: &ConversationRef,
-        changes: ConversationFields,
+        fields: ConversationFields,
     ) -> Result<Conversation, StoreError> {
         self.write(account, |tenant, _, now| {
             let service = tenant.service_mut(scope)?;
             let sid = service.conversation(reference)?.conversation.sid;
-            let new_name: Option<Arc<str>> = changes.unique_name.map(Into::into);
+            let new_name: Option<Arc<str>> = fields.unique_name.map(Into::into);
             if let Some(name) = &new_name
                 && service
                     .unique_names
@@ -350,30 +343,30 @@ impl Store {
             {
                 return Err(StoreError::UniqueNameTaken);
             }
-            let data = service
+            let conversation = &mut service
                 .conversations
                 .get_mut(&sid)
-                .ok_or(StoreError::NotFound)?;
-            let conversation = &mut data.conversation;
+                .ok_or(StoreError::NotFound)?
+                .conversation;
             if let Some(name) = new_name {
                 if let Some(old) = conversation.unique_name.replace(name.clone()) {
                     service.unique_names.remove(&old);
                 }
                 service.unique_names.insert(name, sid);
             }
-            if let Some(friendly_name) = changes.friendly_name {
+            if let Some(friendly_name) = fields.friendly_name {
                 conversation.friendly_name = Some(friendly_name.into());
             }
-            if let Some(attributes) = changes.attributes {
+            if let Some(attributes) = fields.attributes {
                 conversation.attributes = Some(attributes.into());
             }
-            if let Some(state) = changes.state {
+            if let Some(state) = fields.state {
                 conversation.state = state;
             }
-            if let Some(date_created) = changes.date_created {
+            if let Some(date_created) = fields.date_created {
                 conversation.date_created = date_created;
             }
-            conversation.date_updated = changes.date_updated.unwrap_or(now);
+            conversation.date_updated = fields.date_updated.unwrap_or(now);
             Ok(conversation.clone())
         })
     }
@@ -392,7 +385,6 @@ impl Store {
                 .conversations
                 .remove(&sid)
                 .ok_or(StoreError::NotFound)?;
-            service.order.remove(&removed.seq);
             if let Some(name) = &removed.conversation.unique_name {
                 service.unique_names.remove(name);
             }
@@ -408,35 +400,26 @@ impl Store {
         account: AccountSid,
         scope: ServiceScope,
         reference: &ConversationRef,
-        new: MessageFields,
+        fields: MessageFields,
     ) -> Result<Located<Arc<Message>>, StoreError> {
         self.write(account, |tenant, sids, now| {
-            let service = tenant.service_mut(scope)?;
-            let conversation = service.conversation_mut(reference)?;
-            let log = &mut conversation.messages;
-            let sid = loop {
-                let candidate = MessageSid::from_bits(sids.next_bits());
-                if !log.index_of.contains_key(&candidate) {
-                    break candidate;
-                }
-            };
-            let index = log.next_index;
-            let date_created = new.date_created.unwrap_or(now);
+            let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
+            let messages = &mut conversation.messages;
+            let sid = fresh(sids, MessageSid::from_bits, |sid| messages.contains(sid));
+            let date_created = fields.date_created.unwrap_or(now);
             let message = Arc::new(Message {
                 sid,
-                index,
-                author: new
+                index: messages.next_sequence(),
+                author: fields
                     .author
                     .unwrap_or_else(|| DEFAULT_AUTHOR.to_owned())
                     .into(),
-                body: new.body.map(Into::into),
-                attributes: new.attributes.map(Into::into),
+                body: fields.body.map(Into::into),
+                attributes: fields.attributes.map(Into::into),
                 date_created,
-                date_updated: new.date_updated.unwrap_or(date_created),
+                date_updated: fields.date_updated.unwrap_or(date_created),
             });
-            log.next_index += 1;
-            log.index_of.insert(sid, index);
-            log.by_index.insert(index, Arc::clone(&message));
+            messages.push(sid, Arc::clone(&message));
             Ok(conversation.locate(message))
         })
     }
@@ -451,7 +434,10 @@ impl Store {
     ) -> Result<Located<Arc<Message>>, StoreError> {
         self.read(account, |tenant| {
             let conversation = tenant.service(scope)?.conversation(reference)?;
-            let message = conversation.messages.get(sid).ok_or(StoreError::NotFound)?;
+            let message = conversation
+                .messages
+                .get(&sid)
+                .ok_or(StoreError::NotFound)?;
             Ok(conversation.locate(Arc::clone(message)))
         })
     }
@@ -466,12 +452,12 @@ impl Store {
     ) -> Result<Located<Selection<Arc<Message>>>, StoreError> {
         self.read(account, |tenant| {
             let conversation = tenant.service(scope)?.conversation(reference)?;
-            let page = select(&conversation.messages.by_index, request, |_| true).map(Arc::clone);
+            let page = select(conversation.messages.ordered(), request, |_| true).map(Arc::clone);
             Ok(conversation.locate(page))
         })
     }
 
-    /// Applies `changes` to a message. The stored message is replaced, not mutated, so a
+    /// Applies `fields` to a message. The stored message is replaced, not mutated, so a
     /// reader that already holds the old version keeps a consistent copy.
     pub fn update_message(
         &self,
@@ -479,28 +465,28 @@ impl Store {
         scope: ServiceScope,
         reference: &ConversationRef,
         sid: MessageSid,
-        changes: MessageFields,
+        fields: MessageFields,
     ) -> Result<Located<Arc<Message>>, StoreError> {
         self.write(account, |tenant, _, now| {
             let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
             let slot = conversation
                 .messages
-                .get_mut(sid)
+                .get_mut(&sid)
                 .ok_or(StoreError::NotFound)?;
             let mut message = Message::clone(slot);
-            if let Some(author) = changes.author {
+            if let Some(author) = fields.author {
                 message.author = author.into();
             }
-            if let Some(body) = changes.body {
+            if let Some(body) = fields.body {
                 message.body = Some(body.into());
             }
-            if let Some(attributes) = changes.attributes {
+            if let Some(attributes) = fields.attributes {
                 message.attributes = Some(attributes.into());
             }
-            if let Some(date_created) = changes.date_created {
+            if let Some(date_created) = fields.date_created {
                 message.date_created = date_created;
             }
-            message.date_updated = changes.date_updated.unwrap_or(now);
+            message.date_updated = fields.date_updated.unwrap_or(now);
             *slot = Arc::new(message);
             let updated = Arc::clone(slot);
             Ok(conversation.locate(updated))
@@ -516,13 +502,12 @@ impl Store {
         sid: MessageSid,
     ) -> Result<(), StoreError> {
         self.write(account, |tenant, _, _| {
-            let log = &mut tenant
-                .service_mut(scope)?
-                .conversation_mut(reference)?
-                .messages;
-            let index = log.index_of.remove(&sid).ok_or(StoreError::NotFound)?;
-            log.by_index.remove(&index);
-            Ok(())
+            let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
+            conversation
+                .messages
+                .remove(&sid)
+                .map(drop)
+                .ok_or(StoreError::NotFound)
         })
     }
 }
@@ -530,38 +515,18 @@ impl Store {
 impl Tenant {
     fn new(account: AccountSid, now: Timestamp) -> Self {
         let default_service = default_service_sid(account);
-        let mut tenant = Self {
-            default_service,
-            services: HashMap::new(),
-            service_order: BTreeMap::new(),
-            next_seq: 0,
-        };
-        tenant.insert_service(Service {
+        let service = Service {
             sid: default_service,
             friendly_name: DEFAULT_SERVICE_NAME.into(),
             date_created: now,
             date_updated: now,
-        });
-        tenant
-    }
-
-    fn take_seq(&mut self) -> u64 {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        seq
-    }
-
-    fn insert_service(&mut self, service: Service) {
-        let seq = self.take_seq();
-        self.service_order.insert(seq, service.sid);
-        let data = ServiceData {
-            service,
-            seq,
-            conversations: HashMap::new(),
-            order: BTreeMap::new(),
-            unique_names: HashMap::new(),
         };
-        self.services.insert(data.service.sid, data);
+        let mut services = Sequenced::default();
+        services.push(default_service, ServiceData::new(service));
+        Self {
+            default_service,
+            services,
+        }
     }
 
     fn resolve(&self, scope: ServiceScope) -> ChatServiceSid {
@@ -584,6 +549,14 @@ impl Tenant {
 }
 
 impl ServiceData {
+    fn new(service: Service) -> Self {
+        Self {
+            service,
+            conversations: Sequenced::default(),
+            unique_names: HashMap::new(),
+        }
+    }
+
     fn conversation_sid(&self, reference: &ConversationRef) -> Option<ConversationSid> {
         match reference {
             ConversationRef::Sid(sid) => Some(*sid),
@@ -616,19 +589,6 @@ impl ConversationData {
             conversation_sid: self.conversation.sid,
             value,
         }
-    }
-}
-
-impl MessageLog {
-    fn get(&self, sid: MessageSid) -> Option<&Arc<Message>> {
-        self.index_of
-            .get(&sid)
-            .and_then(|index| self.by_index.get(index))
-    }
-
-    fn get_mut(&mut self, sid: MessageSid) -> Option<&mut Arc<Message>> {
-        let index = self.index_of.get(&sid)?;
-        self.by_index.get_mut(index)
     }
 }
 

@@ -5,7 +5,6 @@ use std::process::Command;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use clap::Parser;
 use tower::ServiceExt;
 use twilio_conversations_emulator::{AppState, Config, app};
 
@@ -72,7 +71,10 @@ fn an_unusable_port_is_a_clear_start_up_error() {
 
 #[tokio::test]
 async fn public_url_overrides_the_host_in_every_url() {
-    let config = Config::parse_from(["emulator", "--public-url", "https://emulator.example:9999/"]);
+    let config = Config {
+        public_url: Some("https://emulator.example:9999/".into()),
+        ..Config::for_tests()
+    };
     let app = spawn_app_with(config).await;
     let conversation = app.post("/v1/Conversations", &[]).await;
     assert!(conversation["url"].as_str().is_some_and(|url| url.starts_with("https://emulator.example:9999/v1/Conversations/CH")));

@@ -202,6 +202,14 @@ pub struct RunningBinary {
 pub fn spawn_binary() -> RunningBinary {
     let mut child = Command::new(env!("CARGO_BIN_EXE_twilio-conversations-emulator"))
         .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "warn"])
+        // The emulator's own variables in the developer's shell must not leak in.
+        .env_remove("TWILIO_EMULATOR_HOST")
+        .env_remove("TWILIO_EMULATOR_PORT")
+        .env_remove("TWILIO_EMULATOR_PUBLIC_URL")
+        .env_remove("TWILIO_EMULATOR_API_KEYS")
+        .env_remove("TWILIO_EMULATOR_SEED")
+        .env_remove("TWILIO_EMULATOR_MAX_BODY_BYTES")
+        .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -271,3 +271,21 @@ async fn an_empty_conversation_lists_an_empty_page() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_largest_page_number_is_echoed_without_overflowing() {
+    let app = spawn_app().await;
+    let form = Form::Default;
+    let conversation = app.conversation(&form).await;
+    for i in 0..3 {
+        app.message(&form, &conversation, &i.to_string()).await;
+    }
+    let path = format!(
+        "{}?PageSize=1&Page={}&PageToken=PTA0",
+        form.messages(&conversation),
+        usize::MAX
+    );
+    let page = app.get(&path).await;
+    assert_eq!(indices(&page), [1]);
+    assert!(page["meta"]["next_page_url"].as_str().is_some(), "{page}");
+}

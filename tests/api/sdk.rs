@@ -1,1 +1,235 @@
-//! placeholder
+//! The official Twilio SDKs (PyPI `twilio`, npm `twilio`) driving the built binary.
+//!
+//! The suites live in tests/sdk/ (see its README). Each test here installs the suite's
+//! pinned dependencies when they are missing or stale, starts the emulator binary on a
+//! random port, runs the suite against it and fails with the suite's full output unless
+//! every SDK test passed. A missing interpreter or a failed install is a failure, never a skip.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::helpers::spawn_binary;
+
+/// The crate's root: every path below is relative to it.
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Held while checking and installing dependencies, so that two `cargo test` processes
+/// (or two targets) never run pip or `npm ci` into the same directory at once.
+fn install_lock(name: &str) -> File {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sdk-{name}-install.lock"));
+    let file = File::create(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+    file.lock()
+        .unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
+    file
+}
+
+/// Runs a command to completion, capturing its output; panics if it cannot be started.
+fn run(command: &mut Command) -> Output {
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("could not run {command:?}: {e} (is it installed and on PATH?)"))
+}
+
+/// The status and both streams of a finished command, for panic messages.
+fn report(command: &str, output: &Output) -> String {
+    format!(
+        "`{command}` exited with {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Installs tests/sdk/python/requirements.txt into tests/sdk/python/.deps, unless the
+/// marker left by the last successful install holds the same requirements.
+fn ensure_python_deps() {
+    let python = root().join("tests/sdk/python");
+    let requirements = python.join("requirements.txt");
+    let deps = python.join(".deps");
+    let marker_name = ".installed-requirements.txt";
+    let wanted = fs::read_to_string(&requirements)
+        .unwrap_or_else(|e| panic!("read {}: {e}", requirements.display()));
+
+    let _lock = install_lock("python");
+    if fs::read_to_string(deps.join(marker_name)).is_ok_and(|installed| installed == wanted) {
+        return;
+    }
+    // pip --target does not replace packages already in the target: start from nothing.
+    if deps.exists() {
+        fs::remove_dir_all(&deps)
+            .unwrap_or_else(|e| panic!("remove stale {}: {e}", deps.display()));
+    }
+    let output = run(Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+        ])
+        .arg(&deps)
+        .arg("-r")
+        .arg(&requirements)
+        .current_dir(root()));
+    assert!(
+        output.status.success(),
+        "installing the Python SDK suite's dependencies failed\n{}",
+        report(
+            "python3 -m pip install --quiet --disable-pip-version-check --target tests/sdk/python/.deps -r tests/sdk/python/requirements.txt",
+            &output,
+        )
+    );
+    fs::write(deps.join(marker_name), &wanted).expect("write the install marker");
+}
+
+/// Runs `npm ci` in tests/sdk/node unless node_modules holds a completed install of the
+/// twilio version package.json pins.
+fn ensure_node_deps() {
+    let node = root().join("tests/sdk/node");
+    let _lock = install_lock("node");
+    let modules = node.join("node_modules");
+    let pinned = json_at(&node.join("package.json"))["dependencies"]["twilio"].clone();
+    let installed = modules.join(".package-lock.json").is_file()
+        && modules.join("twilio").is_dir()
+        && json_at(&modules.join("twilio/package.json"))["version"] == pinned;
+    if installed {
+        return;
+    }
+    let output = run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&node));
+    assert!(
+        output.status.success(),
+        "installing the Node SDK suite's dependencies failed\n{}",
+        report("npm ci --no-audit --no-fund (in tests/sdk/node)", &output)
+    );
+}
+
+/// A JSON file's content, or `null` when it is missing or unreadable.
+fn json_at(path: &Path) -> Value {
+    fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// A command whose environment cannot send the SDKs elsewhere: TWILIO_REGION and
+/// TWILIO_EDGE make both SDKs rewrite hostnames (and they would mangle 127.0.0.1).
+fn suite_command(program: &str, emulator: &str) -> Command {
+    let mut command = Command::new(program);
+    command
+        .current_dir(root())
+        .env("EMULATOR_URL", emulator)
+        .env_remove("TWILIO_REGION")
+        .env_remove("TWILIO_EDGE");
+    command
+}
+
+/// The number after `label` on a line of a test runner's summary, if any.
+fn count_after(text: &str, label: &str) -> Option<u64> {
+    text.lines().rev().find_map(|line| {
+        let rest = &line[line.find(label)? + label.len()..];
+        rest.split_whitespace().next()?.parse().ok()
+    })
+}
+
+#[test]
+fn python_sdk_drives_the_emulator_binary() {
+    ensure_python_deps();
+    let emulator = spawn_binary();
+    let deps: PathBuf = root().join("tests/sdk/python/.deps");
+
+    let output = run(suite_command("python3", &emulator.base)
+        .args([
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/sdk/python",
+        ])
+        .env("PYTHONPATH", &deps));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let command = format!(
+        "python3 -m pytest -q tests/sdk/python (EMULATOR_URL={})",
+        emulator.base
+    );
+    assert!(
+        output.status.success(),
+        "the Python SDK suite failed\n{}",
+        report(&command, &output)
+    );
+
+    // pytest's closing line, e.g. "29 passed in 0.61s": no test may be skipped or missing.
+    let summary = text
+        .lines()
+        .rev()
+        .find(|line| line.contains(" passed"))
+        .unwrap_or("");
+    let passed: u64 = summary
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        passed > 0,
+        "the Python SDK suite ran no test\n{}",
+        report(&command, &output)
+    );
+    assert!(
+        !summary.contains("skipped") && !summary.contains("failed"),
+        "{summary}\n{}",
+        report(&command, &output)
+    );
+    eprintln!(
+        "Python SDK suite: {}",
+        summary.trim_matches(|c: char| c == '=' || c.is_whitespace())
+    );
+}
+
+#[test]
+fn node_sdk_drives_the_emulator_binary() {
+    ensure_node_deps();
+    let emulator = spawn_binary();
+
+    // Equivalent to `node --test tests/sdk/node/`, but run inside the directory so that
+    // Node's default discovery (which skips node_modules) works the same on every version.
+    let output = run(suite_command("node", &emulator.base)
+        .arg("--test")
+        .current_dir(root().join("tests/sdk/node")));
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let command = format!(
+        "node --test (in tests/sdk/node, EMULATOR_URL={})",
+        emulator.base
+    );
+    assert!(
+        output.status.success(),
+        "the Node SDK suite failed\n{}",
+        report(&command, &output)
+    );
+
+    let tests = count_after(&text, "# tests ").unwrap_or(0);
+    let passed = count_after(&text, "# pass ").unwrap_or(0);
+    assert!(
+        tests > 0,
+        "the Node SDK suite ran no test\n{}",
+        report(&command, &output)
+    );
+    assert_eq!(
+        passed,
+        tests,
+        "not every Node SDK test passed\n{}",
+        report(&command, &output)
+    );
+    eprintln!("Node SDK suite: {passed} of {tests} tests passed");
+}

@@ -1,6 +1,5 @@
 //! Each AccountSid is an isolated tenant; API keys act for the account they are bound to.
 
-use clap::Parser;
 use reqwest::{Method, StatusCode};
 
 use crate::helpers::{
@@ -85,7 +84,14 @@ async fn each_account_has_its_own_stable_default_service() {
 #[tokio::test]
 async fn api_keys_act_for_their_bound_account_and_unbound_keys_for_their_own() {
     let bound_key = "SK00000000000000000000000000000abc";
-    let config = Config::parse_from(["emulator", "--api-keys", &format!("{bound_key}={ACCOUNT}")]);
+    let binding = (
+        bound_key.parse().expect("SK SID"),
+        ACCOUNT.parse().expect("AC SID"),
+    );
+    let config = Config {
+        api_keys: vec![binding],
+        ..Config::for_tests()
+    };
     let app = spawn_app_with(config).await;
     let conversation = app.conversation(&Form::Default).await;
 
