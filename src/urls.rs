@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::sid::{ChatServiceSid, ConversationSid, MessageSid};
+use crate::store::ServiceScope;
 
 /// Where a conversation lives on the form the client used: `/v1/Conversations/{CH}` or
 /// `/v1/Services/{IS}/Conversations/{CH}`.
@@ -20,6 +21,22 @@ pub struct ConversationUrl {
 }
 
 impl ConversationUrl {
+    /// The URL of conversation `conversation` (in service `service`) on the form the
+    /// request used: `scope` says whether it named a service.
+    pub fn on_form(
+        base: Arc<str>,
+        scope: ServiceScope,
+        service: ChatServiceSid,
+        conversation: ConversationSid,
+    ) -> Self {
+        let service = matches!(scope, ServiceScope::Explicit(_)).then_some(service);
+        Self {
+            base,
+            service,
+            conversation,
+        }
+    }
+
     /// `{conversation}{tail}`, e.g. `…/Conversations/CH…/Participants`.
     pub fn with(&self, tail: &'static str) -> Href<'_> {
         Href {

@@ -241,13 +241,8 @@ impl ConversationResource {
         scope: ServiceScope,
         conversation: Conversation,
     ) -> Self {
-        let service =
-            matches!(scope, ServiceScope::Explicit(_)).then_some(conversation.chat_service_sid);
-        let url = ConversationUrl {
-            base,
-            service,
-            conversation: conversation.sid,
-        };
+        let url =
+            ConversationUrl::on_form(base, scope, conversation.chat_service_sid, conversation.sid);
         Self {
             account_sid,
             url,

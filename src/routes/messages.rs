@@ -192,12 +192,12 @@ fn conversation_url<T>(
     scope: ServiceScope,
     located: &Located<T>,
 ) -> ConversationUrl {
-    let service = matches!(scope, ServiceScope::Explicit(_)).then_some(located.chat_service_sid);
-    ConversationUrl {
+    ConversationUrl::on_form(
         base,
-        service,
-        conversation: located.conversation_sid,
-    }
+        scope,
+        located.chat_service_sid,
+        located.conversation_sid,
+    )
 }
 
 /// A message as Twilio renders it on the URL form of the request: `chat_service_sid` only

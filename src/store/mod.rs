@@ -622,16 +622,17 @@ mod tests {
         }
     }
 
+    fn default_conversation(store: &Store, account: AccountSid) -> Conversation {
+        let fields = ConversationFields::default();
+        store
+            .create_conversation(account, ServiceScope::Default, fields)
+            .unwrap()
+    }
+
     #[test]
     fn indices_increase_and_survive_deletes() {
         let store = store();
-        let conversation = store
-            .create_conversation(
-                account(1),
-                ServiceScope::Default,
-                ConversationFields::default(),
-            )
-            .unwrap();
+        let conversation = default_conversation(&store, account(1));
         let reference = ConversationRef::Sid(conversation.sid);
         let create = || {
             store
@@ -655,13 +656,7 @@ mod tests {
     #[test]
     fn tenants_do_not_see_each_other() {
         let store = store();
-        let conversation = store
-            .create_conversation(
-                account(1),
-                ServiceScope::Default,
-                ConversationFields::default(),
-            )
-            .unwrap();
+        let conversation = default_conversation(&store, account(1));
         let reference = ConversationRef::Sid(conversation.sid);
         assert!(
             store

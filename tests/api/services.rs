@@ -91,3 +91,33 @@ async fn the_health_endpoint_answers_without_credentials() {
     assert_eq!(health["status"], "ok");
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
 }
+
+#[tokio::test]
+async fn services_and_configuration_have_the_documented_keys() {
+    let app = spawn_app().await;
+    let keys = |v: &serde_json::Value| {
+        v.as_object()
+            .expect("object")
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let documented = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("fixture");
+
+    let service = app
+        .post("/v1/Services", &[("FriendlyName", "Shapes")])
+        .await;
+    let service_fixture = documented(include_str!("../../fixtures/service_fetch_fetch.json"));
+    assert_eq!(keys(&service), keys(&service_fixture));
+    assert_eq!(keys(&service["links"]), keys(&service_fixture["links"]));
+
+    let configuration = app.get("/v1/Configuration").await;
+    let configuration_fixture = documented(include_str!(
+        "../../fixtures/configuration_fetch_fetch.json"
+    ));
+    assert_eq!(keys(&configuration), keys(&configuration_fixture));
+    assert_eq!(
+        keys(&configuration["links"]),
+        keys(&configuration_fixture["links"])
+    );
+}
