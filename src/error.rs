@@ -169,7 +169,7 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> Self {
         use crate::store::StoreError;
         match error {
-            StoreError::NotFound => Self::NotFound,
+            StoreError::NotFound | StoreError::ConversationNotFound => Self::NotFound,
             StoreError::UniqueNameTaken => Self::UniqueNameTaken,
             StoreError::DefaultServiceUndeletable => Self::DefaultServiceUndeletable,
         }

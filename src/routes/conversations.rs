@@ -18,7 +18,7 @@ use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSid};
 use crate::state::AppState;
 use crate::store::model::{
-    Conversation, ConversationFields, ConversationFilter, ConversationState,
+    Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, ConversationState,
 };
 use crate::store::{ServiceScope, default_messaging_service_sid, unique_name_looks_like_sid};
 use crate::time::Timestamp;
@@ -68,6 +68,9 @@ impl ConversationParams {
                 validate::CONVERSATION_ATTRIBUTES_MAX_BYTES,
             )?,
             state: self.state.as_deref().map(parse_state).transpose()?,
+            // Chat v2 fields: a conversation is a private channel created by `system`.
+            channel_type: None,
+            created_by: None,
             date_created: validate::date_created(self.date_created.as_deref())?,
             date_updated: validate::date_updated(self.date_updated.as_deref())?,
         })
@@ -153,6 +156,7 @@ async fn list(
     };
     let filter = ConversationFilter {
         state: params.state.as_deref().map(parse_state).transpose()?,
+        channel_type: None,
         created_from: date(
             "StartDate",
             &params.start_date,
@@ -239,8 +243,9 @@ impl ConversationResource {
         account_sid: AccountSid,
         base: Arc<str>,
         scope: ServiceScope,
-        conversation: Conversation,
+        snapshot: ConversationSnapshot,
     ) -> Self {
+        let conversation = snapshot.conversation;
         let url =
             ConversationUrl::on_form(base, scope, conversation.chat_service_sid, conversation.sid);
         Self {

@@ -56,6 +56,7 @@ impl MessageParams {
                 self.attributes,
                 validate::MESSAGE_ATTRIBUTES_MAX_BYTES,
             )?,
+            last_updated_by: None,
             date_created: validate::date_created(self.date_created.as_deref())?,
             date_updated: validate::date_updated(self.date_updated.as_deref())?,
         })

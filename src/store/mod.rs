@@ -18,7 +18,8 @@ use crate::sid::{
 };
 use crate::time::{Clock, Timestamp};
 use model::{
-    Conversation, ConversationFields, ConversationFilter, Message, MessageFields, Service,
+    ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot,
+    Message, MessageFields, Service,
 };
 use sequenced::Sequenced;
 
@@ -30,8 +31,12 @@ pub const DEFAULT_SERVICE_NAME: &str = "Default Conversations Service";
 /// What the store can refuse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
+    /// The service or message named does not exist.
     #[error("not found")]
     NotFound,
+    /// The conversation (channel) named does not exist; Chat v2 reports it with its own code.
+    #[error("conversation not found")]
+    ConversationNotFound,
     #[error("unique name already in use in this service")]
     UniqueNameTaken,
     #[error("the default service cannot be deleted")]
@@ -254,7 +259,7 @@ impl Store {
         account: AccountSid,
         scope: ServiceScope,
         fields: ConversationFields,
-    ) -> Result<Conversation, StoreError> {
+    ) -> Result<ConversationSnapshot, StoreError> {
         self.write(account, |tenant, sids, now| {
             let service = tenant.service_mut(scope)?;
             let unique_name: Option<Arc<str>> = fields.unique_name.map(Into::into);
@@ -275,6 +280,8 @@ impl Store {
                 unique_name: unique_name.clone(),
                 attributes: fields.attributes.map(Into::into),
                 state: fields.state.unwrap_or_default(),
+                channel_type: fields.channel_type.unwrap_or(ChannelType::Private),
+                created_by: fields.created_by.map(Into::into),
                 date_created,
                 date_updated: fields.date_updated.unwrap_or(date_created),
             };
@@ -282,11 +289,12 @@ impl Store {
                 service.unique_names.insert(name, sid);
             }
             let data = ConversationData {
-                conversation: conversation.clone(),
+                conversation,
                 messages: Sequenced::default(),
             };
+            let snapshot = data.snapshot();
             service.conversations.push(sid, data);
-            Ok(conversation)
+            Ok(snapshot)
         })
     }
 
@@ -296,13 +304,9 @@ impl Store {
         account: AccountSid,
         scope: ServiceScope,
         reference: &ConversationRef,
-    ) -> Result<Conversation, StoreError> {
+    ) -> Result<ConversationSnapshot, StoreError> {
         self.read(account, |tenant| {
-            Ok(tenant
-                .service(scope)?
-                .conversation(reference)?
-                .conversation
-                .clone())
+            Ok(tenant.service(scope)?.conversation(reference)?.snapshot())
         })
     }
 
@@ -313,13 +317,13 @@ impl Store {
         scope: ServiceScope,
         filter: &ConversationFilter,
         request: &PageRequest,
-    ) -> Result<Selection<Conversation>, StoreError> {
+    ) -> Result<Selection<ConversationSnapshot>, StoreError> {
         self.read(account, |tenant| {
             let conversations = tenant.service(scope)?.conversations.ordered();
             Ok(select(conversations, request, |data| {
                 filter.matches(&data.conversation)
             })
-            .map(|data| data.conversation.clone()))
+            .map(ConversationData::snapshot))
         })
     }
 
@@ -330,7 +334,7 @@ impl Store {
         scope: ServiceScope,
         reference: &ConversationRef,
         fields: ConversationFields,
-    ) -> Result<Conversation, StoreError> {
+    ) -> Result<ConversationSnapshot, StoreError> {
         self.write(account, |tenant, _, now| {
             let service = tenant.service_mut(scope)?;
             let sid = service.conversation(reference)?.conversation.sid;
@@ -343,11 +347,11 @@ impl Store {
             {
                 return Err(StoreError::UniqueNameTaken);
             }
-            let conversation = &mut service
+            let data = service
                 .conversations
                 .get_mut(&sid)
-                .ok_or(StoreError::NotFound)?
-                .conversation;
+                .ok_or(StoreError::ConversationNotFound)?;
+            let conversation = &mut data.conversation;
             if let Some(name) = new_name {
                 if let Some(old) = conversation.unique_name.replace(name.clone()) {
                     service.unique_names.remove(&old);
@@ -363,11 +367,14 @@ impl Store {
             if let Some(state) = fields.state {
                 conversation.state = state;
             }
+            if let Some(created_by) = fields.created_by {
+                conversation.created_by = Some(created_by.into());
+            }
             if let Some(date_created) = fields.date_created {
                 conversation.date_created = date_created;
             }
             conversation.date_updated = fields.date_updated.unwrap_or(now);
-            Ok(conversation.clone())
+            Ok(data.snapshot())
         })
     }
 
@@ -416,6 +423,8 @@ impl Store {
                     .into(),
                 body: fields.body.map(Into::into),
                 attributes: fields.attributes.map(Into::into),
+                last_updated_by: fields.last_updated_by.map(Into::into),
+                was_edited: false,
                 date_created,
                 date_updated: fields.date_updated.unwrap_or(date_created),
             });
@@ -483,10 +492,14 @@ impl Store {
             if let Some(attributes) = fields.attributes {
                 message.attributes = Some(attributes.into());
             }
+            if let Some(last_updated_by) = fields.last_updated_by {
+                message.last_updated_by = Some(last_updated_by.into());
+            }
             if let Some(date_created) = fields.date_created {
                 message.date_created = date_created;
             }
             message.date_updated = fields.date_updated.unwrap_or(now);
+            message.was_edited = true;
             *slot = Arc::new(message);
             let updated = Arc::clone(slot);
             Ok(conversation.locate(updated))
@@ -565,24 +578,29 @@ impl ServiceData {
     }
 
     fn conversation(&self, reference: &ConversationRef) -> Result<&ConversationData, StoreError> {
-        let sid = self
-            .conversation_sid(reference)
-            .ok_or(StoreError::NotFound)?;
-        self.conversations.get(&sid).ok_or(StoreError::NotFound)
+        let sid = self.conversation_sid(reference);
+        sid.and_then(|sid| self.conversations.get(&sid))
+            .ok_or(StoreError::ConversationNotFound)
     }
 
     fn conversation_mut(
         &mut self,
         reference: &ConversationRef,
     ) -> Result<&mut ConversationData, StoreError> {
-        let sid = self
-            .conversation_sid(reference)
-            .ok_or(StoreError::NotFound)?;
-        self.conversations.get_mut(&sid).ok_or(StoreError::NotFound)
+        let sid = self.conversation_sid(reference);
+        sid.and_then(|sid| self.conversations.get_mut(&sid))
+            .ok_or(StoreError::ConversationNotFound)
     }
 }
 
 impl ConversationData {
+    fn snapshot(&self) -> ConversationSnapshot {
+        ConversationSnapshot {
+            conversation: self.conversation.clone(),
+            message_count: self.messages.len(),
+        }
+    }
+
     fn locate<T>(&self, value: T) -> Located<T> {
         Located {
             chat_service_sid: self.conversation.chat_service_sid,
@@ -627,6 +645,7 @@ mod tests {
         store
             .create_conversation(account, ServiceScope::Default, fields)
             .unwrap()
+            .conversation
     }
 
     #[test]
@@ -667,7 +686,7 @@ mod tests {
             store
                 .fetch_conversation(account(2), ServiceScope::Default, &reference)
                 .unwrap_err(),
-            StoreError::NotFound
+            StoreError::ConversationNotFound
         );
         assert_eq!(
             store.list_services(account(2), &first_page(50)).items.len(),
@@ -702,8 +721,9 @@ mod tests {
             store
                 .fetch_conversation(account(1), ServiceScope::Default, &by_name)
                 .unwrap()
+                .conversation
                 .sid,
-            first.sid
+            first.conversation.sid
         );
         store
             .delete_conversation(account(1), ServiceScope::Default, &by_name)

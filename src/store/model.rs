@@ -41,7 +41,27 @@ impl ConversationState {
     }
 }
 
-/// A conversation (`CH…`): its own fields, without its messages.
+/// How a Chat v2 channel is visible. Conversations are private channels in Chat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelType {
+    Public,
+    Private,
+}
+
+impl ChannelType {
+    /// Parses Chat's type names.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "public" => Some(Self::Public),
+            "private" => Some(Self::Private),
+            _ => None,
+        }
+    }
+}
+
+/// A conversation (`CH…`), which Chat v2 calls a channel: its own fields, without its
+/// messages.
 #[derive(Clone, Debug)]
 pub struct Conversation {
     pub sid: ConversationSid,
@@ -51,8 +71,19 @@ pub struct Conversation {
     /// `None` renders as Twilio's default `"{}"`.
     pub attributes: Option<Arc<str>>,
     pub state: ConversationState,
+    /// Chat v2's view: `public` or `private`.
+    pub channel_type: ChannelType,
+    /// Chat v2's `created_by`; `None` renders as `system`.
+    pub created_by: Option<Arc<str>>,
     pub date_created: Timestamp,
     pub date_updated: Timestamp,
+}
+
+/// A conversation as read out of the store, with what is derived from its messages.
+#[derive(Clone, Debug)]
+pub struct ConversationSnapshot {
+    pub conversation: Conversation,
+    pub message_count: usize,
 }
 
 /// A message (`IM…`) as stored. Text fields are boxed slices: no spare capacity per message.
@@ -64,6 +95,10 @@ pub struct Message {
     pub body: Option<Box<str>>,
     /// `None` renders as Twilio's default `"{}"`.
     pub attributes: Option<Box<str>>,
+    /// Chat v2's `last_updated_by`.
+    pub last_updated_by: Option<Box<str>>,
+    /// Whether the message was updated since it was created (Chat v2's `was_edited`).
+    pub was_edited: bool,
     pub date_created: Timestamp,
     pub date_updated: Timestamp,
 }
@@ -75,6 +110,7 @@ pub struct MessageFields {
     pub author: Option<String>,
     pub body: Option<String>,
     pub attributes: Option<String>,
+    pub last_updated_by: Option<String>,
     pub date_created: Option<Timestamp>,
     pub date_updated: Option<Timestamp>,
 }
@@ -87,6 +123,9 @@ pub struct ConversationFields {
     pub unique_name: Option<String>,
     pub attributes: Option<String>,
     pub state: Option<ConversationState>,
+    /// Set on create only; conversations created through Conversations are private.
+    pub channel_type: Option<ChannelType>,
+    pub created_by: Option<String>,
     pub date_created: Option<Timestamp>,
     pub date_updated: Option<Timestamp>,
 }
@@ -95,6 +134,7 @@ pub struct ConversationFields {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ConversationFilter {
     pub state: Option<ConversationState>,
+    pub channel_type: Option<ChannelType>,
     /// Created at or after this time.
     pub created_from: Option<Timestamp>,
     /// Created strictly before this time.
@@ -106,6 +146,9 @@ impl ConversationFilter {
     pub fn matches(&self, conversation: &Conversation) -> bool {
         let created = conversation.date_created;
         self.state.is_none_or(|state| state == conversation.state)
+            && self
+                .channel_type
+                .is_none_or(|channel_type| channel_type == conversation.channel_type)
             && self.created_from.is_none_or(|from| created >= from)
             && self.created_before.is_none_or(|before| created < before)
     }

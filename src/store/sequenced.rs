@@ -38,6 +38,11 @@ impl<K: Copy + Eq + Hash, V> Sequenced<K, V> {
         sequence
     }
 
+    /// How many values there are.
+    pub fn len(&self) -> usize {
+        self.ordered.len()
+    }
+
     pub fn contains(&self, key: &K) -> bool {
         self.position.contains_key(key)
     }
