@@ -33,6 +33,10 @@ pub mod messages {
     pub const DEFAULT_SERVICE_UNDELETABLE: &str =
         "The default Conversation Service of an account cannot be deleted";
     pub const INTERNAL: &str = "Internal Server Error";
+    pub const CHANNEL_NOT_FOUND: &str = "Channel not found";
+    pub const CHANNEL_UNIQUE_NAME_TAKEN: &str = "Channel with provided unique name already exists";
+    pub const CHANNEL_UNIQUE_NAME_IS_SID: &str = "Unique name should not match channel SID pattern";
+    pub const LAST_UPDATED_BY_TOO_LONG: &str = "Last Updated By parameter is too long";
 }
 
 /// An API failure. Each variant names the HTTP status and Twilio code it answers with.
@@ -93,6 +97,18 @@ pub enum ApiError {
     /// 400, code 20001: the account's default service backs `/v1/Conversations`.
     #[error("default service cannot be deleted")]
     DefaultServiceUndeletable,
+    /// 404, code 50300: Chat v2's answer for a channel that does not exist.
+    #[error("channel not found")]
+    ChannelNotFound,
+    /// 409, code 50307: Chat v2's duplicate unique name.
+    #[error("channel unique name taken")]
+    ChannelUniqueNameTaken,
+    /// 400, code 50306: Chat v2's unique name shaped like a `CH…` SID.
+    #[error("channel unique name looks like a SID")]
+    ChannelUniqueNameIsSid,
+    /// 400, code 50505.
+    #[error("LastUpdatedBy too long")]
+    LastUpdatedByTooLong,
     /// 500, code 20500. Never expected; logged by the tracing layer.
     #[error("internal error: {0}")]
     Internal(String),
@@ -101,13 +117,13 @@ pub enum ApiError {
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::ChannelNotFound => StatusCode::NOT_FOUND,
             Self::NoCredentials | Self::InvalidUsername | Self::InvalidCredentials => {
                 StatusCode::UNAUTHORIZED
             }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UniqueNameTaken => StatusCode::CONFLICT,
+            Self::UniqueNameTaken | Self::ChannelUniqueNameTaken => StatusCode::CONFLICT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -130,6 +146,10 @@ impl ApiError {
             Self::UniqueNameTooLong => 50004,
             Self::UniqueNameIsSid => 50390,
             Self::UniqueNameTaken => 50353,
+            Self::ChannelNotFound => 50300,
+            Self::ChannelUniqueNameTaken => 50307,
+            Self::ChannelUniqueNameIsSid => 50306,
+            Self::LastUpdatedByTooLong => 50505,
             Self::Internal(_) => 20500,
         }
     }
@@ -155,6 +175,10 @@ impl ApiError {
             Self::UniqueNameIsSid => UNIQUE_NAME_IS_SID.into(),
             Self::UniqueNameTaken => UNIQUE_NAME_TAKEN.into(),
             Self::DefaultServiceUndeletable => DEFAULT_SERVICE_UNDELETABLE.into(),
+            Self::ChannelNotFound => CHANNEL_NOT_FOUND.into(),
+            Self::ChannelUniqueNameTaken => CHANNEL_UNIQUE_NAME_TAKEN.into(),
+            Self::ChannelUniqueNameIsSid => CHANNEL_UNIQUE_NAME_IS_SID.into(),
+            Self::LastUpdatedByTooLong => LAST_UPDATED_BY_TOO_LONG.into(),
             Self::Internal(_) => INTERNAL.into(),
         }
     }
@@ -162,6 +186,18 @@ impl ApiError {
     /// The Twilio-shaped body for this error.
     pub fn body(&self) -> ErrorBody {
         ErrorBody::new(self.status(), self.code(), self.message())
+    }
+}
+
+impl ApiError {
+    /// Chat v2's reading of a store refusal: its channels have their own codes.
+    pub fn from_chat(error: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match error {
+            StoreError::ConversationNotFound => Self::ChannelNotFound,
+            StoreError::UniqueNameTaken => Self::ChannelUniqueNameTaken,
+            other => other.into(),
+        }
     }
 }
 
@@ -206,11 +242,13 @@ impl ErrorBody {
         }
     }
 
-    /// The body for a missing resource at `path` (the request path without `/v1`).
+    /// The body for a missing resource at `path` (the request path without its version).
     pub fn not_found(path: &str) -> Self {
-        let resource = path
-            .strip_prefix("/v1")
-            .filter(|rest| !rest.is_empty())
+        // Twilio names the resource without its API version: `/v1/…` and `/v2/…` alike.
+        let resource = ["/v1", "/v2"]
+            .iter()
+            .find_map(|version| path.strip_prefix(version))
+            .filter(|rest| rest.starts_with('/'))
             .unwrap_or(path);
         let message = format!("The requested resource {resource} was not found");
         Self::new(StatusCode::NOT_FOUND, 20404, message)
@@ -258,6 +296,15 @@ mod tests {
         );
         assert_eq!((body.code, body.status), (20404, 404));
         assert_eq!(body.more_info, "https://www.twilio.com/docs/errors/20404");
+        let chat = ErrorBody::not_found("/v2/Services/ISx/Channels/CHx");
+        assert_eq!(
+            chat.message,
+            "The requested resource /Services/ISx/Channels/CHx was not found"
+        );
+        assert_eq!(
+            ErrorBody::not_found("/v1x").message,
+            "The requested resource /v1x was not found"
+        );
     }
 
     #[test]

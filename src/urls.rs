@@ -10,30 +10,50 @@ use std::sync::Arc;
 use crate::sid::{ChatServiceSid, ConversationSid, MessageSid};
 use crate::store::ServiceScope;
 
-/// Where a conversation lives on the form the client used: `/v1/Conversations/{CH}` or
-/// `/v1/Services/{IS}/Conversations/{CH}`.
+/// The three URL forms under which a conversation and its messages are served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UrlForm {
+    /// `/v1/Conversations/{CH}`: the account's default service.
+    Default,
+    /// `/v1/Services/{IS}/Conversations/{CH}`.
+    Service(ChatServiceSid),
+    /// `/v2/Services/{IS}/Channels/{CH}`: Programmable Chat, where a conversation is a channel.
+    Chat(ChatServiceSid),
+}
+
+/// Where a conversation lives on the form the client used.
 #[derive(Clone, Debug)]
 pub struct ConversationUrl {
     pub base: Arc<str>,
-    /// `Some` on the service form.
-    pub service: Option<ChatServiceSid>,
+    pub form: UrlForm,
     pub conversation: ConversationSid,
 }
 
 impl ConversationUrl {
-    /// The URL of conversation `conversation` (in service `service`) on the form the
-    /// request used: `scope` says whether it named a service.
+    /// The Conversations v1 URL of conversation `conversation` (in service `service`) on the
+    /// form the request used: `scope` says whether it named a service.
     pub fn on_form(
         base: Arc<str>,
         scope: ServiceScope,
         service: ChatServiceSid,
         conversation: ConversationSid,
     ) -> Self {
-        let service = matches!(scope, ServiceScope::Explicit(_)).then_some(service);
+        let form = match scope {
+            ServiceScope::Explicit(_) => UrlForm::Service(service),
+            ServiceScope::Default => UrlForm::Default,
+        };
         Self {
             base,
-            service,
+            form,
             conversation,
+        }
+    }
+
+    /// The `chat_service_sid` a v1 response shows: only on the service form.
+    pub fn shown_service(&self) -> Option<ChatServiceSid> {
+        match self.form {
+            UrlForm::Service(service) => Some(service),
+            UrlForm::Default | UrlForm::Chat(_) => None,
         }
     }
 
@@ -57,9 +77,22 @@ impl ConversationUrl {
 
     /// The path part, without the base: `/v1/…/Conversations/CH…`.
     pub fn path(&self) -> String {
-        match self.service {
-            Some(service) => format!("/v1/Services/{service}/Conversations/{}", self.conversation),
-            None => format!("/v1/Conversations/{}", self.conversation),
+        Path(self).to_string()
+    }
+}
+
+/// A conversation's path on its form, without the base URL.
+struct Path<'a>(&'a ConversationUrl);
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let conversation = self.0.conversation;
+        match self.0.form {
+            UrlForm::Default => write!(f, "/v1/Conversations/{conversation}"),
+            UrlForm::Service(service) => {
+                write!(f, "/v1/Services/{service}/Conversations/{conversation}")
+            }
+            UrlForm::Chat(service) => write!(f, "/v2/Services/{service}/Channels/{conversation}"),
         }
     }
 }
@@ -67,14 +100,7 @@ impl ConversationUrl {
 impl fmt::Display for ConversationUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.base)?;
-        match self.service {
-            Some(service) => write!(
-                f,
-                "/v1/Services/{service}/Conversations/{}",
-                self.conversation
-            ),
-            None => write!(f, "/v1/Conversations/{}", self.conversation),
-        }
+        Path(self).fmt(f)
     }
 }
 

@@ -264,7 +264,7 @@ impl Serialize for MessageResource {
         MessageWire {
             sid,
             account_sid: self.account_sid,
-            chat_service_sid: self.url.service,
+            chat_service_sid: self.url.shown_service(),
             conversation_sid: self.url.conversation,
             body: message.body.as_deref(),
             media: None,

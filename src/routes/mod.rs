@@ -1,6 +1,7 @@
 //! The HTTP surface: every Twilio route, the emulator's own `/_emulator/` routes, and the
 //! middleware that keeps every error Twilio-shaped.
 
+pub mod chat;
 pub mod configuration;
 pub mod conversations;
 pub mod emulator;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
             "/v1/Services/{ChatServiceSid}/Conversations",
             conversations::router(),
         )
+        .merge(chat::router())
         .merge(services::router())
         .merge(configuration::router())
         .merge(emulator::router())

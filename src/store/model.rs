@@ -58,6 +58,14 @@ impl ChannelType {
             _ => None,
         }
     }
+
+    /// The name Chat uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Private => "private",
+        }
+    }
 }
 
 /// A conversation (`CH…`), which Chat v2 calls a channel: its own fields, without its

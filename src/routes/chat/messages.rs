@@ -1,0 +1,267 @@
+//! The Chat v2 Message resource, `/v2/Services/{IS}/Channels/{CH}/Messages[/{IM}]`: the
+//! same messages as Conversations, in Chat's representation.
+//! <https://www.twilio.com/docs/chat/rest/message-resource>
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::extract::{
+    BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled,
+};
+use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
+use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid};
+use crate::state::AppState;
+use crate::store::Located;
+use crate::store::model::{Message, MessageFields};
+use crate::time::Timestamp;
+use crate::urls::{ConversationUrl, Href, UrlForm};
+use crate::validate;
+
+/// Chat v2's maximum `PageSize` for messages.
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// The routes under `…/Channels/{ConversationSid}/Messages`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(list).post(create))
+        .route("/{MessageSid}", get(fetch).post(update).delete(delete))
+}
+
+/// Create and update parameters. `MediaSid` (create only) is accepted and ignored until
+/// media are emulated.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MessageParams {
+    from: Option<String>,
+    body: Option<String>,
+    attributes: Option<String>,
+    date_created: Option<String>,
+    date_updated: Option<String>,
+    last_updated_by: Option<String>,
+}
+
+impl MessageParams {
+    /// `on_create`: Chat stores a missing body as an empty string ("Can be an empty string
+    /// or `null`, which sets the value as an empty string").
+    fn validate(self, on_create: bool) -> Result<MessageFields, ApiError> {
+        let body = match self.body {
+            None if on_create => Some(String::new()),
+            body => body,
+        };
+        Ok(MessageFields {
+            author: validate::name(self.from, ApiError::AuthorTooLong)?,
+            body: validate::body(body)?,
+            attributes: validate::attributes(
+                self.attributes,
+                validate::MESSAGE_ATTRIBUTES_MAX_BYTES,
+            )?,
+            last_updated_by: validate::name(self.last_updated_by, ApiError::LastUpdatedByTooLong)?,
+            date_created: validate::date_created(self.date_created.as_deref())?,
+            date_updated: validate::date_updated(self.date_updated.as_deref())?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListParams {
+    order: Option<String>,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+/// Send a message: <https://www.twilio.com/docs/chat/rest/message-resource#create-a-message-resource>
+async fn create(
+    State(state): State<AppState>,
+    Tenant(account): Tenant,
+    BaseUrl(base): BaseUrl,
+    scope: ConversationScope,
+    _webhooks: WebhookEnabled,
+    TwilioForm(params): TwilioForm<MessageParams>,
+) -> Result<(StatusCode, Json<ChatMessageResource>), ApiError> {
+    let fields = params.validate(true)?;
+    let located = state
+        .store
+        .create_message(account, scope.service, &scope.conversation, fields)
+        .map_err(ApiError::from_chat)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ChatMessageResource::new(account, base, located)),
+    ))
+}
+
+/// Fetch a message: <https://www.twilio.com/docs/chat/rest/message-resource#fetch-a-message-resource>
+async fn fetch(
+    State(state): State<AppState>,
+    Tenant(account): Tenant,
+    BaseUrl(base): BaseUrl,
+    path: MessagePath,
+) -> Result<Json<ChatMessageResource>, ApiError> {
+    let scope = path.scope;
+    let located = state
+        .store
+        .fetch_message(account, scope.service, &scope.conversation, path.sid)
+        .map_err(ApiError::from_chat)?;
+    Ok(Json(ChatMessageResource::new(account, base, located)))
+}
+
+/// List a channel's messages: <https://www.twilio.com/docs/chat/rest/message-resource#read-multiple-message-resources>
+async fn list(
+    State(state): State<AppState>,
+    Tenant(account): Tenant,
+    BaseUrl(base): BaseUrl,
+    scope: ConversationScope,
+    TwilioQuery(params): TwilioQuery<ListParams>,
+) -> Result<Json<ListBody<ChatMessageResource>>, ApiError> {
+    let order = params.order.as_deref().map(Order::parse).transpose()?;
+    let request = PageRequest::parse(&params.page, order.unwrap_or_default(), MAX_PAGE_SIZE)?;
+    let located = state
+        .store
+        .list_messages(account, scope.service, &scope.conversation, &request)
+        .map_err(ApiError::from_chat)?;
+    let url = channel_url(base, &located);
+    let links = PageLinks {
+        base: &url.base,
+        path: url.path() + "/Messages",
+        filters: order
+            .map(|order| ("Order", order.as_str().to_owned()))
+            .into_iter()
+            .collect(),
+    };
+    let meta = links.meta(&request, &located.value, "messages");
+    let records = located
+        .value
+        .items
+        .into_iter()
+        .map(|message| ChatMessageResource {
+            account_sid: account,
+            service_sid: located.chat_service_sid,
+            url: url.clone(),
+            message,
+        })
+        .collect();
+    Ok(Json(ListBody { records, meta }))
+}
+
+/// Update a message: <https://www.twilio.com/docs/chat/rest/message-resource#update-a-message-resource>
+async fn update(
+    State(state): State<AppState>,
+    Tenant(account): Tenant,
+    BaseUrl(base): BaseUrl,
+    path: MessagePath,
+    _webhooks: WebhookEnabled,
+    TwilioForm(params): TwilioForm<MessageParams>,
+) -> Result<Json<ChatMessageResource>, ApiError> {
+    let fields = params.validate(false)?;
+    let scope = path.scope;
+    let located = state
+        .store
+        .update_message(
+            account,
+            scope.service,
+            &scope.conversation,
+            path.sid,
+            fields,
+        )
+        .map_err(ApiError::from_chat)?;
+    Ok(Json(ChatMessageResource::new(account, base, located)))
+}
+
+/// Delete a message (204, empty body): <https://www.twilio.com/docs/chat/rest/message-resource#delete-a-message-resource>
+async fn delete(
+    State(state): State<AppState>,
+    Tenant(account): Tenant,
+    path: MessagePath,
+    _webhooks: WebhookEnabled,
+) -> Result<StatusCode, ApiError> {
+    let scope = path.scope;
+    state
+        .store
+        .delete_message(account, scope.service, &scope.conversation, path.sid)
+        .map_err(ApiError::from_chat)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn channel_url<T>(base: Arc<str>, located: &Located<T>) -> ConversationUrl {
+    ConversationUrl {
+        base,
+        form: UrlForm::Chat(located.chat_service_sid),
+        conversation: located.conversation_sid,
+    }
+}
+
+/// A message as Chat v2 shows it.
+#[derive(Debug)]
+pub struct ChatMessageResource {
+    account_sid: AccountSid,
+    service_sid: ChatServiceSid,
+    url: ConversationUrl,
+    message: Arc<Message>,
+}
+
+impl ChatMessageResource {
+    fn new(account_sid: AccountSid, base: Arc<str>, located: Located<Arc<Message>>) -> Self {
+        let url = channel_url(base, &located);
+        Self {
+            account_sid,
+            service_sid: located.chat_service_sid,
+            url,
+            message: located.value,
+        }
+    }
+}
+
+/// The wire shape, in the key order of Twilio's create example.
+#[derive(Serialize)]
+struct ChatMessageWire<'a> {
+    sid: MessageSid,
+    account_sid: AccountSid,
+    service_sid: ChatServiceSid,
+    to: ConversationSid,
+    channel_sid: ConversationSid,
+    attributes: &'a str,
+    date_created: Timestamp,
+    date_updated: Timestamp,
+    last_updated_by: Option<&'a str>,
+    was_edited: bool,
+    from: &'a str,
+    body: Option<&'a str>,
+    index: u64,
+    /// `media` once media are emulated; every message is text until then.
+    #[serde(rename = "type")]
+    message_type: &'static str,
+    media: Option<()>,
+    url: Href<'a>,
+}
+
+impl Serialize for ChatMessageResource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let message = &*self.message;
+        let channel = self.url.conversation;
+        ChatMessageWire {
+            sid: message.sid,
+            account_sid: self.account_sid,
+            service_sid: self.service_sid,
+            to: channel,
+            channel_sid: channel,
+            attributes: message.attributes.as_deref().unwrap_or("{}"),
+            date_created: message.date_created,
+            date_updated: message.date_updated,
+            last_updated_by: message.last_updated_by.as_deref(),
+            was_edited: message.was_edited,
+            from: &message.author,
+            body: message.body.as_deref(),
+            index: message.index,
+            message_type: "text",
+            media: None,
+            url: self.url.message(message.sid, ""),
+        }
+        .serialize(serializer)
+    }
+}
