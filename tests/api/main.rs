@@ -2,6 +2,7 @@
 //! Every test talks HTTP to a real server on a random loopback port.
 
 mod binary;
+mod chat;
 mod concurrency;
 mod conversations;
 mod errors;
