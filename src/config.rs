@@ -1,7 +1,7 @@
 //! Command-line flags and their environment variables.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 use clap::Parser;
 
@@ -13,6 +13,17 @@ pub const DEFAULT_PORT: u16 = 4747;
 
 /// The default limit on request bodies: far above any valid Twilio request.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The default size of the request journal.
+pub const DEFAULT_JOURNAL_SIZE: usize = 1000;
+
+/// An API key bound to an account, with its secret when strict auth should check it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKey {
+    pub sid: ApiKeySid,
+    pub secret: Option<String>,
+    pub account: AccountSid,
+}
 
 /// How the emulator is run.
 #[derive(Clone, Debug, Parser)]
@@ -26,12 +37,7 @@ pub struct Config {
     pub command: Option<Command>,
 
     /// Address to listen on. Use 0.0.0.0 inside a container.
-    #[arg(
-        long,
-        global = true,
-        env = "TWILIO_EMULATOR_HOST",
-        default_value = "127.0.0.1"
-    )]
+    #[arg(long, global = true, env = "TWILIO_EMULATOR_HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
 
     /// Port to listen on; 0 picks a free one (the chosen address is printed on start-up).
@@ -49,10 +55,39 @@ pub struct Config {
     #[arg(long, env = "TWILIO_EMULATOR_LOG", default_value = "info")]
     pub log_level: String,
 
-    /// API keys and the accounts they act for, as `SK…=AC…` pairs separated by commas. An
-    /// API key not listed here acts for the account with the same 32 hex digits.
+    /// API keys and the accounts they act for, as `SK…=AC…` or `SK…:secret=AC…`, separated
+    /// by commas. Without `--accounts`, an API key not listed here acts for the account with
+    /// the same 32 hex digits, and any secret is accepted.
     #[arg(long, env = "TWILIO_EMULATOR_API_KEYS", value_delimiter = ',', value_parser = parse_api_key)]
-    pub api_keys: Vec<(ApiKeySid, AccountSid)>,
+    pub api_keys: Vec<ApiKey>,
+
+    /// Strict auth: the only accounts that exist, as `AC…:token` pairs separated by commas.
+    /// Any other account, a wrong token, or an API key not bound by `--api-keys` with its
+    /// secret then gets 401 20003, as on Twilio. Without it, any token is accepted.
+    #[arg(long, env = "TWILIO_EMULATOR_ACCOUNTS", value_delimiter = ',', value_parser = parse_account)]
+    pub accounts: Vec<(AccountSid, String)>,
+
+    /// Loads a state document (or every `*.json` in a directory, in name order) at start-up.
+    #[arg(long, env = "TWILIO_EMULATOR_SEED_FILE")]
+    pub seed_file: Option<PathBuf>,
+
+    /// Keeps the state in this file: restored at start, updated on every change so that a
+    /// crash loses at most the request in flight. In memory only when absent.
+    #[arg(long, env = "TWILIO_EMULATOR_STATE_FILE")]
+    pub state_file: Option<PathBuf>,
+
+    /// How many Twilio API requests the request journal keeps (oldest dropped first).
+    #[arg(long, env = "TWILIO_EMULATOR_JOURNAL_SIZE", default_value_t = DEFAULT_JOURNAL_SIZE)]
+    pub journal_size: usize,
+
+    /// Requires `Authorization: Bearer <token>` on the `/_emulator/` endpoints (except
+    /// `/_emulator/health`).
+    #[arg(long, env = "TWILIO_EMULATOR_CONTROL_TOKEN")]
+    pub control_token: Option<String>,
+
+    /// Turns the `/_emulator/` endpoints off (except `/_emulator/health`): they answer 404.
+    #[arg(long, env = "TWILIO_EMULATOR_NO_CONTROL")]
+    pub no_control: bool,
 
     /// Seed for SID generation: the same requests then produce the same SIDs on every run.
     #[arg(long, env = "TWILIO_EMULATOR_SEED")]
@@ -71,11 +106,6 @@ pub enum Command {
 }
 
 impl Config {
-    /// The API key table as a map.
-    pub fn api_key_accounts(&self) -> HashMap<ApiKeySid, AccountSid> {
-        self.api_keys.iter().copied().collect()
-    }
-
     /// The defaults, built without reading flags or `TWILIO_EMULATOR_*` variables, so an
     /// embedding program or a test is not affected by the environment it runs in.
     pub fn for_tests() -> Self {
@@ -86,17 +116,39 @@ impl Config {
             public_url: None,
             log_level: "info".to_owned(),
             api_keys: Vec::new(),
+            accounts: Vec::new(),
+            seed_file: None,
+            state_file: None,
+            journal_size: DEFAULT_JOURNAL_SIZE,
+            control_token: None,
+            no_control: false,
             seed: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
 
-fn parse_api_key(pair: &str) -> Result<(ApiKeySid, AccountSid), String> {
-    let (key, account) = pair
+fn parse_api_key(entry: &str) -> Result<ApiKey, String> {
+    let (key, account) = entry
         .split_once('=')
-        .ok_or_else(|| format!("`{pair}` is not of the form SK…=AC…"))?;
-    let key = key.trim().parse().map_err(|e| format!("{e}"))?;
-    let account = account.trim().parse().map_err(|e| format!("{e}"))?;
-    Ok((key, account))
+        .ok_or_else(|| format!("`{entry}` is not of the form SK…[:secret]=AC…"))?;
+    let (sid, secret) = match key.split_once(':') {
+        Some((sid, secret)) => (sid, Some(secret.to_owned())),
+        None => (key, None),
+    };
+    Ok(ApiKey {
+        sid: sid.trim().parse().map_err(|e| format!("{e}"))?,
+        secret,
+        account: account.trim().parse().map_err(|e| format!("{e}"))?,
+    })
+}
+
+fn parse_account(entry: &str) -> Result<(AccountSid, String), String> {
+    let (sid, token) = entry
+        .split_once(':')
+        .ok_or_else(|| format!("`{entry}` is not of the form AC…:token"))?;
+    if token.is_empty() {
+        return Err(format!("`{entry}` has an empty token"));
+    }
+    Ok((sid.trim().parse().map_err(|e| format!("{e}"))?, token.to_owned()))
 }

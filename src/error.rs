@@ -18,8 +18,7 @@ pub mod messages {
     pub const INVALID_CREDENTIALS: &str = "Authentication Error - invalid credentials";
     pub const AUTH_DETAIL: &str = "Your AccountSid or AuthToken was incorrect.";
     pub const METHOD_NOT_ALLOWED: &str = "Method not allowed";
-    pub const PAYLOAD_TOO_LARGE: &str =
-        "Request entity is larger than limits defined by the server";
+    pub const PAYLOAD_TOO_LARGE: &str = "Request entity is larger than limits defined by the server";
     pub const ATTRIBUTES_NOT_JSON: &str = "Attributes not valid JSON";
     pub const ATTRIBUTES_TOO_LONG: &str = "Attributes too long";
     pub const BODY_TOO_LONG: &str = "Message body parameter is too long";
@@ -30,8 +29,7 @@ pub mod messages {
     pub const UNIQUE_NAME_TOO_LONG: &str = "Unique Name too long";
     pub const UNIQUE_NAME_IS_SID: &str = "Unique name should not match conversation SID pattern";
     pub const UNIQUE_NAME_TAKEN: &str = "Conversation with provided unique name already exists";
-    pub const DEFAULT_SERVICE_UNDELETABLE: &str =
-        "The default Conversation Service of an account cannot be deleted";
+    pub const DEFAULT_SERVICE_UNDELETABLE: &str = "The default Conversation Service of an account cannot be deleted";
     pub const INTERNAL: &str = "Internal Server Error";
     pub const CHANNEL_NOT_FOUND: &str = "Channel not found";
     pub const CHANNEL_UNIQUE_NAME_TAKEN: &str = "Channel with provided unique name already exists";
@@ -118,9 +116,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::NotFound | Self::ChannelNotFound => StatusCode::NOT_FOUND,
-            Self::NoCredentials | Self::InvalidUsername | Self::InvalidCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::NoCredentials | Self::InvalidUsername | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UniqueNameTaken | Self::ChannelUniqueNameTaken => StatusCode::CONFLICT,

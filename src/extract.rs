@@ -13,15 +13,11 @@ use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::sid::{AccountSid, ApiKeySid, MessageSid};
+use crate::sid::{AccountSid, MessageSid};
 use crate::state::AppState;
 use crate::store::{ConversationRef, ServiceScope};
 
-/// The account a request acts for, from HTTP Basic credentials: `AC…:token`, or
-/// `SK…:secret` for an API key, which acts for the account it is bound to.
-///
-/// Any token is accepted for a well-formed Account SID: the emulator isolates tenants but
-/// does not keep secrets unless told to.
+/// The account a request acts for, from HTTP Basic credentials (see [`crate::auth`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Tenant(pub AccountSid);
 
@@ -29,39 +25,16 @@ impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(ApiError::NoCredentials)?;
+        let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::NoCredentials)?;
         let encoded = header
             .to_str()
             .ok()
-            .and_then(|value| {
-                value
-                    .strip_prefix("Basic ")
-                    .or_else(|| value.strip_prefix("basic "))
-            })
+            .and_then(|value| value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")))
             .ok_or(ApiError::NoCredentials)?;
-        let decoded = STANDARD
-            .decode(encoded.trim())
-            .map_err(|_| ApiError::NoCredentials)?;
+        let decoded = STANDARD.decode(encoded.trim()).map_err(|_| ApiError::NoCredentials)?;
         let credentials = String::from_utf8(decoded).map_err(|_| ApiError::InvalidUsername)?;
-        let (username, password) = credentials
-            .split_once(':')
-            .ok_or(ApiError::InvalidUsername)?;
-        if password.is_empty() {
-            return Err(ApiError::InvalidCredentials);
-        }
-        if let Ok(account) = username.parse::<AccountSid>() {
-            return Ok(Self(account));
-        }
-        let key: ApiKeySid = username.parse().map_err(|_| ApiError::InvalidUsername)?;
-        let account = state.settings.api_keys.get(&key).copied();
-        // An unbound key acts for the account with its own digits, so that each key is
-        // a stable, isolated tenant even with no configuration.
-        Ok(Self(
-            account.unwrap_or_else(|| AccountSid::from_bits(key.bits())),
-        ))
+        let (username, password) = credentials.split_once(':').ok_or(ApiError::InvalidUsername)?;
+        state.settings.credentials.authenticate(username, password).map(Self)
     }
 }
 
@@ -140,9 +113,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for TwilioQuery<T>
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        serde_urlencoded::from_str(query)
-            .map(Self)
-            .map_err(invalid_parameters)
+        serde_urlencoded::from_str(query).map(Self).map_err(invalid_parameters)
     }
 }
 
@@ -170,10 +141,7 @@ pub struct MessagePath {
 }
 
 /// The decoded path parameters. A path that fails to decode names nothing that exists.
-async fn path_params<S: Send + Sync>(
-    parts: &mut Parts,
-    state: &S,
-) -> Result<HashMap<String, String>, ApiError> {
+async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<HashMap<String, String>, ApiError> {
     let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
         .await
         .map_err(|_| ApiError::NotFound)?;
@@ -184,10 +152,7 @@ fn service_scope(params: &HashMap<String, String>) -> Result<ServiceScope, ApiEr
     match params.get("ChatServiceSid") {
         None => Ok(ServiceScope::Default),
         // A malformed SID is a 404 on Twilio, not a 400.
-        Some(raw) => raw
-            .parse()
-            .map(ServiceScope::Explicit)
-            .map_err(|_| ApiError::NotFound),
+        Some(raw) => raw.parse().map(ServiceScope::Explicit).map_err(|_| ApiError::NotFound),
     }
 }
 

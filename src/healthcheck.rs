@@ -16,17 +16,14 @@ pub async fn check(host: IpAddr, port: u16, timeout: Duration) -> bool {
         host
     };
     let address = SocketAddr::new(host, port);
-    tokio::time::timeout(timeout, probe(address))
-        .await
-        .unwrap_or(false)
+    tokio::time::timeout(timeout, probe(address)).await.unwrap_or(false)
 }
 
 async fn probe(address: SocketAddr) -> bool {
     let Ok(mut stream) = TcpStream::connect(address).await else {
         return false;
     };
-    let request =
-        format!("GET /_emulator/health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET /_emulator/health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
     if stream.write_all(request.as_bytes()).await.is_err() {
         return false;
     }

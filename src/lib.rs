@@ -16,7 +16,9 @@
 //! The library never binds a socket: [`serve`] takes a listener, so tests and the binary
 //! choose where it listens.
 
+pub mod auth;
 pub mod config;
+pub mod control;
 pub mod error;
 pub mod extract;
 pub mod healthcheck;
@@ -45,7 +47,7 @@ pub fn app(state: AppState) -> Router {
     let request_log = TraceLayer::new_for_http()
         .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
         .on_response(DefaultOnResponse::new().level(Level::INFO));
-    routes::router().layer(request_log).with_state(state)
+    routes::router(&state).layer(request_log).with_state(state)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then lets requests in flight
@@ -55,7 +57,5 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }

@@ -15,14 +15,9 @@ async fn main() -> ExitCode {
     let config = Config::parse();
     if let Some(Command::Healthcheck) = config.command {
         let healthy = healthcheck::check(config.host, config.port, Duration::from_secs(3)).await;
-        return if healthy {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        };
+        return if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE };
     }
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
     // Logs go to stderr: stdout carries only the "listening on" line that scripts read.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -43,9 +38,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let address = listener
-        .local_addr()
-        .expect("a bound listener has an address");
+    let address = listener.local_addr().expect("a bound listener has an address");
     println!("listening on http://{address}");
     let state = AppState::new(&config, address.to_string());
     match serve(listener, state, shutdown).await {

@@ -124,17 +124,13 @@ impl PageRequest {
                     )));
                 }
                 // Any positive integer is clamped, even one too large for a machine word.
-                digits
-                    .parse::<usize>()
-                    .map_or(max_size, |size| size.min(max_size))
+                digits.parse::<usize>().map_or(max_size, |size| size.min(max_size))
             }
         };
         let number = match params.page.as_deref() {
             None => 0,
             Some(raw) => raw.trim().parse::<usize>().map_err(|_| {
-                ApiError::InvalidParameter(format!(
-                    "Invalid Page: '{raw}' is not a non-negative integer"
-                ))
+                ApiError::InvalidParameter(format!("Invalid Page: '{raw}' is not a non-negative integer"))
             })?,
         };
         let cursor = match params.page_token.as_deref() {
@@ -193,19 +189,13 @@ pub fn select<'a, V>(
             .take(request.size)
             .collect(),
         Cursor::Before(key) => {
-            let mut page: Vec<_> = before(records, order, key, keep)
-                .take(request.size)
-                .collect();
+            let mut page: Vec<_> = before(records, order, key, keep).take(request.size).collect();
             page.reverse();
             page
         }
     };
     let has_before = |key| before(records, order, key, keep).next().is_some();
-    let has_after = |key| {
-        after(records, order, Bound::Excluded(key), keep)
-            .next()
-            .is_some()
-    };
+    let has_after = |key| after(records, order, Bound::Excluded(key), keep).next().is_some();
     let (previous, next) = match (page.first(), page.last()) {
         (Some(&(first, _)), Some(&(last, _))) => (
             has_before(first).then_some(Cursor::Before(first)),
@@ -237,12 +227,7 @@ fn after<'a: 'k, 'k, V>(
     let kept = move |(key, value): (&u64, &'a V)| keep(value).then_some((*key, value));
     match order {
         Order::Asc => Box::new(records.range((from, Bound::Unbounded)).filter_map(kept)),
-        Order::Desc => Box::new(
-            records
-                .range((Bound::Unbounded, from))
-                .rev()
-                .filter_map(kept),
-        ),
+        Order::Desc => Box::new(records.range((Bound::Unbounded, from)).rev().filter_map(kept)),
     }
 }
 
@@ -256,11 +241,7 @@ fn before<'a: 'k, 'k, V>(
     let kept = move |(key, value): (&u64, &'a V)| keep(value).then_some((*key, value));
     match order {
         Order::Asc => Box::new(records.range(..key).rev().filter_map(kept)),
-        Order::Desc => Box::new(
-            records
-                .range((Bound::Excluded(key), Bound::Unbounded))
-                .filter_map(kept),
-        ),
+        Order::Desc => Box::new(records.range((Bound::Excluded(key), Bound::Unbounded)).filter_map(kept)),
     }
 }
 
@@ -292,12 +273,7 @@ impl PageLinks<'_> {
     }
 
     /// The `meta` object for `selection`, served in answer to `request`.
-    pub fn meta<T>(
-        &self,
-        request: &PageRequest,
-        selection: &Selection<T>,
-        key: &'static str,
-    ) -> Meta {
+    pub fn meta<T>(&self, request: &PageRequest, selection: &Selection<T>, key: &'static str) -> Meta {
         let size = request.size;
         let this_cursor = match request.cursor {
             cursor @ (Cursor::After(_) | Cursor::Before(_)) => Some(cursor),
@@ -377,29 +353,17 @@ mod tests {
             (keys(&first), first.previous, first.next),
             (vec![0, 1, 2], None, Some(Cursor::After(2)))
         );
-        let second = select(&records, &request(Order::Asc, 3, Cursor::After(2)), |_| {
-            true
-        });
+        let second = select(&records, &request(Order::Asc, 3, Cursor::After(2)), |_| true);
         assert_eq!(keys(&second), vec![3, 4, 5]);
         assert_eq!(second.previous, Some(Cursor::Before(3)));
-        let back = select(&records, &request(Order::Asc, 3, Cursor::Before(3)), |_| {
-            true
-        });
+        let back = select(&records, &request(Order::Asc, 3, Cursor::Before(3)), |_| true);
         assert_eq!(keys(&back), vec![0, 1, 2]);
 
         let desc = select(&records, &request(Order::Desc, 3, Cursor::Start), |_| true);
         assert_eq!(keys(&desc), vec![6, 5, 4]);
-        let desc_next = select(
-            &records,
-            &request(Order::Desc, 3, desc.next.unwrap()),
-            |_| true,
-        );
+        let desc_next = select(&records, &request(Order::Desc, 3, desc.next.unwrap()), |_| true);
         assert_eq!(keys(&desc_next), vec![3, 2, 1]);
-        let last = select(
-            &records,
-            &request(Order::Desc, 3, desc_next.next.unwrap()),
-            |_| true,
-        );
+        let last = select(&records, &request(Order::Desc, 3, desc_next.next.unwrap()), |_| true);
         assert_eq!((keys(&last), last.next), (vec![0], None));
     }
 
@@ -407,9 +371,7 @@ mod tests {
     fn cursor_survives_deletion_of_its_key() {
         let mut records = map(0..6);
         records.remove(&2);
-        let page = select(&records, &request(Order::Asc, 2, Cursor::After(2)), |_| {
-            true
-        });
+        let page = select(&records, &request(Order::Asc, 2, Cursor::After(2)), |_| true);
         assert_eq!(keys(&page), vec![3, 4]);
     }
 
@@ -419,10 +381,7 @@ mod tests {
             assert_eq!(Cursor::parse_token(&cursor.token().unwrap()), Ok(cursor));
         }
         for bad in ["", "PT", "PTA", "PTX5", "PTA-1", "XXA5", "PTA5x"] {
-            assert!(
-                Cursor::parse_token(bad).is_err(),
-                "{bad} should be rejected"
-            );
+            assert!(Cursor::parse_token(bad).is_err(), "{bad} should be rejected");
         }
     }
 
@@ -432,12 +391,7 @@ mod tests {
             page_size: Some(size.into()),
             ..PageParams::default()
         };
-        assert_eq!(
-            PageRequest::parse(&params("500"), Order::Asc, 100)
-                .unwrap()
-                .size,
-            100
-        );
+        assert_eq!(PageRequest::parse(&params("500"), Order::Asc, 100).unwrap().size, 100);
         assert_eq!(
             PageRequest::parse(&PageParams::default(), Order::Asc, 100)
                 .unwrap()
@@ -445,10 +399,7 @@ mod tests {
             50
         );
         for bad in ["0", "00", "-1", "+5", "abc", "1.5", ""] {
-            assert!(
-                PageRequest::parse(&params(bad), Order::Asc, 100).is_err(),
-                "{bad}"
-            );
+            assert!(PageRequest::parse(&params(bad), Order::Asc, 100).is_err(), "{bad}");
         }
     }
 }

@@ -120,9 +120,7 @@ pub struct SidGenerator {
 impl SidGenerator {
     /// A generator seeded from the operating system: SIDs differ on every run.
     pub fn random() -> Self {
-        Self {
-            rng: rand::make_rng(),
-        }
+        Self { rng: rand::make_rng() }
     }
 
     /// A generator whose sequence is fixed by `seed`.
@@ -172,10 +170,7 @@ mod tests {
             "IM+123456789abcdef0123456789abcdef",
             "",
         ] {
-            assert!(
-                bad.parse::<MessageSid>().is_err(),
-                "{bad} should be rejected"
-            );
+            assert!(bad.parse::<MessageSid>().is_err(), "{bad} should be rejected");
         }
     }
 

@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// A point in time with one-second precision, stored as seconds since the Unix epoch.
@@ -79,28 +82,87 @@ impl serde::Serialize for Timestamp {
     }
 }
 
-/// Where "now" comes from. The system clock by default; tests and the control plane can
-/// pin it so that dates are deterministic.
+/// Where "now" comes from: the system clock, shifted by an offset or frozen at an instant
+/// when a test asks for it (`/_emulator/clock`). Clones share one setting.
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
-    fixed: Option<Timestamp>,
+    setting: Arc<ClockSetting>,
+}
+
+#[derive(Debug, Default)]
+struct ClockSetting {
+    /// Seconds added to the system time.
+    offset: AtomicI64,
+    /// The frozen instant, or [`NOT_FROZEN`].
+    frozen: AtomicI64,
+}
+
+/// Marks an unfrozen clock; no timestamp Twilio can print is this far in the past.
+const NOT_FROZEN: i64 = i64::MIN;
+
+/// What a clock currently does, for reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockMode {
+    /// System time plus `offset_seconds`.
+    Running { offset_seconds: i64 },
+    /// Always this instant, until advanced.
+    Frozen { at: Timestamp },
 }
 
 impl Clock {
     /// The real wall clock.
     pub fn system() -> Self {
-        Self { fixed: None }
+        let setting = ClockSetting {
+            offset: AtomicI64::new(0),
+            frozen: AtomicI64::new(NOT_FROZEN),
+        };
+        Self {
+            setting: Arc::new(setting),
+        }
     }
 
-    /// A clock that always reads `at`.
+    /// A clock that reads `at` until changed.
     pub fn fixed(at: Timestamp) -> Self {
-        Self { fixed: Some(at) }
+        let clock = Self::system();
+        clock.freeze(at);
+        clock
     }
 
     /// The current time, truncated to whole seconds.
     pub fn now(&self) -> Timestamp {
-        self.fixed
-            .unwrap_or_else(|| Timestamp(Utc::now().timestamp()))
+        match self.mode() {
+            ClockMode::Frozen { at } => at,
+            ClockMode::Running { offset_seconds } => Timestamp(Utc::now().timestamp().saturating_add(offset_seconds)),
+        }
+    }
+
+    /// What the clock does now.
+    pub fn mode(&self) -> ClockMode {
+        match self.setting.frozen.load(Ordering::Acquire) {
+            NOT_FROZEN => ClockMode::Running {
+                offset_seconds: self.setting.offset.load(Ordering::Acquire),
+            },
+            at => ClockMode::Frozen { at: Timestamp(at) },
+        }
+    }
+
+    /// Stops the clock at `at`.
+    pub fn freeze(&self, at: Timestamp) {
+        self.setting.frozen.store(at.0.max(NOT_FROZEN + 1), Ordering::Release);
+    }
+
+    /// Lets the clock run, `offset_seconds` ahead of (or behind) the system clock.
+    pub fn run_with_offset(&self, offset_seconds: i64) {
+        self.setting.offset.store(offset_seconds, Ordering::Release);
+        self.setting.frozen.store(NOT_FROZEN, Ordering::Release);
+    }
+
+    /// Moves the clock forward by `seconds`, frozen or running.
+    pub fn advance(&self, seconds: i64) {
+        match self.mode() {
+            ClockMode::Frozen { at } => self.freeze(Timestamp(at.0.saturating_add(seconds))),
+            ClockMode::Running { offset_seconds } => self.run_with_offset(offset_seconds.saturating_add(seconds)),
+        }
     }
 }
 
@@ -121,33 +183,36 @@ mod tests {
     }
 
     #[test]
+    fn clocks_freeze_offset_and_advance() {
+        let clock = Clock::fixed(Timestamp(1_000));
+        let shared = clock.clone();
+        shared.advance(5);
+        assert_eq!(clock.now(), Timestamp(1_005));
+        clock.run_with_offset(3_600);
+        let ahead = clock.now().unix_seconds() - Utc::now().timestamp();
+        assert!((3_599..=3_601).contains(&ahead), "{ahead}");
+        assert_eq!(clock.mode(), ClockMode::Running { offset_seconds: 3_600 });
+    }
+
+    #[test]
     fn rejects_non_dates() {
         for bad in ["yesterday", "2024-13-01T00:00:00Z", "2024-01-01", ""] {
-            assert!(
-                Timestamp::parse_rfc3339(bad).is_err(),
-                "{bad} should be rejected"
-            );
+            assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad} should be rejected");
         }
     }
 
     #[test]
     fn date_ranges_accept_plain_dates_and_include_the_end_day() {
         assert_eq!(
-            Timestamp::parse_range_start("2024-01-31")
-                .unwrap()
-                .to_string(),
+            Timestamp::parse_range_start("2024-01-31").unwrap().to_string(),
             "2024-01-31T00:00:00Z"
         );
         assert_eq!(
-            Timestamp::parse_range_end("2024-01-31")
-                .unwrap()
-                .to_string(),
+            Timestamp::parse_range_end("2024-01-31").unwrap().to_string(),
             "2024-02-01T00:00:00Z"
         );
         assert_eq!(
-            Timestamp::parse_range_end("2024-01-31T10:00:00Z")
-                .unwrap()
-                .to_string(),
+            Timestamp::parse_range_end("2024-01-31T10:00:00Z").unwrap().to_string(),
             "2024-01-31T10:00:01Z"
         );
     }

@@ -21,8 +21,7 @@ pub fn attributes(value: Option<String>, max_bytes: usize) -> Result<Option<Stri
         return Err(ApiError::AttributesTooLong);
     }
     // `IgnoredAny` checks the syntax without building a value.
-    serde_json::from_str::<serde::de::IgnoredAny>(&value)
-        .map_err(|_| ApiError::AttributesNotJson)?;
+    serde_json::from_str::<serde::de::IgnoredAny>(&value).map_err(|_| ApiError::AttributesNotJson)?;
     Ok(Some(value))
 }
 
@@ -66,10 +65,7 @@ mod tests {
             attributes(Some("{\"a\":1}".into()), 10).unwrap().as_deref(),
             Some("{\"a\":1}")
         );
-        assert_eq!(
-            attributes(Some("{".into()), 10),
-            Err(ApiError::AttributesNotJson)
-        );
+        assert_eq!(attributes(Some("{".into()), 10), Err(ApiError::AttributesNotJson));
         assert_eq!(
             attributes(Some("\"0123456789\"".into()), 10),
             Err(ApiError::AttributesTooLong)

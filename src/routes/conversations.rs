@@ -11,9 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::extract::{
-    BaseUrl, ConversationScope, ServicePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled,
-};
+use crate::extract::{BaseUrl, ConversationScope, ServicePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSid};
 use crate::state::AppState;
@@ -54,19 +52,13 @@ struct ConversationParams {
 impl ConversationParams {
     fn validate(self) -> Result<ConversationFields, ApiError> {
         let unique_name = validate::name(self.unique_name, ApiError::UniqueNameTooLong)?;
-        if unique_name
-            .as_deref()
-            .is_some_and(unique_name_looks_like_sid)
-        {
+        if unique_name.as_deref().is_some_and(unique_name_looks_like_sid) {
             return Err(ApiError::UniqueNameIsSid);
         }
         Ok(ConversationFields {
             friendly_name: validate::name(self.friendly_name, ApiError::FriendlyNameTooLong)?,
             unique_name,
-            attributes: validate::attributes(
-                self.attributes,
-                validate::CONVERSATION_ATTRIBUTES_MAX_BYTES,
-            )?,
+            attributes: validate::attributes(self.attributes, validate::CONVERSATION_ATTRIBUTES_MAX_BYTES)?,
             state: self.state.as_deref().map(parse_state).transpose()?,
             // Chat v2 fields: a conversation is a private channel created by `system`.
             channel_type: None,
@@ -108,12 +100,7 @@ async fn create(
     let conversation = state.store.create_conversation(account, scope, fields)?;
     Ok((
         StatusCode::CREATED,
-        Json(ConversationResource::new(
-            account,
-            base,
-            scope,
-            conversation,
-        )),
+        Json(ConversationResource::new(account, base, scope, conversation)),
     ))
 }
 
@@ -124,10 +111,9 @@ async fn fetch(
     BaseUrl(base): BaseUrl,
     scope: ConversationScope,
 ) -> Result<Json<ConversationResource>, ApiError> {
-    let conversation =
-        state
-            .store
-            .fetch_conversation(account, scope.service, &scope.conversation)?;
+    let conversation = state
+        .store
+        .fetch_conversation(account, scope.service, &scope.conversation)?;
     Ok(Json(ConversationResource::new(
         account,
         base,
@@ -148,25 +134,16 @@ async fn list(
     let date = |name: &str, value: &Option<String>, parse: fn(&str) -> Result<Timestamp, _>| {
         value
             .as_deref()
-            .map(|raw| {
-                parse(raw)
-                    .map_err(|_| ApiError::InvalidParameter(format!("Invalid {name}: '{raw}'")))
-            })
+            .map(|raw| parse(raw).map_err(|_| ApiError::InvalidParameter(format!("Invalid {name}: '{raw}'"))))
             .transpose()
     };
     let filter = ConversationFilter {
         state: params.state.as_deref().map(parse_state).transpose()?,
         channel_type: None,
-        created_from: date(
-            "StartDate",
-            &params.start_date,
-            Timestamp::parse_range_start,
-        )?,
+        created_from: date("StartDate", &params.start_date, Timestamp::parse_range_start)?,
         created_before: date("EndDate", &params.end_date, Timestamp::parse_range_end)?,
     };
-    let selection = state
-        .store
-        .list_conversations(account, scope, &filter, &request)?;
+    let selection = state.store.list_conversations(account, scope, &filter, &request)?;
     let path = match scope {
         ServiceScope::Default => "/v1/Conversations".to_owned(),
         ServiceScope::Explicit(service) => format!("/v1/Services/{service}/Conversations"),
@@ -188,9 +165,7 @@ async fn list(
     let records = selection
         .items
         .into_iter()
-        .map(|conversation| {
-            ConversationResource::new(account, Arc::clone(&base), scope, conversation)
-        })
+        .map(|conversation| ConversationResource::new(account, Arc::clone(&base), scope, conversation))
         .collect();
     Ok(Json(ListBody { records, meta }))
 }
@@ -205,10 +180,9 @@ async fn update(
     TwilioForm(params): TwilioForm<ConversationParams>,
 ) -> Result<Json<ConversationResource>, ApiError> {
     let fields = params.validate()?;
-    let conversation =
-        state
-            .store
-            .update_conversation(account, scope.service, &scope.conversation, fields)?;
+    let conversation = state
+        .store
+        .update_conversation(account, scope.service, &scope.conversation, fields)?;
     Ok(Json(ConversationResource::new(
         account,
         base,
@@ -239,15 +213,9 @@ pub struct ConversationResource {
 }
 
 impl ConversationResource {
-    fn new(
-        account_sid: AccountSid,
-        base: Arc<str>,
-        scope: ServiceScope,
-        snapshot: ConversationSnapshot,
-    ) -> Self {
+    fn new(account_sid: AccountSid, base: Arc<str>, scope: ServiceScope, snapshot: ConversationSnapshot) -> Self {
         let conversation = snapshot.conversation;
-        let url =
-            ConversationUrl::on_form(base, scope, conversation.chat_service_sid, conversation.sid);
+        let url = ConversationUrl::on_form(base, scope, conversation.chat_service_sid, conversation.sid);
         Self {
             account_sid,
             url,

@@ -12,9 +12,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::extract::{
-    BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled,
-};
+use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid};
 use crate::state::AppState;
@@ -52,10 +50,7 @@ impl MessageParams {
         Ok(MessageFields {
             author: validate::name(self.author, ApiError::AuthorTooLong)?,
             body: validate::body(self.body)?,
-            attributes: validate::attributes(
-                self.attributes,
-                validate::MESSAGE_ATTRIBUTES_MAX_BYTES,
-            )?,
+            attributes: validate::attributes(self.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES)?,
             last_updated_by: None,
             date_created: validate::date_created(self.date_created.as_deref())?,
             date_updated: validate::date_updated(self.date_updated.as_deref())?,
@@ -98,16 +93,10 @@ async fn fetch(
     path: MessagePath,
 ) -> Result<Json<MessageResource>, ApiError> {
     let scope = path.scope;
-    let located =
-        state
-            .store
-            .fetch_message(account, scope.service, &scope.conversation, path.sid)?;
-    Ok(Json(MessageResource::new(
-        account,
-        base,
-        scope.service,
-        located,
-    )))
+    let located = state
+        .store
+        .fetch_message(account, scope.service, &scope.conversation, path.sid)?;
+    Ok(Json(MessageResource::new(account, base, scope.service, located)))
 }
 
 /// List a conversation's messages: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#read-multiple-conversationmessage-resources>
@@ -120,10 +109,9 @@ async fn list(
 ) -> Result<Json<ListBody<MessageResource>>, ApiError> {
     let order = params.order.as_deref().map(Order::parse).transpose()?;
     let request = PageRequest::parse(&params.page, order.unwrap_or_default(), MAX_PAGE_SIZE)?;
-    let located =
-        state
-            .store
-            .list_messages(account, scope.service, &scope.conversation, &request)?;
+    let located = state
+        .store
+        .list_messages(account, scope.service, &scope.conversation, &request)?;
     let url = conversation_url(base, scope.service, &located);
     let links = PageLinks {
         base: &url.base,
@@ -159,19 +147,10 @@ async fn update(
 ) -> Result<Json<MessageResource>, ApiError> {
     let changes = params.validate()?;
     let scope = path.scope;
-    let located = state.store.update_message(
-        account,
-        scope.service,
-        &scope.conversation,
-        path.sid,
-        changes,
-    )?;
-    Ok(Json(MessageResource::new(
-        account,
-        base,
-        scope.service,
-        located,
-    )))
+    let located = state
+        .store
+        .update_message(account, scope.service, &scope.conversation, path.sid, changes)?;
+    Ok(Json(MessageResource::new(account, base, scope.service, located)))
 }
 
 /// Delete a message (204, empty body): <https://www.twilio.com/docs/conversations/api/conversation-message-resource#delete-a-conversationmessage-resource>
@@ -188,17 +167,8 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn conversation_url<T>(
-    base: Arc<str>,
-    scope: ServiceScope,
-    located: &Located<T>,
-) -> ConversationUrl {
-    ConversationUrl::on_form(
-        base,
-        scope,
-        located.chat_service_sid,
-        located.conversation_sid,
-    )
+fn conversation_url<T>(base: Arc<str>, scope: ServiceScope, located: &Located<T>) -> ConversationUrl {
+    ConversationUrl::on_form(base, scope, located.chat_service_sid, located.conversation_sid)
 }
 
 /// A message as Twilio renders it on the URL form of the request: `chat_service_sid` only
@@ -211,12 +181,7 @@ pub struct MessageResource {
 }
 
 impl MessageResource {
-    fn new(
-        account_sid: AccountSid,
-        base: Arc<str>,
-        scope: ServiceScope,
-        located: Located<Arc<Message>>,
-    ) -> Self {
+    fn new(account_sid: AccountSid, base: Arc<str>, scope: ServiceScope, located: Located<Arc<Message>>) -> Self {
         let url = conversation_url(base, scope, &located);
         Self {
             account_sid,

@@ -18,20 +18,18 @@ use axum::response::{IntoResponse, Response};
 use crate::error::{ApiError, ErrorBody, NeedsResourcePath};
 use crate::state::AppState;
 
-/// All routes. The conversations router (with messages nested in it) is built once and
+/// All routes, with the control plane observing every request. The conversations router (with messages nested in it) is built once and
 /// mounted under both URL forms, so one handler serves each operation on both.
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .nest("/v1/Conversations", conversations::router())
-        .nest(
-            "/v1/Services/{ChatServiceSid}/Conversations",
-            conversations::router(),
-        )
+        .nest("/v1/Services/{ChatServiceSid}/Conversations", conversations::router())
         .merge(chat::router())
         .merge(services::router())
         .merge(configuration::router())
         .merge(emulator::router())
         .fallback(unknown_route)
+        .layer(middleware::from_fn_with_state(state.clone(), crate::control::observe))
         .layer(middleware::from_fn(twilio_envelope))
 }
 
@@ -48,9 +46,7 @@ async fn twilio_envelope(request: Request, next: Next) -> Response {
     if response.extensions().get::<NeedsResourcePath>().is_some() {
         return ErrorBody::not_found(uri.path()).into_response_with_status();
     }
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED
-        && !response.headers().contains_key(CONTENT_TYPE)
-    {
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED && !response.headers().contains_key(CONTENT_TYPE) {
         let allow = response.headers().get(ALLOW).cloned();
         let mut twilio = ApiError::MethodNotAllowed.into_response();
         if let Some(allow) = allow {

@@ -43,12 +43,9 @@ async fn create(
     BaseUrl(base): BaseUrl,
     TwilioForm(params): TwilioForm<CreateParams>,
 ) -> Result<(StatusCode, Json<ServiceResource>), ApiError> {
-    let friendly_name = validate::name(params.friendly_name, ApiError::FriendlyNameTooLong)?
-        .ok_or_else(|| {
-            ApiError::InvalidParameter(
-                "Missing required parameter FriendlyName in the post body".to_owned(),
-            )
-        })?;
+    let friendly_name = validate::name(params.friendly_name, ApiError::FriendlyNameTooLong)?.ok_or_else(|| {
+        ApiError::InvalidParameter("Missing required parameter FriendlyName in the post body".to_owned())
+    })?;
     let service = state.store.create_service(account, friendly_name);
     Ok((
         StatusCode::CREATED,

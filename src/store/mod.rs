@@ -13,13 +13,13 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::pagination::{PageRequest, Selection, select};
 use crate::sid::{
-    AccountSid, ChatServiceSid, ConversationSid, MessageSid, MessagingServiceSid, SidGenerator,
-    derive_bits, looks_like_sid,
+    AccountSid, ChatServiceSid, ConversationSid, MessageSid, MessagingServiceSid, SidGenerator, derive_bits,
+    looks_like_sid,
 };
 use crate::time::{Clock, Timestamp};
 use model::{
-    ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot,
-    Message, MessageFields, Service,
+    ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, Message, MessageFields,
+    Service,
 };
 use sequenced::Sequenced;
 
@@ -178,17 +178,11 @@ impl Store {
     }
 
     /// Runs `f` on the account's data under the write lock, with a SID source and the time.
-    fn write<R>(
-        &self,
-        account: AccountSid,
-        f: impl FnOnce(&mut Tenant, &mut SidGenerator, Timestamp) -> R,
-    ) -> R {
+    fn write<R>(&self, account: AccountSid, f: impl FnOnce(&mut Tenant, &mut SidGenerator, Timestamp) -> R) -> R {
         let mut guard = self.write_guard();
         let now = self.clock.now();
         let Inner { tenants, sids } = &mut *guard;
-        let tenant = tenants
-            .entry(account)
-            .or_insert_with(|| Tenant::new(account, now));
+        let tenant = tenants.entry(account).or_insert_with(|| Tenant::new(account, now));
         f(tenant, sids, now)
     }
 
@@ -197,9 +191,7 @@ impl Store {
     /// Creates a service named `friendly_name`.
     pub fn create_service(&self, account: AccountSid, friendly_name: String) -> Service {
         self.write(account, |tenant, sids, now| {
-            let sid = fresh(sids, ChatServiceSid::from_bits, |sid| {
-                tenant.services.contains(sid)
-            });
+            let sid = fresh(sids, ChatServiceSid::from_bits, |sid| tenant.services.contains(sid));
             let service = Service {
                 sid,
                 friendly_name: friendly_name.into(),
@@ -212,11 +204,7 @@ impl Store {
     }
 
     /// The service `sid` of this account.
-    pub fn fetch_service(
-        &self,
-        account: AccountSid,
-        sid: ChatServiceSid,
-    ) -> Result<Service, StoreError> {
+    pub fn fetch_service(&self, account: AccountSid, sid: ChatServiceSid) -> Result<Service, StoreError> {
         self.read(account, |tenant| {
             tenant
                 .services
@@ -234,20 +222,12 @@ impl Store {
     }
 
     /// Deletes a service with all its conversations and messages.
-    pub fn delete_service(
-        &self,
-        account: AccountSid,
-        sid: ChatServiceSid,
-    ) -> Result<(), StoreError> {
+    pub fn delete_service(&self, account: AccountSid, sid: ChatServiceSid) -> Result<(), StoreError> {
         self.write(account, |tenant, _, _| {
             if sid == tenant.default_service {
                 return Err(StoreError::DefaultServiceUndeletable);
             }
-            tenant
-                .services
-                .remove(&sid)
-                .map(drop)
-                .ok_or(StoreError::NotFound)
+            tenant.services.remove(&sid).map(drop).ok_or(StoreError::NotFound)
         })
     }
 
@@ -320,10 +300,10 @@ impl Store {
     ) -> Result<Selection<ConversationSnapshot>, StoreError> {
         self.read(account, |tenant| {
             let conversations = tenant.service(scope)?.conversations.ordered();
-            Ok(select(conversations, request, |data| {
-                filter.matches(&data.conversation)
-            })
-            .map(ConversationData::snapshot))
+            Ok(
+                select(conversations, request, |data| filter.matches(&data.conversation))
+                    .map(ConversationData::snapshot),
+            )
         })
     }
 
@@ -340,10 +320,7 @@ impl Store {
             let sid = service.conversation(reference)?.conversation.sid;
             let new_name: Option<Arc<str>> = fields.unique_name.map(Into::into);
             if let Some(name) = &new_name
-                && service
-                    .unique_names
-                    .get(name)
-                    .is_some_and(|owner| *owner != sid)
+                && service.unique_names.get(name).is_some_and(|owner| *owner != sid)
             {
                 return Err(StoreError::UniqueNameTaken);
             }
@@ -388,10 +365,7 @@ impl Store {
         self.write(account, |tenant, _, _| {
             let service = tenant.service_mut(scope)?;
             let sid = service.conversation(reference)?.conversation.sid;
-            let removed = service
-                .conversations
-                .remove(&sid)
-                .ok_or(StoreError::NotFound)?;
+            let removed = service.conversations.remove(&sid).ok_or(StoreError::NotFound)?;
             if let Some(name) = &removed.conversation.unique_name {
                 service.unique_names.remove(name);
             }
@@ -417,10 +391,7 @@ impl Store {
             let message = Arc::new(Message {
                 sid,
                 index: messages.next_sequence(),
-                author: fields
-                    .author
-                    .unwrap_or_else(|| DEFAULT_AUTHOR.to_owned())
-                    .into(),
+                author: fields.author.unwrap_or_else(|| DEFAULT_AUTHOR.to_owned()).into(),
                 body: fields.body.map(Into::into),
                 attributes: fields.attributes.map(Into::into),
                 last_updated_by: fields.last_updated_by.map(Into::into),
@@ -443,10 +414,7 @@ impl Store {
     ) -> Result<Located<Arc<Message>>, StoreError> {
         self.read(account, |tenant| {
             let conversation = tenant.service(scope)?.conversation(reference)?;
-            let message = conversation
-                .messages
-                .get(&sid)
-                .ok_or(StoreError::NotFound)?;
+            let message = conversation.messages.get(&sid).ok_or(StoreError::NotFound)?;
             Ok(conversation.locate(Arc::clone(message)))
         })
     }
@@ -478,10 +446,7 @@ impl Store {
     ) -> Result<Located<Arc<Message>>, StoreError> {
         self.write(account, |tenant, _, now| {
             let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
-            let slot = conversation
-                .messages
-                .get_mut(&sid)
-                .ok_or(StoreError::NotFound)?;
+            let slot = conversation.messages.get_mut(&sid).ok_or(StoreError::NotFound)?;
             let mut message = Message::clone(slot);
             if let Some(author) = fields.author {
                 message.author = author.into();
@@ -516,11 +481,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.write(account, |tenant, _, _| {
             let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
-            conversation
-                .messages
-                .remove(&sid)
-                .map(drop)
-                .ok_or(StoreError::NotFound)
+            conversation.messages.remove(&sid).map(drop).ok_or(StoreError::NotFound)
         })
     }
 }
@@ -550,9 +511,7 @@ impl Tenant {
     }
 
     fn service(&self, scope: ServiceScope) -> Result<&ServiceData, StoreError> {
-        self.services
-            .get(&self.resolve(scope))
-            .ok_or(StoreError::NotFound)
+        self.services.get(&self.resolve(scope)).ok_or(StoreError::NotFound)
     }
 
     fn service_mut(&mut self, scope: ServiceScope) -> Result<&mut ServiceData, StoreError> {
@@ -583,10 +542,7 @@ impl ServiceData {
             .ok_or(StoreError::ConversationNotFound)
     }
 
-    fn conversation_mut(
-        &mut self,
-        reference: &ConversationRef,
-    ) -> Result<&mut ConversationData, StoreError> {
+    fn conversation_mut(&mut self, reference: &ConversationRef) -> Result<&mut ConversationData, StoreError> {
         let sid = self.conversation_sid(reference);
         sid.and_then(|sid| self.conversations.get_mut(&sid))
             .ok_or(StoreError::ConversationNotFound)
@@ -655,12 +611,7 @@ mod tests {
         let reference = ConversationRef::Sid(conversation.sid);
         let create = || {
             store
-                .create_message(
-                    account(1),
-                    ServiceScope::Default,
-                    &reference,
-                    MessageFields::default(),
-                )
+                .create_message(account(1), ServiceScope::Default, &reference, MessageFields::default())
                 .unwrap()
         };
         let (a, b) = (create(), create());
@@ -688,10 +639,7 @@ mod tests {
                 .unwrap_err(),
             StoreError::ConversationNotFound
         );
-        assert_eq!(
-            store.list_services(account(2), &first_page(50)).items.len(),
-            1
-        );
+        assert_eq!(store.list_services(account(2), &first_page(50)).items.len(), 1);
     }
 
     #[test]
@@ -744,9 +692,6 @@ mod tests {
             store.delete_service(account(9), sid).unwrap_err(),
             StoreError::DefaultServiceUndeletable
         );
-        assert_ne!(
-            default_service_sid(account(9)),
-            default_service_sid(account(10))
-        );
+        assert_ne!(default_service_sid(account(9)), default_service_sid(account(10)));
     }
 }

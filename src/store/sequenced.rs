@@ -48,9 +48,7 @@ impl<K: Copy + Eq + Hash, V> Sequenced<K, V> {
     }
 
     pub fn get(&self, key: &K) -> Option<&V> {
-        self.position
-            .get(key)
-            .and_then(|sequence| self.ordered.get(sequence))
+        self.position.get(key).and_then(|sequence| self.ordered.get(sequence))
     }
 
     pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {

@@ -14,13 +14,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_twilio-conversations-emulator");
 
 fn healthcheck(port: u16) -> bool {
     Command::new(BINARY)
-        .args([
-            "healthcheck",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-        ])
+        .args(["healthcheck", "--host", "127.0.0.1", "--port", &port.to_string()])
         .env_remove("TWILIO_EMULATOR_PORT")
         .status()
         .expect("run the healthcheck")
@@ -45,10 +39,7 @@ fn healthcheck_succeeds_against_a_running_instance_and_fails_without_one() {
 fn sigterm_shuts_the_server_down_gracefully() {
     let mut running = spawn_binary();
     let pid = running.pid().to_string();
-    let sent = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("run kill");
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
     assert!(sent.success());
     let status = running.wait();
     assert!(status.success(), "exit status after SIGTERM: {status}");
@@ -58,10 +49,7 @@ fn sigterm_shuts_the_server_down_gracefully() {
 fn an_unusable_port_is_a_clear_start_up_error() {
     let running = spawn_binary();
     let port = running.base.rsplit(':').next().expect("port").to_owned();
-    let output = Command::new(BINARY)
-        .args(["--port", &port])
-        .output()
-        .expect("run");
+    let output = Command::new(BINARY).args(["--port", &port]).output().expect("run");
     assert!(!output.status.success());
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("cannot listen"),
@@ -77,7 +65,11 @@ async fn public_url_overrides_the_host_in_every_url() {
     };
     let app = spawn_app_with(config).await;
     let conversation = app.post("/v1/Conversations", &[]).await;
-    assert!(conversation["url"].as_str().is_some_and(|url| url.starts_with("https://emulator.example:9999/v1/Conversations/CH")));
+    assert!(
+        conversation["url"]
+            .as_str()
+            .is_some_and(|url| url.starts_with("https://emulator.example:9999/v1/Conversations/CH"))
+    );
     let page = app.get("/v1/Conversations").await;
     assert_eq!(
         page["meta"]["first_page_url"],
@@ -97,9 +89,7 @@ async fn the_router_serves_requests_in_process() {
     let response = router.oneshot(request).await.expect("infallible");
 
     assert_eq!(response.status(), StatusCode::OK);
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .expect("body");
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
     let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(
         json["url"], "http://localhost:4747/v1/Configuration",

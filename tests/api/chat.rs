@@ -4,9 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{
-    Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app,
-};
+use crate::helpers::{Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app};
 
 /// The default service, which Chat addresses explicitly.
 async fn default_service(app: &TestApp) -> String {
@@ -86,26 +84,13 @@ async fn channels_support_every_operation_by_sid_and_unique_name() {
         ]
     );
     assert_eq!(
-        (
-            &channel["type"],
-            &channel["created_by"],
-            &channel["messages_count"]
-        ),
+        (&channel["type"], &channel["created_by"], &channel["messages_count"]),
         (&"public".into(), &"ops".into(), &0.into())
     );
-    assert_eq!(
-        channel["url"],
-        format!("{}{}/{sid}", app.base, channels(&service))
-    );
+    assert_eq!(channel["url"], format!("{}{}/{sid}", app.base, channels(&service)));
     // Fetch, by SID and unique name
-    assert_eq!(
-        app.get(&format!("{}/{sid}", channels(&service))).await,
-        channel
-    );
-    assert_eq!(
-        app.get(&format!("{}/general", channels(&service))).await,
-        channel
-    );
+    assert_eq!(app.get(&format!("{}/{sid}", channels(&service))).await, channel);
+    assert_eq!(app.get(&format!("{}/general", channels(&service))).await, channel);
     // Update (the type cannot change)
     let updated = app
         .post(
@@ -120,24 +105,16 @@ async fn channels_support_every_operation_by_sid_and_unique_name() {
     // List, with the Type filter
     let listed = app.get(&channels(&service)).await;
     assert_eq!(
-        (
-            listed["channels"].as_array().map(Vec::len),
-            &listed["meta"]["key"]
-        ),
+        (listed["channels"].as_array().map(Vec::len), &listed["meta"]["key"]),
         (Some(1), &"channels".into())
     );
     assert_eq!(
-        app.get(&format!("{}?Type=private", channels(&service)))
-            .await["channels"],
+        app.get(&format!("{}?Type=private", channels(&service))).await["channels"],
         serde_json::json!([])
     );
     // Delete
     let deleted = app
-        .send(
-            Method::DELETE,
-            &format!("{}/general", channels(&service)),
-            &[],
-        )
+        .send(Method::DELETE, &format!("{}/general", channels(&service)), &[])
         .await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     let gone = app
@@ -150,18 +127,11 @@ async fn channels_support_every_operation_by_sid_and_unique_name() {
 async fn chat_messages_support_every_operation_in_chats_representation() {
     let app = spawn_app().await;
     let service = default_service(&app).await;
-    let channel = sid_of(
-        &app.post(&channels(&service), &[("UniqueName", "room")])
-            .await,
-    );
+    let channel = sid_of(&app.post(&channels(&service), &[("UniqueName", "room")]).await);
     for path in [messages(&service, &channel), messages(&service, "room")] {
         // Create: a missing Body is stored as an empty string.
         let response = app
-            .send(
-                Method::POST,
-                &path,
-                &[("From", "bob"), ("Attributes", "{\"x\":1}")],
-            )
+            .send(Method::POST, &path, &[("From", "bob"), ("Attributes", "{\"x\":1}")])
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let created = json_ok(response).await;
@@ -175,35 +145,20 @@ async fn chat_messages_support_every_operation_in_chats_representation() {
             (&channel.as_str().into(), &channel.as_str().into())
         );
         assert_eq!(
-            (
-                &created["was_edited"],
-                &created["last_updated_by"],
-                &created["type"]
-            ),
+            (&created["was_edited"], &created["last_updated_by"], &created["type"]),
             (&false.into(), &Value::Null, &"text".into())
         );
         let item = format!("{path}/{}", sid_of(&created));
         assert_eq!(
             created["url"],
-            format!(
-                "{}{}/{}",
-                app.base,
-                messages(&service, &channel),
-                sid_of(&created)
-            )
+            format!("{}{}/{}", app.base, messages(&service, &channel), sid_of(&created))
         );
         // Fetch
         assert_eq!(app.get(&item).await, created);
         // Update
-        let updated = app
-            .post(&item, &[("Body", "edited"), ("LastUpdatedBy", "carol")])
-            .await;
+        let updated = app.post(&item, &[("Body", "edited"), ("LastUpdatedBy", "carol")]).await;
         assert_eq!(
-            (
-                &updated["body"],
-                &updated["was_edited"],
-                &updated["last_updated_by"]
-            ),
+            (&updated["body"], &updated["was_edited"], &updated["last_updated_by"]),
             (&"edited".into(), &true.into(), &"carol".into())
         );
         assert_eq!(updated["index"], created["index"]);
@@ -212,23 +167,14 @@ async fn chat_messages_support_every_operation_in_chats_representation() {
             app.send(Method::DELETE, &item, &[]).await.status(),
             StatusCode::NO_CONTENT
         );
-        assert_twilio_error(
-            app.send(Method::GET, &item, &[]).await,
-            StatusCode::NOT_FOUND,
-            20404,
-        )
-        .await;
+        assert_twilio_error(app.send(Method::GET, &item, &[]).await, StatusCode::NOT_FOUND, 20404).await;
     }
     // List, both orders, paged
     for body in ["a", "b", "c"] {
-        app.post(&messages(&service, &channel), &[("Body", body)])
-            .await;
+        app.post(&messages(&service, &channel), &[("Body", body)]).await;
     }
     let desc = app
-        .get(&format!(
-            "{}?Order=desc&PageSize=2",
-            messages(&service, "room")
-        ))
+        .get(&format!("{}?Order=desc&PageSize=2", messages(&service, "room")))
         .await;
     let bodies: Vec<&str> = desc["messages"]
         .as_array()
@@ -258,21 +204,13 @@ async fn messages_are_visible_across_apis_with_one_index_sequence() {
     let app = spawn_app().await;
     let service = default_service(&app).await;
     for form in [Form::Default, Form::Service(service.clone())] {
-        let conversation = app
-            .post(&form.conversations(), &[("UniqueName", "shared")])
-            .await;
+        let conversation = app.post(&form.conversations(), &[("UniqueName", "shared")]).await;
         let channel = sid_of(&conversation);
         let from_conversations = app
-            .post(
-                &form.messages(&channel),
-                &[("Author", "alice"), ("Body", "one")],
-            )
+            .post(&form.messages(&channel), &[("Author", "alice"), ("Body", "one")])
             .await;
         let from_chat = app
-            .post(
-                &messages(&service, &channel),
-                &[("From", "bob"), ("Body", "two")],
-            )
+            .post(&messages(&service, &channel), &[("From", "bob"), ("Body", "two")])
             .await;
         assert_eq!(
             (&from_conversations["index"], &from_chat["index"]),
@@ -296,29 +234,17 @@ async fn messages_are_visible_across_apis_with_one_index_sequence() {
         );
         let updated_in_chat = app
             .post(
-                &format!(
-                    "{}/{}",
-                    messages(&service, &channel),
-                    sid_of(&from_conversations)
-                ),
+                &format!("{}/{}", messages(&service, &channel), sid_of(&from_conversations)),
                 &[("Body", "uno")],
             )
             .await;
         assert_eq!(updated_in_chat["body"], "uno");
         let seen_in_conversations = app
-            .get(&format!(
-                "{}/{}",
-                form.messages(&channel),
-                sid_of(&from_conversations)
-            ))
+            .get(&format!("{}/{}", form.messages(&channel), sid_of(&from_conversations)))
             .await;
         assert_eq!(seen_in_conversations["body"], "uno");
-        app.send(
-            Method::DELETE,
-            &format!("{}/{channel}", form.conversations()),
-            &[],
-        )
-        .await;
+        app.send(Method::DELETE, &format!("{}/{channel}", form.conversations()), &[])
+            .await;
     }
 }
 
@@ -326,10 +252,7 @@ async fn messages_are_visible_across_apis_with_one_index_sequence() {
 async fn chat_errors_use_chats_codes() {
     let app = spawn_app().await;
     let service = default_service(&app).await;
-    let channel = sid_of(
-        &app.post(&channels(&service), &[("UniqueName", "taken")])
-            .await,
-    );
+    let channel = sid_of(&app.post(&channels(&service), &[("UniqueName", "taken")]).await);
     let unknown_channel = "CH00000000000000000000000000000000";
     type Params = Vec<(&'static str, String)>;
     let cases: Vec<(Method, String, Params, StatusCode, u64)> = vec![
@@ -356,10 +279,7 @@ async fn chat_errors_use_chats_codes() {
         ),
         (
             Method::GET,
-            format!(
-                "{}/IM00000000000000000000000000000000",
-                messages(&service, &channel)
-            ),
+            format!("{}/IM00000000000000000000000000000000", messages(&service, &channel)),
             vec![],
             StatusCode::NOT_FOUND,
             20404,
@@ -438,12 +358,8 @@ async fn chat_errors_use_chats_codes() {
         "nothing stored"
     );
     let message = assert_twilio_error(
-        app.send(
-            Method::GET,
-            &channels("IS00000000000000000000000000000000"),
-            &[],
-        )
-        .await,
+        app.send(Method::GET, &channels("IS00000000000000000000000000000000"), &[])
+            .await,
         StatusCode::NOT_FOUND,
         20404,
     )
@@ -460,12 +376,7 @@ async fn chat_respects_tenant_isolation() {
     let service = default_service(&app).await;
     let channel = sid_of(&app.post(&channels(&service), &[]).await);
     let theirs = app
-        .send_as(
-            OTHER_ACCOUNT,
-            Method::GET,
-            &messages(&service, &channel),
-            &[],
-        )
+        .send_as(OTHER_ACCOUNT, Method::GET, &messages(&service, &channel), &[])
         .await;
     assert_twilio_error(theirs, StatusCode::NOT_FOUND, 20404).await;
 }

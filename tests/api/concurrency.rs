@@ -20,10 +20,7 @@ async fn sixty_four_concurrent_creators_lose_nothing_and_share_no_index() {
             tokio::spawn(async move {
                 let mut created = Vec::new();
                 for n in 0..MESSAGES_EACH {
-                    created.push(
-                        app.message(&form, &conversation, &format!("{creator}-{n}"))
-                            .await,
-                    );
+                    created.push(app.message(&form, &conversation, &format!("{creator}-{n}")).await);
                 }
                 created
             })
@@ -31,10 +28,7 @@ async fn sixty_four_concurrent_creators_lose_nothing_and_share_no_index() {
         let mut created = Vec::new();
         for creator in creators.collect::<Vec<_>>() {
             let own = creator.await.expect("creator task");
-            let own_indices: Vec<u64> = own
-                .iter()
-                .map(|m| m["index"].as_u64().expect("index"))
-                .collect();
+            let own_indices: Vec<u64> = own.iter().map(|m| m["index"].as_u64().expect("index")).collect();
             assert!(
                 own_indices.windows(2).all(|w| w[0] < w[1]),
                 "one creator's indices increase: {own_indices:?}"
@@ -43,10 +37,7 @@ async fn sixty_four_concurrent_creators_lose_nothing_and_share_no_index() {
         }
         // Assert
         let total = CREATORS * MESSAGES_EACH;
-        let indices: HashSet<u64> = created
-            .iter()
-            .map(|m| m["index"].as_u64().expect("index"))
-            .collect();
+        let indices: HashSet<u64> = created.iter().map(|m| m["index"].as_u64().expect("index")).collect();
         assert_eq!(
             indices,
             (0..total as u64).collect(),
@@ -54,17 +45,9 @@ async fn sixty_four_concurrent_creators_lose_nothing_and_share_no_index() {
             form.name()
         );
         let mut listed = Vec::new();
-        let mut page = app
-            .get(&format!("{}?PageSize=100", form.messages(&conversation)))
-            .await;
+        let mut page = app.get(&format!("{}?PageSize=100", form.messages(&conversation))).await;
         loop {
-            listed.extend(
-                page["messages"]
-                    .as_array()
-                    .expect("messages")
-                    .iter()
-                    .map(sid_of),
-            );
+            listed.extend(page["messages"].as_array().expect("messages").iter().map(sid_of));
             let Some(next) = page["meta"]["next_page_url"].as_str() else {
                 break;
             };

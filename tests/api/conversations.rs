@@ -24,22 +24,11 @@ async fn conversations_support_every_operation_on_both_forms() {
         assert_eq!(response.status(), StatusCode::CREATED, "{}", form.name());
         let created = json_ok(response).await;
         let documented: Value =
-            serde_json::from_str(include_str!("../../fixtures/conversation_fetch_fetch.json"))
-                .expect("fixture");
-        let keys = |v: &Value| {
-            v.as_object()
-                .expect("object")
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-        };
+            serde_json::from_str(include_str!("../../fixtures/conversation_fetch_fetch.json")).expect("fixture");
+        let keys = |v: &Value| v.as_object().expect("object").keys().cloned().collect::<Vec<_>>();
         assert_eq!(keys(&created), keys(&documented));
         assert_eq!(
-            (
-                &created["friendly_name"],
-                &created["unique_name"],
-                &created["state"]
-            ),
+            (&created["friendly_name"], &created["unique_name"], &created["state"]),
             (&"Support".into(), &"case-1".into(), &"active".into())
         );
         let url = format!("{}{}/{}", app.base, form.conversations(), sid_of(&created));
@@ -47,14 +36,9 @@ async fn conversations_support_every_operation_on_both_forms() {
         assert_eq!(created["links"]["messages"], format!("{url}/Messages"));
 
         // Fetch by SID and by unique name
-        let by_sid = app
-            .get(&format!("{}/{}", form.conversations(), sid_of(&created)))
-            .await;
+        let by_sid = app.get(&format!("{}/{}", form.conversations(), sid_of(&created))).await;
         assert_eq!(by_sid, created);
-        assert_eq!(
-            app.get(&format!("{}/case-1", form.conversations())).await,
-            created
-        );
+        assert_eq!(app.get(&format!("{}/case-1", form.conversations())).await, created);
 
         // Update (by unique name), including a rename
         let updated = app
@@ -68,20 +52,12 @@ async fn conversations_support_every_operation_on_both_forms() {
             )
             .await;
         assert_eq!(
-            (
-                &updated["friendly_name"],
-                &updated["unique_name"],
-                &updated["state"]
-            ),
+            (&updated["friendly_name"], &updated["unique_name"], &updated["state"]),
             (&"Renamed".into(), &"case-2".into(), &"closed".into())
         );
         assert_twilio_error(
-            app.send(
-                Method::GET,
-                &format!("{}/case-1", form.conversations()),
-                &[],
-            )
-            .await,
+            app.send(Method::GET, &format!("{}/case-1", form.conversations()), &[])
+                .await,
             StatusCode::NOT_FOUND,
             20404,
         )
@@ -95,22 +71,16 @@ async fn conversations_support_every_operation_on_both_forms() {
         // Delete cascades to messages and frees the unique name
         app.message(&form, "case-2", "bye").await;
         let deleted = app
-            .send(
-                Method::DELETE,
-                &format!("{}/case-2", form.conversations()),
-                &[],
-            )
+            .send(Method::DELETE, &format!("{}/case-2", form.conversations()), &[])
             .await;
         assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
         assert_twilio_error(
-            app.send(Method::GET, &form.messages(&sid_of(&created)), &[])
-                .await,
+            app.send(Method::GET, &form.messages(&sid_of(&created)), &[]).await,
             StatusCode::NOT_FOUND,
             20404,
         )
         .await;
-        app.post(&form.conversations(), &[("UniqueName", "case-2")])
-            .await;
+        app.post(&form.conversations(), &[("UniqueName", "case-2")]).await;
     }
 }
 
@@ -118,8 +88,7 @@ async fn conversations_support_every_operation_on_both_forms() {
 async fn invalid_conversation_input_gets_twilio_codes() {
     let app = spawn_app().await;
     for form in app.forms().await {
-        app.post(&form.conversations(), &[("UniqueName", "taken")])
-            .await;
+        app.post(&form.conversations(), &[("UniqueName", "taken")]).await;
         type Params<'a> = &'a [(&'a str, &'a str)];
         let cases: [(Params, StatusCode, u64); 5] = [
             (&[("UniqueName", "taken")], StatusCode::CONFLICT, 50353),
@@ -153,8 +122,7 @@ async fn invalid_conversation_input_gets_twilio_codes() {
 #[tokio::test]
 async fn conversation_lists_filter_by_state() {
     let app = spawn_app().await;
-    app.post("/v1/Conversations", &[("State", "inactive")])
-        .await;
+    app.post("/v1/Conversations", &[("State", "inactive")]).await;
     let active = app.post("/v1/Conversations", &[]).await;
     let listed = app.get("/v1/Conversations?State=active").await;
     assert_eq!(listed["conversations"], serde_json::json!([active]));

@@ -17,19 +17,11 @@ fn invalid_message_forms() -> Vec<(Params, StatusCode, u64)> {
     vec![
         (vec![("Attributes", "{not json".into())], bad, 50304),
         (vec![("Attributes", String::new())], bad, 50304),
-        (
-            vec![("Attributes", format!("\"{}\"", "x".repeat(4096)))],
-            bad,
-            50303,
-        ),
+        (vec![("Attributes", format!("\"{}\"", "x".repeat(4096)))], bad, 50303),
         (vec![("Body", "b".repeat(32 * 1024 + 1))], bad, 50504),
         (vec![("Author", "a".repeat(257))], bad, 50310),
         (vec![("DateCreated", "yesterday".into())], bad, 50308),
-        (
-            vec![("DateCreated", "2024-02-30T00:00:00Z".into())],
-            bad,
-            50308,
-        ),
+        (vec![("DateCreated", "2024-02-30T00:00:00Z".into())], bad, 50308),
         (vec![("DateUpdated", "2024-01-01".into())], bad, 50309),
         (vec![("Body", "a".into()), ("Body", "b".into())], bad, 20001),
     ]
@@ -49,9 +41,7 @@ async fn invalid_create_parameters_get_twilio_codes_and_store_nothing_on_both_fo
         let before = snapshot(&app, &form, &conversation).await;
         for (params, status, code) in invalid_message_forms() {
             let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let response = app
-                .send(Method::POST, &form.messages(&conversation), &params)
-                .await;
+            let response = app.send(Method::POST, &form.messages(&conversation), &params).await;
             assert_twilio_error(response, status, code).await;
         }
         assert_eq!(
@@ -105,12 +95,8 @@ async fn unknown_and_malformed_sids_in_paths_are_twilio_404s_naming_the_path() {
             (Method::GET, malformed_message.clone()),
             (Method::DELETE, malformed_message),
         ] {
-            let message = assert_twilio_error(
-                app.send(method.clone(), &path, &[]).await,
-                StatusCode::NOT_FOUND,
-                20404,
-            )
-            .await;
+            let message =
+                assert_twilio_error(app.send(method.clone(), &path, &[]).await, StatusCode::NOT_FOUND, 20404).await;
             let resource = path.strip_prefix("/v1").expect("v1 path");
             assert_eq!(
                 message,
@@ -123,12 +109,7 @@ async fn unknown_and_malformed_sids_in_paths_are_twilio_404s_naming_the_path() {
         "/v1/Services/ISnope/Conversations",
         "/v1/Services/IS00000000000000000000000000000000/Conversations/x/Messages",
     ] {
-        assert_twilio_error(
-            app.send(Method::GET, path, &[]).await,
-            StatusCode::NOT_FOUND,
-            20404,
-        )
-        .await;
+        assert_twilio_error(app.send(Method::GET, path, &[]).await, StatusCode::NOT_FOUND, 20404).await;
     }
 }
 
@@ -150,12 +131,8 @@ async fn invalid_list_parameters_are_400s_on_both_forms() {
             "Order=sideways",
         ] {
             let path = format!("{}?{query}", form.messages(&conversation));
-            let message = assert_twilio_error(
-                app.send(Method::GET, &path, &[]).await,
-                StatusCode::BAD_REQUEST,
-                20001,
-            )
-            .await;
+            let message =
+                assert_twilio_error(app.send(Method::GET, &path, &[]).await, StatusCode::BAD_REQUEST, 20001).await;
             assert!(!message.is_empty(), "{query}");
         }
     }
@@ -183,11 +160,7 @@ async fn an_invalid_webhook_header_is_a_400_on_every_write() {
             .expect("send");
         assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
     }
-    assert_eq!(
-        app.get(&item).await,
-        message,
-        "the rejected delete kept the message"
-    );
+    assert_eq!(app.get(&item).await, message, "the rejected delete kept the message");
 }
 
 #[tokio::test]
@@ -200,12 +173,7 @@ async fn unknown_routes_are_twilio_404s_and_wrong_methods_twilio_405s_with_allow
     )
     .await;
     assert_eq!(message, "The requested resource /Nope was not found");
-    assert_twilio_error(
-        app.send(Method::GET, "/", &[]).await,
-        StatusCode::NOT_FOUND,
-        20404,
-    )
-    .await;
+    assert_twilio_error(app.send(Method::GET, "/", &[]).await, StatusCode::NOT_FOUND, 20404).await;
 
     let conversation = app.conversation(&Form::Default).await;
     let collection = Form::Default.messages(&conversation);
@@ -241,11 +209,7 @@ async fn an_oversized_body_is_a_twilio_413_and_stores_nothing() {
     let conversation = app.conversation(&Form::Default).await;
     let huge = "B".repeat(2 * 1024 * 1024);
     let response = app
-        .send(
-            Method::POST,
-            &Form::Default.messages(&conversation),
-            &[("Body", &huge)],
-        )
+        .send(Method::POST, &Form::Default.messages(&conversation), &[("Body", &huge)])
         .await;
     assert_twilio_error(response, StatusCode::PAYLOAD_TOO_LARGE, 20413).await;
     assert_eq!(

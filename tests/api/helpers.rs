@@ -30,9 +30,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the emulator with `config` on a random loopback port.
 pub async fn spawn_app_with(config: Config) -> TestApp {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
     let address = listener.local_addr().expect("local address");
     let state = AppState::new(&config, address.to_string());
     let (shutdown, stopped) = oneshot::channel::<()>();
@@ -81,9 +79,7 @@ impl Form {
 impl TestApp {
     /// Both URL forms: the default one, and a freshly created service.
     pub async fn forms(&self) -> [Form; 2] {
-        let service = self
-            .post("/v1/Services", &[("FriendlyName", "tests")])
-            .await;
+        let service = self.post("/v1/Services", &[("FriendlyName", "tests")]).await;
         [Form::Default, Form::Service(sid_of(&service))]
     }
 
@@ -92,13 +88,7 @@ impl TestApp {
         self.send_as(self.account, method, path, form).await
     }
 
-    pub async fn send_as(
-        &self,
-        account: &str,
-        method: Method,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> Response {
+    pub async fn send_as(&self, account: &str, method: Method, path: &str, form: &[(&str, &str)]) -> Response {
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.base))
@@ -141,8 +131,7 @@ impl TestApp {
 
     /// Creates a message and returns its JSON.
     pub async fn message(&self, form: &Form, conversation: &str, body: &str) -> Value {
-        self.post(&form.messages(conversation), &[("Body", body)])
-            .await
+        self.post(&form.messages(conversation), &[("Body", body)]).await
     }
 }
 
@@ -177,10 +166,7 @@ pub async fn assert_twilio_error(response: Response, status: StatusCode, code: u
         format!("https://www.twilio.com/docs/errors/{code}"),
         "{body}"
     );
-    body["message"]
-        .as_str()
-        .expect("message is a string")
-        .to_owned()
+    body["message"].as_str().expect("message is a string").to_owned()
 }
 
 /// The `sid` of a resource.

@@ -45,18 +45,13 @@ fn assert_shape(actual: &Value, documented: &Value, context: &str) {
     for (key, expected) in documented {
         let value = &actual[key];
         let same_type = std::mem::discriminant(value) == std::mem::discriminant(expected);
-        let allowed_null = value.is_null()
-            && (expected.is_null() || NULL_UNTIL_NEIGHBOURS.contains(&key.as_str()));
+        let allowed_null = value.is_null() && (expected.is_null() || NULL_UNTIL_NEIGHBOURS.contains(&key.as_str()));
         assert!(
             same_type || allowed_null,
             "{context}: `{key}` is {value}, documented like {expected}"
         );
         if let (Value::Object(links), Value::Object(documented_links)) = (value, expected) {
-            assert_eq!(
-                keys(links),
-                keys(documented_links),
-                "{context}: keys of `{key}`"
-            );
+            assert_eq!(keys(links), keys(documented_links), "{context}: keys of `{key}`");
         }
     }
 }
@@ -65,9 +60,7 @@ fn is_sid(value: &Value, prefix: &str) -> bool {
     value.as_str().is_some_and(|s| {
         s.len() == 34
             && s.starts_with(prefix)
-            && s[2..]
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            && s[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
@@ -82,11 +75,7 @@ async fn create_returns_201_with_the_documented_shape_on_both_forms() {
             .send(
                 Method::POST,
                 &form.messages(&conversation),
-                &[
-                    ("Author", "alice"),
-                    ("Body", "hello"),
-                    ("Attributes", r#"{"k":1}"#),
-                ],
+                &[("Author", "alice"), ("Body", "hello"), ("Attributes", r#"{"k":1}"#)],
             )
             .await;
         // Assert
@@ -101,21 +90,10 @@ async fn create_returns_201_with_the_documented_shape_on_both_forms() {
             (&"alice".into(), &"hello".into(), &r#"{"k":1}"#.into())
         );
         assert_eq!(message["index"], 0);
-        let url = format!(
-            "{}{}/{}",
-            app.base,
-            form.messages(&conversation),
-            sid_of(&message)
-        );
+        let url = format!("{}{}/{}", app.base, form.messages(&conversation), sid_of(&message));
         assert_eq!(message["url"], url.as_str());
-        assert_eq!(
-            message["links"]["delivery_receipts"],
-            format!("{url}/Receipts")
-        );
-        assert_eq!(
-            message["links"]["channel_metadata"],
-            format!("{url}/ChannelMetadata")
-        );
+        assert_eq!(message["links"]["delivery_receipts"], format!("{url}/Receipts"));
+        assert_eq!(message["links"]["channel_metadata"], format!("{url}/ChannelMetadata"));
         match &form {
             Form::Default => assert!(message.get("chat_service_sid").is_none(), "{message}"),
             Form::Service(service) => assert_eq!(message["chat_service_sid"], service.as_str()),
@@ -161,12 +139,7 @@ async fn create_accepts_date_overrides_with_offsets_and_ignores_unknown_paramete
                 ],
             )
             .await;
-        assert_eq!(
-            message["date_created"],
-            "2024-01-02T03:04:05Z",
-            "{}",
-            form.name()
-        );
+        assert_eq!(message["date_created"], "2024-01-02T03:04:05Z", "{}", form.name());
         assert_eq!(message["date_updated"], "2024-01-03T00:00:00Z");
         assert!(message.get("subject").is_none());
     }
@@ -178,17 +151,10 @@ async fn fetch_returns_the_created_message_on_both_forms() {
     for form in app.forms().await {
         let conversation = app.conversation(&form).await;
         let created = app
-            .post(
-                &form.messages(&conversation),
-                &[("Author", "bob"), ("Body", "hi")],
-            )
+            .post(&form.messages(&conversation), &[("Author", "bob"), ("Body", "hi")])
             .await;
         let fetched = app
-            .get(&format!(
-                "{}/{}",
-                form.messages(&conversation),
-                sid_of(&created)
-            ))
+            .get(&format!("{}/{}", form.messages(&conversation), sid_of(&created)))
             .await;
         assert_eq!(fetched, created, "{}", form.name());
         assert_shape(&fetched, &fixture(&form, "fetch"), form.name());
@@ -237,11 +203,7 @@ async fn update_leaves_unsent_fields_alone() {
         let created = app
             .post(
                 &form.messages(&conversation),
-                &[
-                    ("Author", "dan"),
-                    ("Body", "keep"),
-                    ("Attributes", "{\"a\":1}"),
-                ],
+                &[("Author", "dan"), ("Body", "keep"), ("Attributes", "{\"a\":1}")],
             )
             .await;
         let path = format!("{}/{}", form.messages(&conversation), sid_of(&created));
@@ -268,24 +230,10 @@ async fn delete_answers_204_with_an_empty_body_and_frees_nothing_else_on_both_fo
 
         assert_eq!(response.status(), StatusCode::NO_CONTENT, "{}", form.name());
         assert!(response.bytes().await.expect("body").is_empty());
-        assert_twilio_error(
-            app.send(Method::GET, &path, &[]).await,
-            StatusCode::NOT_FOUND,
-            20404,
-        )
-        .await;
-        assert_twilio_error(
-            app.send(Method::DELETE, &path, &[]).await,
-            StatusCode::NOT_FOUND,
-            20404,
-        )
-        .await;
-        app.get(&format!(
-            "{}/{}",
-            form.messages(&conversation),
-            sid_of(&kept)
-        ))
-        .await;
+        assert_twilio_error(app.send(Method::GET, &path, &[]).await, StatusCode::NOT_FOUND, 20404).await;
+        assert_twilio_error(app.send(Method::DELETE, &path, &[]).await, StatusCode::NOT_FOUND, 20404).await;
+        app.get(&format!("{}/{}", form.messages(&conversation), sid_of(&kept)))
+            .await;
         let next = app.message(&form, &conversation, "after").await;
         assert_eq!(next["index"], 2, "a deleted index is never reused");
     }
@@ -306,9 +254,7 @@ async fn list_returns_messages_in_index_order_with_all_meta_keys_on_both_forms()
             ("?Order=AsC", ["a", "b", "c"], "Order=asc&"),
         ];
         for (order, expected, echoed) in cases {
-            let page = app
-                .get(&format!("{}{order}", form.messages(&conversation)))
-                .await;
+            let page = app.get(&format!("{}{order}", form.messages(&conversation))).await;
             let bodies: Vec<&str> = page["messages"]
                 .as_array()
                 .expect("messages")
@@ -372,17 +318,8 @@ async fn the_webhook_header_is_accepted_on_every_write() {
         )
         .await;
         let path = format!("{}/{}", form.messages(&conversation), sid_of(&created));
-        json_ok(
-            send(Method::POST, path.clone(), "false")
-                .send()
-                .await
-                .expect("send"),
-        )
-        .await;
-        let deleted = send(Method::DELETE, path, "true")
-            .send()
-            .await
-            .expect("send");
+        json_ok(send(Method::POST, path.clone(), "false").send().await.expect("send")).await;
+        let deleted = send(Method::DELETE, path, "true").send().await.expect("send");
         assert_eq!(deleted.status(), StatusCode::NO_CONTENT, "{}", form.name());
     }
 }
@@ -391,16 +328,9 @@ async fn the_webhook_header_is_accepted_on_every_write() {
 async fn messages_are_reachable_through_the_conversation_unique_name() {
     let app = spawn_app().await;
     for form in app.forms().await {
-        let conversation = app
-            .post(&form.conversations(), &[("UniqueName", "support-room")])
-            .await;
+        let conversation = app.post(&form.conversations(), &[("UniqueName", "support-room")]).await;
         let message = app.message(&form, "support-room", "by name").await;
-        assert_eq!(
-            message["conversation_sid"],
-            conversation["sid"],
-            "{}",
-            form.name()
-        );
+        assert_eq!(message["conversation_sid"], conversation["sid"], "{}", form.name());
         assert!(
             message["url"]
                 .as_str()
@@ -425,23 +355,14 @@ async fn the_default_service_form_and_the_short_form_share_one_store() {
     let created = app.message(&short, &conversation, "shared").await;
 
     let fetched = app
-        .get(&format!(
-            "{}/{}",
-            long.messages(&conversation),
-            sid_of(&created)
-        ))
+        .get(&format!("{}/{}", long.messages(&conversation), sid_of(&created)))
         .await;
 
     assert_eq!(fetched["body"], "shared");
     assert_eq!(fetched["chat_service_sid"], default_service.as_str());
     assert_eq!(
         fetched["url"],
-        format!(
-            "{}{}/{}",
-            app.base,
-            long.messages(&conversation),
-            sid_of(&created)
-        )
+        format!("{}{}/{}", app.base, long.messages(&conversation), sid_of(&created))
     );
 }
 
@@ -450,8 +371,6 @@ async fn a_conversation_of_another_service_is_not_reachable_through_the_short_fo
     let app = spawn_app().await;
     let [_, service_form] = app.forms().await;
     let conversation = app.conversation(&service_form).await;
-    let response = app
-        .send(Method::GET, &Form::Default.messages(&conversation), &[])
-        .await;
+    let response = app.send(Method::GET, &Form::Default.messages(&conversation), &[]).await;
     assert_twilio_error(response, StatusCode::NOT_FOUND, 20404).await;
 }

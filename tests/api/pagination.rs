@@ -24,13 +24,7 @@ async fn walk(app: &TestApp, first: &str, mut between: impl AsyncFnMut()) -> Vec
     let mut page = app.get(first).await;
     let mut seen = Vec::new();
     loop {
-        seen.extend(
-            page["messages"]
-                .as_array()
-                .expect("messages")
-                .iter()
-                .cloned(),
-        );
+        seen.extend(page["messages"].as_array().expect("messages").iter().cloned());
         between().await;
         match page["meta"]["next_page_url"].as_str() {
             Some(next) => page = app.get_url(next).await,
@@ -55,21 +49,13 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
                 .filter(|m| m["index"].as_u64().is_some_and(|i| i % 4 == 1))
                 .map(sid_of)
                 .collect();
-            let survivors: HashSet<String> = initial
-                .iter()
-                .map(sid_of)
-                .filter(|sid| !doomed.contains(sid))
-                .collect();
+            let survivors: HashSet<String> = initial.iter().map(sid_of).filter(|sid| !doomed.contains(sid)).collect();
 
             // A writer that keeps creating and deleting its own messages during the walk.
             let stop = Arc::new(AtomicBool::new(false));
             let writer = {
-                let (app, form, conversation, stop) = (
-                    Arc::clone(&app),
-                    form.clone(),
-                    conversation.clone(),
-                    Arc::clone(&stop),
-                );
+                let (app, form, conversation, stop) =
+                    (Arc::clone(&app), form.clone(), conversation.clone(), Arc::clone(&stop));
                 tokio::spawn(async move {
                     let mut rounds = 0;
                     while !stop.load(Ordering::Relaxed) && rounds < 10_000 {
@@ -91,12 +77,8 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
             let first = format!("{}?Order={order}&PageSize=7", form.messages(&conversation));
             let seen = walk(&app, &first, async || {
                 for sid in doomed_iter.by_ref().take(3) {
-                    app.send(
-                        Method::DELETE,
-                        &format!("{}/{sid}", form.messages(&conversation)),
-                        &[],
-                    )
-                    .await;
+                    app.send(Method::DELETE, &format!("{}/{sid}", form.messages(&conversation)), &[])
+                        .await;
                 }
             })
             .await;
@@ -119,22 +101,11 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
                     form.name()
                 );
             }
-            let order_of: Vec<u64> = seen
-                .iter()
-                .map(|m| m["index"].as_u64().expect("index"))
-                .collect();
-            let in_order = order_of.windows(2).all(|w| {
-                if order == "asc" {
-                    w[0] < w[1]
-                } else {
-                    w[0] > w[1]
-                }
-            });
-            assert!(
-                in_order,
-                "{} {order}: out of order: {order_of:?}",
-                form.name()
-            );
+            let order_of: Vec<u64> = seen.iter().map(|m| m["index"].as_u64().expect("index")).collect();
+            let in_order = order_of
+                .windows(2)
+                .all(|w| if order == "asc" { w[0] < w[1] } else { w[0] > w[1] });
+            assert!(in_order, "{} {order}: out of order: {order_of:?}", form.name());
         }
     }
 }
@@ -147,14 +118,9 @@ async fn next_and_previous_page_urls_link_pages_both_ways() {
         for i in 0..5 {
             app.message(&form, &conversation, &i.to_string()).await;
         }
-        let first = app
-            .get(&format!("{}?PageSize=2", form.messages(&conversation)))
-            .await;
+        let first = app.get(&format!("{}?PageSize=2", form.messages(&conversation))).await;
         assert_eq!(indices(&first), [0, 1]);
-        let next = first["meta"]["next_page_url"]
-            .as_str()
-            .expect("next page")
-            .to_owned();
+        let next = first["meta"]["next_page_url"].as_str().expect("next page").to_owned();
         assert!(
             next.starts_with(&format!(
                 "{}{}?PageSize=2&Page=1&PageToken=PT",
@@ -167,11 +133,7 @@ async fn next_and_previous_page_urls_link_pages_both_ways() {
         let second = app.get_url(&next).await;
         assert_eq!(indices(&second), [2, 3]);
         assert_eq!(second["meta"]["page"], 1);
-        assert_eq!(
-            second["meta"]["url"],
-            next.as_str(),
-            "url carries its own PageToken"
-        );
+        assert_eq!(second["meta"]["url"], next.as_str(), "url carries its own PageToken");
         let third = app
             .get_url(second["meta"]["next_page_url"].as_str().expect("next"))
             .await;
@@ -181,19 +143,11 @@ async fn next_and_previous_page_urls_link_pages_both_ways() {
         );
 
         let back = app
-            .get_url(
-                third["meta"]["previous_page_url"]
-                    .as_str()
-                    .expect("previous"),
-            )
+            .get_url(third["meta"]["previous_page_url"].as_str().expect("previous"))
             .await;
         assert_eq!(indices(&back), [2, 3]);
         let front = app
-            .get_url(
-                back["meta"]["previous_page_url"]
-                    .as_str()
-                    .expect("previous"),
-            )
+            .get_url(back["meta"]["previous_page_url"].as_str().expect("previous"))
             .await;
         assert_eq!(
             (indices(&front), &front["meta"]["previous_page_url"]),
@@ -233,24 +187,15 @@ async fn a_page_number_without_a_token_skips_whole_pages() {
         app.message(&form, &conversation, &i.to_string()).await;
     }
     let page = app
-        .get(&format!(
-            "{}?PageSize=3&Page=1",
-            form.messages(&conversation)
-        ))
+        .get(&format!("{}?PageSize=3&Page=1", form.messages(&conversation)))
         .await;
     assert_eq!(indices(&page), [3, 4, 5]);
     assert_eq!(page["meta"]["page"], 1);
     let past_the_end = app
-        .get(&format!(
-            "{}?PageSize=3&Page=9",
-            form.messages(&conversation)
-        ))
+        .get(&format!("{}?PageSize=3&Page=9", form.messages(&conversation)))
         .await;
     assert_eq!(
-        (
-            indices(&past_the_end),
-            &past_the_end["meta"]["next_page_url"]
-        ),
+        (indices(&past_the_end), &past_the_end["meta"]["next_page_url"]),
         (vec![], &Value::Null)
     );
 }
@@ -263,10 +208,7 @@ async fn an_empty_conversation_lists_an_empty_page() {
         let page = app.get(&form.messages(&conversation)).await;
         assert_eq!(page["messages"], serde_json::json!([]), "{}", form.name());
         assert_eq!(
-            (
-                &page["meta"]["next_page_url"],
-                &page["meta"]["previous_page_url"]
-            ),
+            (&page["meta"]["next_page_url"], &page["meta"]["previous_page_url"]),
             (&Value::Null, &Value::Null)
         );
     }

@@ -23,8 +23,7 @@ fn root() -> &'static Path {
 fn install_lock(name: &str) -> File {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sdk-{name}-install.lock"));
     let file = File::create(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
-    file.lock()
-        .unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
+    file.lock().unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
     file
 }
 
@@ -52,8 +51,7 @@ fn ensure_python_deps() {
     let requirements = python.join("requirements.txt");
     let deps = python.join(".deps");
     let marker_name = ".installed-requirements.txt";
-    let wanted = fs::read_to_string(&requirements)
-        .unwrap_or_else(|e| panic!("read {}: {e}", requirements.display()));
+    let wanted = fs::read_to_string(&requirements).unwrap_or_else(|e| panic!("read {}: {e}", requirements.display()));
 
     let _lock = install_lock("python");
     if fs::read_to_string(deps.join(marker_name)).is_ok_and(|installed| installed == wanted) {
@@ -61,8 +59,7 @@ fn ensure_python_deps() {
     }
     // pip --target does not replace packages already in the target: start from nothing.
     if deps.exists() {
-        fs::remove_dir_all(&deps)
-            .unwrap_or_else(|e| panic!("remove stale {}: {e}", deps.display()));
+        fs::remove_dir_all(&deps).unwrap_or_else(|e| panic!("remove stale {}: {e}", deps.display()));
     }
     let output = run(Command::new("python3")
         .args([
@@ -146,24 +143,14 @@ fn python_sdk_drives_the_emulator_binary() {
     let deps: PathBuf = root().join("tests/sdk/python/.deps");
 
     let output = run(suite_command("python3", &emulator.base)
-        .args([
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/sdk/python",
-        ])
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/sdk/python"])
         .env("PYTHONPATH", &deps));
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let command = format!(
-        "python3 -m pytest -q tests/sdk/python (EMULATOR_URL={})",
-        emulator.base
-    );
+    let command = format!("python3 -m pytest -q tests/sdk/python (EMULATOR_URL={})", emulator.base);
     assert!(
         output.status.success(),
         "the Python SDK suite failed\n{}",
@@ -171,11 +158,7 @@ fn python_sdk_drives_the_emulator_binary() {
     );
 
     // pytest's closing line, e.g. "29 passed in 0.61s": no test may be skipped or missing.
-    let summary = text
-        .lines()
-        .rev()
-        .find(|line| line.contains(" passed"))
-        .unwrap_or("");
+    let summary = text.lines().rev().find(|line| line.contains(" passed")).unwrap_or("");
     let passed: u64 = summary
         .split_whitespace()
         .next()
@@ -208,10 +191,7 @@ fn node_sdk_drives_the_emulator_binary() {
         .arg("--test")
         .current_dir(root().join("tests/sdk/node")));
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let command = format!(
-        "node --test (in tests/sdk/node, EMULATOR_URL={})",
-        emulator.base
-    );
+    let command = format!("node --test (in tests/sdk/node, EMULATOR_URL={})", emulator.base);
     assert!(
         output.status.success(),
         "the Node SDK suite failed\n{}",

@@ -38,15 +38,13 @@ async fn services_can_be_created_fetched_listed_and_deleted() {
         StatusCode::NO_CONTENT
     );
     assert_twilio_error(
-        app.send(Method::GET, &format!("/v1/Services/{sid}"), &[])
-            .await,
+        app.send(Method::GET, &format!("/v1/Services/{sid}"), &[]).await,
         StatusCode::NOT_FOUND,
         20404,
     )
     .await;
     assert_twilio_error(
-        app.send(Method::GET, &form.messages(&conversation), &[])
-            .await,
+        app.send(Method::GET, &form.messages(&conversation), &[]).await,
         StatusCode::NOT_FOUND,
         20404,
     )
@@ -66,9 +64,7 @@ async fn a_service_needs_a_friendly_name_and_the_default_one_cannot_be_deleted()
         .as_str()
         .expect("sid")
         .to_owned();
-    let response = app
-        .send(Method::DELETE, &format!("/v1/Services/{default}"), &[])
-        .await;
+    let response = app.send(Method::DELETE, &format!("/v1/Services/{default}"), &[]).await;
     assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
     assert_eq!(
         app.get(&format!("/v1/Services/{default}")).await["sid"],
@@ -95,29 +91,16 @@ async fn the_health_endpoint_answers_without_credentials() {
 #[tokio::test]
 async fn services_and_configuration_have_the_documented_keys() {
     let app = spawn_app().await;
-    let keys = |v: &serde_json::Value| {
-        v.as_object()
-            .expect("object")
-            .keys()
-            .cloned()
-            .collect::<Vec<_>>()
-    };
+    let keys = |v: &serde_json::Value| v.as_object().expect("object").keys().cloned().collect::<Vec<_>>();
     let documented = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("fixture");
 
-    let service = app
-        .post("/v1/Services", &[("FriendlyName", "Shapes")])
-        .await;
+    let service = app.post("/v1/Services", &[("FriendlyName", "Shapes")]).await;
     let service_fixture = documented(include_str!("../../fixtures/service_fetch_fetch.json"));
     assert_eq!(keys(&service), keys(&service_fixture));
     assert_eq!(keys(&service["links"]), keys(&service_fixture["links"]));
 
     let configuration = app.get("/v1/Configuration").await;
-    let configuration_fixture = documented(include_str!(
-        "../../fixtures/configuration_fetch_fetch.json"
-    ));
+    let configuration_fixture = documented(include_str!("../../fixtures/configuration_fetch_fetch.json"));
     assert_eq!(keys(&configuration), keys(&configuration_fixture));
-    assert_eq!(
-        keys(&configuration["links"]),
-        keys(&configuration_fixture["links"])
-    );
+    assert_eq!(keys(&configuration["links"]), keys(&configuration_fixture["links"]));
 }

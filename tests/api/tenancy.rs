@@ -2,10 +2,9 @@
 
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{
-    ACCOUNT, Form, OTHER_ACCOUNT, assert_twilio_error, json_ok, sid_of, spawn_app, spawn_app_with,
-};
+use crate::helpers::{ACCOUNT, Form, OTHER_ACCOUNT, assert_twilio_error, json_ok, sid_of, spawn_app, spawn_app_with};
 use twilio_conversations_emulator::Config;
+use twilio_conversations_emulator::config::ApiKey;
 
 #[tokio::test]
 async fn one_account_never_sees_another_accounts_data() {
@@ -17,10 +16,7 @@ async fn one_account_never_sees_another_accounts_data() {
         let item = format!("{}/{}", form.messages(&conversation), sid_of(&message));
         // Act / Assert: OTHER_ACCOUNT can neither read nor write any of it.
         for (method, path) in [
-            (
-                Method::GET,
-                format!("{}/{conversation}", form.conversations()),
-            ),
+            (Method::GET, format!("{}/{conversation}", form.conversations())),
             (Method::GET, form.messages(&conversation)),
             (Method::POST, form.messages(&conversation)),
             (Method::GET, item.clone()),
@@ -30,28 +26,11 @@ async fn one_account_never_sees_another_accounts_data() {
             let response = app.send_as(OTHER_ACCOUNT, method.clone(), &path, &[]).await;
             assert_twilio_error(response, StatusCode::NOT_FOUND, 20404).await;
         }
-        let listed = json_ok(
-            app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Conversations", &[])
-                .await,
-        )
-        .await;
-        assert_eq!(
-            listed["conversations"],
-            serde_json::json!([]),
-            "{}",
-            form.name()
-        );
-        assert_eq!(
-            app.get(&item).await,
-            message,
-            "the owner still has it, unchanged"
-        );
+        let listed = json_ok(app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Conversations", &[]).await).await;
+        assert_eq!(listed["conversations"], serde_json::json!([]), "{}", form.name());
+        assert_eq!(app.get(&item).await, message, "the owner still has it, unchanged");
     }
-    let services = json_ok(
-        app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Services", &[])
-            .await,
-    )
-    .await;
+    let services = json_ok(app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Services", &[]).await).await;
     assert_eq!(
         services["services"].as_array().map(Vec::len),
         Some(1),
@@ -84,10 +63,11 @@ async fn each_account_has_its_own_stable_default_service() {
 #[tokio::test]
 async fn api_keys_act_for_their_bound_account_and_unbound_keys_for_their_own() {
     let bound_key = "SK00000000000000000000000000000abc";
-    let binding = (
-        bound_key.parse().expect("SK SID"),
-        ACCOUNT.parse().expect("AC SID"),
-    );
+    let binding = ApiKey {
+        sid: bound_key.parse().expect("SK SID"),
+        secret: None,
+        account: ACCOUNT.parse().expect("AC SID"),
+    };
     let config = Config {
         api_keys: vec![binding],
         ..Config::for_tests()
@@ -115,10 +95,6 @@ async fn api_keys_act_for_their_bound_account_and_unbound_keys_for_their_own() {
         )
         .await;
     assert_twilio_error(elsewhere, StatusCode::NOT_FOUND, 20404).await;
-    let own = json_ok(
-        app.send_as(unbound_key, Method::POST, "/v1/Conversations", &[])
-            .await,
-    )
-    .await;
+    let own = json_ok(app.send_as(unbound_key, Method::POST, "/v1/Conversations", &[]).await).await;
     assert_eq!(own["account_sid"], "AC00000000000000000000000000000def");
 }

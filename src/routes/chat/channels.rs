@@ -10,15 +10,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::extract::{
-    BaseUrl, ConversationScope, ServicePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled,
-};
+use crate::extract::{BaseUrl, ConversationScope, ServicePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid};
 use crate::state::AppState;
-use crate::store::model::{
-    ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot,
-};
+use crate::store::model::{ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot};
 use crate::store::{ServiceScope, unique_name_looks_like_sid};
 use crate::time::Timestamp;
 use crate::urls::{ConversationUrl, Href, UrlForm};
@@ -54,10 +50,7 @@ struct ChannelParams {
 impl ChannelParams {
     fn validate(self, creating: bool) -> Result<ConversationFields, ApiError> {
         let unique_name = validate::name(self.unique_name, ApiError::UniqueNameTooLong)?;
-        if unique_name
-            .as_deref()
-            .is_some_and(unique_name_looks_like_sid)
-        {
+        if unique_name.as_deref().is_some_and(unique_name_looks_like_sid) {
             return Err(ApiError::ChannelUniqueNameIsSid);
         }
         let channel_type = match (creating, self.channel_type.as_deref()) {
@@ -74,10 +67,7 @@ impl ChannelParams {
         Ok(ConversationFields {
             friendly_name: validate::name(self.friendly_name, ApiError::FriendlyNameTooLong)?,
             unique_name,
-            attributes: validate::attributes(
-                self.attributes,
-                validate::CONVERSATION_ATTRIBUTES_MAX_BYTES,
-            )?,
+            attributes: validate::attributes(self.attributes, validate::CONVERSATION_ATTRIBUTES_MAX_BYTES)?,
             state: None,
             channel_type,
             created_by,
@@ -88,11 +78,8 @@ impl ChannelParams {
 }
 
 fn parse_type(value: &str) -> Result<ChannelType, ApiError> {
-    ChannelType::parse(value).ok_or_else(|| {
-        ApiError::InvalidParameter(format!(
-            "Invalid Type: '{value}' is not one of public, private"
-        ))
-    })
+    ChannelType::parse(value)
+        .ok_or_else(|| ApiError::InvalidParameter(format!("Invalid Type: '{value}' is not one of public, private")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,10 +105,7 @@ async fn create(
         .store
         .create_conversation(account, scope, fields)
         .map_err(ApiError::from_chat)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ChannelResource::new(account, base, snapshot)),
-    ))
+    Ok((StatusCode::CREATED, Json(ChannelResource::new(account, base, snapshot))))
 }
 
 /// Fetch a channel by SID or unique name: <https://www.twilio.com/docs/chat/rest/channel-resource#fetch-a-channel-resource>

@@ -11,9 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::extract::{
-    BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled,
-};
+use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid};
 use crate::state::AppState;
@@ -57,10 +55,7 @@ impl MessageParams {
         Ok(MessageFields {
             author: validate::name(self.from, ApiError::AuthorTooLong)?,
             body: validate::body(body)?,
-            attributes: validate::attributes(
-                self.attributes,
-                validate::MESSAGE_ATTRIBUTES_MAX_BYTES,
-            )?,
+            attributes: validate::attributes(self.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES)?,
             last_updated_by: validate::name(self.last_updated_by, ApiError::LastUpdatedByTooLong)?,
             date_created: validate::date_created(self.date_created.as_deref())?,
             date_updated: validate::date_updated(self.date_updated.as_deref())?,
@@ -162,13 +157,7 @@ async fn update(
     let scope = path.scope;
     let located = state
         .store
-        .update_message(
-            account,
-            scope.service,
-            &scope.conversation,
-            path.sid,
-            fields,
-        )
+        .update_message(account, scope.service, &scope.conversation, path.sid, fields)
         .map_err(ApiError::from_chat)?;
     Ok(Json(ChatMessageResource::new(account, base, located)))
 }
