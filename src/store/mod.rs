@@ -78,6 +78,15 @@ pub struct Located<T> {
     pub value: T,
 }
 
+/// Counts of what the store holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    pub accounts: usize,
+    pub services: usize,
+    pub conversations: usize,
+    pub messages: usize,
+}
+
 /// A cheap handle on the shared store.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -184,6 +193,22 @@ impl Store {
         let Inner { tenants, sids } = &mut *guard;
         let tenant = tenants.entry(account).or_insert_with(|| Tenant::new(account, now));
         f(tenant, sids, now)
+    }
+
+    /// How much the store holds, for metrics.
+    pub fn stats(&self) -> StoreStats {
+        let guard = self.read_guard();
+        let mut stats = StoreStats { accounts: guard.tenants.len(), ..StoreStats::default() };
+        for tenant in guard.tenants.values() {
+            for service in tenant.services.ordered().values() {
+                stats.services += 1;
+                for conversation in service.conversations.ordered().values() {
+                    stats.conversations += 1;
+                    stats.messages += conversation.messages.len();
+                }
+            }
+        }
+        stats
     }
 
     // --- Services -------------------------------------------------------------------
