@@ -32,6 +32,8 @@ pub mod messages {
     pub const DEFAULT_SERVICE_UNDELETABLE: &str = "The default Conversation Service of an account cannot be deleted";
     pub const INTERNAL: &str = "Internal Server Error";
     pub const CHANNEL_NOT_FOUND: &str = "Channel not found";
+    pub const CONTROL_TOKEN_REQUIRED: &str =
+        "The emulator's control endpoints need `Authorization: Bearer <control token>`";
     pub const CHANNEL_UNIQUE_NAME_TAKEN: &str = "Channel with provided unique name already exists";
     pub const CHANNEL_UNIQUE_NAME_IS_SID: &str = "Unique name should not match channel SID pattern";
     pub const LAST_UPDATED_BY_TOO_LONG: &str = "Last Updated By parameter is too long";
@@ -107,6 +109,9 @@ pub enum ApiError {
     /// 400, code 50505.
     #[error("LastUpdatedBy too long")]
     LastUpdatedByTooLong,
+    /// 401, code 20003: a `/_emulator/` request without the `--control-token`.
+    #[error("control token required")]
+    ControlTokenRequired,
     /// 500, code 20500. Never expected; logged by the tracing layer.
     #[error("internal error: {0}")]
     Internal(String),
@@ -116,7 +121,9 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::NotFound | Self::ChannelNotFound => StatusCode::NOT_FOUND,
-            Self::NoCredentials | Self::InvalidUsername | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::NoCredentials | Self::InvalidUsername | Self::InvalidCredentials | Self::ControlTokenRequired => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UniqueNameTaken | Self::ChannelUniqueNameTaken => StatusCode::CONFLICT,
@@ -128,7 +135,9 @@ impl ApiError {
     fn code(&self) -> u32 {
         match self {
             Self::NotFound => 20404,
-            Self::NoCredentials | Self::InvalidUsername | Self::InvalidCredentials => 20003,
+            Self::NoCredentials | Self::InvalidUsername | Self::InvalidCredentials | Self::ControlTokenRequired => {
+                20003
+            }
             Self::MethodNotAllowed => 20004,
             Self::PayloadTooLarge => 20413,
             Self::InvalidParameter(_) | Self::DefaultServiceUndeletable => 20001,
@@ -172,6 +181,7 @@ impl ApiError {
             Self::UniqueNameTaken => UNIQUE_NAME_TAKEN.into(),
             Self::DefaultServiceUndeletable => DEFAULT_SERVICE_UNDELETABLE.into(),
             Self::ChannelNotFound => CHANNEL_NOT_FOUND.into(),
+            Self::ControlTokenRequired => CONTROL_TOKEN_REQUIRED.into(),
             Self::ChannelUniqueNameTaken => CHANNEL_UNIQUE_NAME_TAKEN.into(),
             Self::ChannelUniqueNameIsSid => CHANNEL_UNIQUE_NAME_IS_SID.into(),
             Self::LastUpdatedByTooLong => LAST_UPDATED_BY_TOO_LONG.into(),

@@ -194,3 +194,21 @@ impl<S: Send + Sync> FromRequestParts<S> for MessagePath {
         Ok(Self { scope, sid })
     }
 }
+
+/// A JSON body for the `/_emulator/` endpoints. State documents can be large, so the API's
+/// body limit does not apply; the control plane is trusted, and can be locked down.
+#[derive(Debug)]
+pub struct ControlJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ControlJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
+            .await
+            .map_err(|error| ApiError::InvalidParameter(format!("Unreadable body: {error}")))?;
+        serde_json::from_slice(&bytes)
+            .map(Self)
+            .map_err(|error| ApiError::InvalidParameter(format!("Invalid JSON body: {error}")))
+    }
+}

@@ -39,8 +39,16 @@ async fn main() -> ExitCode {
         }
     };
     let address = listener.local_addr().expect("a bound listener has an address");
+    // Seeds and saved state load before the readiness line: a client that waits for it
+    // never sees a half-filled store.
+    let state = match AppState::prepare(&config, address.to_string()) {
+        Ok(state) => state,
+        Err(error) => {
+            eprintln!("cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     println!("listening on http://{address}");
-    let state = AppState::new(&config, address.to_string());
     match serve(listener, state, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

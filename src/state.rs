@@ -1,6 +1,7 @@
 //! What every handler shares: the store, the clock, the control plane and the settings
 //! that shape responses.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -8,7 +9,8 @@ use crate::auth::Credentials;
 use crate::config::Config;
 use crate::control::ControlPlane;
 use crate::sid::SidGenerator;
-use crate::store::Store;
+use crate::store::document::ImportError;
+use crate::store::{ImportMode, Store};
 use crate::time::Clock;
 
 /// Shared state, cheap to clone into every request.
@@ -45,8 +47,46 @@ pub struct Settings {
     pub max_body_bytes: usize,
 }
 
+/// Why the emulator cannot start with its configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot read seed {path}: {error}")]
+    SeedUnreadable { path: PathBuf, error: std::io::Error },
+    #[error("seed {path} is not a state document: {error}")]
+    SeedMalformed { path: PathBuf, error: serde_json::Error },
+    #[error("seed {path} was refused: {error}")]
+    SeedRefused { path: PathBuf, error: ImportError },
+}
+
 impl AppState {
-    /// State for `config`, listening on `listen_authority` (`host:port`).
+    /// State for `config` with its seed files loaded: what the binary serves.
+    pub fn prepare(config: &Config, listen_authority: String) -> Result<Self, StartupError> {
+        let state = Self::new(config, listen_authority);
+        if let Some(seed) = &config.seed_file {
+            for path in seed_files(seed)? {
+                let text = std::fs::read_to_string(&path).map_err(|error| StartupError::SeedUnreadable {
+                    path: path.clone(),
+                    error,
+                })?;
+                let document = serde_json::from_str(&text).map_err(|error| StartupError::SeedMalformed {
+                    path: path.clone(),
+                    error,
+                })?;
+                let summary =
+                    state
+                        .store
+                        .import(document, ImportMode::Merge)
+                        .map_err(|error| StartupError::SeedRefused {
+                            path: path.clone(),
+                            error,
+                        })?;
+                tracing::info!(path = %path.display(), ?summary, "seed loaded");
+            }
+        }
+        Ok(state)
+    }
+
+    /// State for `config`, listening on `listen_authority` (`host:port`), with nothing loaded.
     pub fn new(config: &Config, listen_authority: String) -> Self {
         let sids = config.seed.map_or_else(SidGenerator::random, SidGenerator::seeded);
         let control = match (&config.control_token, config.no_control) {
@@ -70,4 +110,24 @@ impl AppState {
             started: Instant::now(),
         }
     }
+}
+
+/// The seed files `path` names: itself, or the `*.json` files in it in name order.
+fn seed_files(path: &Path) -> Result<Vec<PathBuf>, StartupError> {
+    let unreadable = |error| StartupError::SeedUnreadable {
+        path: path.to_owned(),
+        error,
+    };
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(unreadable)? {
+        let file = entry.map_err(unreadable)?.path();
+        if file.extension().is_some_and(|extension| extension == "json") {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
 }

@@ -1,15 +1,51 @@
-//! The emulator's own routes, under `/_emulator/`, a prefix no Twilio route can use.
+//! The emulator's own routes, under `/_emulator/`, a prefix no Twilio route can use:
+//! health, reset, state export/import, the clock, and (from [`crate::control`]) the
+//! request journal, fault rules and metrics. Every route but health can be protected by
+//! `--control-token` or turned off by `--no-control`.
 
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::state::AppState;
+use crate::error::ApiError;
+use crate::extract::{ControlJson, TwilioQuery};
+use crate::sid::AccountSid;
+use crate::state::{AppState, ControlAccess};
+use crate::store::ImportMode;
+use crate::store::document::{ImportSummary, StateDocument};
+use crate::time::{ClockMode, Timestamp};
 
 /// The `/_emulator/` routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/_emulator/health", get(health))
+pub fn router(state: &AppState) -> Router<AppState> {
+    let guarded = Router::new()
+        .route("/_emulator/reset", post(reset))
+        .route("/_emulator/state", get(export).post(import_merge).put(import_replace))
+        .route("/_emulator/clock", get(clock).post(set_clock).delete(reset_clock))
+        .merge(crate::control::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard));
+    Router::new().route("/_emulator/health", get(health)).merge(guarded)
+}
+
+/// Enforces `--control-token` and `--no-control`. A disabled control plane looks like
+/// routes that do not exist.
+async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match &state.settings.control {
+        ControlAccess::Open => next.run(request).await,
+        ControlAccess::Disabled => ApiError::NotFound.into_response(),
+        ControlAccess::Token(token) => {
+            let presented = request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+            if presented.and_then(|v| v.strip_prefix("Bearer ")) == Some(token.as_str()) {
+                next.run(request).await
+            } else {
+                ApiError::ControlTokenRequired.into_response()
+            }
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -26,4 +62,130 @@ async fn health(State(state): State<AppState>) -> Json<Health> {
         version: env!("CARGO_PKG_VERSION"),
         uptime_seconds: state.started.elapsed().as_secs(),
     })
+}
+
+/// `?account=AC…` narrows reset and export to one account; `?seed=N` reseeds SIDs.
+#[derive(Debug, Deserialize)]
+struct Scope {
+    account: Option<String>,
+    seed: Option<String>,
+}
+
+impl Scope {
+    fn account(&self) -> Result<Option<AccountSid>, ApiError> {
+        self.account
+            .as_deref()
+            .map(|raw| {
+                raw.parse()
+                    .map_err(|_| ApiError::InvalidParameter(format!("Invalid account: '{raw}'")))
+            })
+            .transpose()
+    }
+
+    fn seed(&self) -> Result<Option<u64>, ApiError> {
+        self.seed
+            .as_deref()
+            .map(|raw| {
+                raw.parse()
+                    .map_err(|_| ApiError::InvalidParameter(format!("Invalid seed: '{raw}'")))
+            })
+            .transpose()
+    }
+}
+
+/// `POST /_emulator/reset[?account=AC…][&seed=N]`: wipes everything, or one account.
+async fn reset(State(state): State<AppState>, TwilioQuery(scope): TwilioQuery<Scope>) -> Result<StatusCode, ApiError> {
+    state.store.reset(scope.account()?, scope.seed()?);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /_emulator/state[?account=AC…]`: the state as one JSON document.
+async fn export(
+    State(state): State<AppState>,
+    TwilioQuery(scope): TwilioQuery<Scope>,
+) -> Result<Json<StateDocument>, ApiError> {
+    Ok(Json(state.store.export(scope.account()?)))
+}
+
+/// `POST /_emulator/state`: adds a document to the state, all or nothing.
+async fn import_merge(
+    State(state): State<AppState>,
+    ControlJson(document): ControlJson<StateDocument>,
+) -> Result<Json<ImportSummary>, ApiError> {
+    Ok(Json(state.store.import(document, ImportMode::Merge)?))
+}
+
+/// `PUT /_emulator/state`: replaces the whole state with a document, all or nothing.
+async fn import_replace(
+    State(state): State<AppState>,
+    ControlJson(document): ControlJson<StateDocument>,
+) -> Result<Json<ImportSummary>, ApiError> {
+    Ok(Json(state.store.import(document, ImportMode::Replace)?))
+}
+
+/// The clock as reported by `/_emulator/clock`.
+#[derive(Debug, Serialize)]
+struct ClockReport {
+    now: Timestamp,
+    frozen: bool,
+    offset_seconds: Option<i64>,
+}
+
+fn report(state: &AppState) -> Json<ClockReport> {
+    let (frozen, offset_seconds) = match state.clock.mode() {
+        ClockMode::Frozen { .. } => (true, None),
+        ClockMode::Running { offset_seconds } => (false, Some(offset_seconds)),
+    };
+    Json(ClockReport {
+        now: state.clock.now(),
+        frozen,
+        offset_seconds,
+    })
+}
+
+/// `GET /_emulator/clock`.
+async fn clock(State(state): State<AppState>) -> Json<ClockReport> {
+    report(&state)
+}
+
+/// One change to the clock: exactly one field.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    /// Stop the clock at this RFC 3339 instant.
+    freeze_at: Option<String>,
+    /// Let it run this many seconds ahead of the system clock (negative: behind).
+    offset_seconds: Option<i64>,
+    /// Move it forward, frozen or running.
+    advance_seconds: Option<i64>,
+}
+
+/// `POST /_emulator/clock` with `{"freeze_at": …}`, `{"offset_seconds": …}` or
+/// `{"advance_seconds": …}`.
+async fn set_clock(
+    State(state): State<AppState>,
+    ControlJson(change): ControlJson<ClockChange>,
+) -> Result<Json<ClockReport>, ApiError> {
+    match (change.freeze_at, change.offset_seconds, change.advance_seconds) {
+        (Some(at), None, None) => {
+            let at = Timestamp::parse_rfc3339(&at).map_err(|_| {
+                ApiError::InvalidParameter(format!("Invalid freeze_at: '{at}' is not an RFC 3339 date"))
+            })?;
+            state.clock.freeze(at);
+        }
+        (None, Some(offset), None) => state.clock.run_with_offset(offset),
+        (None, None, Some(seconds)) => state.clock.advance(seconds),
+        _ => {
+            return Err(ApiError::InvalidParameter(
+                "Give exactly one of freeze_at, offset_seconds, advance_seconds".to_owned(),
+            ));
+        }
+    }
+    Ok(report(&state))
+}
+
+/// `DELETE /_emulator/clock`: back to the system clock.
+async fn reset_clock(State(state): State<AppState>) -> Json<ClockReport> {
+    state.clock.run_with_offset(0);
+    report(&state)
 }

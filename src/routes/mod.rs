@@ -27,7 +27,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(chat::router())
         .merge(services::router())
         .merge(configuration::router())
-        .merge(emulator::router())
+        .merge(emulator::router(state))
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(state.clone(), crate::control::observe))
         .layer(middleware::from_fn(twilio_envelope))

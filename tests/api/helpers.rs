@@ -113,6 +113,15 @@ impl TestApp {
     }
 
     /// GETs an absolute URL (such as a `next_page_url`) and returns its JSON.
+    /// Sends a JSON body to a control endpoint and returns the response.
+    pub async fn control(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request reaches the server")
+    }
+
     pub async fn get_url(&self, url: &str) -> Value {
         let response = self
             .client
@@ -186,8 +195,14 @@ pub struct RunningBinary {
 /// Starts `target/…/twilio-conversations-emulator --port 0` and waits for its
 /// "listening on" line (the readiness signal: the socket is bound before it is printed).
 pub fn spawn_binary() -> RunningBinary {
+    spawn_binary_with(&[])
+}
+
+/// Like [`spawn_binary`], with extra command-line arguments.
+pub fn spawn_binary_with(extra: &[&str]) -> RunningBinary {
     let mut child = Command::new(env!("CARGO_BIN_EXE_twilio-conversations-emulator"))
         .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "warn"])
+        .args(extra)
         // The emulator's own variables in the developer's shell must not leak in.
         .env_remove("TWILIO_EMULATOR_HOST")
         .env_remove("TWILIO_EMULATOR_PORT")
@@ -195,6 +210,12 @@ pub fn spawn_binary() -> RunningBinary {
         .env_remove("TWILIO_EMULATOR_API_KEYS")
         .env_remove("TWILIO_EMULATOR_SEED")
         .env_remove("TWILIO_EMULATOR_MAX_BODY_BYTES")
+        .env_remove("TWILIO_EMULATOR_ACCOUNTS")
+        .env_remove("TWILIO_EMULATOR_SEED_FILE")
+        .env_remove("TWILIO_EMULATOR_STATE_FILE")
+        .env_remove("TWILIO_EMULATOR_JOURNAL_SIZE")
+        .env_remove("TWILIO_EMULATOR_CONTROL_TOKEN")
+        .env_remove("TWILIO_EMULATOR_NO_CONTROL")
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

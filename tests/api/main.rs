@@ -5,6 +5,7 @@ mod binary;
 mod chat;
 mod concurrency;
 mod conversations;
+mod emulator;
 mod errors;
 mod helpers;
 mod messages;

@@ -1,0 +1,527 @@
+//! The state document: one JSON format for export, import, seed files (`fixtures/seed_*.json`,
+//! `--seed-file`) and the persistent state file's snapshot.
+//!
+//! Every field but `account_sid` is optional on import, so a hand-written seed can be as
+//! short as a conversation with a few message bodies: SIDs are generated, indices assigned
+//! in order, dates set to now, and an account's top-level `conversations` go to its default
+//! service. Export writes every field, so an export imported again reproduces the state.
+//!
+//! An import is all or nothing: the whole document is checked against the store (and
+//! itself) before anything changes, and the first fault is reported with its location,
+//! e.g. `accounts[0].services[1].conversations[2].messages[3].attributes: not valid JSON`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{ChannelType, Conversation, ConversationState, Message, Service};
+use super::sequenced::Sequenced;
+use super::{ConversationData, DEFAULT_AUTHOR, DEFAULT_SERVICE_NAME, ServiceData, Tenant, default_service_sid};
+use super::{fresh, unique_name_looks_like_sid};
+use crate::error::ApiError;
+use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid, SidGenerator};
+use crate::time::Timestamp;
+use crate::validate;
+
+/// The whole state, or part of it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateDocument {
+    #[serde(default)]
+    pub accounts: Vec<AccountDocument>,
+}
+
+/// One account's services, conversations and messages.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountDocument {
+    pub account_sid: String,
+    /// Conversations of the account's default service (a shortcut for seeds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversations: Vec<ConversationDocument>,
+    #[serde(default)]
+    pub services: Vec<ServiceDocument>,
+}
+
+/// A Conversation Service. An existing service (same SID) is reused, not replaced.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDocument {
+    pub sid: Option<String>,
+    pub friendly_name: Option<String>,
+    pub date_created: Option<String>,
+    pub date_updated: Option<String>,
+    #[serde(default)]
+    pub conversations: Vec<ConversationDocument>,
+}
+
+/// A conversation (a Chat channel) with its messages.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationDocument {
+    pub sid: Option<String>,
+    pub friendly_name: Option<String>,
+    pub unique_name: Option<String>,
+    pub attributes: Option<String>,
+    pub state: Option<String>,
+    /// Chat v2's channel type, `public` or `private` (the default).
+    #[serde(rename = "type")]
+    pub channel_type: Option<String>,
+    pub created_by: Option<String>,
+    pub date_created: Option<String>,
+    pub date_updated: Option<String>,
+    /// The index the next message gets; at least one past the highest message's.
+    pub next_index: Option<u64>,
+    #[serde(default)]
+    pub messages: Vec<MessageDocument>,
+}
+
+/// A message. Without `index`, it follows the previous message.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageDocument {
+    pub sid: Option<String>,
+    pub index: Option<u64>,
+    pub author: Option<String>,
+    pub body: Option<String>,
+    pub attributes: Option<String>,
+    pub last_updated_by: Option<String>,
+    pub was_edited: Option<bool>,
+    pub date_created: Option<String>,
+    pub date_updated: Option<String>,
+}
+
+/// Why a document was refused: where, and what is wrong there.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {problem}")]
+pub struct ImportError {
+    pub location: String,
+    pub problem: String,
+}
+
+impl From<ImportError> for ApiError {
+    fn from(error: ImportError) -> Self {
+        ApiError::InvalidParameter(format!("Invalid state document: {error}"))
+    }
+}
+
+/// What an import added.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    pub accounts: usize,
+    pub services: usize,
+    pub conversations: usize,
+    pub messages: usize,
+}
+
+// --- Export ---------------------------------------------------------------------------
+
+/// The document for `tenants`, accounts in SID order, everything else in creation order.
+pub(super) fn export<'a>(tenants: impl Iterator<Item = (&'a AccountSid, &'a Tenant)>) -> StateDocument {
+    let mut accounts: Vec<_> = tenants.map(|(sid, tenant)| export_account(*sid, tenant)).collect();
+    accounts.sort_by(|a, b| a.account_sid.cmp(&b.account_sid));
+    StateDocument { accounts }
+}
+
+fn export_account(sid: AccountSid, tenant: &Tenant) -> AccountDocument {
+    let services = tenant.services.ordered().values().map(export_service).collect();
+    AccountDocument {
+        account_sid: sid.to_string(),
+        conversations: Vec::new(),
+        services,
+    }
+}
+
+fn export_service(data: &ServiceData) -> ServiceDocument {
+    let service = &data.service;
+    ServiceDocument {
+        sid: Some(service.sid.to_string()),
+        friendly_name: Some(service.friendly_name.to_string()),
+        date_created: Some(service.date_created.to_string()),
+        date_updated: Some(service.date_updated.to_string()),
+        conversations: data.conversations.ordered().values().map(export_conversation).collect(),
+    }
+}
+
+fn export_conversation(data: &ConversationData) -> ConversationDocument {
+    let conversation = &data.conversation;
+    ConversationDocument {
+        sid: Some(conversation.sid.to_string()),
+        friendly_name: conversation.friendly_name.as_deref().map(str::to_owned),
+        unique_name: conversation.unique_name.as_deref().map(str::to_owned),
+        attributes: conversation.attributes.as_deref().map(str::to_owned),
+        state: Some(serde_plain(&conversation.state)),
+        channel_type: Some(conversation.channel_type.as_str().to_owned()),
+        created_by: conversation.created_by.as_deref().map(str::to_owned),
+        date_created: Some(conversation.date_created.to_string()),
+        date_updated: Some(conversation.date_updated.to_string()),
+        next_index: Some(data.messages.next_sequence()),
+        messages: data
+            .messages
+            .ordered()
+            .values()
+            .map(|message| export_message(message))
+            .collect(),
+    }
+}
+
+fn export_message(message: &Message) -> MessageDocument {
+    MessageDocument {
+        sid: Some(message.sid.to_string()),
+        index: Some(message.index),
+        author: Some(message.author.to_string()),
+        body: message.body.as_deref().map(str::to_owned),
+        attributes: message.attributes.as_deref().map(str::to_owned),
+        last_updated_by: message.last_updated_by.as_deref().map(str::to_owned),
+        was_edited: Some(message.was_edited),
+        date_created: Some(message.date_created.to_string()),
+        date_updated: Some(message.date_updated.to_string()),
+    }
+}
+
+/// A unit enum's serde name (`ConversationState::Active` → `active`).
+fn serde_plain<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+// --- Import ---------------------------------------------------------------------------
+
+/// A checked document, ready to be applied without any further failure.
+pub(super) struct Plan {
+    accounts: Vec<(AccountSid, Vec<PlannedService>)>,
+    pub summary: ImportSummary,
+}
+
+struct PlannedService {
+    service: Service,
+    conversations: Vec<(Conversation, Sequenced<MessageSid, Arc<Message>>)>,
+}
+
+/// Checks `document` against `existing` tenants and itself, and turns it into a [`Plan`].
+pub(super) fn plan(
+    document: StateDocument,
+    existing: &HashMap<AccountSid, Tenant>,
+    sids: &mut SidGenerator,
+    now: Timestamp,
+) -> Result<Plan, ImportError> {
+    let mut planner = Planner {
+        existing,
+        sids,
+        now,
+        seen_conversations: HashSet::new(),
+        summary: ImportSummary::default(),
+    };
+    let mut accounts = Vec::new();
+    let mut seen_accounts = HashSet::new();
+    for (a, account) in document.accounts.into_iter().enumerate() {
+        let at = format!("accounts[{a}]");
+        let sid: AccountSid = parse_sid(&account.account_sid, &format!("{at}.account_sid"))?;
+        if !seen_accounts.insert(sid) {
+            return Err(fault(&at, format!("account {sid} appears twice")));
+        }
+        accounts.push((sid, planner.account(sid, account, &at)?));
+    }
+    planner.summary.accounts = accounts.len();
+    Ok(Plan {
+        accounts,
+        summary: planner.summary,
+    })
+}
+
+struct Planner<'a> {
+    existing: &'a HashMap<AccountSid, Tenant>,
+    sids: &'a mut SidGenerator,
+    now: Timestamp,
+    seen_conversations: HashSet<(AccountSid, ConversationSid)>,
+    summary: ImportSummary,
+}
+
+impl Planner<'_> {
+    fn account(
+        &mut self,
+        sid: AccountSid,
+        account: AccountDocument,
+        at: &str,
+    ) -> Result<Vec<PlannedService>, ImportError> {
+        let tenant = self.existing.get(&sid);
+        let mut services: Vec<PlannedService> = Vec::new();
+        let mut service_docs = account.services;
+        if !account.conversations.is_empty() {
+            let default = ServiceDocument {
+                sid: Some(default_service_sid(sid).to_string()),
+                conversations: account.conversations,
+                ..ServiceDocument::default()
+            };
+            service_docs.insert(0, default);
+        }
+        for (s, doc) in service_docs.into_iter().enumerate() {
+            let at = format!("{at}.services[{s}]");
+            let service = self.service(sid, tenant, &doc, &at)?;
+            let planned = match services.iter_mut().find(|p| p.service.sid == service.sid) {
+                Some(planned) => planned,
+                None => {
+                    services.push(PlannedService {
+                        service,
+                        conversations: Vec::new(),
+                    });
+                    services
+                        .last_mut()
+                        .ok_or_else(|| fault(&at, "internal: no service".into()))?
+                }
+            };
+            let existing_service = tenant.and_then(|t| t.services.get(&planned.service.sid));
+            for (c, conversation) in doc.conversations.into_iter().enumerate() {
+                let at = format!("{at}.conversations[{c}]");
+                let planned_conversation = self.conversation(
+                    sid,
+                    existing_service,
+                    &planned.conversations,
+                    planned.service.sid,
+                    conversation,
+                    &at,
+                )?;
+                planned.conversations.push(planned_conversation);
+            }
+        }
+        Ok(services)
+    }
+
+    fn service(
+        &mut self,
+        account: AccountSid,
+        tenant: Option<&Tenant>,
+        doc: &ServiceDocument,
+        at: &str,
+    ) -> Result<Service, ImportError> {
+        let sid = match &doc.sid {
+            Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
+            None => fresh(self.sids, ChatServiceSid::from_bits, |sid| {
+                tenant.is_some_and(|t| t.services.contains(sid))
+            }),
+        };
+        if let Some(existing) = tenant.and_then(|t| t.services.get(&sid)) {
+            return Ok(existing.service.clone());
+        }
+        let is_default = sid == default_service_sid(account);
+        let friendly_name = match &doc.friendly_name {
+            Some(name) => checked(
+                validate::name(Some(name.clone()), ApiError::FriendlyNameTooLong),
+                at,
+                "friendly_name",
+            )?,
+            None if is_default => Some(DEFAULT_SERVICE_NAME.to_owned()),
+            None => None,
+        };
+        let date_created = self
+            .date(&doc.date_created, &format!("{at}.date_created"))?
+            .unwrap_or(self.now);
+        let date_updated = self
+            .date(&doc.date_updated, &format!("{at}.date_updated"))?
+            .unwrap_or(date_created);
+        self.summary.services += 1;
+        Ok(Service {
+            sid,
+            friendly_name: friendly_name.unwrap_or_else(|| sid.to_string()).into(),
+            date_created,
+            date_updated,
+        })
+    }
+
+    fn conversation(
+        &mut self,
+        account: AccountSid,
+        existing: Option<&ServiceData>,
+        planned: &[(Conversation, Sequenced<MessageSid, Arc<Message>>)],
+        service: ChatServiceSid,
+        doc: ConversationDocument,
+        at: &str,
+    ) -> Result<(Conversation, Sequenced<MessageSid, Arc<Message>>), ImportError> {
+        let taken = |sid: &ConversationSid| existing.is_some_and(|s| s.conversations.contains(sid));
+        let sid = match &doc.sid {
+            Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
+            None => fresh(self.sids, ConversationSid::from_bits, |sid| {
+                taken(sid) || self.seen_conversations.contains(&(account, *sid))
+            }),
+        };
+        if taken(&sid) || !self.seen_conversations.insert((account, sid)) {
+            return Err(fault(at, format!("conversation {sid} already exists")));
+        }
+        let unique_name = checked(
+            validate::name(doc.unique_name, ApiError::UniqueNameTooLong),
+            at,
+            "unique_name",
+        )?;
+        if let Some(name) = &unique_name {
+            if unique_name_looks_like_sid(name) {
+                return Err(fault(
+                    &format!("{at}.unique_name"),
+                    "must not look like a conversation SID".into(),
+                ));
+            }
+            let in_store = existing.is_some_and(|s| s.unique_names.contains_key(name.as_str()));
+            let in_document = planned
+                .iter()
+                .any(|(c, _)| c.unique_name.as_deref() == Some(name.as_str()));
+            if in_store || in_document {
+                return Err(fault(
+                    &format!("{at}.unique_name"),
+                    format!("`{name}` is already used in service {service}"),
+                ));
+            }
+        }
+        let date_created = self
+            .date(&doc.date_created, &format!("{at}.date_created"))?
+            .unwrap_or(self.now);
+        let conversation = Conversation {
+            sid,
+            chat_service_sid: service,
+            friendly_name: checked(
+                validate::name(doc.friendly_name, ApiError::FriendlyNameTooLong),
+                at,
+                "friendly_name",
+            )?
+            .map(Into::into),
+            unique_name: unique_name.map(Into::into),
+            attributes: checked(
+                validate::attributes(doc.attributes, validate::CONVERSATION_ATTRIBUTES_MAX_BYTES),
+                at,
+                "attributes",
+            )?
+            .map(Into::into),
+            state: parse_enum(doc.state.as_deref(), ConversationState::parse, &format!("{at}.state"))?
+                .unwrap_or_default(),
+            channel_type: parse_enum(doc.channel_type.as_deref(), ChannelType::parse, &format!("{at}.type"))?
+                .unwrap_or(ChannelType::Private),
+            created_by: checked(
+                validate::name(doc.created_by, ApiError::AuthorTooLong),
+                at,
+                "created_by",
+            )?
+            .map(Into::into),
+            date_created,
+            date_updated: self
+                .date(&doc.date_updated, &format!("{at}.date_updated"))?
+                .unwrap_or(date_created),
+        };
+        let mut messages = Sequenced::default();
+        for (m, message) in doc.messages.into_iter().enumerate() {
+            let at = format!("{at}.messages[{m}]");
+            let message = self.message(&messages, message, &at)?;
+            messages.insert_at(message.index, message.sid, Arc::new(message));
+        }
+        if let Some(next) = doc.next_index {
+            messages.reserve_until(next);
+        }
+        self.summary.conversations += 1;
+        self.summary.messages += messages.len();
+        Ok((conversation, messages))
+    }
+
+    fn message(
+        &mut self,
+        earlier: &Sequenced<MessageSid, Arc<Message>>,
+        doc: MessageDocument,
+        at: &str,
+    ) -> Result<Message, ImportError> {
+        let index = doc.index.unwrap_or_else(|| earlier.next_sequence());
+        if index < earlier.next_sequence() {
+            return Err(fault(
+                &format!("{at}.index"),
+                format!("{index} is not above the previous message's index"),
+            ));
+        }
+        let sid = match &doc.sid {
+            Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
+            None => fresh(self.sids, MessageSid::from_bits, |sid| earlier.contains(sid)),
+        };
+        if earlier.contains(&sid) {
+            return Err(fault(&format!("{at}.sid"), format!("message {sid} appears twice")));
+        }
+        let date_created = self
+            .date(&doc.date_created, &format!("{at}.date_created"))?
+            .unwrap_or(self.now);
+        Ok(Message {
+            sid,
+            index,
+            author: checked(validate::name(doc.author, ApiError::AuthorTooLong), at, "author")?
+                .unwrap_or_else(|| DEFAULT_AUTHOR.to_owned())
+                .into(),
+            body: checked(validate::body(doc.body), at, "body")?.map(Into::into),
+            attributes: checked(
+                validate::attributes(doc.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES),
+                at,
+                "attributes",
+            )?
+            .map(Into::into),
+            last_updated_by: checked(
+                validate::name(doc.last_updated_by, ApiError::LastUpdatedByTooLong),
+                at,
+                "last_updated_by",
+            )?
+            .map(Into::into),
+            was_edited: doc.was_edited.unwrap_or(false),
+            date_created,
+            date_updated: self
+                .date(&doc.date_updated, &format!("{at}.date_updated"))?
+                .unwrap_or(date_created),
+        })
+    }
+
+    fn date(&self, value: &Option<String>, at: &str) -> Result<Option<Timestamp>, ImportError> {
+        value
+            .as_deref()
+            .map(|raw| Timestamp::parse_rfc3339(raw).map_err(|_| fault(at, format!("`{raw}` is not an RFC 3339 date"))))
+            .transpose()
+    }
+}
+
+/// Adds the plan to `tenants`. Cannot fail: [`plan`] checked everything.
+pub(super) fn apply(plan: Plan, tenants: &mut HashMap<AccountSid, Tenant>, now: Timestamp) {
+    for (account, services) in plan.accounts {
+        let tenant = tenants.entry(account).or_insert_with(|| Tenant::new(account, now));
+        for planned in services {
+            let sid = planned.service.sid;
+            if !tenant.services.contains(&sid) {
+                tenant.services.push(sid, ServiceData::new(planned.service));
+            }
+            let Some(service) = tenant.services.get_mut(&sid) else {
+                continue;
+            };
+            for (conversation, messages) in planned.conversations {
+                if let Some(name) = &conversation.unique_name {
+                    service.unique_names.insert(Arc::clone(name), conversation.sid);
+                }
+                service
+                    .conversations
+                    .push(conversation.sid, ConversationData { conversation, messages });
+            }
+        }
+    }
+}
+
+fn fault(location: &str, problem: String) -> ImportError {
+    ImportError {
+        location: location.to_owned(),
+        problem,
+    }
+}
+
+fn parse_sid<T: std::str::FromStr>(raw: &str, at: &str) -> Result<T, ImportError> {
+    raw.parse()
+        .map_err(|_| fault(at, format!("`{raw}` is not a SID of the right kind")))
+}
+
+fn parse_enum<T>(value: Option<&str>, parse: fn(&str) -> Option<T>, at: &str) -> Result<Option<T>, ImportError> {
+    value
+        .map(|raw| parse(raw).ok_or_else(|| fault(at, format!("`{raw}` is not an allowed value"))))
+        .transpose()
+}
+
+/// Runs one of the API's validators, reporting its failure at `at.field`.
+fn checked<T>(result: Result<T, ApiError>, at: &str, field: &str) -> Result<T, ImportError> {
+    result.map_err(|error| fault(&format!("{at}.{field}"), error.body().message))
+}

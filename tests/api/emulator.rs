@@ -1,0 +1,377 @@
+//! The control plane's state side: reset, seeded SIDs, export/import, seed files, the
+//! clock, access to `/_emulator/`, and strict auth.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use twilio_conversations_emulator::Config;
+use twilio_conversations_emulator::config::ApiKey;
+
+use crate::helpers::{
+    ACCOUNT, Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app, spawn_app_with,
+    spawn_binary_with,
+};
+
+async fn export(app: &TestApp) -> Value {
+    json_ok(app.control(Method::GET, "/_emulator/state", None).await).await
+}
+
+/// Creates a conversation with two messages through the API and returns the conversation SID.
+async fn fill(app: &TestApp, account: &str) -> String {
+    let created = app
+        .send_as(account, Method::POST, "/v1/Conversations", &[("UniqueName", "room")])
+        .await;
+    let conversation = sid_of(&json_ok(created).await);
+    for body in ["one", "two"] {
+        app.send_as(
+            account,
+            Method::POST,
+            &Form::Default.messages(&conversation),
+            &[("Body", body)],
+        )
+        .await;
+    }
+    conversation
+}
+
+#[tokio::test]
+async fn reset_wipes_everything_or_one_account() {
+    let app = spawn_app().await;
+    let mine = fill(&app, ACCOUNT).await;
+    let theirs = fill(&app, OTHER_ACCOUNT).await;
+
+    let response = app
+        .control(Method::POST, &format!("/_emulator/reset?account={ACCOUNT}"), None)
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_twilio_error(
+        app.send(Method::GET, &format!("/v1/Conversations/{mine}"), &[]).await,
+        StatusCode::NOT_FOUND,
+        20404,
+    )
+    .await;
+    let kept = app
+        .send_as(OTHER_ACCOUNT, Method::GET, &format!("/v1/Conversations/{theirs}"), &[])
+        .await;
+    assert_eq!(kept.status(), StatusCode::OK, "the other account is untouched");
+
+    app.control(Method::POST, "/_emulator/reset", None).await;
+    let gone = app
+        .send_as(OTHER_ACCOUNT, Method::GET, &format!("/v1/Conversations/{theirs}"), &[])
+        .await;
+    assert_twilio_error(gone, StatusCode::NOT_FOUND, 20404).await;
+    assert_eq!(export(&app).await, json!({ "accounts": [] }));
+}
+
+/// The SIDs of a conversation and three messages created in it.
+async fn sids(app: &TestApp) -> Vec<String> {
+    let conversation = app.conversation(&Form::Default).await;
+    let mut sids = vec![conversation.clone()];
+    for _ in 0..3 {
+        sids.push(sid_of(&app.message(&Form::Default, &conversation, "x").await));
+    }
+    sids
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_sids_and_they_stay_unique() {
+    let first = spawn_app_with(Config {
+        seed: Some(42),
+        ..Config::for_tests()
+    })
+    .await;
+    let second = spawn_app_with(Config {
+        seed: Some(42),
+        ..Config::for_tests()
+    })
+    .await;
+    let (a, b) = (sids(&first).await, sids(&second).await);
+    assert_eq!(a, b);
+    assert_eq!(
+        a.iter().collect::<std::collections::HashSet<_>>().len(),
+        a.len(),
+        "unique"
+    );
+
+    // A reset with a seed restarts the same sequence.
+    first.control(Method::POST, "/_emulator/reset?seed=42", None).await;
+    assert_eq!(sids(&first).await, a);
+    let other_seed = spawn_app_with(Config {
+        seed: Some(43),
+        ..Config::for_tests()
+    })
+    .await;
+    assert_ne!(sids(&other_seed).await, a);
+}
+
+#[tokio::test]
+async fn an_export_imported_elsewhere_reproduces_the_state() {
+    let source = spawn_app().await;
+    let conversation = fill(&source, ACCOUNT).await;
+    let message = source.message(&Form::Default, &conversation, "three").await;
+    source
+        .send(
+            Method::DELETE,
+            &format!("{}/{}", Form::Default.messages(&conversation), sid_of(&message)),
+            &[],
+        )
+        .await;
+    let document = export(&source).await;
+
+    let target = spawn_app().await;
+    let response = target.control(Method::PUT, "/_emulator/state", Some(&document)).await;
+    let summary = json_ok(response).await;
+    assert_eq!(
+        (&summary["conversations"], &summary["messages"]),
+        (&json!(1), &json!(2))
+    );
+    assert_eq!(export(&target).await, document);
+    let copied = target.get(&Form::Default.messages("room")).await["messages"].to_string();
+    let original = source.get(&Form::Default.messages("room")).await["messages"].to_string();
+    assert_eq!(
+        copied,
+        original.replace(&source.base, &target.base),
+        "the API serves the imported messages"
+    );
+    let next = target.message(&Form::Default, "room", "after import").await;
+    assert_eq!(next["index"], 3, "a deleted index stays used after an import");
+}
+
+#[tokio::test]
+async fn an_import_that_fails_half_way_changes_nothing() {
+    let app = spawn_app().await;
+    fill(&app, ACCOUNT).await;
+    let before = export(&app).await;
+    let document = json!({ "accounts": [{
+        "account_sid": OTHER_ACCOUNT,
+        "conversations": [
+            { "unique_name": "fine", "messages": [{ "body": "ok" }] },
+            { "messages": [{ "body": "ok" }, { "body": "ok" }, { "attributes": "{broken" }] }
+        ]
+    }]});
+    for method in [Method::POST, Method::PUT] {
+        let response = app.control(method.clone(), "/_emulator/state", Some(&document)).await;
+        let message = assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
+        assert!(
+            message.contains("accounts[0].services[0].conversations[1].messages[2].attributes"),
+            "{method}: {message}"
+        );
+        assert_eq!(export(&app).await, before, "{method}: nothing changed");
+    }
+    let conflicting = json!({ "accounts": [{ "account_sid": ACCOUNT, "conversations": [{ "unique_name": "room" }] }] });
+    let message = assert_twilio_error(
+        app.control(Method::POST, "/_emulator/state", Some(&conflicting)).await,
+        StatusCode::BAD_REQUEST,
+        20001,
+    )
+    .await;
+    assert!(message.contains("unique_name") && message.contains("room"), "{message}");
+    let garbage = app
+        .client
+        .post(format!("{}/_emulator/state", app.base))
+        .body("{not json")
+        .send()
+        .await
+        .expect("send");
+    assert_twilio_error(garbage, StatusCode::BAD_REQUEST, 20001).await;
+    assert_eq!(export(&app).await, before);
+}
+
+#[tokio::test]
+async fn seed_files_load_at_start_up_from_a_file_or_a_directory() {
+    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed_support_desk.json");
+    let running = spawn_binary_with(&["--seed-file", seed]);
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/Conversations/support-1234/Messages", running.base);
+    let page: Value = client
+        .get(url)
+        .basic_auth(ACCOUNT, Some("t"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("JSON");
+    let bodies: Vec<&str> = page["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert_eq!(bodies, ["Where is my order?", "It ships today."]);
+    assert_eq!(page["messages"][0]["date_created"], "2024-05-01T09:00:00Z");
+
+    let directory = std::env::temp_dir().join(format!("emulator-seeds-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).expect("temp dir");
+    std::fs::copy(seed, directory.join("a.json")).expect("copy seed");
+    std::fs::write(
+        directory.join("b.json"),
+        json!({"accounts": [{"account_sid": OTHER_ACCOUNT, "conversations": [{"unique_name": "b"}]}]}).to_string(),
+    )
+    .expect("write");
+    std::fs::write(directory.join("ignored.txt"), "not a seed").expect("write");
+    let running = spawn_binary_with(&["--seed-file", directory.to_str().expect("utf-8 path")]);
+    let fetched = client
+        .get(format!("{}/v1/Conversations/b", running.base))
+        .basic_auth(OTHER_ACCOUNT, Some("t"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(fetched.status(), StatusCode::OK);
+    std::fs::remove_dir_all(&directory).expect("clean up");
+}
+
+#[test]
+fn a_bad_seed_file_stops_start_up_with_a_clear_message() {
+    let path = std::env::temp_dir().join(format!("emulator-bad-seed-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"{"accounts":[{"account_sid":"AC00000000000000000000000000000001","conversations":[{"state":"sleeping"}]}]}"#,
+    )
+    .expect("write");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_twilio-conversations-emulator"))
+        .args(["--port", "0", "--seed-file", path.to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    std::fs::remove_file(&path).expect("clean up");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("conversations[0].state"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_clock_can_be_frozen_advanced_and_offset() {
+    let app = spawn_app().await;
+    let frozen = json!({ "freeze_at": "2030-01-02T03:04:05Z" });
+    let report = json_ok(app.control(Method::POST, "/_emulator/clock", Some(&frozen)).await).await;
+    assert_eq!(
+        (&report["now"], &report["frozen"]),
+        (&json!("2030-01-02T03:04:05Z"), &json!(true))
+    );
+    let conversation = app.conversation(&Form::Default).await;
+    assert_eq!(
+        app.message(&Form::Default, &conversation, "a").await["date_created"],
+        "2030-01-02T03:04:05Z"
+    );
+
+    app.control(
+        Method::POST,
+        "/_emulator/clock",
+        Some(&json!({ "advance_seconds": 90 })),
+    )
+    .await;
+    let message = app.message(&Form::Default, &conversation, "b").await;
+    assert_eq!(message["date_created"], "2030-01-02T03:05:35Z");
+    let edited = app
+        .post(
+            &format!("{}/{}", Form::Default.messages(&conversation), sid_of(&message)),
+            &[("Body", "c")],
+        )
+        .await;
+    assert_eq!(edited["date_updated"], "2030-01-02T03:05:35Z");
+
+    let offset = json_ok(
+        app.control(
+            Method::POST,
+            "/_emulator/clock",
+            Some(&json!({ "offset_seconds": 86_400 })),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (&offset["frozen"], &offset["offset_seconds"]),
+        (&json!(false), &json!(86_400))
+    );
+    let back = json_ok(app.control(Method::DELETE, "/_emulator/clock", None).await).await;
+    assert_eq!(back["offset_seconds"], 0);
+    for bad in [
+        json!({}),
+        json!({ "freeze_at": "soon" }),
+        json!({ "offset_seconds": 1, "advance_seconds": 1 }),
+    ] {
+        assert_twilio_error(
+            app.control(Method::POST, "/_emulator/clock", Some(&bad)).await,
+            StatusCode::BAD_REQUEST,
+            20001,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn the_control_plane_can_be_protected_or_disabled_but_health_stays_open() {
+    let protected = spawn_app_with(Config {
+        control_token: Some("s3cret".into()),
+        ..Config::for_tests()
+    })
+    .await;
+    assert_twilio_error(
+        protected.control(Method::GET, "/_emulator/state", None).await,
+        StatusCode::UNAUTHORIZED,
+        20003,
+    )
+    .await;
+    let with_token = protected
+        .client
+        .get(format!("{}/_emulator/state", protected.base))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(with_token.status(), StatusCode::OK);
+    assert_eq!(
+        protected.control(Method::GET, "/_emulator/health", None).await.status(),
+        StatusCode::OK
+    );
+
+    let disabled = spawn_app_with(Config {
+        no_control: true,
+        ..Config::for_tests()
+    })
+    .await;
+    assert_twilio_error(
+        disabled.control(Method::POST, "/_emulator/reset", None).await,
+        StatusCode::NOT_FOUND,
+        20404,
+    )
+    .await;
+    assert_eq!(
+        disabled.control(Method::GET, "/_emulator/health", None).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn strict_auth_rejects_wrong_secrets_and_accepts_right_ones_for_both_basic_forms() {
+    let key = ApiKey {
+        sid: "SK0000000000000000000000000000000a".parse().expect("SK"),
+        secret: Some("key-secret".into()),
+        account: ACCOUNT.parse().expect("AC"),
+    };
+    let config = Config {
+        accounts: vec![(ACCOUNT.parse().expect("AC"), "right-token".into())],
+        api_keys: vec![key],
+        ..Config::for_tests()
+    };
+    let app = spawn_app_with(config).await;
+    let url = format!("{}/v1/Conversations", app.base);
+    let status = |user: &'static str, password: &'static str| {
+        let request = app.client.get(&url).basic_auth(user, Some(password));
+        async move { request.send().await.expect("send") }
+    };
+    assert_eq!(status(ACCOUNT, "right-token").await.status(), StatusCode::OK);
+    assert_eq!(
+        status("SK0000000000000000000000000000000a", "key-secret")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    for (user, password) in [
+        (ACCOUNT, "wrong-token"),
+        (OTHER_ACCOUNT, "right-token"),
+        ("SK0000000000000000000000000000000a", "wrong-secret"),
+        ("SK0000000000000000000000000000000b", "key-secret"),
+    ] {
+        assert_twilio_error(status(user, password).await, StatusCode::UNAUTHORIZED, 20003).await;
+    }
+}
