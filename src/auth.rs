@@ -72,10 +72,7 @@ mod tests {
 
     fn credentials(accounts: &[(&str, &str)], keys: &[(&str, Option<&str>)]) -> Credentials {
         let mut config = Config::for_tests();
-        config.accounts = accounts
-            .iter()
-            .map(|(sid, token)| (sid.parse().unwrap(), token.to_string()))
-            .collect();
+        config.accounts = accounts.iter().map(|(sid, token)| (sid.parse().unwrap(), token.to_string())).collect();
         config.api_keys = keys
             .iter()
             .map(|(sid, secret)| ApiKey {
@@ -91,10 +88,7 @@ mod tests {
     fn permissive_mode_accepts_any_token_and_unbound_keys() {
         let open = credentials(&[], &[]);
         assert_eq!(open.authenticate(AC, "anything").unwrap().to_string(), AC);
-        assert_eq!(
-            open.authenticate(SK, "x").unwrap().to_string(),
-            "AC00000000000000000000000000000002"
-        );
+        assert_eq!(open.authenticate(SK, "x").unwrap().to_string(), "AC00000000000000000000000000000002");
         assert_eq!(open.authenticate(AC, ""), Err(ApiError::InvalidCredentials));
         assert_eq!(open.authenticate("nobody", "x"), Err(ApiError::InvalidUsername));
     }

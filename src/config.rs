@@ -129,9 +129,8 @@ impl Config {
 }
 
 fn parse_api_key(entry: &str) -> Result<ApiKey, String> {
-    let (key, account) = entry
-        .split_once('=')
-        .ok_or_else(|| format!("`{entry}` is not of the form SK…[:secret]=AC…"))?;
+    let (key, account) =
+        entry.split_once('=').ok_or_else(|| format!("`{entry}` is not of the form SK…[:secret]=AC…"))?;
     let (sid, secret) = match key.split_once(':') {
         Some((sid, secret)) => (sid, Some(secret.to_owned())),
         None => (key, None),
@@ -144,9 +143,7 @@ fn parse_api_key(entry: &str) -> Result<ApiKey, String> {
 }
 
 fn parse_account(entry: &str) -> Result<(AccountSid, String), String> {
-    let (sid, token) = entry
-        .split_once(':')
-        .ok_or_else(|| format!("`{entry}` is not of the form AC…:token"))?;
+    let (sid, token) = entry.split_once(':').ok_or_else(|| format!("`{entry}` is not of the form AC…:token"))?;
     if token.is_empty() {
         return Err(format!("`{entry}` has an empty token"));
     }

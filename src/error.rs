@@ -278,10 +278,9 @@ impl IntoResponse for ApiError {
                 response.extensions_mut().insert(NeedsResourcePath);
             }
             Self::NoCredentials | Self::InvalidUsername | Self::InvalidCredentials => {
-                response.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Basic realm=\"Twilio API\""),
-                );
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Twilio API\""));
             }
             _ => {}
         }
@@ -296,21 +295,12 @@ mod tests {
     #[test]
     fn not_found_names_the_path_without_version() {
         let body = ErrorBody::not_found("/v1/Conversations/CHx/Messages");
-        assert_eq!(
-            body.message,
-            "The requested resource /Conversations/CHx/Messages was not found"
-        );
+        assert_eq!(body.message, "The requested resource /Conversations/CHx/Messages was not found");
         assert_eq!((body.code, body.status), (20404, 404));
         assert_eq!(body.more_info, "https://www.twilio.com/docs/errors/20404");
         let chat = ErrorBody::not_found("/v2/Services/ISx/Channels/CHx");
-        assert_eq!(
-            chat.message,
-            "The requested resource /Services/ISx/Channels/CHx was not found"
-        );
-        assert_eq!(
-            ErrorBody::not_found("/v1x").message,
-            "The requested resource /v1x was not found"
-        );
+        assert_eq!(chat.message, "The requested resource /Services/ISx/Channels/CHx was not found");
+        assert_eq!(ErrorBody::not_found("/v1x").message, "The requested resource /v1x was not found");
     }
 
     #[test]

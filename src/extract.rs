@@ -95,12 +95,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for TwilioForm<T> {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let limit = state.settings.max_body_bytes;
-        let bytes = axum::body::to_bytes(request.into_body(), limit)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge)?;
-        serde_urlencoded::from_bytes(&bytes)
-            .map(Self)
-            .map_err(invalid_parameters)
+        let bytes = axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| ApiError::PayloadTooLarge)?;
+        serde_urlencoded::from_bytes(&bytes).map(Self).map_err(invalid_parameters)
     }
 }
 
@@ -142,9 +138,8 @@ pub struct MessagePath {
 
 /// The decoded path parameters. A path that fails to decode names nothing that exists.
 async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<HashMap<String, String>, ApiError> {
-    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-        .await
-        .map_err(|_| ApiError::NotFound)?;
+    let Path(params) =
+        Path::<HashMap<String, String>>::from_request_parts(parts, state).await.map_err(|_| ApiError::NotFound)?;
     Ok(params)
 }
 
@@ -159,10 +154,7 @@ fn service_scope(params: &HashMap<String, String>) -> Result<ServiceScope, ApiEr
 fn conversation_scope(params: &HashMap<String, String>) -> Result<ConversationScope, ApiError> {
     let service = service_scope(params)?;
     let segment = params.get("ConversationSid").ok_or(ApiError::NotFound)?;
-    Ok(ConversationScope {
-        service,
-        conversation: ConversationRef::parse(segment),
-    })
+    Ok(ConversationScope { service, conversation: ConversationRef::parse(segment) })
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ServicePath {
@@ -187,10 +179,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MessagePath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let params = path_params(parts, state).await?;
         let scope = conversation_scope(&params)?;
-        let sid = params
-            .get("MessageSid")
-            .and_then(|raw| raw.parse().ok())
-            .ok_or(ApiError::NotFound)?;
+        let sid = params.get("MessageSid").and_then(|raw| raw.parse().ok()).ok_or(ApiError::NotFound)?;
         Ok(Self { scope, sid })
     }
 }

@@ -10,11 +10,7 @@ use tokio::net::TcpStream;
 /// Whether the instance on `port` answers `GET /_emulator/health` with 200 within
 /// `timeout`. An unspecified listen address (`0.0.0.0`) is reached over loopback.
 pub async fn check(host: IpAddr, port: u16, timeout: Duration) -> bool {
-    let host = if host.is_unspecified() {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
-    } else {
-        host
-    };
+    let host = if host.is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { host };
     let address = SocketAddr::new(host, port);
     tokio::time::timeout(timeout, probe(address)).await.unwrap_or(false)
 }

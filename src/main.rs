@@ -19,10 +19,7 @@ async fn main() -> ExitCode {
     }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
     // Logs go to stderr: stdout carries only the "listening on" line that scripts read.
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
     let listener = match TcpListener::bind((config.host, config.port)).await {
         Ok(listener) => listener,

@@ -36,9 +36,7 @@ impl Order {
         } else if value.eq_ignore_ascii_case("desc") {
             Ok(Self::Desc)
         } else {
-            Err(ApiError::InvalidParameter(format!(
-                "Invalid Order parameter: '{value}' is not one of asc, desc"
-            )))
+            Err(ApiError::InvalidParameter(format!("Invalid Order parameter: '{value}' is not one of asc, desc")))
         }
     }
 
@@ -138,12 +136,7 @@ impl PageRequest {
             None if number > 0 => Cursor::Offset(number.saturating_mul(size)),
             None => Cursor::Start,
         };
-        Ok(Self {
-            order,
-            size,
-            number,
-            cursor,
-        })
+        Ok(Self { order, size, number, cursor })
     }
 }
 
@@ -160,11 +153,7 @@ pub struct Selection<T> {
 impl<T> Selection<T> {
     /// Converts every item, keeping the cursors.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Selection<U> {
-        Selection {
-            items: self.items.into_iter().map(f).collect(),
-            previous: self.previous,
-            next: self.next,
-        }
+        Selection { items: self.items.into_iter().map(f).collect(), previous: self.previous, next: self.next }
     }
 }
 
@@ -178,16 +167,9 @@ pub fn select<'a, V>(
     let keep: &dyn Fn(&V) -> bool = &keep;
     let order = request.order;
     let page: Vec<(u64, &V)> = match request.cursor {
-        Cursor::Start => after(records, order, Bound::Unbounded, keep)
-            .take(request.size)
-            .collect(),
-        Cursor::Offset(skip) => after(records, order, Bound::Unbounded, keep)
-            .skip(skip)
-            .take(request.size)
-            .collect(),
-        Cursor::After(key) => after(records, order, Bound::Excluded(key), keep)
-            .take(request.size)
-            .collect(),
+        Cursor::Start => after(records, order, Bound::Unbounded, keep).take(request.size).collect(),
+        Cursor::Offset(skip) => after(records, order, Bound::Unbounded, keep).skip(skip).take(request.size).collect(),
+        Cursor::After(key) => after(records, order, Bound::Excluded(key), keep).take(request.size).collect(),
         Cursor::Before(key) => {
             let mut page: Vec<_> = before(records, order, key, keep).take(request.size).collect();
             page.reverse();
@@ -197,21 +179,16 @@ pub fn select<'a, V>(
     let has_before = |key| before(records, order, key, keep).next().is_some();
     let has_after = |key| after(records, order, Bound::Excluded(key), keep).next().is_some();
     let (previous, next) = match (page.first(), page.last()) {
-        (Some(&(first, _)), Some(&(last, _))) => (
-            has_before(first).then_some(Cursor::Before(first)),
-            has_after(last).then_some(Cursor::After(last)),
-        ),
+        (Some(&(first, _)), Some(&(last, _))) => {
+            (has_before(first).then_some(Cursor::Before(first)), has_after(last).then_some(Cursor::After(last)))
+        }
         // An empty page past the end: the previous page is whatever precedes the cursor.
         _ => match request.cursor {
             Cursor::After(key) => (has_before(key).then_some(Cursor::Before(key)), None),
             Cursor::Start | Cursor::Offset(_) | Cursor::Before(_) => (None, None),
         },
     };
-    Selection {
-        items: page.into_iter().map(|(_, value)| value).collect(),
-        previous,
-        next,
-    }
+    Selection { items: page.into_iter().map(|(_, value)| value).collect(), previous, next }
 }
 
 /// Kept records in walking order; they live for `'a`, the walk only as long as `keep`.
@@ -287,9 +264,7 @@ impl PageLinks<'_> {
                 .previous
                 .map(|cursor| self.url(size, request.number.saturating_sub(1), Some(cursor))),
             url: self.url(size, request.number, this_cursor),
-            next_page_url: selection
-                .next
-                .map(|cursor| self.url(size, request.number.saturating_add(1), Some(cursor))),
+            next_page_url: selection.next.map(|cursor| self.url(size, request.number.saturating_add(1), Some(cursor))),
             key,
         }
     }
@@ -333,12 +308,7 @@ mod tests {
     }
 
     fn request(order: Order, size: usize, cursor: Cursor) -> PageRequest {
-        PageRequest {
-            order,
-            size,
-            number: 0,
-            cursor,
-        }
+        PageRequest { order, size, number: 0, cursor }
     }
 
     fn keys(selection: &Selection<&u64>) -> Vec<u64> {
@@ -349,10 +319,7 @@ mod tests {
     fn walks_forward_and_back_in_both_orders() {
         let records = map(0..7);
         let first = select(&records, &request(Order::Asc, 3, Cursor::Start), |_| true);
-        assert_eq!(
-            (keys(&first), first.previous, first.next),
-            (vec![0, 1, 2], None, Some(Cursor::After(2)))
-        );
+        assert_eq!((keys(&first), first.previous, first.next), (vec![0, 1, 2], None, Some(Cursor::After(2))));
         let second = select(&records, &request(Order::Asc, 3, Cursor::After(2)), |_| true);
         assert_eq!(keys(&second), vec![3, 4, 5]);
         assert_eq!(second.previous, Some(Cursor::Before(3)));
@@ -387,17 +354,9 @@ mod tests {
 
     #[test]
     fn page_size_is_clamped_and_validated() {
-        let params = |size: &str| PageParams {
-            page_size: Some(size.into()),
-            ..PageParams::default()
-        };
+        let params = |size: &str| PageParams { page_size: Some(size.into()), ..PageParams::default() };
         assert_eq!(PageRequest::parse(&params("500"), Order::Asc, 100).unwrap().size, 100);
-        assert_eq!(
-            PageRequest::parse(&PageParams::default(), Order::Asc, 100)
-                .unwrap()
-                .size,
-            50
-        );
+        assert_eq!(PageRequest::parse(&PageParams::default(), Order::Asc, 100).unwrap().size, 50);
         for bad in ["0", "00", "-1", "+5", "abc", "1.5", ""] {
             assert!(PageRequest::parse(&params(bad), Order::Asc, 100).is_err(), "{bad}");
         }

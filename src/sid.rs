@@ -125,9 +125,7 @@ impl SidGenerator {
 
     /// A generator whose sequence is fixed by `seed`.
     pub fn seeded(seed: u64) -> Self {
-        Self {
-            rng: StdRng::seed_from_u64(seed),
-        }
+        Self { rng: StdRng::seed_from_u64(seed) }
     }
 
     /// The next 128 random bits, for any kind of SID: `MessageSid::from_bits(gen.next())`.
@@ -176,10 +174,7 @@ mod tests {
 
     #[test]
     fn small_values_keep_all_32_digits() {
-        assert_eq!(
-            ConversationSid::from_bits(1).to_string(),
-            format!("CH{}1", "0".repeat(31))
-        );
+        assert_eq!(ConversationSid::from_bits(1).to_string(), format!("CH{}1", "0".repeat(31)));
     }
 
     #[test]

@@ -64,22 +64,14 @@ impl AppState {
         let state = Self::new(config, listen_authority);
         if let Some(seed) = &config.seed_file {
             for path in seed_files(seed)? {
-                let text = std::fs::read_to_string(&path).map_err(|error| StartupError::SeedUnreadable {
-                    path: path.clone(),
-                    error,
-                })?;
-                let document = serde_json::from_str(&text).map_err(|error| StartupError::SeedMalformed {
-                    path: path.clone(),
-                    error,
-                })?;
-                let summary =
-                    state
-                        .store
-                        .import(document, ImportMode::Merge)
-                        .map_err(|error| StartupError::SeedRefused {
-                            path: path.clone(),
-                            error,
-                        })?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|error| StartupError::SeedUnreadable { path: path.clone(), error })?;
+                let document = serde_json::from_str(&text)
+                    .map_err(|error| StartupError::SeedMalformed { path: path.clone(), error })?;
+                let summary = state
+                    .store
+                    .import(document, ImportMode::Merge)
+                    .map_err(|error| StartupError::SeedRefused { path: path.clone(), error })?;
                 tracing::info!(path = %path.display(), ?summary, "seed loaded");
             }
         }
@@ -114,10 +106,7 @@ impl AppState {
 
 /// The seed files `path` names: itself, or the `*.json` files in it in name order.
 fn seed_files(path: &Path) -> Result<Vec<PathBuf>, StartupError> {
-    let unreadable = |error| StartupError::SeedUnreadable {
-        path: path.to_owned(),
-        error,
-    };
+    let unreadable = |error| StartupError::SeedUnreadable { path: path.to_owned(), error };
     if !path.is_dir() {
         return Ok(vec![path.to_owned()]);
     }

@@ -60,8 +60,7 @@ impl Timestamp {
 
     fn parse_plain_date(value: &str) -> Option<Self> {
         let date = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()?;
-        date.and_hms_opt(0, 0, 0)
-            .map(|midnight| Self(midnight.and_utc().timestamp()))
+        date.and_hms_opt(0, 0, 0).map(|midnight| Self(midnight.and_utc().timestamp()))
     }
 }
 
@@ -112,13 +111,8 @@ pub enum ClockMode {
 impl Clock {
     /// The real wall clock.
     pub fn system() -> Self {
-        let setting = ClockSetting {
-            offset: AtomicI64::new(0),
-            frozen: AtomicI64::new(NOT_FROZEN),
-        };
-        Self {
-            setting: Arc::new(setting),
-        }
+        let setting = ClockSetting { offset: AtomicI64::new(0), frozen: AtomicI64::new(NOT_FROZEN) };
+        Self { setting: Arc::new(setting) }
     }
 
     /// A clock that reads `at` until changed.
@@ -139,9 +133,7 @@ impl Clock {
     /// What the clock does now.
     pub fn mode(&self) -> ClockMode {
         match self.setting.frozen.load(Ordering::Acquire) {
-            NOT_FROZEN => ClockMode::Running {
-                offset_seconds: self.setting.offset.load(Ordering::Acquire),
-            },
+            NOT_FROZEN => ClockMode::Running { offset_seconds: self.setting.offset.load(Ordering::Acquire) },
             at => ClockMode::Frozen { at: Timestamp(at) },
         }
     }
@@ -203,17 +195,8 @@ mod tests {
 
     #[test]
     fn date_ranges_accept_plain_dates_and_include_the_end_day() {
-        assert_eq!(
-            Timestamp::parse_range_start("2024-01-31").unwrap().to_string(),
-            "2024-01-31T00:00:00Z"
-        );
-        assert_eq!(
-            Timestamp::parse_range_end("2024-01-31").unwrap().to_string(),
-            "2024-02-01T00:00:00Z"
-        );
-        assert_eq!(
-            Timestamp::parse_range_end("2024-01-31T10:00:00Z").unwrap().to_string(),
-            "2024-01-31T10:00:01Z"
-        );
+        assert_eq!(Timestamp::parse_range_start("2024-01-31").unwrap().to_string(), "2024-01-31T00:00:00Z");
+        assert_eq!(Timestamp::parse_range_end("2024-01-31").unwrap().to_string(), "2024-02-01T00:00:00Z");
+        assert_eq!(Timestamp::parse_range_end("2024-01-31T10:00:00Z").unwrap().to_string(), "2024-01-31T10:00:01Z");
     }
 }

@@ -42,11 +42,7 @@ impl ConversationUrl {
             ServiceScope::Explicit(_) => UrlForm::Service(service),
             ServiceScope::Default => UrlForm::Default,
         };
-        Self {
-            base,
-            form,
-            conversation,
-        }
+        Self { base, form, conversation }
     }
 
     /// The `chat_service_sid` a v1 response shows: only on the service form.
@@ -59,20 +55,12 @@ impl ConversationUrl {
 
     /// `{conversation}{tail}`, e.g. `…/Conversations/CH…/Participants`.
     pub fn with(&self, tail: &'static str) -> Href<'_> {
-        Href {
-            conversation: self,
-            message: None,
-            tail,
-        }
+        Href { conversation: self, message: None, tail }
     }
 
     /// `{conversation}/Messages/{IM}{tail}`.
     pub fn message(&self, sid: MessageSid, tail: &'static str) -> Href<'_> {
-        Href {
-            conversation: self,
-            message: Some(sid),
-            tail,
-        }
+        Href { conversation: self, message: Some(sid), tail }
     }
 
     /// The path part, without the base: `/v1/…/Conversations/CH…`.

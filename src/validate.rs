@@ -43,16 +43,12 @@ pub fn name(value: Option<String>, too_long: ApiError) -> Result<Option<String>,
 
 /// `DateCreated`, in RFC 3339.
 pub fn date_created(value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
-    value
-        .map(|raw| Timestamp::parse_rfc3339(raw).map_err(|_| ApiError::InvalidDateCreated))
-        .transpose()
+    value.map(|raw| Timestamp::parse_rfc3339(raw).map_err(|_| ApiError::InvalidDateCreated)).transpose()
 }
 
 /// `DateUpdated`, in RFC 3339.
 pub fn date_updated(value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
-    value
-        .map(|raw| Timestamp::parse_rfc3339(raw).map_err(|_| ApiError::InvalidDateUpdated))
-        .transpose()
+    value.map(|raw| Timestamp::parse_rfc3339(raw).map_err(|_| ApiError::InvalidDateUpdated)).transpose()
 }
 
 #[cfg(test)]
@@ -61,15 +57,9 @@ mod tests {
 
     #[test]
     fn attributes_must_be_json_and_short() {
-        assert_eq!(
-            attributes(Some("{\"a\":1}".into()), 10).unwrap().as_deref(),
-            Some("{\"a\":1}")
-        );
+        assert_eq!(attributes(Some("{\"a\":1}".into()), 10).unwrap().as_deref(), Some("{\"a\":1}"));
         assert_eq!(attributes(Some("{".into()), 10), Err(ApiError::AttributesNotJson));
-        assert_eq!(
-            attributes(Some("\"0123456789\"".into()), 10),
-            Err(ApiError::AttributesTooLong)
-        );
+        assert_eq!(attributes(Some("\"0123456789\"".into()), 10), Err(ApiError::AttributesTooLong));
         assert_eq!(attributes(None, 10), Ok(None));
     }
 
@@ -77,9 +67,6 @@ mod tests {
     fn names_count_characters_not_bytes() {
         let wide = "é".repeat(NAME_MAX_CHARS);
         assert!(name(Some(wide.clone()), ApiError::AuthorTooLong).is_ok());
-        assert_eq!(
-            name(Some(wide + "é"), ApiError::AuthorTooLong),
-            Err(ApiError::AuthorTooLong)
-        );
+        assert_eq!(name(Some(wide + "é"), ApiError::AuthorTooLong), Err(ApiError::AuthorTooLong));
     }
 }

@@ -98,10 +98,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<ConversationResource>), ApiError> {
     let fields = params.validate()?;
     let conversation = state.store.create_conversation(account, scope, fields)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ConversationResource::new(account, base, scope, conversation)),
-    ))
+    Ok((StatusCode::CREATED, Json(ConversationResource::new(account, base, scope, conversation))))
 }
 
 /// Fetch a conversation by SID or unique name: <https://www.twilio.com/docs/conversations/api/conversation-resource#fetch-a-conversation-resource>
@@ -111,15 +108,8 @@ async fn fetch(
     BaseUrl(base): BaseUrl,
     scope: ConversationScope,
 ) -> Result<Json<ConversationResource>, ApiError> {
-    let conversation = state
-        .store
-        .fetch_conversation(account, scope.service, &scope.conversation)?;
-    Ok(Json(ConversationResource::new(
-        account,
-        base,
-        scope.service,
-        conversation,
-    )))
+    let conversation = state.store.fetch_conversation(account, scope.service, &scope.conversation)?;
+    Ok(Json(ConversationResource::new(account, base, scope.service, conversation)))
 }
 
 /// List a service's conversations: <https://www.twilio.com/docs/conversations/api/conversation-resource#read-multiple-conversation-resources>
@@ -148,18 +138,11 @@ async fn list(
         ServiceScope::Default => "/v1/Conversations".to_owned(),
         ServiceScope::Explicit(service) => format!("/v1/Services/{service}/Conversations"),
     };
-    let echoed = [
-        ("StartDate", &params.start_date),
-        ("EndDate", &params.end_date),
-        ("State", &params.state),
-    ];
+    let echoed = [("StartDate", &params.start_date), ("EndDate", &params.end_date), ("State", &params.state)];
     let links = PageLinks {
         base: &base,
         path,
-        filters: echoed
-            .into_iter()
-            .filter_map(|(name, value)| Some((name, value.clone()?)))
-            .collect(),
+        filters: echoed.into_iter().filter_map(|(name, value)| Some((name, value.clone()?))).collect(),
     };
     let meta = links.meta(&request, &selection, "conversations");
     let records = selection
@@ -180,15 +163,8 @@ async fn update(
     TwilioForm(params): TwilioForm<ConversationParams>,
 ) -> Result<Json<ConversationResource>, ApiError> {
     let fields = params.validate()?;
-    let conversation = state
-        .store
-        .update_conversation(account, scope.service, &scope.conversation, fields)?;
-    Ok(Json(ConversationResource::new(
-        account,
-        base,
-        scope.service,
-        conversation,
-    )))
+    let conversation = state.store.update_conversation(account, scope.service, &scope.conversation, fields)?;
+    Ok(Json(ConversationResource::new(account, base, scope.service, conversation)))
 }
 
 /// Delete a conversation and its messages: <https://www.twilio.com/docs/conversations/api/conversation-resource#delete-a-conversation-resource>
@@ -198,9 +174,7 @@ async fn delete(
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .store
-        .delete_conversation(account, scope.service, &scope.conversation)?;
+    state.store.delete_conversation(account, scope.service, &scope.conversation)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -216,11 +190,7 @@ impl ConversationResource {
     fn new(account_sid: AccountSid, base: Arc<str>, scope: ServiceScope, snapshot: ConversationSnapshot) -> Self {
         let conversation = snapshot.conversation;
         let url = ConversationUrl::on_form(base, scope, conversation.chat_service_sid, conversation.sid);
-        Self {
-            account_sid,
-            url,
-            conversation,
-        }
+        Self { account_sid, url, conversation }
     }
 }
 

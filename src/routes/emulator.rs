@@ -57,11 +57,7 @@ struct Health {
 
 /// Liveness and readiness: once this answers, the API answers too. Needs no credentials.
 async fn health(State(state): State<AppState>) -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-        uptime_seconds: state.started.elapsed().as_secs(),
-    })
+    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), uptime_seconds: state.started.elapsed().as_secs() })
 }
 
 /// `?account=AC…` narrows reset and export to one account; `?seed=N` reseeds SIDs.
@@ -75,20 +71,14 @@ impl Scope {
     fn account(&self) -> Result<Option<AccountSid>, ApiError> {
         self.account
             .as_deref()
-            .map(|raw| {
-                raw.parse()
-                    .map_err(|_| ApiError::InvalidParameter(format!("Invalid account: '{raw}'")))
-            })
+            .map(|raw| raw.parse().map_err(|_| ApiError::InvalidParameter(format!("Invalid account: '{raw}'"))))
             .transpose()
     }
 
     fn seed(&self) -> Result<Option<u64>, ApiError> {
         self.seed
             .as_deref()
-            .map(|raw| {
-                raw.parse()
-                    .map_err(|_| ApiError::InvalidParameter(format!("Invalid seed: '{raw}'")))
-            })
+            .map(|raw| raw.parse().map_err(|_| ApiError::InvalidParameter(format!("Invalid seed: '{raw}'"))))
             .transpose()
     }
 }
@@ -136,11 +126,7 @@ fn report(state: &AppState) -> Json<ClockReport> {
         ClockMode::Frozen { .. } => (true, None),
         ClockMode::Running { offset_seconds } => (false, Some(offset_seconds)),
     };
-    Json(ClockReport {
-        now: state.clock.now(),
-        frozen,
-        offset_seconds,
-    })
+    Json(ClockReport { now: state.clock.now(), frozen, offset_seconds })
 }
 
 /// `GET /_emulator/clock`.

@@ -27,9 +27,7 @@ pub const MAX_PAGE_SIZE: usize = 100;
 
 /// The routes under `…/Conversations/{ConversationSid}/Messages`, for both URL forms.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list).post(create))
-        .route("/{MessageSid}", get(fetch).post(update).delete(delete))
+    Router::new().route("/", get(list).post(create)).route("/{MessageSid}", get(fetch).post(update).delete(delete))
 }
 
 /// Create and update parameters. Create also takes `MediaSid`, `ContentSid`,
@@ -76,13 +74,8 @@ async fn create(
     TwilioForm(params): TwilioForm<MessageParams>,
 ) -> Result<(StatusCode, Json<MessageResource>), ApiError> {
     let new = params.validate()?;
-    let located = state
-        .store
-        .create_message(account, scope.service, &scope.conversation, new)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(MessageResource::new(account, base, scope.service, located)),
-    ))
+    let located = state.store.create_message(account, scope.service, &scope.conversation, new)?;
+    Ok((StatusCode::CREATED, Json(MessageResource::new(account, base, scope.service, located))))
 }
 
 /// Fetch a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#fetch-a-conversationmessage-resource>
@@ -93,9 +86,7 @@ async fn fetch(
     path: MessagePath,
 ) -> Result<Json<MessageResource>, ApiError> {
     let scope = path.scope;
-    let located = state
-        .store
-        .fetch_message(account, scope.service, &scope.conversation, path.sid)?;
+    let located = state.store.fetch_message(account, scope.service, &scope.conversation, path.sid)?;
     Ok(Json(MessageResource::new(account, base, scope.service, located)))
 }
 
@@ -109,29 +100,20 @@ async fn list(
 ) -> Result<Json<ListBody<MessageResource>>, ApiError> {
     let order = params.order.as_deref().map(Order::parse).transpose()?;
     let request = PageRequest::parse(&params.page, order.unwrap_or_default(), MAX_PAGE_SIZE)?;
-    let located = state
-        .store
-        .list_messages(account, scope.service, &scope.conversation, &request)?;
+    let located = state.store.list_messages(account, scope.service, &scope.conversation, &request)?;
     let url = conversation_url(base, scope.service, &located);
     let links = PageLinks {
         base: &url.base,
         path: url.path() + "/Messages",
         // Twilio echoes the order only when the client chose one.
-        filters: order
-            .map(|order| ("Order", order.as_str().to_owned()))
-            .into_iter()
-            .collect(),
+        filters: order.map(|order| ("Order", order.as_str().to_owned())).into_iter().collect(),
     };
     let meta = links.meta(&request, &located.value, "messages");
     let records = located
         .value
         .items
         .into_iter()
-        .map(|message| MessageResource {
-            account_sid: account,
-            url: url.clone(),
-            message,
-        })
+        .map(|message| MessageResource { account_sid: account, url: url.clone(), message })
         .collect();
     Ok(Json(ListBody { records, meta }))
 }
@@ -147,9 +129,7 @@ async fn update(
 ) -> Result<Json<MessageResource>, ApiError> {
     let changes = params.validate()?;
     let scope = path.scope;
-    let located = state
-        .store
-        .update_message(account, scope.service, &scope.conversation, path.sid, changes)?;
+    let located = state.store.update_message(account, scope.service, &scope.conversation, path.sid, changes)?;
     Ok(Json(MessageResource::new(account, base, scope.service, located)))
 }
 
@@ -161,9 +141,7 @@ async fn delete(
     _webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
     let scope = path.scope;
-    state
-        .store
-        .delete_message(account, scope.service, &scope.conversation, path.sid)?;
+    state.store.delete_message(account, scope.service, &scope.conversation, path.sid)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -183,11 +161,7 @@ pub struct MessageResource {
 impl MessageResource {
     fn new(account_sid: AccountSid, base: Arc<str>, scope: ServiceScope, located: Located<Arc<Message>>) -> Self {
         let url = conversation_url(base, scope, &located);
-        Self {
-            account_sid,
-            url,
-            message: located.value,
-        }
+        Self { account_sid, url, message: located.value }
     }
 }
 

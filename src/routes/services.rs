@@ -47,14 +47,7 @@ async fn create(
         ApiError::InvalidParameter("Missing required parameter FriendlyName in the post body".to_owned())
     })?;
     let service = state.store.create_service(account, friendly_name);
-    Ok((
-        StatusCode::CREATED,
-        Json(ServiceResource {
-            account_sid: account,
-            base,
-            service,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(ServiceResource { account_sid: account, base, service })))
 }
 
 /// Fetch a service: <https://www.twilio.com/docs/conversations/api/service-resource#fetch-a-service-resource>
@@ -65,11 +58,7 @@ async fn fetch(
     ServicePath(scope): ServicePath,
 ) -> Result<Json<ServiceResource>, ApiError> {
     let service = state.store.fetch_service(account, explicit(scope)?)?;
-    Ok(Json(ServiceResource {
-        account_sid: account,
-        base,
-        service,
-    }))
+    Ok(Json(ServiceResource { account_sid: account, base, service }))
 }
 
 /// List the account's services, the default one first: <https://www.twilio.com/docs/conversations/api/service-resource#read-multiple-service-resources>
@@ -81,20 +70,12 @@ async fn list(
 ) -> Result<Json<ListBody<ServiceResource>>, ApiError> {
     let request = PageRequest::parse(&params, Order::Asc, MAX_PAGE_SIZE)?;
     let selection = state.store.list_services(account, &request);
-    let links = PageLinks {
-        base: &base,
-        path: "/v1/Services".to_owned(),
-        filters: Vec::new(),
-    };
+    let links = PageLinks { base: &base, path: "/v1/Services".to_owned(), filters: Vec::new() };
     let meta = links.meta(&request, &selection, "services");
     let records = selection
         .items
         .into_iter()
-        .map(|service| ServiceResource {
-            account_sid: account,
-            base: Arc::clone(&base),
-            service,
-        })
+        .map(|service| ServiceResource { account_sid: account, base: Arc::clone(&base), service })
         .collect();
     Ok(Json(ListBody { records, meta }))
 }
@@ -148,11 +129,7 @@ struct ServiceLinks<'a> {
 
 impl Serialize for ServiceResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let href = |tail| ServiceHref {
-            base: &self.base,
-            service: self.service.sid,
-            tail,
-        };
+        let href = |tail| ServiceHref { base: &self.base, service: self.service.sid, tail };
         ServiceWire {
             sid: self.service.sid,
             account_sid: self.account_sid,

@@ -126,26 +126,36 @@ pub(super) fn export<'a>(tenants: impl Iterator<Item = (&'a AccountSid, &'a Tena
 
 fn export_account(sid: AccountSid, tenant: &Tenant) -> AccountDocument {
     let services = tenant.services.ordered().values().map(export_service).collect();
-    AccountDocument {
-        account_sid: sid.to_string(),
-        conversations: Vec::new(),
-        services,
-    }
+    AccountDocument { account_sid: sid.to_string(), conversations: Vec::new(), services }
 }
 
 fn export_service(data: &ServiceData) -> ServiceDocument {
-    let service = &data.service;
+    ServiceDocument {
+        conversations: data.conversations.ordered().values().map(export_conversation).collect(),
+        ..service_document(&data.service)
+    }
+}
+
+fn export_conversation(data: &ConversationData) -> ConversationDocument {
+    ConversationDocument {
+        messages: data.messages.ordered().values().map(|message| message_document(message)).collect(),
+        ..conversation_document(&data.conversation, data.messages.next_sequence())
+    }
+}
+
+/// A service's own fields, without its conversations.
+pub(super) fn service_document(service: &Service) -> ServiceDocument {
     ServiceDocument {
         sid: Some(service.sid.to_string()),
         friendly_name: Some(service.friendly_name.to_string()),
         date_created: Some(service.date_created.to_string()),
         date_updated: Some(service.date_updated.to_string()),
-        conversations: data.conversations.ordered().values().map(export_conversation).collect(),
+        conversations: Vec::new(),
     }
 }
 
-fn export_conversation(data: &ConversationData) -> ConversationDocument {
-    let conversation = &data.conversation;
+/// A conversation's own fields, without its messages.
+pub(super) fn conversation_document(conversation: &Conversation, next_index: u64) -> ConversationDocument {
     ConversationDocument {
         sid: Some(conversation.sid.to_string()),
         friendly_name: conversation.friendly_name.as_deref().map(str::to_owned),
@@ -156,17 +166,13 @@ fn export_conversation(data: &ConversationData) -> ConversationDocument {
         created_by: conversation.created_by.as_deref().map(str::to_owned),
         date_created: Some(conversation.date_created.to_string()),
         date_updated: Some(conversation.date_updated.to_string()),
-        next_index: Some(data.messages.next_sequence()),
-        messages: data
-            .messages
-            .ordered()
-            .values()
-            .map(|message| export_message(message))
-            .collect(),
+        next_index: Some(next_index),
+        messages: Vec::new(),
     }
 }
 
-fn export_message(message: &Message) -> MessageDocument {
+/// A message, every field written.
+pub(super) fn message_document(message: &Message) -> MessageDocument {
     MessageDocument {
         sid: Some(message.sid.to_string()),
         index: Some(message.index),
@@ -182,10 +188,7 @@ fn export_message(message: &Message) -> MessageDocument {
 
 /// A unit enum's serde name (`ConversationState::Active` → `active`).
 fn serde_plain<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 // --- Import ---------------------------------------------------------------------------
@@ -208,13 +211,8 @@ pub(super) fn plan(
     sids: &mut SidGenerator,
     now: Timestamp,
 ) -> Result<Plan, ImportError> {
-    let mut planner = Planner {
-        existing,
-        sids,
-        now,
-        seen_conversations: HashSet::new(),
-        summary: ImportSummary::default(),
-    };
+    let mut planner =
+        Planner { existing, sids, now, seen_conversations: HashSet::new(), summary: ImportSummary::default() };
     let mut accounts = Vec::new();
     let mut seen_accounts = HashSet::new();
     for (a, account) in document.accounts.into_iter().enumerate() {
@@ -226,10 +224,7 @@ pub(super) fn plan(
         accounts.push((sid, planner.account(sid, account, &at)?));
     }
     planner.summary.accounts = accounts.len();
-    Ok(Plan {
-        accounts,
-        summary: planner.summary,
-    })
+    Ok(Plan { accounts, summary: planner.summary })
 }
 
 struct Planner<'a> {
@@ -264,13 +259,8 @@ impl Planner<'_> {
             let planned = match services.iter_mut().find(|p| p.service.sid == service.sid) {
                 Some(planned) => planned,
                 None => {
-                    services.push(PlannedService {
-                        service,
-                        conversations: Vec::new(),
-                    });
-                    services
-                        .last_mut()
-                        .ok_or_else(|| fault(&at, "internal: no service".into()))?
+                    services.push(PlannedService { service, conversations: Vec::new() });
+                    services.last_mut().ok_or_else(|| fault(&at, "internal: no service".into()))?
                 }
             };
             let existing_service = tenant.and_then(|t| t.services.get(&planned.service.sid));
@@ -299,36 +289,14 @@ impl Planner<'_> {
     ) -> Result<Service, ImportError> {
         let sid = match &doc.sid {
             Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
-            None => fresh(self.sids, ChatServiceSid::from_bits, |sid| {
-                tenant.is_some_and(|t| t.services.contains(sid))
-            }),
+            None => fresh(self.sids, ChatServiceSid::from_bits, |sid| tenant.is_some_and(|t| t.services.contains(sid))),
         };
         if let Some(existing) = tenant.and_then(|t| t.services.get(&sid)) {
             return Ok(existing.service.clone());
         }
-        let is_default = sid == default_service_sid(account);
-        let friendly_name = match &doc.friendly_name {
-            Some(name) => checked(
-                validate::name(Some(name.clone()), ApiError::FriendlyNameTooLong),
-                at,
-                "friendly_name",
-            )?,
-            None if is_default => Some(DEFAULT_SERVICE_NAME.to_owned()),
-            None => None,
-        };
-        let date_created = self
-            .date(&doc.date_created, &format!("{at}.date_created"))?
-            .unwrap_or(self.now);
-        let date_updated = self
-            .date(&doc.date_updated, &format!("{at}.date_updated"))?
-            .unwrap_or(date_created);
         self.summary.services += 1;
-        Ok(Service {
-            sid,
-            friendly_name: friendly_name.unwrap_or_else(|| sid.to_string()).into(),
-            date_created,
-            date_updated,
-        })
+        let doc = ServiceDocument { sid: Some(sid.to_string()), conversations: Vec::new(), ..doc.clone() };
+        to_service(doc, sid == default_service_sid(account), self.now, at)
     }
 
     fn conversation(
@@ -337,7 +305,7 @@ impl Planner<'_> {
         existing: Option<&ServiceData>,
         planned: &[(Conversation, Sequenced<MessageSid, Arc<Message>>)],
         service: ChatServiceSid,
-        doc: ConversationDocument,
+        mut doc: ConversationDocument,
         at: &str,
     ) -> Result<(Conversation, Sequenced<MessageSid, Arc<Message>>), ImportError> {
         let taken = |sid: &ConversationSid| existing.is_some_and(|s| s.conversations.contains(sid));
@@ -350,22 +318,12 @@ impl Planner<'_> {
         if taken(&sid) || !self.seen_conversations.insert((account, sid)) {
             return Err(fault(at, format!("conversation {sid} already exists")));
         }
-        let unique_name = checked(
-            validate::name(doc.unique_name, ApiError::UniqueNameTooLong),
-            at,
-            "unique_name",
-        )?;
-        if let Some(name) = &unique_name {
+        if let Some(name) = &doc.unique_name {
             if unique_name_looks_like_sid(name) {
-                return Err(fault(
-                    &format!("{at}.unique_name"),
-                    "must not look like a conversation SID".into(),
-                ));
+                return Err(fault(&format!("{at}.unique_name"), "must not look like a conversation SID".into()));
             }
             let in_store = existing.is_some_and(|s| s.unique_names.contains_key(name.as_str()));
-            let in_document = planned
-                .iter()
-                .any(|(c, _)| c.unique_name.as_deref() == Some(name.as_str()));
+            let in_document = planned.iter().any(|(c, _)| c.unique_name.as_deref() == Some(name.as_str()));
             if in_store || in_document {
                 return Err(fault(
                     &format!("{at}.unique_name"),
@@ -373,47 +331,17 @@ impl Planner<'_> {
                 ));
             }
         }
-        let date_created = self
-            .date(&doc.date_created, &format!("{at}.date_created"))?
-            .unwrap_or(self.now);
-        let conversation = Conversation {
-            sid,
-            chat_service_sid: service,
-            friendly_name: checked(
-                validate::name(doc.friendly_name, ApiError::FriendlyNameTooLong),
-                at,
-                "friendly_name",
-            )?
-            .map(Into::into),
-            unique_name: unique_name.map(Into::into),
-            attributes: checked(
-                validate::attributes(doc.attributes, validate::CONVERSATION_ATTRIBUTES_MAX_BYTES),
-                at,
-                "attributes",
-            )?
-            .map(Into::into),
-            state: parse_enum(doc.state.as_deref(), ConversationState::parse, &format!("{at}.state"))?
-                .unwrap_or_default(),
-            channel_type: parse_enum(doc.channel_type.as_deref(), ChannelType::parse, &format!("{at}.type"))?
-                .unwrap_or(ChannelType::Private),
-            created_by: checked(
-                validate::name(doc.created_by, ApiError::AuthorTooLong),
-                at,
-                "created_by",
-            )?
-            .map(Into::into),
-            date_created,
-            date_updated: self
-                .date(&doc.date_updated, &format!("{at}.date_updated"))?
-                .unwrap_or(date_created),
-        };
+        let message_docs = std::mem::take(&mut doc.messages);
+        let next_index = doc.next_index;
+        let conversation =
+            to_conversation(ConversationDocument { sid: Some(sid.to_string()), ..doc }, service, self.now, at)?;
         let mut messages = Sequenced::default();
-        for (m, message) in doc.messages.into_iter().enumerate() {
+        for (m, message) in message_docs.into_iter().enumerate() {
             let at = format!("{at}.messages[{m}]");
             let message = self.message(&messages, message, &at)?;
             messages.insert_at(message.index, message.sid, Arc::new(message));
         }
-        if let Some(next) = doc.next_index {
+        if let Some(next) = next_index {
             messages.reserve_until(next);
         }
         self.summary.conversations += 1;
@@ -429,10 +357,7 @@ impl Planner<'_> {
     ) -> Result<Message, ImportError> {
         let index = doc.index.unwrap_or_else(|| earlier.next_sequence());
         if index < earlier.next_sequence() {
-            return Err(fault(
-                &format!("{at}.index"),
-                format!("{index} is not above the previous message's index"),
-            ));
+            return Err(fault(&format!("{at}.index"), format!("{index} is not above the previous message's index")));
         }
         let sid = match &doc.sid {
             Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
@@ -441,42 +366,85 @@ impl Planner<'_> {
         if earlier.contains(&sid) {
             return Err(fault(&format!("{at}.sid"), format!("message {sid} appears twice")));
         }
-        let date_created = self
-            .date(&doc.date_created, &format!("{at}.date_created"))?
-            .unwrap_or(self.now);
-        Ok(Message {
-            sid,
-            index,
-            author: checked(validate::name(doc.author, ApiError::AuthorTooLong), at, "author")?
-                .unwrap_or_else(|| DEFAULT_AUTHOR.to_owned())
-                .into(),
-            body: checked(validate::body(doc.body), at, "body")?.map(Into::into),
-            attributes: checked(
-                validate::attributes(doc.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES),
-                at,
-                "attributes",
-            )?
-            .map(Into::into),
-            last_updated_by: checked(
-                validate::name(doc.last_updated_by, ApiError::LastUpdatedByTooLong),
-                at,
-                "last_updated_by",
-            )?
-            .map(Into::into),
-            was_edited: doc.was_edited.unwrap_or(false),
-            date_created,
-            date_updated: self
-                .date(&doc.date_updated, &format!("{at}.date_updated"))?
-                .unwrap_or(date_created),
-        })
+        to_message(MessageDocument { sid: Some(sid.to_string()), index: Some(index), ..doc }, self.now, at)
     }
+}
 
-    fn date(&self, value: &Option<String>, at: &str) -> Result<Option<Timestamp>, ImportError> {
-        value
-            .as_deref()
-            .map(|raw| Timestamp::parse_rfc3339(raw).map_err(|_| fault(at, format!("`{raw}` is not an RFC 3339 date"))))
-            .transpose()
-    }
+// --- Records from documents (shared by import and the state file's replay) -----------
+
+/// A service from its document. `sid` must be set.
+pub(super) fn to_service(
+    doc: ServiceDocument,
+    is_default: bool,
+    now: Timestamp,
+    at: &str,
+) -> Result<Service, ImportError> {
+    let sid: ChatServiceSid = parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?;
+    let friendly_name = match doc.friendly_name {
+        Some(name) => checked(validate::name(Some(name), ApiError::FriendlyNameTooLong), at, "friendly_name")?,
+        None if is_default => Some(DEFAULT_SERVICE_NAME.to_owned()),
+        None => None,
+    };
+    let date_created = date(&doc.date_created, &format!("{at}.date_created"))?.unwrap_or(now);
+    Ok(Service {
+        sid,
+        friendly_name: friendly_name.unwrap_or_else(|| sid.to_string()).into(),
+        date_created,
+        date_updated: date(&doc.date_updated, &format!("{at}.date_updated"))?.unwrap_or(date_created),
+    })
+}
+
+/// A conversation's own fields from its document (messages aside). `sid` must be set.
+pub(super) fn to_conversation(
+    doc: ConversationDocument,
+    service: ChatServiceSid,
+    now: Timestamp,
+    at: &str,
+) -> Result<Conversation, ImportError> {
+    let date_created = date(&doc.date_created, &format!("{at}.date_created"))?.unwrap_or(now);
+    let unique_name = checked(validate::name(doc.unique_name, ApiError::UniqueNameTooLong), at, "unique_name")?;
+    let attributes = validate::attributes(doc.attributes, validate::CONVERSATION_ATTRIBUTES_MAX_BYTES);
+    Ok(Conversation {
+        sid: parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?,
+        chat_service_sid: service,
+        friendly_name: checked(validate::name(doc.friendly_name, ApiError::FriendlyNameTooLong), at, "friendly_name")?
+            .map(Into::into),
+        unique_name: unique_name.map(Into::into),
+        attributes: checked(attributes, at, "attributes")?.map(Into::into),
+        state: parse_enum(doc.state.as_deref(), ConversationState::parse, &format!("{at}.state"))?.unwrap_or_default(),
+        channel_type: parse_enum(doc.channel_type.as_deref(), ChannelType::parse, &format!("{at}.type"))?
+            .unwrap_or(ChannelType::Private),
+        created_by: checked(validate::name(doc.created_by, ApiError::AuthorTooLong), at, "created_by")?.map(Into::into),
+        date_created,
+        date_updated: date(&doc.date_updated, &format!("{at}.date_updated"))?.unwrap_or(date_created),
+    })
+}
+
+/// A message from its document. `sid` and `index` must be set.
+pub(super) fn to_message(doc: MessageDocument, now: Timestamp, at: &str) -> Result<Message, ImportError> {
+    let date_created = date(&doc.date_created, &format!("{at}.date_created"))?.unwrap_or(now);
+    let attributes = validate::attributes(doc.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES);
+    let last_updated_by = validate::name(doc.last_updated_by, ApiError::LastUpdatedByTooLong);
+    Ok(Message {
+        sid: parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?,
+        index: doc.index.ok_or_else(|| fault(&format!("{at}.index"), "missing".into()))?,
+        author: checked(validate::name(doc.author, ApiError::AuthorTooLong), at, "author")?
+            .unwrap_or_else(|| DEFAULT_AUTHOR.to_owned())
+            .into(),
+        body: checked(validate::body(doc.body), at, "body")?.map(Into::into),
+        attributes: checked(attributes, at, "attributes")?.map(Into::into),
+        last_updated_by: checked(last_updated_by, at, "last_updated_by")?.map(Into::into),
+        was_edited: doc.was_edited.unwrap_or(false),
+        date_created,
+        date_updated: date(&doc.date_updated, &format!("{at}.date_updated"))?.unwrap_or(date_created),
+    })
+}
+
+fn date(value: &Option<String>, at: &str) -> Result<Option<Timestamp>, ImportError> {
+    value
+        .as_deref()
+        .map(|raw| Timestamp::parse_rfc3339(raw).map_err(|_| fault(at, format!("`{raw}` is not an RFC 3339 date"))))
+        .transpose()
 }
 
 /// Adds the plan to `tenants`. Cannot fail: [`plan`] checked everything.
@@ -495,30 +463,22 @@ pub(super) fn apply(plan: Plan, tenants: &mut HashMap<AccountSid, Tenant>, now: 
                 if let Some(name) = &conversation.unique_name {
                     service.unique_names.insert(Arc::clone(name), conversation.sid);
                 }
-                service
-                    .conversations
-                    .push(conversation.sid, ConversationData { conversation, messages });
+                service.conversations.push(conversation.sid, ConversationData { conversation, messages });
             }
         }
     }
 }
 
 fn fault(location: &str, problem: String) -> ImportError {
-    ImportError {
-        location: location.to_owned(),
-        problem,
-    }
+    ImportError { location: location.to_owned(), problem }
 }
 
 fn parse_sid<T: std::str::FromStr>(raw: &str, at: &str) -> Result<T, ImportError> {
-    raw.parse()
-        .map_err(|_| fault(at, format!("`{raw}` is not a SID of the right kind")))
+    raw.parse().map_err(|_| fault(at, format!("`{raw}` is not a SID of the right kind")))
 }
 
 fn parse_enum<T>(value: Option<&str>, parse: fn(&str) -> Option<T>, at: &str) -> Result<Option<T>, ImportError> {
-    value
-        .map(|raw| parse(raw).ok_or_else(|| fault(at, format!("`{raw}` is not an allowed value"))))
-        .transpose()
+    value.map(|raw| parse(raw).ok_or_else(|| fault(at, format!("`{raw}` is not an allowed value")))).transpose()
 }
 
 /// Runs one of the API's validators, reporting its failure at `at.field`.

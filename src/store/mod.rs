@@ -90,11 +90,7 @@ pub enum ImportMode {
 /// Frees a large structure on a short-lived thread, so that the lock holder (and the
 /// request waiting on it) does not pay for millions of deallocations.
 fn drop_elsewhere<T: Send + 'static>(value: T) {
-    if std::thread::Builder::new()
-        .name("store-drop".into())
-        .spawn(move || drop(value))
-        .is_err()
-    {
+    if std::thread::Builder::new().name("store-drop".into()).spawn(move || drop(value)).is_err() {
         // No thread to be had: free it here, slower but still correct.
     }
 }
@@ -170,14 +166,8 @@ fn fresh<K: Copy>(sids: &mut SidGenerator, make: fn(u128) -> K, taken: impl Fn(&
 impl Store {
     /// An empty store stamping records with `clock` and naming them with `sids`.
     pub fn new(clock: Clock, sids: SidGenerator) -> Self {
-        let inner = Inner {
-            tenants: HashMap::new(),
-            sids,
-        };
-        Self {
-            inner: Arc::new(RwLock::new(inner)),
-            clock,
-        }
+        let inner = Inner { tenants: HashMap::new(), sids };
+        Self { inner: Arc::new(RwLock::new(inner)), clock }
     }
 
     /// A poisoned lock only means a panic elsewhere; the data is still consistent because
@@ -222,10 +212,7 @@ impl Store {
                 guard.sids = SidGenerator::seeded(seed);
             }
             match account {
-                Some(account) => guard
-                    .tenants
-                    .remove(&account)
-                    .map(|tenant| HashMap::from([(account, tenant)])),
+                Some(account) => guard.tenants.remove(&account).map(|tenant| HashMap::from([(account, tenant)])),
                 None => Some(std::mem::take(&mut guard.tenants)),
             }
         };
@@ -271,10 +258,7 @@ impl Store {
     /// How much the store holds, for metrics.
     pub fn stats(&self) -> StoreStats {
         let guard = self.read_guard();
-        let mut stats = StoreStats {
-            accounts: guard.tenants.len(),
-            ..StoreStats::default()
-        };
+        let mut stats = StoreStats { accounts: guard.tenants.len(), ..StoreStats::default() };
         for tenant in guard.tenants.values() {
             for service in tenant.services.ordered().values() {
                 stats.services += 1;
@@ -293,12 +277,7 @@ impl Store {
     pub fn create_service(&self, account: AccountSid, friendly_name: String) -> Service {
         self.write(account, |tenant, sids, now| {
             let sid = fresh(sids, ChatServiceSid::from_bits, |sid| tenant.services.contains(sid));
-            let service = Service {
-                sid,
-                friendly_name: friendly_name.into(),
-                date_created: now,
-                date_updated: now,
-            };
+            let service = Service { sid, friendly_name: friendly_name.into(), date_created: now, date_updated: now };
             tenant.services.push(sid, ServiceData::new(service.clone()));
             service
         })
@@ -307,11 +286,7 @@ impl Store {
     /// The service `sid` of this account.
     pub fn fetch_service(&self, account: AccountSid, sid: ChatServiceSid) -> Result<Service, StoreError> {
         self.read(account, |tenant| {
-            tenant
-                .services
-                .get(&sid)
-                .map(|data| data.service.clone())
-                .ok_or(StoreError::NotFound)
+            tenant.services.get(&sid).map(|data| data.service.clone()).ok_or(StoreError::NotFound)
         })
     }
 
@@ -344,15 +319,10 @@ impl Store {
         self.write(account, |tenant, sids, now| {
             let service = tenant.service_mut(scope)?;
             let unique_name: Option<Arc<str>> = fields.unique_name.map(Into::into);
-            if unique_name
-                .as_ref()
-                .is_some_and(|name| service.unique_names.contains_key(name))
-            {
+            if unique_name.as_ref().is_some_and(|name| service.unique_names.contains_key(name)) {
                 return Err(StoreError::UniqueNameTaken);
             }
-            let sid = fresh(sids, ConversationSid::from_bits, |sid| {
-                service.conversations.contains(sid)
-            });
+            let sid = fresh(sids, ConversationSid::from_bits, |sid| service.conversations.contains(sid));
             let date_created = fields.date_created.unwrap_or(now);
             let conversation = Conversation {
                 sid,
@@ -369,10 +339,7 @@ impl Store {
             if let Some(name) = unique_name {
                 service.unique_names.insert(name, sid);
             }
-            let data = ConversationData {
-                conversation,
-                messages: Sequenced::default(),
-            };
+            let data = ConversationData { conversation, messages: Sequenced::default() };
             let snapshot = data.snapshot();
             service.conversations.push(sid, data);
             Ok(snapshot)
@@ -386,9 +353,7 @@ impl Store {
         scope: ServiceScope,
         reference: &ConversationRef,
     ) -> Result<ConversationSnapshot, StoreError> {
-        self.read(account, |tenant| {
-            Ok(tenant.service(scope)?.conversation(reference)?.snapshot())
-        })
+        self.read(account, |tenant| Ok(tenant.service(scope)?.conversation(reference)?.snapshot()))
     }
 
     /// A page of a service's conversations, oldest first, keeping those `filter` matches.
@@ -401,10 +366,8 @@ impl Store {
     ) -> Result<Selection<ConversationSnapshot>, StoreError> {
         self.read(account, |tenant| {
             let conversations = tenant.service(scope)?.conversations.ordered();
-            Ok(
-                select(conversations, request, |data| filter.matches(&data.conversation))
-                    .map(ConversationData::snapshot),
-            )
+            Ok(select(conversations, request, |data| filter.matches(&data.conversation))
+                .map(ConversationData::snapshot))
         })
     }
 
@@ -425,10 +388,7 @@ impl Store {
             {
                 return Err(StoreError::UniqueNameTaken);
             }
-            let data = service
-                .conversations
-                .get_mut(&sid)
-                .ok_or(StoreError::ConversationNotFound)?;
+            let data = service.conversations.get_mut(&sid).ok_or(StoreError::ConversationNotFound)?;
             let conversation = &mut data.conversation;
             if let Some(name) = new_name {
                 if let Some(old) = conversation.unique_name.replace(name.clone()) {
@@ -598,10 +558,7 @@ impl Tenant {
         };
         let mut services = Sequenced::default();
         services.push(default_service, ServiceData::new(service));
-        Self {
-            default_service,
-            services,
-        }
+        Self { default_service, services }
     }
 
     fn resolve(&self, scope: ServiceScope) -> ChatServiceSid {
@@ -623,11 +580,7 @@ impl Tenant {
 
 impl ServiceData {
     fn new(service: Service) -> Self {
-        Self {
-            service,
-            conversations: Sequenced::default(),
-            unique_names: HashMap::new(),
-        }
+        Self { service, conversations: Sequenced::default(), unique_names: HashMap::new() }
     }
 
     fn conversation_sid(&self, reference: &ConversationRef) -> Option<ConversationSid> {
@@ -639,31 +592,22 @@ impl ServiceData {
 
     fn conversation(&self, reference: &ConversationRef) -> Result<&ConversationData, StoreError> {
         let sid = self.conversation_sid(reference);
-        sid.and_then(|sid| self.conversations.get(&sid))
-            .ok_or(StoreError::ConversationNotFound)
+        sid.and_then(|sid| self.conversations.get(&sid)).ok_or(StoreError::ConversationNotFound)
     }
 
     fn conversation_mut(&mut self, reference: &ConversationRef) -> Result<&mut ConversationData, StoreError> {
         let sid = self.conversation_sid(reference);
-        sid.and_then(|sid| self.conversations.get_mut(&sid))
-            .ok_or(StoreError::ConversationNotFound)
+        sid.and_then(|sid| self.conversations.get_mut(&sid)).ok_or(StoreError::ConversationNotFound)
     }
 }
 
 impl ConversationData {
     fn snapshot(&self) -> ConversationSnapshot {
-        ConversationSnapshot {
-            conversation: self.conversation.clone(),
-            message_count: self.messages.len(),
-        }
+        ConversationSnapshot { conversation: self.conversation.clone(), message_count: self.messages.len() }
     }
 
     fn locate<T>(&self, value: T) -> Located<T> {
-        Located {
-            chat_service_sid: self.conversation.chat_service_sid,
-            conversation_sid: self.conversation.sid,
-            value,
-        }
+        Located { chat_service_sid: self.conversation.chat_service_sid, conversation_sid: self.conversation.sid, value }
     }
 }
 
@@ -678,10 +622,7 @@ mod tests {
     use crate::pagination::{Cursor, Order};
 
     fn store() -> Store {
-        Store::new(
-            Clock::fixed(Timestamp::from_unix_seconds(1_700_000_000)),
-            SidGenerator::seeded(1),
-        )
+        Store::new(Clock::fixed(Timestamp::from_unix_seconds(1_700_000_000)), SidGenerator::seeded(1))
     }
 
     fn account(n: u128) -> AccountSid {
@@ -689,20 +630,12 @@ mod tests {
     }
 
     fn first_page(size: usize) -> PageRequest {
-        PageRequest {
-            order: Order::Asc,
-            size,
-            number: 0,
-            cursor: Cursor::Start,
-        }
+        PageRequest { order: Order::Asc, size, number: 0, cursor: Cursor::Start }
     }
 
     fn default_conversation(store: &Store, account: AccountSid) -> Conversation {
         let fields = ConversationFields::default();
-        store
-            .create_conversation(account, ServiceScope::Default, fields)
-            .unwrap()
-            .conversation
+        store.create_conversation(account, ServiceScope::Default, fields).unwrap().conversation
     }
 
     #[test]
@@ -710,15 +643,10 @@ mod tests {
         let store = store();
         let conversation = default_conversation(&store, account(1));
         let reference = ConversationRef::Sid(conversation.sid);
-        let create = || {
-            store
-                .create_message(account(1), ServiceScope::Default, &reference, MessageFields::default())
-                .unwrap()
-        };
+        let create =
+            || store.create_message(account(1), ServiceScope::Default, &reference, MessageFields::default()).unwrap();
         let (a, b) = (create(), create());
-        store
-            .delete_message(account(1), ServiceScope::Default, &reference, b.value.sid)
-            .unwrap();
+        store.delete_message(account(1), ServiceScope::Default, &reference, b.value.sid).unwrap();
         let c = create();
         assert_eq!((a.value.index, b.value.index, c.value.index), (0, 1, 2));
         assert_eq!(&*a.value.author, DEFAULT_AUTHOR);
@@ -729,15 +657,9 @@ mod tests {
         let store = store();
         let conversation = default_conversation(&store, account(1));
         let reference = ConversationRef::Sid(conversation.sid);
-        assert!(
-            store
-                .fetch_conversation(account(1), ServiceScope::Default, &reference)
-                .is_ok()
-        );
+        assert!(store.fetch_conversation(account(1), ServiceScope::Default, &reference).is_ok());
         assert_eq!(
-            store
-                .fetch_conversation(account(2), ServiceScope::Default, &reference)
-                .unwrap_err(),
+            store.fetch_conversation(account(2), ServiceScope::Default, &reference).unwrap_err(),
             StoreError::ConversationNotFound
         );
         assert_eq!(store.list_services(account(2), &first_page(50)).items.len(), 1);
@@ -746,42 +668,21 @@ mod tests {
     #[test]
     fn unique_names_are_per_service_and_freed_on_delete() {
         let store = store();
-        let named = ConversationFields {
-            unique_name: Some("support".into()),
-            ..ConversationFields::default()
-        };
-        let first = store
-            .create_conversation(account(1), ServiceScope::Default, named.clone())
-            .unwrap();
+        let named = ConversationFields { unique_name: Some("support".into()), ..ConversationFields::default() };
+        let first = store.create_conversation(account(1), ServiceScope::Default, named.clone()).unwrap();
         assert_eq!(
-            store
-                .create_conversation(account(1), ServiceScope::Default, named.clone())
-                .unwrap_err(),
+            store.create_conversation(account(1), ServiceScope::Default, named.clone()).unwrap_err(),
             StoreError::UniqueNameTaken
         );
         let other = store.create_service(account(1), "other".into());
-        assert!(
-            store
-                .create_conversation(account(1), ServiceScope::Explicit(other.sid), named.clone())
-                .is_ok()
-        );
+        assert!(store.create_conversation(account(1), ServiceScope::Explicit(other.sid), named.clone()).is_ok());
         let by_name = ConversationRef::UniqueName("support".into());
         assert_eq!(
-            store
-                .fetch_conversation(account(1), ServiceScope::Default, &by_name)
-                .unwrap()
-                .conversation
-                .sid,
+            store.fetch_conversation(account(1), ServiceScope::Default, &by_name).unwrap().conversation.sid,
             first.conversation.sid
         );
-        store
-            .delete_conversation(account(1), ServiceScope::Default, &by_name)
-            .unwrap();
-        assert!(
-            store
-                .create_conversation(account(1), ServiceScope::Default, named)
-                .is_ok()
-        );
+        store.delete_conversation(account(1), ServiceScope::Default, &by_name).unwrap();
+        assert!(store.create_conversation(account(1), ServiceScope::Default, named).is_ok());
     }
 
     #[test]
@@ -789,10 +690,7 @@ mod tests {
         let store = store();
         let sid = default_service_sid(account(9));
         assert_eq!(store.fetch_service(account(9), sid).unwrap().sid, sid);
-        assert_eq!(
-            store.delete_service(account(9), sid).unwrap_err(),
-            StoreError::DefaultServiceUndeletable
-        );
+        assert_eq!(store.delete_service(account(9), sid).unwrap_err(), StoreError::DefaultServiceUndeletable);
         assert_ne!(default_service_sid(account(9)), default_service_sid(account(10)));
     }
 }

@@ -154,9 +154,7 @@ impl ConversationFilter {
     pub fn matches(&self, conversation: &Conversation) -> bool {
         let created = conversation.date_created;
         self.state.is_none_or(|state| state == conversation.state)
-            && self
-                .channel_type
-                .is_none_or(|channel_type| channel_type == conversation.channel_type)
+            && self.channel_type.is_none_or(|channel_type| channel_type == conversation.channel_type)
             && self.created_from.is_none_or(|from| created >= from)
             && self.created_before.is_none_or(|before| created < before)
     }

@@ -15,11 +15,7 @@ pub struct Sequenced<K, V> {
 
 impl<K, V> Default for Sequenced<K, V> {
     fn default() -> Self {
-        Self {
-            ordered: BTreeMap::new(),
-            position: HashMap::new(),
-            next: 0,
-        }
+        Self { ordered: BTreeMap::new(), position: HashMap::new(), next: 0 }
     }
 }
 

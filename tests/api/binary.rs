@@ -24,12 +24,7 @@ fn healthcheck(port: u16) -> bool {
 #[test]
 fn healthcheck_succeeds_against_a_running_instance_and_fails_without_one() {
     let running = spawn_binary();
-    let port: u16 = running
-        .base
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port in base URL");
+    let port: u16 = running.base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in base URL");
     assert!(healthcheck(port), "healthy instance on {port}");
     drop(running);
     assert!(!healthcheck(port), "nothing listens on {port} any more");
@@ -51,18 +46,12 @@ fn an_unusable_port_is_a_clear_start_up_error() {
     let port = running.base.rsplit(':').next().expect("port").to_owned();
     let output = Command::new(BINARY).args(["--port", &port]).output().expect("run");
     assert!(!output.status.success());
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("cannot listen"),
-        "{output:?}"
-    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot listen"), "{output:?}");
 }
 
 #[tokio::test]
 async fn public_url_overrides_the_host_in_every_url() {
-    let config = Config {
-        public_url: Some("https://emulator.example:9999/".into()),
-        ..Config::for_tests()
-    };
+    let config = Config { public_url: Some("https://emulator.example:9999/".into()), ..Config::for_tests() };
     let app = spawn_app_with(config).await;
     let conversation = app.post("/v1/Conversations", &[]).await;
     assert!(
@@ -71,36 +60,25 @@ async fn public_url_overrides_the_host_in_every_url() {
             .is_some_and(|url| url.starts_with("https://emulator.example:9999/v1/Conversations/CH"))
     );
     let page = app.get("/v1/Conversations").await;
-    assert_eq!(
-        page["meta"]["first_page_url"],
-        "https://emulator.example:9999/v1/Conversations?PageSize=50&Page=0"
-    );
+    assert_eq!(page["meta"]["first_page_url"], "https://emulator.example:9999/v1/Conversations?PageSize=50&Page=0");
 }
 
 #[tokio::test]
 async fn the_router_serves_requests_in_process() {
     let router = app(AppState::new(&Config::for_tests(), "localhost:4747".into()));
     let credentials = base64_basic(ACCOUNT, "token");
-    let request = Request::get("/v1/Configuration")
-        .header("Authorization", credentials)
-        .body(Body::empty())
-        .expect("request");
+    let request =
+        Request::get("/v1/Configuration").header("Authorization", credentials).body(Body::empty()).expect("request");
 
     let response = router.oneshot(request).await.expect("infallible");
 
     assert_eq!(response.status(), StatusCode::OK);
     let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
     let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-    assert_eq!(
-        json["url"], "http://localhost:4747/v1/Configuration",
-        "no Host header: the listen address is used"
-    );
+    assert_eq!(json["url"], "http://localhost:4747/v1/Configuration", "no Host header: the listen address is used");
 }
 
 fn base64_basic(user: &str, password: &str) -> String {
     use base64::Engine;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-    )
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
 }

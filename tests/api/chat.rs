@@ -8,10 +8,7 @@ use crate::helpers::{Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, json_ok,
 
 /// The default service, which Chat addresses explicitly.
 async fn default_service(app: &TestApp) -> String {
-    app.get("/v1/Configuration").await["default_chat_service_sid"]
-        .as_str()
-        .expect("IS")
-        .to_owned()
+    app.get("/v1/Configuration").await["default_chat_service_sid"].as_str().expect("IS").to_owned()
 }
 
 fn channels(service: &str) -> String {
@@ -54,11 +51,7 @@ async fn channels_support_every_operation_by_sid_and_unique_name() {
         .send(
             Method::POST,
             &channels(&service),
-            &[
-                ("UniqueName", "general"),
-                ("FriendlyName", "General"),
-                ("CreatedBy", "ops"),
-            ],
+            &[("UniqueName", "general"), ("FriendlyName", "General"), ("CreatedBy", "ops")],
         )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -92,34 +85,17 @@ async fn channels_support_every_operation_by_sid_and_unique_name() {
     assert_eq!(app.get(&format!("{}/{sid}", channels(&service))).await, channel);
     assert_eq!(app.get(&format!("{}/general", channels(&service))).await, channel);
     // Update (the type cannot change)
-    let updated = app
-        .post(
-            &format!("{}/general", channels(&service)),
-            &[("FriendlyName", "Renamed"), ("Type", "private")],
-        )
-        .await;
-    assert_eq!(
-        (&updated["friendly_name"], &updated["type"]),
-        (&"Renamed".into(), &"public".into())
-    );
+    let updated =
+        app.post(&format!("{}/general", channels(&service)), &[("FriendlyName", "Renamed"), ("Type", "private")]).await;
+    assert_eq!((&updated["friendly_name"], &updated["type"]), (&"Renamed".into(), &"public".into()));
     // List, with the Type filter
     let listed = app.get(&channels(&service)).await;
-    assert_eq!(
-        (listed["channels"].as_array().map(Vec::len), &listed["meta"]["key"]),
-        (Some(1), &"channels".into())
-    );
-    assert_eq!(
-        app.get(&format!("{}?Type=private", channels(&service))).await["channels"],
-        serde_json::json!([])
-    );
+    assert_eq!((listed["channels"].as_array().map(Vec::len), &listed["meta"]["key"]), (Some(1), &"channels".into()));
+    assert_eq!(app.get(&format!("{}?Type=private", channels(&service))).await["channels"], serde_json::json!([]));
     // Delete
-    let deleted = app
-        .send(Method::DELETE, &format!("{}/general", channels(&service)), &[])
-        .await;
+    let deleted = app.send(Method::DELETE, &format!("{}/general", channels(&service)), &[]).await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    let gone = app
-        .send(Method::GET, &format!("{}/{sid}", channels(&service)), &[])
-        .await;
+    let gone = app.send(Method::GET, &format!("{}/{sid}", channels(&service)), &[]).await;
     assert_twilio_error(gone, StatusCode::NOT_FOUND, 50300).await;
 }
 
@@ -130,9 +106,7 @@ async fn chat_messages_support_every_operation_in_chats_representation() {
     let channel = sid_of(&app.post(&channels(&service), &[("UniqueName", "room")]).await);
     for path in [messages(&service, &channel), messages(&service, "room")] {
         // Create: a missing Body is stored as an empty string.
-        let response = app
-            .send(Method::POST, &path, &[("From", "bob"), ("Attributes", "{\"x\":1}")])
-            .await;
+        let response = app.send(Method::POST, &path, &[("From", "bob"), ("Attributes", "{\"x\":1}")]).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let created = json_ok(response).await;
         assert_eq!(keys(&created), MESSAGE_KEYS);
@@ -140,19 +114,13 @@ async fn chat_messages_support_every_operation_in_chats_representation() {
             (&created["from"], &created["body"], &created["attributes"]),
             (&"bob".into(), &"".into(), &"{\"x\":1}".into())
         );
-        assert_eq!(
-            (&created["to"], &created["channel_sid"]),
-            (&channel.as_str().into(), &channel.as_str().into())
-        );
+        assert_eq!((&created["to"], &created["channel_sid"]), (&channel.as_str().into(), &channel.as_str().into()));
         assert_eq!(
             (&created["was_edited"], &created["last_updated_by"], &created["type"]),
             (&false.into(), &Value::Null, &"text".into())
         );
         let item = format!("{path}/{}", sid_of(&created));
-        assert_eq!(
-            created["url"],
-            format!("{}{}/{}", app.base, messages(&service, &channel), sid_of(&created))
-        );
+        assert_eq!(created["url"], format!("{}{}/{}", app.base, messages(&service, &channel), sid_of(&created)));
         // Fetch
         assert_eq!(app.get(&item).await, created);
         // Update
@@ -163,40 +131,24 @@ async fn chat_messages_support_every_operation_in_chats_representation() {
         );
         assert_eq!(updated["index"], created["index"]);
         // Delete
-        assert_eq!(
-            app.send(Method::DELETE, &item, &[]).await.status(),
-            StatusCode::NO_CONTENT
-        );
+        assert_eq!(app.send(Method::DELETE, &item, &[]).await.status(), StatusCode::NO_CONTENT);
         assert_twilio_error(app.send(Method::GET, &item, &[]).await, StatusCode::NOT_FOUND, 20404).await;
     }
     // List, both orders, paged
     for body in ["a", "b", "c"] {
         app.post(&messages(&service, &channel), &[("Body", body)]).await;
     }
-    let desc = app
-        .get(&format!("{}?Order=desc&PageSize=2", messages(&service, "room")))
-        .await;
-    let bodies: Vec<&str> = desc["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .filter_map(|m| m["body"].as_str())
-        .collect();
+    let desc = app.get(&format!("{}?Order=desc&PageSize=2", messages(&service, "room"))).await;
+    let bodies: Vec<&str> =
+        desc["messages"].as_array().expect("messages").iter().filter_map(|m| m["body"].as_str()).collect();
     assert_eq!(bodies, ["c", "b"]);
-    let next = app
-        .get_url(desc["meta"]["next_page_url"].as_str().expect("next page"))
-        .await;
+    let next = app.get_url(desc["meta"]["next_page_url"].as_str().expect("next page")).await;
     assert_eq!(next["messages"][0]["body"], "a");
-    assert!(
-        desc["meta"]["next_page_url"]
-            .as_str()
-            .expect("next")
-            .starts_with(&format!(
-                "{}{}?Order=desc&PageSize=2&Page=1&PageToken=",
-                app.base,
-                messages(&service, &channel)
-            ))
-    );
+    assert!(desc["meta"]["next_page_url"].as_str().expect("next").starts_with(&format!(
+        "{}{}?Order=desc&PageSize=2&Page=1&PageToken=",
+        app.base,
+        messages(&service, &channel)
+    )));
 }
 
 #[tokio::test]
@@ -206,18 +158,9 @@ async fn messages_are_visible_across_apis_with_one_index_sequence() {
     for form in [Form::Default, Form::Service(service.clone())] {
         let conversation = app.post(&form.conversations(), &[("UniqueName", "shared")]).await;
         let channel = sid_of(&conversation);
-        let from_conversations = app
-            .post(&form.messages(&channel), &[("Author", "alice"), ("Body", "one")])
-            .await;
-        let from_chat = app
-            .post(&messages(&service, &channel), &[("From", "bob"), ("Body", "two")])
-            .await;
-        assert_eq!(
-            (&from_conversations["index"], &from_chat["index"]),
-            (&0.into(), &1.into()),
-            "{}",
-            form.name()
-        );
+        let from_conversations = app.post(&form.messages(&channel), &[("Author", "alice"), ("Body", "one")]).await;
+        let from_chat = app.post(&messages(&service, &channel), &[("From", "bob"), ("Body", "two")]).await;
+        assert_eq!((&from_conversations["index"], &from_chat["index"]), (&0.into(), &1.into()), "{}", form.name());
 
         let in_chat = app.get(&messages(&service, "shared")).await;
         assert_eq!(in_chat["messages"][0]["from"], "alice");
@@ -233,18 +176,13 @@ async fn messages_are_visible_across_apis_with_one_index_sequence() {
             "conversations are private channels"
         );
         let updated_in_chat = app
-            .post(
-                &format!("{}/{}", messages(&service, &channel), sid_of(&from_conversations)),
-                &[("Body", "uno")],
-            )
+            .post(&format!("{}/{}", messages(&service, &channel), sid_of(&from_conversations)), &[("Body", "uno")])
             .await;
         assert_eq!(updated_in_chat["body"], "uno");
-        let seen_in_conversations = app
-            .get(&format!("{}/{}", form.messages(&channel), sid_of(&from_conversations)))
-            .await;
+        let seen_in_conversations =
+            app.get(&format!("{}/{}", form.messages(&channel), sid_of(&from_conversations))).await;
         assert_eq!(seen_in_conversations["body"], "uno");
-        app.send(Method::DELETE, &format!("{}/{channel}", form.conversations()), &[])
-            .await;
+        app.send(Method::DELETE, &format!("{}/{channel}", form.conversations()), &[]).await;
     }
 }
 
@@ -256,27 +194,9 @@ async fn chat_errors_use_chats_codes() {
     let unknown_channel = "CH00000000000000000000000000000000";
     type Params = Vec<(&'static str, String)>;
     let cases: Vec<(Method, String, Params, StatusCode, u64)> = vec![
-        (
-            Method::GET,
-            format!("{}/{unknown_channel}", channels(&service)),
-            vec![],
-            StatusCode::NOT_FOUND,
-            50300,
-        ),
-        (
-            Method::GET,
-            messages(&service, unknown_channel),
-            vec![],
-            StatusCode::NOT_FOUND,
-            50300,
-        ),
-        (
-            Method::POST,
-            messages(&service, "no-such-name"),
-            vec![("Body", "x".into())],
-            StatusCode::NOT_FOUND,
-            50300,
-        ),
+        (Method::GET, format!("{}/{unknown_channel}", channels(&service)), vec![], StatusCode::NOT_FOUND, 50300),
+        (Method::GET, messages(&service, unknown_channel), vec![], StatusCode::NOT_FOUND, 50300),
+        (Method::POST, messages(&service, "no-such-name"), vec![("Body", "x".into())], StatusCode::NOT_FOUND, 50300),
         (
             Method::GET,
             format!("{}/IM00000000000000000000000000000000", messages(&service, &channel)),
@@ -284,41 +204,11 @@ async fn chat_errors_use_chats_codes() {
             StatusCode::NOT_FOUND,
             20404,
         ),
-        (
-            Method::GET,
-            channels("IS00000000000000000000000000000000"),
-            vec![],
-            StatusCode::NOT_FOUND,
-            20404,
-        ),
-        (
-            Method::GET,
-            channels("ISnot-a-sid"),
-            vec![],
-            StatusCode::NOT_FOUND,
-            20404,
-        ),
-        (
-            Method::POST,
-            channels(&service),
-            vec![("UniqueName", "taken".into())],
-            StatusCode::CONFLICT,
-            50307,
-        ),
-        (
-            Method::POST,
-            channels(&service),
-            vec![("UniqueName", channel.clone())],
-            StatusCode::BAD_REQUEST,
-            50306,
-        ),
-        (
-            Method::POST,
-            channels(&service),
-            vec![("Type", "secret".into())],
-            StatusCode::BAD_REQUEST,
-            20001,
-        ),
+        (Method::GET, channels("IS00000000000000000000000000000000"), vec![], StatusCode::NOT_FOUND, 20404),
+        (Method::GET, channels("ISnot-a-sid"), vec![], StatusCode::NOT_FOUND, 20404),
+        (Method::POST, channels(&service), vec![("UniqueName", "taken".into())], StatusCode::CONFLICT, 50307),
+        (Method::POST, channels(&service), vec![("UniqueName", channel.clone())], StatusCode::BAD_REQUEST, 50306),
+        (Method::POST, channels(&service), vec![("Type", "secret".into())], StatusCode::BAD_REQUEST, 20001),
         (
             Method::POST,
             messages(&service, &channel),
@@ -326,48 +216,22 @@ async fn chat_errors_use_chats_codes() {
             StatusCode::BAD_REQUEST,
             50505,
         ),
-        (
-            Method::POST,
-            messages(&service, &channel),
-            vec![("From", "x".repeat(257))],
-            StatusCode::BAD_REQUEST,
-            50310,
-        ),
-        (
-            Method::POST,
-            messages(&service, &channel),
-            vec![("Attributes", "{".into())],
-            StatusCode::BAD_REQUEST,
-            50304,
-        ),
-        (
-            Method::GET,
-            format!("{}?PageSize=0", messages(&service, &channel)),
-            vec![],
-            StatusCode::BAD_REQUEST,
-            20001,
-        ),
+        (Method::POST, messages(&service, &channel), vec![("From", "x".repeat(257))], StatusCode::BAD_REQUEST, 50310),
+        (Method::POST, messages(&service, &channel), vec![("Attributes", "{".into())], StatusCode::BAD_REQUEST, 50304),
+        (Method::GET, format!("{}?PageSize=0", messages(&service, &channel)), vec![], StatusCode::BAD_REQUEST, 20001),
     ];
     for (method, path, params, status, code) in cases {
         let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
         assert_twilio_error(app.send(method, &path, &params).await, status, code).await;
     }
-    assert_eq!(
-        app.get(&messages(&service, &channel)).await["messages"],
-        serde_json::json!([]),
-        "nothing stored"
-    );
+    assert_eq!(app.get(&messages(&service, &channel)).await["messages"], serde_json::json!([]), "nothing stored");
     let message = assert_twilio_error(
-        app.send(Method::GET, &channels("IS00000000000000000000000000000000"), &[])
-            .await,
+        app.send(Method::GET, &channels("IS00000000000000000000000000000000"), &[]).await,
         StatusCode::NOT_FOUND,
         20404,
     )
     .await;
-    assert_eq!(
-        message,
-        "The requested resource /Services/IS00000000000000000000000000000000/Channels was not found"
-    );
+    assert_eq!(message, "The requested resource /Services/IS00000000000000000000000000000000/Channels was not found");
 }
 
 #[tokio::test]
@@ -375,8 +239,6 @@ async fn chat_respects_tenant_isolation() {
     let app = spawn_app().await;
     let service = default_service(&app).await;
     let channel = sid_of(&app.post(&channels(&service), &[]).await);
-    let theirs = app
-        .send_as(OTHER_ACCOUNT, Method::GET, &messages(&service, &channel), &[])
-        .await;
+    let theirs = app.send_as(OTHER_ACCOUNT, Method::GET, &messages(&service, &channel), &[]).await;
     assert_twilio_error(theirs, StatusCode::NOT_FOUND, 20404).await;
 }

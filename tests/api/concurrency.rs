@@ -29,10 +29,7 @@ async fn sixty_four_concurrent_creators_lose_nothing_and_share_no_index() {
         for creator in creators.collect::<Vec<_>>() {
             let own = creator.await.expect("creator task");
             let own_indices: Vec<u64> = own.iter().map(|m| m["index"].as_u64().expect("index")).collect();
-            assert!(
-                own_indices.windows(2).all(|w| w[0] < w[1]),
-                "one creator's indices increase: {own_indices:?}"
-            );
+            assert!(own_indices.windows(2).all(|w| w[0] < w[1]), "one creator's indices increase: {own_indices:?}");
             created.extend(own);
         }
         // Assert
@@ -55,10 +52,6 @@ async fn sixty_four_concurrent_creators_lose_nothing_and_share_no_index() {
         }
         let created_sids: HashSet<String> = created.iter().map(sid_of).collect();
         assert_eq!(listed.len(), total, "{}", form.name());
-        assert_eq!(
-            listed.into_iter().collect::<HashSet<_>>(),
-            created_sids,
-            "every created message is stored"
-        );
+        assert_eq!(listed.into_iter().collect::<HashSet<_>>(), created_sids, "every created message is stored");
     }
 }

@@ -14,11 +14,7 @@ async fn conversations_support_every_operation_on_both_forms() {
             .send(
                 Method::POST,
                 &form.conversations(),
-                &[
-                    ("FriendlyName", "Support"),
-                    ("UniqueName", "case-1"),
-                    ("Attributes", "{\"t\":1}"),
-                ],
+                &[("FriendlyName", "Support"), ("UniqueName", "case-1"), ("Attributes", "{\"t\":1}")],
             )
             .await;
         assert_eq!(response.status(), StatusCode::CREATED, "{}", form.name());
@@ -44,11 +40,7 @@ async fn conversations_support_every_operation_on_both_forms() {
         let updated = app
             .post(
                 &format!("{}/case-1", form.conversations()),
-                &[
-                    ("FriendlyName", "Renamed"),
-                    ("UniqueName", "case-2"),
-                    ("State", "closed"),
-                ],
+                &[("FriendlyName", "Renamed"), ("UniqueName", "case-2"), ("State", "closed")],
             )
             .await;
         assert_eq!(
@@ -56,8 +48,7 @@ async fn conversations_support_every_operation_on_both_forms() {
             (&"Renamed".into(), &"case-2".into(), &"closed".into())
         );
         assert_twilio_error(
-            app.send(Method::GET, &format!("{}/case-1", form.conversations()), &[])
-                .await,
+            app.send(Method::GET, &format!("{}/case-1", form.conversations()), &[]).await,
             StatusCode::NOT_FOUND,
             20404,
         )
@@ -70,9 +61,7 @@ async fn conversations_support_every_operation_on_both_forms() {
 
         // Delete cascades to messages and frees the unique name
         app.message(&form, "case-2", "bye").await;
-        let deleted = app
-            .send(Method::DELETE, &format!("{}/case-2", form.conversations()), &[])
-            .await;
+        let deleted = app.send(Method::DELETE, &format!("{}/case-2", form.conversations()), &[]).await;
         assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
         assert_twilio_error(
             app.send(Method::GET, &form.messages(&sid_of(&created)), &[]).await,
@@ -92,27 +81,16 @@ async fn invalid_conversation_input_gets_twilio_codes() {
         type Params<'a> = &'a [(&'a str, &'a str)];
         let cases: [(Params, StatusCode, u64); 5] = [
             (&[("UniqueName", "taken")], StatusCode::CONFLICT, 50353),
-            (
-                &[("UniqueName", "CH0123456789abcdef0123456789abcdef")],
-                StatusCode::BAD_REQUEST,
-                50390,
-            ),
+            (&[("UniqueName", "CH0123456789abcdef0123456789abcdef")], StatusCode::BAD_REQUEST, 50390),
             (&[("Attributes", "nope")], StatusCode::BAD_REQUEST, 50304),
             (&[("State", "asleep")], StatusCode::BAD_REQUEST, 20001),
             (&[("DateCreated", "never")], StatusCode::BAD_REQUEST, 50308),
         ];
         for (params, status, code) in cases {
-            assert_twilio_error(
-                app.send(Method::POST, &form.conversations(), params).await,
-                status,
-                code,
-            )
-            .await;
+            assert_twilio_error(app.send(Method::POST, &form.conversations(), params).await, status, code).await;
         }
         assert_eq!(
-            app.get(&form.conversations()).await["conversations"]
-                .as_array()
-                .map(Vec::len),
+            app.get(&form.conversations()).await["conversations"].as_array().map(Vec::len),
             Some(1),
             "nothing stored"
         );
@@ -126,9 +104,5 @@ async fn conversation_lists_filter_by_state() {
     let active = app.post("/v1/Conversations", &[]).await;
     let listed = app.get("/v1/Conversations?State=active").await;
     assert_eq!(listed["conversations"], serde_json::json!([active]));
-    assert!(
-        listed["meta"]["url"]
-            .as_str()
-            .is_some_and(|url| url.contains("State=active&PageSize=50"))
-    );
+    assert!(listed["meta"]["url"].as_str().is_some_and(|url| url.contains("State=active&PageSize=50")));
 }

@@ -17,18 +17,10 @@ async fn export(app: &TestApp) -> Value {
 
 /// Creates a conversation with two messages through the API and returns the conversation SID.
 async fn fill(app: &TestApp, account: &str) -> String {
-    let created = app
-        .send_as(account, Method::POST, "/v1/Conversations", &[("UniqueName", "room")])
-        .await;
+    let created = app.send_as(account, Method::POST, "/v1/Conversations", &[("UniqueName", "room")]).await;
     let conversation = sid_of(&json_ok(created).await);
     for body in ["one", "two"] {
-        app.send_as(
-            account,
-            Method::POST,
-            &Form::Default.messages(&conversation),
-            &[("Body", body)],
-        )
-        .await;
+        app.send_as(account, Method::POST, &Form::Default.messages(&conversation), &[("Body", body)]).await;
     }
     conversation
 }
@@ -39,9 +31,7 @@ async fn reset_wipes_everything_or_one_account() {
     let mine = fill(&app, ACCOUNT).await;
     let theirs = fill(&app, OTHER_ACCOUNT).await;
 
-    let response = app
-        .control(Method::POST, &format!("/_emulator/reset?account={ACCOUNT}"), None)
-        .await;
+    let response = app.control(Method::POST, &format!("/_emulator/reset?account={ACCOUNT}"), None).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_twilio_error(
         app.send(Method::GET, &format!("/v1/Conversations/{mine}"), &[]).await,
@@ -49,15 +39,11 @@ async fn reset_wipes_everything_or_one_account() {
         20404,
     )
     .await;
-    let kept = app
-        .send_as(OTHER_ACCOUNT, Method::GET, &format!("/v1/Conversations/{theirs}"), &[])
-        .await;
+    let kept = app.send_as(OTHER_ACCOUNT, Method::GET, &format!("/v1/Conversations/{theirs}"), &[]).await;
     assert_eq!(kept.status(), StatusCode::OK, "the other account is untouched");
 
     app.control(Method::POST, "/_emulator/reset", None).await;
-    let gone = app
-        .send_as(OTHER_ACCOUNT, Method::GET, &format!("/v1/Conversations/{theirs}"), &[])
-        .await;
+    let gone = app.send_as(OTHER_ACCOUNT, Method::GET, &format!("/v1/Conversations/{theirs}"), &[]).await;
     assert_twilio_error(gone, StatusCode::NOT_FOUND, 20404).await;
     assert_eq!(export(&app).await, json!({ "accounts": [] }));
 }
@@ -74,32 +60,16 @@ async fn sids(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn the_same_seed_gives_the_same_sids_and_they_stay_unique() {
-    let first = spawn_app_with(Config {
-        seed: Some(42),
-        ..Config::for_tests()
-    })
-    .await;
-    let second = spawn_app_with(Config {
-        seed: Some(42),
-        ..Config::for_tests()
-    })
-    .await;
+    let first = spawn_app_with(Config { seed: Some(42), ..Config::for_tests() }).await;
+    let second = spawn_app_with(Config { seed: Some(42), ..Config::for_tests() }).await;
     let (a, b) = (sids(&first).await, sids(&second).await);
     assert_eq!(a, b);
-    assert_eq!(
-        a.iter().collect::<std::collections::HashSet<_>>().len(),
-        a.len(),
-        "unique"
-    );
+    assert_eq!(a.iter().collect::<std::collections::HashSet<_>>().len(), a.len(), "unique");
 
     // A reset with a seed restarts the same sequence.
     first.control(Method::POST, "/_emulator/reset?seed=42", None).await;
     assert_eq!(sids(&first).await, a);
-    let other_seed = spawn_app_with(Config {
-        seed: Some(43),
-        ..Config::for_tests()
-    })
-    .await;
+    let other_seed = spawn_app_with(Config { seed: Some(43), ..Config::for_tests() }).await;
     assert_ne!(sids(&other_seed).await, a);
 }
 
@@ -108,30 +78,17 @@ async fn an_export_imported_elsewhere_reproduces_the_state() {
     let source = spawn_app().await;
     let conversation = fill(&source, ACCOUNT).await;
     let message = source.message(&Form::Default, &conversation, "three").await;
-    source
-        .send(
-            Method::DELETE,
-            &format!("{}/{}", Form::Default.messages(&conversation), sid_of(&message)),
-            &[],
-        )
-        .await;
+    source.send(Method::DELETE, &format!("{}/{}", Form::Default.messages(&conversation), sid_of(&message)), &[]).await;
     let document = export(&source).await;
 
     let target = spawn_app().await;
     let response = target.control(Method::PUT, "/_emulator/state", Some(&document)).await;
     let summary = json_ok(response).await;
-    assert_eq!(
-        (&summary["conversations"], &summary["messages"]),
-        (&json!(1), &json!(2))
-    );
+    assert_eq!((&summary["conversations"], &summary["messages"]), (&json!(1), &json!(2)));
     assert_eq!(export(&target).await, document);
     let copied = target.get(&Form::Default.messages("room")).await["messages"].to_string();
     let original = source.get(&Form::Default.messages("room")).await["messages"].to_string();
-    assert_eq!(
-        copied,
-        original.replace(&source.base, &target.base),
-        "the API serves the imported messages"
-    );
+    assert_eq!(copied, original.replace(&source.base, &target.base), "the API serves the imported messages");
     let next = target.message(&Form::Default, "room", "after import").await;
     assert_eq!(next["index"], 3, "a deleted index stays used after an import");
 }
@@ -165,13 +122,8 @@ async fn an_import_that_fails_half_way_changes_nothing() {
     )
     .await;
     assert!(message.contains("unique_name") && message.contains("room"), "{message}");
-    let garbage = app
-        .client
-        .post(format!("{}/_emulator/state", app.base))
-        .body("{not json")
-        .send()
-        .await
-        .expect("send");
+    let garbage =
+        app.client.post(format!("{}/_emulator/state", app.base)).body("{not json").send().await.expect("send");
     assert_twilio_error(garbage, StatusCode::BAD_REQUEST, 20001).await;
     assert_eq!(export(&app).await, before);
 }
@@ -182,21 +134,10 @@ async fn seed_files_load_at_start_up_from_a_file_or_a_directory() {
     let running = spawn_binary_with(&["--seed-file", seed]);
     let client = reqwest::Client::new();
     let url = format!("{}/v1/Conversations/support-1234/Messages", running.base);
-    let page: Value = client
-        .get(url)
-        .basic_auth(ACCOUNT, Some("t"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("JSON");
-    let bodies: Vec<&str> = page["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .filter_map(|m| m["body"].as_str())
-        .collect();
+    let page: Value =
+        client.get(url).basic_auth(ACCOUNT, Some("t")).send().await.expect("send").json().await.expect("JSON");
+    let bodies: Vec<&str> =
+        page["messages"].as_array().expect("messages").iter().filter_map(|m| m["body"].as_str()).collect();
     assert_eq!(bodies, ["Where is my order?", "It ships today."]);
     assert_eq!(page["messages"][0]["date_created"], "2024-05-01T09:00:00Z");
 
@@ -243,52 +184,23 @@ async fn the_clock_can_be_frozen_advanced_and_offset() {
     let app = spawn_app().await;
     let frozen = json!({ "freeze_at": "2030-01-02T03:04:05Z" });
     let report = json_ok(app.control(Method::POST, "/_emulator/clock", Some(&frozen)).await).await;
-    assert_eq!(
-        (&report["now"], &report["frozen"]),
-        (&json!("2030-01-02T03:04:05Z"), &json!(true))
-    );
+    assert_eq!((&report["now"], &report["frozen"]), (&json!("2030-01-02T03:04:05Z"), &json!(true)));
     let conversation = app.conversation(&Form::Default).await;
-    assert_eq!(
-        app.message(&Form::Default, &conversation, "a").await["date_created"],
-        "2030-01-02T03:04:05Z"
-    );
+    assert_eq!(app.message(&Form::Default, &conversation, "a").await["date_created"], "2030-01-02T03:04:05Z");
 
-    app.control(
-        Method::POST,
-        "/_emulator/clock",
-        Some(&json!({ "advance_seconds": 90 })),
-    )
-    .await;
+    app.control(Method::POST, "/_emulator/clock", Some(&json!({ "advance_seconds": 90 }))).await;
     let message = app.message(&Form::Default, &conversation, "b").await;
     assert_eq!(message["date_created"], "2030-01-02T03:05:35Z");
-    let edited = app
-        .post(
-            &format!("{}/{}", Form::Default.messages(&conversation), sid_of(&message)),
-            &[("Body", "c")],
-        )
-        .await;
+    let edited =
+        app.post(&format!("{}/{}", Form::Default.messages(&conversation), sid_of(&message)), &[("Body", "c")]).await;
     assert_eq!(edited["date_updated"], "2030-01-02T03:05:35Z");
 
-    let offset = json_ok(
-        app.control(
-            Method::POST,
-            "/_emulator/clock",
-            Some(&json!({ "offset_seconds": 86_400 })),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(
-        (&offset["frozen"], &offset["offset_seconds"]),
-        (&json!(false), &json!(86_400))
-    );
+    let offset =
+        json_ok(app.control(Method::POST, "/_emulator/clock", Some(&json!({ "offset_seconds": 86_400 }))).await).await;
+    assert_eq!((&offset["frozen"], &offset["offset_seconds"]), (&json!(false), &json!(86_400)));
     let back = json_ok(app.control(Method::DELETE, "/_emulator/clock", None).await).await;
     assert_eq!(back["offset_seconds"], 0);
-    for bad in [
-        json!({}),
-        json!({ "freeze_at": "soon" }),
-        json!({ "offset_seconds": 1, "advance_seconds": 1 }),
-    ] {
+    for bad in [json!({}), json!({ "freeze_at": "soon" }), json!({ "offset_seconds": 1, "advance_seconds": 1 })] {
         assert_twilio_error(
             app.control(Method::POST, "/_emulator/clock", Some(&bad)).await,
             StatusCode::BAD_REQUEST,
@@ -300,11 +212,7 @@ async fn the_clock_can_be_frozen_advanced_and_offset() {
 
 #[tokio::test]
 async fn the_control_plane_can_be_protected_or_disabled_but_health_stays_open() {
-    let protected = spawn_app_with(Config {
-        control_token: Some("s3cret".into()),
-        ..Config::for_tests()
-    })
-    .await;
+    let protected = spawn_app_with(Config { control_token: Some("s3cret".into()), ..Config::for_tests() }).await;
     assert_twilio_error(
         protected.control(Method::GET, "/_emulator/state", None).await,
         StatusCode::UNAUTHORIZED,
@@ -319,26 +227,12 @@ async fn the_control_plane_can_be_protected_or_disabled_but_health_stays_open() 
         .await
         .expect("send");
     assert_eq!(with_token.status(), StatusCode::OK);
-    assert_eq!(
-        protected.control(Method::GET, "/_emulator/health", None).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(protected.control(Method::GET, "/_emulator/health", None).await.status(), StatusCode::OK);
 
-    let disabled = spawn_app_with(Config {
-        no_control: true,
-        ..Config::for_tests()
-    })
-    .await;
-    assert_twilio_error(
-        disabled.control(Method::POST, "/_emulator/reset", None).await,
-        StatusCode::NOT_FOUND,
-        20404,
-    )
-    .await;
-    assert_eq!(
-        disabled.control(Method::GET, "/_emulator/health", None).await.status(),
-        StatusCode::OK
-    );
+    let disabled = spawn_app_with(Config { no_control: true, ..Config::for_tests() }).await;
+    assert_twilio_error(disabled.control(Method::POST, "/_emulator/reset", None).await, StatusCode::NOT_FOUND, 20404)
+        .await;
+    assert_eq!(disabled.control(Method::GET, "/_emulator/health", None).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -360,12 +254,7 @@ async fn strict_auth_rejects_wrong_secrets_and_accepts_right_ones_for_both_basic
         async move { request.send().await.expect("send") }
     };
     assert_eq!(status(ACCOUNT, "right-token").await.status(), StatusCode::OK);
-    assert_eq!(
-        status("SK0000000000000000000000000000000a", "key-secret")
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(status("SK0000000000000000000000000000000a", "key-secret").await.status(), StatusCode::OK);
     for (user, password) in [
         (ACCOUNT, "wrong-token"),
         (OTHER_ACCOUNT, "right-token"),

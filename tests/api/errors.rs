@@ -50,11 +50,7 @@ async fn invalid_create_parameters_get_twilio_codes_and_store_nothing_on_both_fo
             "{}: a rejected create stored something",
             form.name()
         );
-        assert_eq!(
-            app.message(&form, &conversation, "next").await["index"],
-            1,
-            "rejected creates consume no index"
-        );
+        assert_eq!(app.message(&form, &conversation, "next").await["index"], 1, "rejected creates consume no index");
     }
 }
 
@@ -69,12 +65,7 @@ async fn invalid_update_parameters_get_twilio_codes_and_change_nothing_on_both_f
             let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
             assert_twilio_error(app.send(Method::POST, &path, &params).await, status, code).await;
         }
-        assert_eq!(
-            app.get(&path).await,
-            message,
-            "{}: a rejected update changed the message",
-            form.name()
-        );
+        assert_eq!(app.get(&path).await, message, "{}: a rejected update changed the message", form.name());
     }
 }
 
@@ -98,11 +89,7 @@ async fn unknown_and_malformed_sids_in_paths_are_twilio_404s_naming_the_path() {
             let message =
                 assert_twilio_error(app.send(method.clone(), &path, &[]).await, StatusCode::NOT_FOUND, 20404).await;
             let resource = path.strip_prefix("/v1").expect("v1 path");
-            assert_eq!(
-                message,
-                format!("The requested resource {resource} was not found"),
-                "{method} {path}"
-            );
+            assert_eq!(message, format!("The requested resource {resource} was not found"), "{method} {path}");
         }
     }
     for path in [
@@ -145,11 +132,9 @@ async fn an_invalid_webhook_header_is_a_400_on_every_write() {
     let conversation = app.conversation(&form).await;
     let message = app.message(&form, &conversation, "x").await;
     let item = format!("{}/{}", form.messages(&conversation), sid_of(&message));
-    for (method, path) in [
-        (Method::POST, form.messages(&conversation)),
-        (Method::POST, item.clone()),
-        (Method::DELETE, item.clone()),
-    ] {
+    for (method, path) in
+        [(Method::POST, form.messages(&conversation)), (Method::POST, item.clone()), (Method::DELETE, item.clone())]
+    {
         let response = app
             .client
             .request(method, format!("{}{path}", app.base))
@@ -166,12 +151,7 @@ async fn an_invalid_webhook_header_is_a_400_on_every_write() {
 #[tokio::test]
 async fn unknown_routes_are_twilio_404s_and_wrong_methods_twilio_405s_with_allow() {
     let app = spawn_app().await;
-    let message = assert_twilio_error(
-        app.send(Method::GET, "/v1/Nope", &[]).await,
-        StatusCode::NOT_FOUND,
-        20404,
-    )
-    .await;
+    let message = assert_twilio_error(app.send(Method::GET, "/v1/Nope", &[]).await, StatusCode::NOT_FOUND, 20404).await;
     assert_eq!(message, "The requested resource /Nope was not found");
     assert_twilio_error(app.send(Method::GET, "/", &[]).await, StatusCode::NOT_FOUND, 20404).await;
 
@@ -180,20 +160,11 @@ async fn unknown_routes_are_twilio_404s_and_wrong_methods_twilio_405s_with_allow
     for (method, path, allowed) in [
         (Method::PUT, collection.clone(), "GET,HEAD,POST"),
         (Method::DELETE, collection.clone(), "GET,HEAD,POST"),
-        (
-            Method::PATCH,
-            format!("{collection}/{UNKNOWN_MESSAGE}"),
-            "GET,HEAD,POST,DELETE",
-        ),
+        (Method::PATCH, format!("{collection}/{UNKNOWN_MESSAGE}"), "GET,HEAD,POST,DELETE"),
         (Method::PUT, "/v1/Services".to_owned(), "GET,HEAD,POST"),
     ] {
         let response = app.send(method.clone(), &path, &[]).await;
-        let allow = response
-            .headers()
-            .get("allow")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         assert_twilio_error(response, StatusCode::METHOD_NOT_ALLOWED, 20004).await;
         let mut got: Vec<&str> = allow.split(',').collect();
         let mut want: Vec<&str> = allowed.split(',').collect();
@@ -208,14 +179,9 @@ async fn an_oversized_body_is_a_twilio_413_and_stores_nothing() {
     let app = spawn_app().await;
     let conversation = app.conversation(&Form::Default).await;
     let huge = "B".repeat(2 * 1024 * 1024);
-    let response = app
-        .send(Method::POST, &Form::Default.messages(&conversation), &[("Body", &huge)])
-        .await;
+    let response = app.send(Method::POST, &Form::Default.messages(&conversation), &[("Body", &huge)]).await;
     assert_twilio_error(response, StatusCode::PAYLOAD_TOO_LARGE, 20413).await;
-    assert_eq!(
-        app.get(&Form::Default.messages(&conversation)).await["messages"],
-        serde_json::json!([])
-    );
+    assert_eq!(app.get(&Form::Default.messages(&conversation)).await["messages"], serde_json::json!([]));
 }
 
 #[tokio::test]
@@ -224,10 +190,7 @@ async fn missing_or_malformed_credentials_are_401_20003() {
     let url = format!("{}/v1/Conversations", app.base);
     let no_credentials = app.client.get(&url).send().await.expect("send");
     assert_eq!(
-        no_credentials
-            .headers()
-            .get("www-authenticate")
-            .and_then(|v| v.to_str().ok()),
+        no_credentials.headers().get("www-authenticate").and_then(|v| v.to_str().ok()),
         Some("Basic realm=\"Twilio API\"")
     );
     let message = assert_twilio_error(no_credentials, StatusCode::UNAUTHORIZED, 20003).await;
@@ -238,30 +201,12 @@ async fn missing_or_malformed_credentials_are_401_20003() {
         ("MG00000000000000000000000000000001", "t"),
         ("AC00000000000000000000000000000001", ""),
     ] {
-        let response = app
-            .client
-            .get(&url)
-            .basic_auth(user, Some(password))
-            .send()
-            .await
-            .expect("send");
+        let response = app.client.get(&url).basic_auth(user, Some(password)).send().await.expect("send");
         assert_twilio_error(response, StatusCode::UNAUTHORIZED, 20003).await;
     }
-    let bearer = app
-        .client
-        .get(&url)
-        .header("Authorization", "Bearer abc")
-        .send()
-        .await
-        .expect("send");
+    let bearer = app.client.get(&url).header("Authorization", "Bearer abc").send().await.expect("send");
     assert_twilio_error(bearer, StatusCode::UNAUTHORIZED, 20003).await;
-    let garbage = app
-        .client
-        .get(&url)
-        .header("Authorization", "Basic !!!")
-        .send()
-        .await
-        .expect("send");
+    let garbage = app.client.get(&url).header("Authorization", "Basic !!!").send().await.expect("send");
     assert_twilio_error(garbage, StatusCode::UNAUTHORIZED, 20003).await;
 }
 

@@ -37,12 +37,7 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     tokio::spawn(serve(listener, state, async {
         let _ = stopped.await;
     }));
-    TestApp {
-        base: format!("http://{address}"),
-        client: reqwest::Client::new(),
-        account: ACCOUNT,
-        _shutdown: shutdown,
-    }
+    TestApp { base: format!("http://{address}"), client: reqwest::Client::new(), account: ACCOUNT, _shutdown: shutdown }
 }
 
 /// The two URL forms every Messages operation is served on.
@@ -89,15 +84,11 @@ impl TestApp {
     }
 
     pub async fn send_as(&self, account: &str, method: Method, path: &str, form: &[(&str, &str)]) -> Response {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .basic_auth(account, Some("token"));
+        let mut request =
+            self.client.request(method, format!("{}{path}", self.base)).basic_auth(account, Some("token"));
         if !form.is_empty() {
             let body = serde_urlencoded::to_string(form).expect("encode form");
-            request = request
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body);
+            request = request.header("Content-Type", "application/x-www-form-urlencoded").body(body);
         }
         request.send().await.expect("request reaches the server")
     }
@@ -123,13 +114,7 @@ impl TestApp {
     }
 
     pub async fn get_url(&self, url: &str) -> Value {
-        let response = self
-            .client
-            .get(url)
-            .basic_auth(self.account, Some("token"))
-            .send()
-            .await
-            .expect("request");
+        let response = self.client.get(url).basic_auth(self.account, Some("token")).send().await.expect("request");
         json_ok(response).await
     }
 
@@ -157,33 +142,18 @@ pub async fn json_ok(response: Response) -> Value {
 pub async fn assert_twilio_error(response: Response, status: StatusCode, code: u64) -> String {
     let url = response.url().clone();
     assert_eq!(response.status(), status, "{url}");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    assert!(
-        content_type.starts_with("application/json"),
-        "{url}: content-type {content_type}"
-    );
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(content_type.starts_with("application/json"), "{url}: content-type {content_type}");
     let body: Value = response.json().await.expect("error body is JSON");
     assert_eq!(body["code"], code, "{url}: {body}");
     assert_eq!(body["status"], status.as_u16(), "{url}: {body}");
-    assert_eq!(
-        body["more_info"],
-        format!("https://www.twilio.com/docs/errors/{code}"),
-        "{body}"
-    );
+    assert_eq!(body["more_info"], format!("https://www.twilio.com/docs/errors/{code}"), "{body}");
     body["message"].as_str().expect("message is a string").to_owned()
 }
 
 /// The `sid` of a resource.
 pub fn sid_of(resource: &Value) -> String {
-    resource["sid"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no sid in {resource}"))
-        .to_owned()
+    resource["sid"].as_str().unwrap_or_else(|| panic!("no sid in {resource}")).to_owned()
 }
 
 /// The built emulator binary, run as a child process on a random port; killed on drop.
@@ -223,17 +193,9 @@ pub fn spawn_binary_with(extra: &[&str]) -> RunningBinary {
         .expect("start the emulator binary");
     let stdout = child.stdout.take().expect("piped stdout");
     let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the listening line");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"));
-    RunningBinary {
-        base: base.to_owned(),
-        child,
-    }
+    BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {line}"));
+    RunningBinary { base: base.to_owned(), child }
 }
 
 impl RunningBinary {

@@ -32,24 +32,14 @@ fn fixture(form: &Form, operation: &str) -> Value {
 /// Asserts that `actual` has exactly the documented keys, in the documented order, with
 /// the documented JSON types (null allowed where a neighbour resource is not emulated).
 fn assert_shape(actual: &Value, documented: &Value, context: &str) {
-    let (actual, documented) = (
-        actual.as_object().expect("object"),
-        documented.as_object().expect("object"),
-    );
+    let (actual, documented) = (actual.as_object().expect("object"), documented.as_object().expect("object"));
     let keys = |o: &serde_json::Map<String, Value>| o.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(
-        keys(actual),
-        keys(documented),
-        "{context}: keys differ from the documentation"
-    );
+    assert_eq!(keys(actual), keys(documented), "{context}: keys differ from the documentation");
     for (key, expected) in documented {
         let value = &actual[key];
         let same_type = std::mem::discriminant(value) == std::mem::discriminant(expected);
         let allowed_null = value.is_null() && (expected.is_null() || NULL_UNTIL_NEIGHBOURS.contains(&key.as_str()));
-        assert!(
-            same_type || allowed_null,
-            "{context}: `{key}` is {value}, documented like {expected}"
-        );
+        assert!(same_type || allowed_null, "{context}: `{key}` is {value}, documented like {expected}");
         if let (Value::Object(links), Value::Object(documented_links)) = (value, expected) {
             assert_eq!(keys(links), keys(documented_links), "{context}: keys of `{key}`");
         }
@@ -115,10 +105,7 @@ async fn create_applies_twilio_defaults_on_both_forms() {
         }
         assert_eq!(message["date_updated"], message["date_created"]);
         let created = message["date_created"].as_str().expect("date string");
-        assert!(
-            created.len() == 20 && created.ends_with('Z') && created.as_bytes()[10] == b'T',
-            "{created}"
-        );
+        assert!(created.len() == 20 && created.ends_with('Z') && created.as_bytes()[10] == b'T', "{created}");
     }
 }
 
@@ -150,12 +137,8 @@ async fn fetch_returns_the_created_message_on_both_forms() {
     let app = spawn_app().await;
     for form in app.forms().await {
         let conversation = app.conversation(&form).await;
-        let created = app
-            .post(&form.messages(&conversation), &[("Author", "bob"), ("Body", "hi")])
-            .await;
-        let fetched = app
-            .get(&format!("{}/{}", form.messages(&conversation), sid_of(&created)))
-            .await;
+        let created = app.post(&form.messages(&conversation), &[("Author", "bob"), ("Body", "hi")]).await;
+        let fetched = app.get(&format!("{}/{}", form.messages(&conversation), sid_of(&created))).await;
         assert_eq!(fetched, created, "{}", form.name());
         assert_shape(&fetched, &fixture(&form, "fetch"), form.name());
     }
@@ -201,10 +184,7 @@ async fn update_leaves_unsent_fields_alone() {
     for form in app.forms().await {
         let conversation = app.conversation(&form).await;
         let created = app
-            .post(
-                &form.messages(&conversation),
-                &[("Author", "dan"), ("Body", "keep"), ("Attributes", "{\"a\":1}")],
-            )
+            .post(&form.messages(&conversation), &[("Author", "dan"), ("Body", "keep"), ("Attributes", "{\"a\":1}")])
             .await;
         let path = format!("{}/{}", form.messages(&conversation), sid_of(&created));
         let updated = app.post(&path, &[("Body", "changed")]).await;
@@ -232,8 +212,7 @@ async fn delete_answers_204_with_an_empty_body_and_frees_nothing_else_on_both_fo
         assert!(response.bytes().await.expect("body").is_empty());
         assert_twilio_error(app.send(Method::GET, &path, &[]).await, StatusCode::NOT_FOUND, 20404).await;
         assert_twilio_error(app.send(Method::DELETE, &path, &[]).await, StatusCode::NOT_FOUND, 20404).await;
-        app.get(&format!("{}/{}", form.messages(&conversation), sid_of(&kept)))
-            .await;
+        app.get(&format!("{}/{}", form.messages(&conversation), sid_of(&kept))).await;
         let next = app.message(&form, &conversation, "after").await;
         assert_eq!(next["index"], 2, "a deleted index is never reused");
     }
@@ -266,27 +245,12 @@ async fn list_returns_messages_in_index_order_with_all_meta_keys_on_both_forms()
             let keys: Vec<&str> = meta.keys().map(String::as_str).collect();
             assert_eq!(
                 keys,
-                [
-                    "page",
-                    "page_size",
-                    "first_page_url",
-                    "previous_page_url",
-                    "url",
-                    "next_page_url",
-                    "key"
-                ]
+                ["page", "page_size", "first_page_url", "previous_page_url", "url", "next_page_url", "key"]
             );
             assert_eq!(meta["key"], "messages");
             assert_eq!(meta["page_size"], 50);
-            assert_eq!(
-                (&meta["previous_page_url"], &meta["next_page_url"]),
-                (&Value::Null, &Value::Null)
-            );
-            let first = format!(
-                "{}{}?{echoed}PageSize=50&Page=0",
-                app.base,
-                form.messages(&conversation)
-            );
+            assert_eq!((&meta["previous_page_url"], &meta["next_page_url"]), (&Value::Null, &Value::Null));
+            let first = format!("{}{}?{echoed}PageSize=50&Page=0", app.base, form.messages(&conversation));
             assert_eq!(meta["first_page_url"], first.as_str());
             assert_eq!(meta["url"], first.as_str());
             for message in page["messages"].as_array().expect("messages") {
@@ -310,13 +274,8 @@ async fn the_webhook_header_is_accepted_on_every_write() {
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .body("Body=hook")
         };
-        let created = json_ok(
-            send(Method::POST, form.messages(&conversation), "true")
-                .send()
-                .await
-                .expect("send"),
-        )
-        .await;
+        let created =
+            json_ok(send(Method::POST, form.messages(&conversation), "true").send().await.expect("send")).await;
         let path = format!("{}/{}", form.messages(&conversation), sid_of(&created));
         json_ok(send(Method::POST, path.clone(), "false").send().await.expect("send")).await;
         let deleted = send(Method::DELETE, path, "true").send().await.expect("send");
@@ -331,13 +290,7 @@ async fn messages_are_reachable_through_the_conversation_unique_name() {
         let conversation = app.post(&form.conversations(), &[("UniqueName", "support-room")]).await;
         let message = app.message(&form, "support-room", "by name").await;
         assert_eq!(message["conversation_sid"], conversation["sid"], "{}", form.name());
-        assert!(
-            message["url"]
-                .as_str()
-                .expect("url")
-                .contains(sid_of(&conversation).as_str()),
-            "URLs use the SID"
-        );
+        assert!(message["url"].as_str().expect("url").contains(sid_of(&conversation).as_str()), "URLs use the SID");
         let listed = app.get(&form.messages("support-room")).await;
         assert_eq!(listed["messages"][0], message);
     }
@@ -346,24 +299,17 @@ async fn messages_are_reachable_through_the_conversation_unique_name() {
 #[tokio::test]
 async fn the_default_service_form_and_the_short_form_share_one_store() {
     let app = spawn_app().await;
-    let default_service = app.get("/v1/Configuration").await["default_chat_service_sid"]
-        .as_str()
-        .expect("sid")
-        .to_owned();
+    let default_service =
+        app.get("/v1/Configuration").await["default_chat_service_sid"].as_str().expect("sid").to_owned();
     let (short, long) = (Form::Default, Form::Service(default_service.clone()));
     let conversation = app.conversation(&short).await;
     let created = app.message(&short, &conversation, "shared").await;
 
-    let fetched = app
-        .get(&format!("{}/{}", long.messages(&conversation), sid_of(&created)))
-        .await;
+    let fetched = app.get(&format!("{}/{}", long.messages(&conversation), sid_of(&created))).await;
 
     assert_eq!(fetched["body"], "shared");
     assert_eq!(fetched["chat_service_sid"], default_service.as_str());
-    assert_eq!(
-        fetched["url"],
-        format!("{}{}/{}", app.base, long.messages(&conversation), sid_of(&created))
-    );
+    assert_eq!(fetched["url"], format!("{}{}/{}", app.base, long.messages(&conversation), sid_of(&created)));
 }
 
 #[tokio::test]

@@ -11,12 +11,7 @@ use serde_json::Value;
 use crate::helpers::{Form, TestApp, sid_of, spawn_app};
 
 fn indices(page: &Value) -> Vec<u64> {
-    page["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| m["index"].as_u64().expect("index"))
-        .collect()
+    page["messages"].as_array().expect("messages").iter().map(|m| m["index"].as_u64().expect("index")).collect()
 }
 
 /// Follows `next_page_url` from `first` to the end, calling `between` after every page.
@@ -44,11 +39,8 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
             for i in 0..60 {
                 initial.push(app.message(&form, &conversation, &format!("m{i}")).await);
             }
-            let doomed: Vec<String> = initial
-                .iter()
-                .filter(|m| m["index"].as_u64().is_some_and(|i| i % 4 == 1))
-                .map(sid_of)
-                .collect();
+            let doomed: Vec<String> =
+                initial.iter().filter(|m| m["index"].as_u64().is_some_and(|i| i % 4 == 1)).map(sid_of).collect();
             let survivors: HashSet<String> = initial.iter().map(sid_of).filter(|sid| !doomed.contains(sid)).collect();
 
             // A writer that keeps creating and deleting its own messages during the walk.
@@ -60,12 +52,8 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
                     let mut rounds = 0;
                     while !stop.load(Ordering::Relaxed) && rounds < 10_000 {
                         let extra = app.message(&form, &conversation, "noise").await;
-                        app.send(
-                            Method::DELETE,
-                            &format!("{}/{}", form.messages(&conversation), sid_of(&extra)),
-                            &[],
-                        )
-                        .await;
+                        app.send(Method::DELETE, &format!("{}/{}", form.messages(&conversation), sid_of(&extra)), &[])
+                            .await;
                         app.message(&form, &conversation, "late").await;
                         rounds += 1;
                     }
@@ -77,8 +65,7 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
             let first = format!("{}?Order={order}&PageSize=7", form.messages(&conversation));
             let seen = walk(&app, &first, async || {
                 for sid in doomed_iter.by_ref().take(3) {
-                    app.send(Method::DELETE, &format!("{}/{sid}", form.messages(&conversation)), &[])
-                        .await;
+                    app.send(Method::DELETE, &format!("{}/{sid}", form.messages(&conversation)), &[]).await;
                 }
             })
             .await;
@@ -88,23 +75,12 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
             // Assert
             let seen_sids: Vec<String> = seen.iter().map(sid_of).collect();
             let unique: HashSet<&String> = seen_sids.iter().collect();
-            assert_eq!(
-                unique.len(),
-                seen_sids.len(),
-                "{} {order}: a message was served twice",
-                form.name()
-            );
+            assert_eq!(unique.len(), seen_sids.len(), "{} {order}: a message was served twice", form.name());
             for sid in &survivors {
-                assert!(
-                    unique.contains(sid),
-                    "{} {order}: surviving message {sid} was skipped",
-                    form.name()
-                );
+                assert!(unique.contains(sid), "{} {order}: surviving message {sid} was skipped", form.name());
             }
             let order_of: Vec<u64> = seen.iter().map(|m| m["index"].as_u64().expect("index")).collect();
-            let in_order = order_of
-                .windows(2)
-                .all(|w| if order == "asc" { w[0] < w[1] } else { w[0] > w[1] });
+            let in_order = order_of.windows(2).all(|w| if order == "asc" { w[0] < w[1] } else { w[0] > w[1] });
             assert!(in_order, "{} {order}: out of order: {order_of:?}", form.name());
         }
     }
@@ -122,11 +98,7 @@ async fn next_and_previous_page_urls_link_pages_both_ways() {
         assert_eq!(indices(&first), [0, 1]);
         let next = first["meta"]["next_page_url"].as_str().expect("next page").to_owned();
         assert!(
-            next.starts_with(&format!(
-                "{}{}?PageSize=2&Page=1&PageToken=PT",
-                app.base,
-                form.messages(&conversation)
-            )),
+            next.starts_with(&format!("{}{}?PageSize=2&Page=1&PageToken=PT", app.base, form.messages(&conversation))),
             "{next}"
         );
 
@@ -134,25 +106,13 @@ async fn next_and_previous_page_urls_link_pages_both_ways() {
         assert_eq!(indices(&second), [2, 3]);
         assert_eq!(second["meta"]["page"], 1);
         assert_eq!(second["meta"]["url"], next.as_str(), "url carries its own PageToken");
-        let third = app
-            .get_url(second["meta"]["next_page_url"].as_str().expect("next"))
-            .await;
-        assert_eq!(
-            (indices(&third), &third["meta"]["next_page_url"]),
-            (vec![4], &Value::Null)
-        );
+        let third = app.get_url(second["meta"]["next_page_url"].as_str().expect("next")).await;
+        assert_eq!((indices(&third), &third["meta"]["next_page_url"]), (vec![4], &Value::Null));
 
-        let back = app
-            .get_url(third["meta"]["previous_page_url"].as_str().expect("previous"))
-            .await;
+        let back = app.get_url(third["meta"]["previous_page_url"].as_str().expect("previous")).await;
         assert_eq!(indices(&back), [2, 3]);
-        let front = app
-            .get_url(back["meta"]["previous_page_url"].as_str().expect("previous"))
-            .await;
-        assert_eq!(
-            (indices(&front), &front["meta"]["previous_page_url"]),
-            (vec![0, 1], &Value::Null)
-        );
+        let front = app.get_url(back["meta"]["previous_page_url"].as_str().expect("previous")).await;
+        assert_eq!((indices(&front), &front["meta"]["previous_page_url"]), (vec![0, 1], &Value::Null));
     }
 }
 
@@ -165,16 +125,10 @@ async fn page_size_above_the_maximum_is_clamped_not_rejected() {
         app.message(&form, &conversation, &i.to_string()).await;
     }
     for size in ["101", "200", "1000", "99999999999999999999"] {
-        let page = app
-            .get(&format!("{}?PageSize={size}", form.messages(&conversation)))
-            .await;
+        let page = app.get(&format!("{}?PageSize={size}", form.messages(&conversation))).await;
         assert_eq!(page["meta"]["page_size"], 100, "PageSize={size}");
         assert_eq!(indices(&page).len(), 100);
-        assert!(
-            page["meta"]["next_page_url"]
-                .as_str()
-                .is_some_and(|url| url.contains("PageSize=100"))
-        );
+        assert!(page["meta"]["next_page_url"].as_str().is_some_and(|url| url.contains("PageSize=100")));
     }
 }
 
@@ -186,18 +140,11 @@ async fn a_page_number_without_a_token_skips_whole_pages() {
     for i in 0..7 {
         app.message(&form, &conversation, &i.to_string()).await;
     }
-    let page = app
-        .get(&format!("{}?PageSize=3&Page=1", form.messages(&conversation)))
-        .await;
+    let page = app.get(&format!("{}?PageSize=3&Page=1", form.messages(&conversation))).await;
     assert_eq!(indices(&page), [3, 4, 5]);
     assert_eq!(page["meta"]["page"], 1);
-    let past_the_end = app
-        .get(&format!("{}?PageSize=3&Page=9", form.messages(&conversation)))
-        .await;
-    assert_eq!(
-        (indices(&past_the_end), &past_the_end["meta"]["next_page_url"]),
-        (vec![], &Value::Null)
-    );
+    let past_the_end = app.get(&format!("{}?PageSize=3&Page=9", form.messages(&conversation))).await;
+    assert_eq!((indices(&past_the_end), &past_the_end["meta"]["next_page_url"]), (vec![], &Value::Null));
 }
 
 #[tokio::test]
@@ -207,10 +154,7 @@ async fn an_empty_conversation_lists_an_empty_page() {
         let conversation = app.conversation(&form).await;
         let page = app.get(&form.messages(&conversation)).await;
         assert_eq!(page["messages"], serde_json::json!([]), "{}", form.name());
-        assert_eq!(
-            (&page["meta"]["next_page_url"], &page["meta"]["previous_page_url"]),
-            (&Value::Null, &Value::Null)
-        );
+        assert_eq!((&page["meta"]["next_page_url"], &page["meta"]["previous_page_url"]), (&Value::Null, &Value::Null));
     }
 }
 
@@ -222,11 +166,7 @@ async fn the_largest_page_number_is_echoed_without_overflowing() {
     for i in 0..3 {
         app.message(&form, &conversation, &i.to_string()).await;
     }
-    let path = format!(
-        "{}?PageSize=1&Page={}&PageToken=PTA0",
-        form.messages(&conversation),
-        usize::MAX
-    );
+    let path = format!("{}?PageSize=1&Page={}&PageToken=PTA0", form.messages(&conversation), usize::MAX);
     let page = app.get(&path).await;
     assert_eq!(indices(&page), [1]);
     assert!(page["meta"]["next_page_url"].as_str().is_some(), "{page}");

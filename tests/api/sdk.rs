@@ -29,9 +29,7 @@ fn install_lock(name: &str) -> File {
 
 /// Runs a command to completion, capturing its output; panics if it cannot be started.
 fn run(command: &mut Command) -> Output {
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("could not run {command:?}: {e} (is it installed and on PATH?)"))
+    command.output().unwrap_or_else(|e| panic!("could not run {command:?}: {e} (is it installed and on PATH?)"))
 }
 
 /// The status and both streams of a finished command, for panic messages.
@@ -62,14 +60,7 @@ fn ensure_python_deps() {
         fs::remove_dir_all(&deps).unwrap_or_else(|e| panic!("remove stale {}: {e}", deps.display()));
     }
     let output = run(Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--target",
-        ])
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
         .arg(&deps)
         .arg("-r")
         .arg(&requirements)
@@ -98,9 +89,7 @@ fn ensure_node_deps() {
     if installed {
         return;
     }
-    let output = run(Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&node));
+    let output = run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&node));
     assert!(
         output.status.success(),
         "installing the Node SDK suite's dependencies failed\n{}",
@@ -110,21 +99,14 @@ fn ensure_node_deps() {
 
 /// A JSON file's content, or `null` when it is missing or unreadable.
 fn json_at(path: &Path) -> Value {
-    fs::read_to_string(path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(Value::Null)
+    fs::read_to_string(path).ok().and_then(|text| serde_json::from_str(&text).ok()).unwrap_or(Value::Null)
 }
 
 /// A command whose environment cannot send the SDKs elsewhere: TWILIO_REGION and
 /// TWILIO_EDGE make both SDKs rewrite hostnames (and they would mangle 127.0.0.1).
 fn suite_command(program: &str, emulator: &str) -> Command {
     let mut command = Command::new(program);
-    command
-        .current_dir(root())
-        .env("EMULATOR_URL", emulator)
-        .env_remove("TWILIO_REGION")
-        .env_remove("TWILIO_EDGE");
+    command.current_dir(root()).env("EMULATOR_URL", emulator).env_remove("TWILIO_REGION").env_remove("TWILIO_EDGE");
     command
 }
 
@@ -145,39 +127,16 @@ fn python_sdk_drives_the_emulator_binary() {
     let output = run(suite_command("python3", &emulator.base)
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/sdk/python"])
         .env("PYTHONPATH", &deps));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     let command = format!("python3 -m pytest -q tests/sdk/python (EMULATOR_URL={})", emulator.base);
-    assert!(
-        output.status.success(),
-        "the Python SDK suite failed\n{}",
-        report(&command, &output)
-    );
+    assert!(output.status.success(), "the Python SDK suite failed\n{}", report(&command, &output));
 
     // pytest's closing line, e.g. "29 passed in 0.61s": no test may be skipped or missing.
     let summary = text.lines().rev().find(|line| line.contains(" passed")).unwrap_or("");
-    let passed: u64 = summary
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    assert!(
-        passed > 0,
-        "the Python SDK suite ran no test\n{}",
-        report(&command, &output)
-    );
-    assert!(
-        !summary.contains("skipped") && !summary.contains("failed"),
-        "{summary}\n{}",
-        report(&command, &output)
-    );
-    eprintln!(
-        "Python SDK suite: {}",
-        summary.trim_matches(|c: char| c == '=' || c.is_whitespace())
-    );
+    let passed: u64 = summary.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(passed > 0, "the Python SDK suite ran no test\n{}", report(&command, &output));
+    assert!(!summary.contains("skipped") && !summary.contains("failed"), "{summary}\n{}", report(&command, &output));
+    eprintln!("Python SDK suite: {}", summary.trim_matches(|c: char| c == '=' || c.is_whitespace()));
 }
 
 #[test]
@@ -187,29 +146,14 @@ fn node_sdk_drives_the_emulator_binary() {
 
     // Equivalent to `node --test tests/sdk/node/`, but run inside the directory so that
     // Node's default discovery (which skips node_modules) works the same on every version.
-    let output = run(suite_command("node", &emulator.base)
-        .arg("--test")
-        .current_dir(root().join("tests/sdk/node")));
+    let output = run(suite_command("node", &emulator.base).arg("--test").current_dir(root().join("tests/sdk/node")));
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     let command = format!("node --test (in tests/sdk/node, EMULATOR_URL={})", emulator.base);
-    assert!(
-        output.status.success(),
-        "the Node SDK suite failed\n{}",
-        report(&command, &output)
-    );
+    assert!(output.status.success(), "the Node SDK suite failed\n{}", report(&command, &output));
 
     let tests = count_after(&text, "# tests ").unwrap_or(0);
     let passed = count_after(&text, "# pass ").unwrap_or(0);
-    assert!(
-        tests > 0,
-        "the Node SDK suite ran no test\n{}",
-        report(&command, &output)
-    );
-    assert_eq!(
-        passed,
-        tests,
-        "not every Node SDK test passed\n{}",
-        report(&command, &output)
-    );
+    assert!(tests > 0, "the Node SDK suite ran no test\n{}", report(&command, &output));
+    assert_eq!(passed, tests, "not every Node SDK test passed\n{}", report(&command, &output));
     eprintln!("Node SDK suite: {passed} of {tests} tests passed");
 }

@@ -7,69 +7,36 @@ use crate::helpers::{Form, assert_twilio_error, json_ok, sid_of, spawn_app};
 #[tokio::test]
 async fn services_can_be_created_fetched_listed_and_deleted() {
     let app = spawn_app().await;
-    let response = app
-        .send(Method::POST, "/v1/Services", &[("FriendlyName", "Tests")])
-        .await;
+    let response = app.send(Method::POST, "/v1/Services", &[("FriendlyName", "Tests")]).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let service = json_ok(response).await;
     let sid = sid_of(&service);
     assert!(sid.starts_with("IS") && sid.len() == 34);
     assert_eq!(service["url"], format!("{}/v1/Services/{sid}", app.base));
-    assert_eq!(
-        service["links"]["conversations"],
-        format!("{}/v1/Services/{sid}/Conversations", app.base)
-    );
+    assert_eq!(service["links"]["conversations"], format!("{}/v1/Services/{sid}/Conversations", app.base));
     assert_eq!(app.get(&format!("/v1/Services/{sid}")).await, service);
 
     let listed = app.get("/v1/Services").await;
-    assert_eq!(
-        listed["services"].as_array().map(Vec::len),
-        Some(2),
-        "the default service and this one"
-    );
+    assert_eq!(listed["services"].as_array().map(Vec::len), Some(2), "the default service and this one");
     assert_eq!(listed["services"][1], service);
 
     let form = Form::Service(sid.clone());
     let conversation = app.conversation(&form).await;
-    assert_eq!(
-        app.send(Method::DELETE, &format!("/v1/Services/{sid}"), &[])
-            .await
-            .status(),
-        StatusCode::NO_CONTENT
-    );
-    assert_twilio_error(
-        app.send(Method::GET, &format!("/v1/Services/{sid}"), &[]).await,
-        StatusCode::NOT_FOUND,
-        20404,
-    )
-    .await;
-    assert_twilio_error(
-        app.send(Method::GET, &form.messages(&conversation), &[]).await,
-        StatusCode::NOT_FOUND,
-        20404,
-    )
-    .await;
+    assert_eq!(app.send(Method::DELETE, &format!("/v1/Services/{sid}"), &[]).await.status(), StatusCode::NO_CONTENT);
+    assert_twilio_error(app.send(Method::GET, &format!("/v1/Services/{sid}"), &[]).await, StatusCode::NOT_FOUND, 20404)
+        .await;
+    assert_twilio_error(app.send(Method::GET, &form.messages(&conversation), &[]).await, StatusCode::NOT_FOUND, 20404)
+        .await;
 }
 
 #[tokio::test]
 async fn a_service_needs_a_friendly_name_and_the_default_one_cannot_be_deleted() {
     let app = spawn_app().await;
-    assert_twilio_error(
-        app.send(Method::POST, "/v1/Services", &[]).await,
-        StatusCode::BAD_REQUEST,
-        20001,
-    )
-    .await;
-    let default = app.get("/v1/Configuration").await["default_chat_service_sid"]
-        .as_str()
-        .expect("sid")
-        .to_owned();
+    assert_twilio_error(app.send(Method::POST, "/v1/Services", &[]).await, StatusCode::BAD_REQUEST, 20001).await;
+    let default = app.get("/v1/Configuration").await["default_chat_service_sid"].as_str().expect("sid").to_owned();
     let response = app.send(Method::DELETE, &format!("/v1/Services/{default}"), &[]).await;
     assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
-    assert_eq!(
-        app.get(&format!("/v1/Services/{default}")).await["sid"],
-        default.as_str()
-    );
+    assert_eq!(app.get(&format!("/v1/Services/{default}")).await["sid"], default.as_str());
 }
 
 #[tokio::test]

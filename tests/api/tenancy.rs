@@ -31,11 +31,7 @@ async fn one_account_never_sees_another_accounts_data() {
         assert_eq!(app.get(&item).await, message, "the owner still has it, unchanged");
     }
     let services = json_ok(app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Services", &[]).await).await;
-    assert_eq!(
-        services["services"].as_array().map(Vec::len),
-        Some(1),
-        "only its own default service"
-    );
+    assert_eq!(services["services"].as_array().map(Vec::len), Some(1), "only its own default service");
     assert_eq!(services["services"][0]["account_sid"], OTHER_ACCOUNT);
 }
 
@@ -51,11 +47,7 @@ async fn each_account_has_its_own_stable_default_service() {
         .clone();
     assert_ne!(mine, theirs);
     let restarted = spawn_app().await;
-    assert_eq!(
-        restarted.get("/v1/Configuration").await["default_chat_service_sid"],
-        mine,
-        "stable across restarts"
-    );
+    assert_eq!(restarted.get("/v1/Configuration").await["default_chat_service_sid"], mine, "stable across restarts");
     let conversation = app.post("/v1/Conversations", &[]).await;
     assert_eq!(conversation["chat_service_sid"], mine);
 }
@@ -63,37 +55,17 @@ async fn each_account_has_its_own_stable_default_service() {
 #[tokio::test]
 async fn api_keys_act_for_their_bound_account_and_unbound_keys_for_their_own() {
     let bound_key = "SK00000000000000000000000000000abc";
-    let binding = ApiKey {
-        sid: bound_key.parse().expect("SK SID"),
-        secret: None,
-        account: ACCOUNT.parse().expect("AC SID"),
-    };
-    let config = Config {
-        api_keys: vec![binding],
-        ..Config::for_tests()
-    };
+    let binding =
+        ApiKey { sid: bound_key.parse().expect("SK SID"), secret: None, account: ACCOUNT.parse().expect("AC SID") };
+    let config = Config { api_keys: vec![binding], ..Config::for_tests() };
     let app = spawn_app_with(config).await;
     let conversation = app.conversation(&Form::Default).await;
 
-    let through_key = app
-        .send_as(
-            bound_key,
-            Method::GET,
-            &format!("/v1/Conversations/{conversation}"),
-            &[],
-        )
-        .await;
+    let through_key = app.send_as(bound_key, Method::GET, &format!("/v1/Conversations/{conversation}"), &[]).await;
     assert_eq!(json_ok(through_key).await["account_sid"], ACCOUNT);
 
     let unbound_key = "SK00000000000000000000000000000def";
-    let elsewhere = app
-        .send_as(
-            unbound_key,
-            Method::GET,
-            &format!("/v1/Conversations/{conversation}"),
-            &[],
-        )
-        .await;
+    let elsewhere = app.send_as(unbound_key, Method::GET, &format!("/v1/Conversations/{conversation}"), &[]).await;
     assert_twilio_error(elsewhere, StatusCode::NOT_FOUND, 20404).await;
     let own = json_ok(app.send_as(unbound_key, Method::POST, "/v1/Conversations", &[]).await).await;
     assert_eq!(own["account_sid"], "AC00000000000000000000000000000def");

@@ -60,10 +60,7 @@ impl ChannelParams {
             // The type of a channel cannot be changed; Twilio ignores it on update.
             (false, _) => None,
         };
-        let created_by = validate::name(
-            self.created_by,
-            ApiError::InvalidParameter("CreatedBy is too long".into()),
-        )?;
+        let created_by = validate::name(self.created_by, ApiError::InvalidParameter("CreatedBy is too long".into()))?;
         Ok(ConversationFields {
             friendly_name: validate::name(self.friendly_name, ApiError::FriendlyNameTooLong)?,
             unique_name,
@@ -101,10 +98,7 @@ async fn create(
     TwilioForm(params): TwilioForm<ChannelParams>,
 ) -> Result<(StatusCode, Json<ChannelResource>), ApiError> {
     let fields = params.validate(true)?;
-    let snapshot = state
-        .store
-        .create_conversation(account, scope, fields)
-        .map_err(ApiError::from_chat)?;
+    let snapshot = state.store.create_conversation(account, scope, fields).map_err(ApiError::from_chat)?;
     Ok((StatusCode::CREATED, Json(ChannelResource::new(account, base, snapshot))))
 }
 
@@ -115,10 +109,8 @@ async fn fetch(
     BaseUrl(base): BaseUrl,
     scope: ConversationScope,
 ) -> Result<Json<ChannelResource>, ApiError> {
-    let snapshot = state
-        .store
-        .fetch_conversation(account, scope.service, &scope.conversation)
-        .map_err(ApiError::from_chat)?;
+    let snapshot =
+        state.store.fetch_conversation(account, scope.service, &scope.conversation).map_err(ApiError::from_chat)?;
     Ok(Json(ChannelResource::new(account, base, snapshot)))
 }
 
@@ -132,28 +124,15 @@ async fn list(
 ) -> Result<Json<ListBody<ChannelResource>>, ApiError> {
     let request = PageRequest::parse(&params.page, Order::Asc, MAX_PAGE_SIZE)?;
     let channel_type = params.channel_type.as_deref().map(parse_type).transpose()?;
-    let filter = ConversationFilter {
-        channel_type,
-        ..ConversationFilter::default()
-    };
+    let filter = ConversationFilter { channel_type, ..ConversationFilter::default() };
     let path = match scope {
         ServiceScope::Explicit(service) => format!("/v2/Services/{service}/Channels"),
         // Every Chat route names its service; the default form does not exist in Chat.
         ServiceScope::Default => return Err(ApiError::NotFound),
     };
-    let selection = state
-        .store
-        .list_conversations(account, scope, &filter, &request)
-        .map_err(ApiError::from_chat)?;
-    let filters = channel_type
-        .map(|kind| ("Type", kind.as_str().to_owned()))
-        .into_iter()
-        .collect();
-    let links = PageLinks {
-        base: &base,
-        path,
-        filters,
-    };
+    let selection = state.store.list_conversations(account, scope, &filter, &request).map_err(ApiError::from_chat)?;
+    let filters = channel_type.map(|kind| ("Type", kind.as_str().to_owned())).into_iter().collect();
+    let links = PageLinks { base: &base, path, filters };
     let meta = links.meta(&request, &selection, "channels");
     let records = selection
         .items
@@ -187,10 +166,7 @@ async fn delete(
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .store
-        .delete_conversation(account, scope.service, &scope.conversation)
-        .map_err(ApiError::from_chat)?;
+    state.store.delete_conversation(account, scope.service, &scope.conversation).map_err(ApiError::from_chat)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -207,17 +183,8 @@ impl ChannelResource {
     fn new(account_sid: AccountSid, base: Arc<str>, snapshot: ConversationSnapshot) -> Self {
         let conversation = snapshot.conversation;
         let form = UrlForm::Chat(conversation.chat_service_sid);
-        let url = ConversationUrl {
-            base,
-            form,
-            conversation: conversation.sid,
-        };
-        Self {
-            account_sid,
-            url,
-            conversation,
-            message_count: snapshot.message_count,
-        }
+        let url = ConversationUrl { base, form, conversation: conversation.sid };
+        Self { account_sid, url, conversation, message_count: snapshot.message_count }
     }
 }
 

@@ -26,9 +26,7 @@ pub const MAX_PAGE_SIZE: usize = 100;
 
 /// The routes under `…/Channels/{ConversationSid}/Messages`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list).post(create))
-        .route("/{MessageSid}", get(fetch).post(update).delete(delete))
+    Router::new().route("/", get(list).post(create)).route("/{MessageSid}", get(fetch).post(update).delete(delete))
 }
 
 /// Create and update parameters. `MediaSid` (create only) is accepted and ignored until
@@ -81,14 +79,9 @@ async fn create(
     TwilioForm(params): TwilioForm<MessageParams>,
 ) -> Result<(StatusCode, Json<ChatMessageResource>), ApiError> {
     let fields = params.validate(true)?;
-    let located = state
-        .store
-        .create_message(account, scope.service, &scope.conversation, fields)
-        .map_err(ApiError::from_chat)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ChatMessageResource::new(account, base, located)),
-    ))
+    let located =
+        state.store.create_message(account, scope.service, &scope.conversation, fields).map_err(ApiError::from_chat)?;
+    Ok((StatusCode::CREATED, Json(ChatMessageResource::new(account, base, located))))
 }
 
 /// Fetch a message: <https://www.twilio.com/docs/chat/rest/message-resource#fetch-a-message-resource>
@@ -124,10 +117,7 @@ async fn list(
     let links = PageLinks {
         base: &url.base,
         path: url.path() + "/Messages",
-        filters: order
-            .map(|order| ("Order", order.as_str().to_owned()))
-            .into_iter()
-            .collect(),
+        filters: order.map(|order| ("Order", order.as_str().to_owned())).into_iter().collect(),
     };
     let meta = links.meta(&request, &located.value, "messages");
     let records = located
@@ -170,19 +160,12 @@ async fn delete(
     _webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
     let scope = path.scope;
-    state
-        .store
-        .delete_message(account, scope.service, &scope.conversation, path.sid)
-        .map_err(ApiError::from_chat)?;
+    state.store.delete_message(account, scope.service, &scope.conversation, path.sid).map_err(ApiError::from_chat)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 fn channel_url<T>(base: Arc<str>, located: &Located<T>) -> ConversationUrl {
-    ConversationUrl {
-        base,
-        form: UrlForm::Chat(located.chat_service_sid),
-        conversation: located.conversation_sid,
-    }
+    ConversationUrl { base, form: UrlForm::Chat(located.chat_service_sid), conversation: located.conversation_sid }
 }
 
 /// A message as Chat v2 shows it.
@@ -197,12 +180,7 @@ pub struct ChatMessageResource {
 impl ChatMessageResource {
     fn new(account_sid: AccountSid, base: Arc<str>, located: Located<Arc<Message>>) -> Self {
         let url = channel_url(base, &located);
-        Self {
-            account_sid,
-            service_sid: located.chat_service_sid,
-            url,
-            message: located.value,
-        }
+        Self { account_sid, service_sid: located.chat_service_sid, url, message: located.value }
     }
 }
 
