@@ -214,6 +214,7 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::NotFound | StoreError::ConversationNotFound => Self::NotFound,
             StoreError::UniqueNameTaken => Self::UniqueNameTaken,
             StoreError::DefaultServiceUndeletable => Self::DefaultServiceUndeletable,
+            StoreError::Persistence => Self::Internal("the state file could not be written".to_owned()),
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::control::ControlPlane;
 use crate::sid::SidGenerator;
 use crate::store::document::ImportError;
-use crate::store::{ImportMode, Store};
+use crate::store::{ImportMode, StateFileError, Store};
 use crate::time::Clock;
 
 /// Shared state, cheap to clone into every request.
@@ -56,13 +56,23 @@ pub enum StartupError {
     SeedMalformed { path: PathBuf, error: serde_json::Error },
     #[error("seed {path} was refused: {error}")]
     SeedRefused { path: PathBuf, error: ImportError },
+    #[error("state file {path}: {error} (the file was left untouched)")]
+    StateFile { path: PathBuf, error: StateFileError },
 }
 
 impl AppState {
     /// State for `config` with its seed files loaded: what the binary serves.
     pub fn prepare(config: &Config, listen_authority: String) -> Result<Self, StartupError> {
         let state = Self::new(config, listen_authority);
-        if let Some(seed) = &config.seed_file {
+        let mut restored = false;
+        if let Some(path) = &config.state_file {
+            restored = state
+                .store
+                .open_state_file(path)
+                .map_err(|error| StartupError::StateFile { path: path.clone(), error })?;
+        }
+        // Seeds fill a new state; a restored one already holds them.
+        if let Some(seed) = config.seed_file.as_ref().filter(|_| !restored) {
             for path in seed_files(seed)? {
                 let text = std::fs::read_to_string(&path)
                     .map_err(|error| StartupError::SeedUnreadable { path: path.clone(), error })?;

@@ -85,7 +85,7 @@ impl Scope {
 
 /// `POST /_emulator/reset[?account=AC…][&seed=N]`: wipes everything, or one account.
 async fn reset(State(state): State<AppState>, TwilioQuery(scope): TwilioQuery<Scope>) -> Result<StatusCode, ApiError> {
-    state.store.reset(scope.account()?, scope.seed()?);
+    state.store.reset(scope.account()?, scope.seed()?)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

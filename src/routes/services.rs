@@ -46,7 +46,7 @@ async fn create(
     let friendly_name = validate::name(params.friendly_name, ApiError::FriendlyNameTooLong)?.ok_or_else(|| {
         ApiError::InvalidParameter("Missing required parameter FriendlyName in the post body".to_owned())
     })?;
-    let service = state.store.create_service(account, friendly_name);
+    let service = state.store.create_service(account, friendly_name)?;
     Ok((StatusCode::CREATED, Json(ServiceResource { account_sid: account, base, service })))
 }
 

@@ -7,9 +7,11 @@
 
 pub mod document;
 pub mod model;
+pub mod persist;
 mod sequenced;
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::pagination::{PageRequest, Selection, select};
@@ -18,11 +20,12 @@ use crate::sid::{
     looks_like_sid,
 };
 use crate::time::{Clock, Timestamp};
-use document::{ImportError, ImportSummary, StateDocument};
+use document::{ConversationDocument, ImportError, ImportSummary, StateDocument};
 use model::{
     ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, Message, MessageFields,
     Service,
 };
+use persist::{Change, StateFile};
 use sequenced::Sequenced;
 
 /// Twilio's author for messages created without one.
@@ -33,6 +36,9 @@ pub const DEFAULT_SERVICE_NAME: &str = "Default Conversations Service";
 /// What the store can refuse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
+    /// The change could not be saved to the state file.
+    #[error("the state file could not be written")]
+    Persistence,
     /// The service or message named does not exist.
     #[error("not found")]
     NotFound,
@@ -80,11 +86,55 @@ pub struct Located<T> {
     pub value: T,
 }
 
+/// Why the state file could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum StateFileError {
+    #[error(transparent)]
+    Read(#[from] persist::PersistError),
+    #[error("the snapshot does not describe a valid state: {0}")]
+    Snapshot(ImportError),
+    #[error("change {line} of the log cannot be applied: {error}")]
+    Log { line: usize, error: ImportError },
+    #[error("cannot write the state file: {0}")]
+    Write(std::io::Error),
+}
+
 /// Whether an import adds to the store or replaces it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImportMode {
     Merge,
     Replace,
+}
+
+/// Appends `change` to the state file, compacting it when the log has grown as large as
+/// the snapshot.
+fn save(file: &mut StateFile, tenants: &HashMap<AccountSid, Tenant>, change: &Change) -> Result<(), StoreError> {
+    let saved = file.append(change).and_then(|()| {
+        if file.wants_compaction() { file.compact(&document::export(tenants.iter())) } else { Ok(()) }
+    });
+    saved.map_err(|error| {
+        tracing::error!(%error, "the state file could not be written");
+        StoreError::Persistence
+    })
+}
+
+fn put_conversation(account: AccountSid, snapshot: &ConversationSnapshot) -> Change {
+    let conversation = &snapshot.conversation;
+    Change::PutConversation {
+        account: account.to_string(),
+        service: conversation.chat_service_sid.to_string(),
+        // The conversation's own fields only: replay leaves its messages alone.
+        conversation: ConversationDocument { next_index: None, ..document::conversation_document(conversation, 0) },
+    }
+}
+
+fn put_message(account: AccountSid, located: &Located<Arc<Message>>) -> Change {
+    Change::PutMessage {
+        account: account.to_string(),
+        service: located.chat_service_sid.to_string(),
+        conversation: located.conversation_sid.to_string(),
+        message: document::message_document(&located.value),
+    }
 }
 
 /// Frees a large structure on a short-lived thread, so that the lock holder (and the
@@ -117,6 +167,8 @@ pub struct Store {
 struct Inner {
     tenants: HashMap<AccountSid, Tenant>,
     sids: SidGenerator,
+    /// Where changes are saved, with `--state-file`.
+    state_file: Option<StateFile>,
 }
 
 /// One account's data.
@@ -166,7 +218,7 @@ fn fresh<K: Copy>(sids: &mut SidGenerator, make: fn(u128) -> K, taken: impl Fn(&
 impl Store {
     /// An empty store stamping records with `clock` and naming them with `sids`.
     pub fn new(clock: Clock, sids: SidGenerator) -> Self {
-        let inner = Inner { tenants: HashMap::new(), sids };
+        let inner = Inner { tenants: HashMap::new(), sids, state_file: None };
         Self { inner: Arc::new(RwLock::new(inner)), clock }
     }
 
@@ -192,12 +244,24 @@ impl Store {
     }
 
     /// Runs `f` on the account's data under the write lock, with a SID source and the time.
-    fn write<R>(&self, account: AccountSid, f: impl FnOnce(&mut Tenant, &mut SidGenerator, Timestamp) -> R) -> R {
+    /// When the state is kept in a file, the change `f` made (described by `change`) is
+    /// appended to it before the lock is released, so the file sees changes in the order
+    /// the store made them, and before the client hears of them.
+    fn write<R>(
+        &self,
+        account: AccountSid,
+        f: impl FnOnce(&mut Tenant, &mut SidGenerator, Timestamp) -> Result<R, StoreError>,
+        change: impl FnOnce(&R) -> Change,
+    ) -> Result<R, StoreError> {
         let mut guard = self.write_guard();
         let now = self.clock.now();
-        let Inner { tenants, sids } = &mut *guard;
+        let Inner { tenants, sids, state_file } = &mut *guard;
         let tenant = tenants.entry(account).or_insert_with(|| Tenant::new(account, now));
-        f(tenant, sids, now)
+        let result = f(tenant, sids, now)?;
+        if let Some(file) = state_file {
+            save(file, tenants, &change(&result))?;
+        }
+        Ok(result)
     }
 
     // --- Whole-state operations (the control plane) ---------------------------------
@@ -205,20 +269,26 @@ impl Store {
     /// Empties the store, or one account, and optionally restarts SID generation from
     /// `seed`. The old data is freed on another thread: a reset answers in microseconds
     /// even when it drops millions of messages.
-    pub fn reset(&self, account: Option<AccountSid>, seed: Option<u64>) {
+    pub fn reset(&self, account: Option<AccountSid>, seed: Option<u64>) -> Result<(), StoreError> {
         let discarded = {
             let mut guard = self.write_guard();
             if let Some(seed) = seed {
                 guard.sids = SidGenerator::seeded(seed);
             }
-            match account {
+            let discarded = match account {
                 Some(account) => guard.tenants.remove(&account).map(|tenant| HashMap::from([(account, tenant)])),
                 None => Some(std::mem::take(&mut guard.tenants)),
+            };
+            let Inner { tenants, state_file, .. } = &mut *guard;
+            if let Some(file) = state_file {
+                save(file, tenants, &Change::Reset { account: account.map(|sid| sid.to_string()) })?;
             }
+            discarded
         };
         if let Some(discarded) = discarded.filter(|tenants| !tenants.is_empty()) {
             drop_elsewhere(discarded);
         }
+        Ok(())
     }
 
     /// The state of every account, or of one, as a document.
@@ -235,7 +305,7 @@ impl Store {
     pub fn import(&self, document: StateDocument, mode: ImportMode) -> Result<ImportSummary, ImportError> {
         let mut guard = self.write_guard();
         let now = self.clock.now();
-        let Inner { tenants, sids } = &mut *guard;
+        let Inner { tenants, sids, state_file } = &mut *guard;
         let summary = match mode {
             ImportMode::Merge => {
                 let plan = document::plan(document, tenants, sids, now)?;
@@ -252,7 +322,37 @@ impl Store {
                 summary
             }
         };
+        // An import is saved as a new snapshot rather than as logged changes.
+        if let Some(file) = state_file
+            && let Err(error) = file.compact(&document::export(tenants.iter()))
+        {
+            tracing::error!(%error, "the state file could not record an import");
+        }
         Ok(summary)
+    }
+
+    /// Restores the state saved at `path` (if any) and saves every later change there.
+    /// Returns whether anything was restored. Nothing is written until what is saved has
+    /// been read back in full, so a corrupt file is left as it was.
+    pub fn open_state_file(&self, path: &Path) -> Result<bool, StateFileError> {
+        let saved = StateFile::read(path)?;
+        let restored = saved.snapshot.is_some() || !saved.changes.is_empty();
+        let mut guard = self.write_guard();
+        let now = self.clock.now();
+        let Inner { tenants, sids, state_file } = &mut *guard;
+        let mut recovered = HashMap::new();
+        if let Some(snapshot) = saved.snapshot {
+            let plan = document::plan(snapshot, &HashMap::new(), sids, now).map_err(StateFileError::Snapshot)?;
+            document::apply(plan, &mut recovered, now);
+        }
+        for (number, change) in saved.changes.into_iter().enumerate() {
+            persist::replay(&mut recovered, change, now)
+                .map_err(|error| StateFileError::Log { line: number + 1, error })?;
+        }
+        let file = StateFile::create(path, &document::export(recovered.iter())).map_err(StateFileError::Write)?;
+        *tenants = recovered;
+        *state_file = Some(file);
+        Ok(restored)
     }
 
     /// How much the store holds, for metrics.
@@ -274,13 +374,17 @@ impl Store {
     // --- Services -------------------------------------------------------------------
 
     /// Creates a service named `friendly_name`.
-    pub fn create_service(&self, account: AccountSid, friendly_name: String) -> Service {
-        self.write(account, |tenant, sids, now| {
-            let sid = fresh(sids, ChatServiceSid::from_bits, |sid| tenant.services.contains(sid));
-            let service = Service { sid, friendly_name: friendly_name.into(), date_created: now, date_updated: now };
-            tenant.services.push(sid, ServiceData::new(service.clone()));
-            service
-        })
+    pub fn create_service(&self, account: AccountSid, friendly_name: String) -> Result<Service, StoreError> {
+        self.write(
+            account,
+            |tenant, sids, now| {
+                let sid = fresh(sids, ChatServiceSid::from_bits, |sid| tenant.services.contains(sid));
+                let service = Service { sid, friendly_name: friendly_name.into(), date_created: now, date_updated: now };
+                tenant.services.push(sid, ServiceData::new(service.clone()));
+                Ok(service)
+            },
+            |service| Change::PutService { account: account.to_string(), service: document::service_document(service) },
+        )
     }
 
     /// The service `sid` of this account.
@@ -299,12 +403,16 @@ impl Store {
 
     /// Deletes a service with all its conversations and messages.
     pub fn delete_service(&self, account: AccountSid, sid: ChatServiceSid) -> Result<(), StoreError> {
-        self.write(account, |tenant, _, _| {
-            if sid == tenant.default_service {
-                return Err(StoreError::DefaultServiceUndeletable);
-            }
-            tenant.services.remove(&sid).map(drop).ok_or(StoreError::NotFound)
-        })
+        self.write(
+            account,
+            |tenant, _, _| {
+                if sid == tenant.default_service {
+                    return Err(StoreError::DefaultServiceUndeletable);
+                }
+                tenant.services.remove(&sid).map(drop).ok_or(StoreError::NotFound)
+            },
+            |()| Change::DeleteService { account: account.to_string(), service: sid.to_string() },
+        )
     }
 
     // --- Conversations --------------------------------------------------------------
@@ -343,7 +451,7 @@ impl Store {
             let snapshot = data.snapshot();
             service.conversations.push(sid, data);
             Ok(snapshot)
-        })
+        }, |snapshot| put_conversation(account, snapshot))
     }
 
     /// The conversation `reference` names in the service `scope` names.
@@ -413,7 +521,7 @@ impl Store {
             }
             conversation.date_updated = fields.date_updated.unwrap_or(now);
             Ok(data.snapshot())
-        })
+        }, |snapshot| put_conversation(account, snapshot))
     }
 
     /// Deletes a conversation and all its messages.
@@ -430,8 +538,13 @@ impl Store {
             if let Some(name) = &removed.conversation.unique_name {
                 service.unique_names.remove(name);
             }
-            Ok(())
+            Ok((service.service.sid, sid))
+        }, |(service, conversation)| Change::DeleteConversation {
+            account: account.to_string(),
+            service: service.to_string(),
+            conversation: conversation.to_string(),
         })
+        .map(drop)
     }
 
     // --- Messages -------------------------------------------------------------------
@@ -462,7 +575,7 @@ impl Store {
             });
             messages.push(sid, Arc::clone(&message));
             Ok(conversation.locate(message))
-        })
+        }, |located| put_message(account, located))
     }
 
     /// One message of a conversation.
@@ -529,7 +642,7 @@ impl Store {
             *slot = Arc::new(message);
             let updated = Arc::clone(slot);
             Ok(conversation.locate(updated))
-        })
+        }, |located| put_message(account, located))
     }
 
     /// Deletes a message. Its index is not reused.
@@ -542,8 +655,15 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.write(account, |tenant, _, _| {
             let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
-            conversation.messages.remove(&sid).map(drop).ok_or(StoreError::NotFound)
+            conversation.messages.remove(&sid).ok_or(StoreError::NotFound)?;
+            Ok(conversation.locate(sid))
+        }, |located| Change::DeleteMessage {
+            account: account.to_string(),
+            service: located.chat_service_sid.to_string(),
+            conversation: located.conversation_sid.to_string(),
+            message: located.value.to_string(),
         })
+        .map(drop)
     }
 }
 
@@ -674,7 +794,7 @@ mod tests {
             store.create_conversation(account(1), ServiceScope::Default, named.clone()).unwrap_err(),
             StoreError::UniqueNameTaken
         );
-        let other = store.create_service(account(1), "other".into());
+        let other = store.create_service(account(1), "other".into()).unwrap();
         assert!(store.create_conversation(account(1), ServiceScope::Explicit(other.sid), named.clone()).is_ok());
         let by_name = ConversationRef::UniqueName("support".into());
         assert_eq!(

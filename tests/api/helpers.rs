@@ -204,6 +204,12 @@ impl RunningBinary {
         self.child.id()
     }
 
+    /// Kills the child with SIGKILL, as a crash would, and waits for it to be gone.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Waits for the child to exit by itself.
     pub fn wait(&mut self) -> std::process::ExitStatus {
         self.child.wait().expect("wait for the emulator")

@@ -10,6 +10,7 @@ mod errors;
 mod helpers;
 mod messages;
 mod pagination;
+mod persistence;
 mod sdk;
 mod services;
 mod tenancy;
