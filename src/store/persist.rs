@@ -33,16 +33,42 @@ const MIN_LOG_LINES_BEFORE_COMPACTION: usize = 10_000;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Change {
-    PutService { account: String, service: ServiceDocument },
-    DeleteService { account: String, service: String },
+    PutService {
+        account: String,
+        service: ServiceDocument,
+    },
+    DeleteService {
+        account: String,
+        service: String,
+    },
     /// A conversation's own fields, created or updated; its messages are untouched.
-    PutConversation { account: String, service: String, conversation: ConversationDocument },
-    DeleteConversation { account: String, service: String, conversation: String },
+    PutConversation {
+        account: String,
+        service: String,
+        conversation: ConversationDocument,
+    },
+    DeleteConversation {
+        account: String,
+        service: String,
+        conversation: String,
+    },
     /// A message, created or updated.
-    PutMessage { account: String, service: String, conversation: String, message: MessageDocument },
-    DeleteMessage { account: String, service: String, conversation: String, message: String },
+    PutMessage {
+        account: String,
+        service: String,
+        conversation: String,
+        message: MessageDocument,
+    },
+    DeleteMessage {
+        account: String,
+        service: String,
+        conversation: String,
+        message: String,
+    },
     /// Everything, or one account, wiped.
-    Reset { account: Option<String> },
+    Reset {
+        account: Option<String>,
+    },
 }
 
 /// Why saved state could not be read back.
@@ -154,7 +180,11 @@ impl StateFile {
 }
 
 /// Applies one logged change to `tenants`, as the store applied it when it was logged.
-pub(super) fn replay(tenants: &mut HashMap<AccountSid, Tenant>, change: Change, now: Timestamp) -> Result<(), ImportError> {
+pub(super) fn replay(
+    tenants: &mut HashMap<AccountSid, Tenant>,
+    change: Change,
+    now: Timestamp,
+) -> Result<(), ImportError> {
     match change {
         Change::Reset { account: None } => tenants.clear(),
         Change::Reset { account: Some(account) } => {
