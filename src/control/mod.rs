@@ -1,33 +1,144 @@
 //! The test-facing control plane that watches and shapes Twilio API traffic: the request
-//! journal, fault and latency injection, and metrics. Its HTTP endpoints live under
-//! `/_emulator/`; [`observe`] is the middleware that feeds it.
+//! journal ([`journal`]), fault and latency injection ([`faults`]) and Prometheus metrics
+//! ([`metrics`]). Its HTTP endpoints live under `/_emulator/` (see [`router`]); [`observe`]
+//! is the middleware that feeds it.
+//!
+//! Tests of an application need to see what it sent and to make the API misbehave on
+//! purpose; both happen here, around the handlers, so that no handler knows about them and
+//! a faulted request never reaches the store.
+//!
+//! Endpoints:
+//! - `GET /_emulator/requests?account=AC…&path=…&method=POST&limit=N`: the journal, oldest
+//!   first (newest last). `path` is a substring, or a glob when it contains `*`.
+//! - `DELETE /_emulator/requests`: empties the journal.
+//! - `POST /_emulator/faults` (JSON), `GET /_emulator/faults`, `GET` and
+//!   `DELETE /_emulator/faults/{id}`, `DELETE /_emulator/faults`: fault rules.
+//! - `GET /_emulator/metrics`: the Prometheus text format.
+
+pub mod faults;
+pub mod journal;
+pub mod metrics;
+pub mod pattern;
+
+use std::time::{Instant, SystemTime};
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::body::Body;
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 
+use self::faults::Faults;
+use self::journal::{Captured, Journal, Outcome};
+use self::metrics::Metrics;
+use crate::error::ApiError;
+use crate::extract::Tenant;
 use crate::state::AppState;
 
 /// The journal, fault rules and metrics of one running emulator.
-#[derive(Debug, Default)]
-pub struct ControlPlane {}
+#[derive(Debug)]
+pub struct ControlPlane {
+    journal: Journal,
+    faults: Faults,
+    metrics: Metrics,
+}
 
 impl ControlPlane {
     /// A control plane whose journal keeps at most `journal_size` requests.
     pub fn new(journal_size: usize) -> Self {
-        let _ = journal_size;
-        Self {}
+        Self { journal: Journal::new(journal_size), faults: Faults::new(), metrics: Metrics::default() }
+    }
+
+    /// The request journal.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// The fault rules.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// The request metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 }
 
-/// The control-plane endpoints (journal, faults, metrics), merged under `/_emulator/`.
+impl Default for ControlPlane {
+    fn default() -> Self {
+        Self::new(crate::config::DEFAULT_JOURNAL_SIZE)
+    }
+}
+
+/// The control-plane endpoints (journal, faults, metrics), with their full
+/// `/_emulator/…` paths, for merging into the emulator's router.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/_emulator/requests", get(journal::list).delete(journal::clear))
+        .route("/_emulator/faults", get(faults::list).post(faults::create).delete(faults::clear))
+        .route("/_emulator/faults/{id}", get(faults::fetch).delete(faults::delete))
+        .route("/_emulator/metrics", get(metrics::render))
+}
+
+/// Whether `path` belongs to the emulator's own endpoints, which are never journaled,
+/// counted or faulted.
+pub fn is_control_path(path: &str) -> bool {
+    path == "/_emulator" || path.starts_with("/_emulator/")
 }
 
 /// Middleware over every request: Twilio API requests are journaled, counted and subject
 /// to fault rules; `/_emulator/` requests pass untouched.
-pub async fn observe(State(_state): State<AppState>, request: Request, next: Next) -> Response {
-    next.run(request).await
+///
+/// It must be added with [`Router::layer`], which axum applies to each route *after*
+/// routing: the request then carries its [`MatchedPath`], the `route` label of the
+/// metrics. Unknown paths reach the fallback without one and are counted as `unmatched`.
+///
+/// The body is buffered (up to `--max-body-bytes`; a larger one gets Twilio's 413 here)
+/// so that the journal can show the form parameters the handler then reads.
+pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if is_control_path(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let arrived = Instant::now();
+    let control = &state.control;
+    let (mut parts, body) = request.into_parts();
+    // Invalid credentials are not an error here: the handler answers them, and the
+    // journal records the request without an account.
+    let account = Tenant::from_request_parts(&mut parts, &state).await.ok().map(|Tenant(account)| account);
+    let route = parts.extensions.get::<MatchedPath>().cloned();
+    let method = parts.method.clone();
+    let captured = control
+        .journal
+        .is_enabled()
+        .then(|| Captured::new(SystemTime::now(), &parts.method, &parts.uri, &parts.headers));
+
+    // Any failure to read the body is answered as too large, as the form extractor does:
+    // the only other cause is a client that went away, which reads no answer anyway.
+    let (response, body, fired) = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
+        Err(_) => (ApiError::PayloadTooLarge.into_response(), None, Vec::new()),
+        Ok(bytes) => {
+            // The rules' lock is released inside `decide`, before the sleep below.
+            let decision = control.faults.decide(&parts.method, parts.uri.path(), account);
+            if !decision.latency.is_zero() {
+                tokio::time::sleep(decision.latency).await;
+            }
+            let kept = captured.is_some().then(|| bytes.clone());
+            let response = match decision.error {
+                Some(answer) => answer.into_response(),
+                None => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+            };
+            (response, kept, decision.fired)
+        }
+    };
+
+    let status = response.status();
+    let duration = arrived.elapsed();
+    control.metrics.record(&method, route.as_ref().map(MatchedPath::as_str), status, duration);
+    if let Some(request) = captured {
+        let outcome = Outcome { body, status, duration, account, faults: fired };
+        control.journal.record(request, outcome);
+    }
+    response
 }

@@ -4,6 +4,7 @@
 mod binary;
 mod chat;
 mod concurrency;
+mod control;
 mod conversations;
 mod emulator;
 mod errors;

@@ -1,0 +1,405 @@
+//! The request journal: the last `--journal-size` Twilio API requests, so a test can assert
+//! on what the application really sent (method, path, query, form parameters, headers)
+//! and what it got back, without a proxy.
+//!
+//! Recording must stay cheap because it happens on every request: an entry keeps the
+//! request's method, URI, headers and body as the shared, reference-counted values hyper
+//! produced, and the JSON view (parameters parsed, headers as text) is only built when
+//! someone reads the journal. Credentials are redacted before anything is stored.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, PROXY_AUTHORIZATION};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::faults::FaultId;
+use super::pattern::PathPattern;
+use crate::error::ApiError;
+use crate::extract::TwilioQuery;
+use crate::sid::{AccountSid, ApiKeySid};
+use crate::state::AppState;
+
+/// Bodies larger than this are journaled without their parameters: a thousand entries
+/// then hold at most 64 MiB of bodies, whatever `--max-body-bytes` allows. Real Twilio
+/// requests are far smaller (a message body is at most 32 KiB).
+const MAX_JOURNALED_BODY: usize = 64 * 1024;
+
+/// The bounded journal of one emulator.
+pub struct Journal {
+    capacity: usize,
+    /// A `std` lock: pushing and filtering are short and synchronous, and no `.await`
+    /// happens while it is held.
+    ring: Mutex<Ring>,
+}
+
+struct Ring {
+    entries: VecDeque<Arc<Entry>>,
+    next_sequence: u64,
+}
+
+/// What the middleware knows about a request before it runs.
+#[derive(Debug)]
+pub struct Captured {
+    time: SystemTime,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+}
+
+impl Captured {
+    /// Takes what the journal needs from a request arriving at `time`, with its credentials
+    /// already redacted.
+    pub fn new(time: SystemTime, method: &Method, uri: &Uri, headers: &HeaderMap) -> Self {
+        let mut headers = headers.clone();
+        for name in [AUTHORIZATION, PROXY_AUTHORIZATION] {
+            if let Some(value) = headers.get(&name) {
+                let redacted = redact_credentials(value);
+                headers.insert(name, redacted);
+            }
+        }
+        Self { time, method: method.clone(), uri: uri.clone(), headers }
+    }
+}
+
+/// How a journaled request ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The buffered body, or `None` when it was refused as too large.
+    pub body: Option<Bytes>,
+    pub status: StatusCode,
+    pub duration: Duration,
+    /// The account of valid credentials, if any.
+    pub account: Option<AccountSid>,
+    /// The fault rules that fired for it.
+    pub faults: Vec<FaultId>,
+}
+
+/// One journaled request.
+#[derive(Debug)]
+struct Entry {
+    sequence: u64,
+    request: Captured,
+    outcome: Outcome,
+}
+
+impl Journal {
+    /// A journal keeping the last `capacity` requests; 0 keeps none.
+    pub fn new(capacity: usize) -> Self {
+        // Reserve lazily beyond a modest size: a huge `--journal-size` should cost memory
+        // only once it fills.
+        let ring = Ring { entries: VecDeque::with_capacity(capacity.min(1024)), next_sequence: 1 };
+        Self { capacity, ring: Mutex::new(ring) }
+    }
+
+    /// Whether requests are recorded at all (`--journal-size 0` turns the journal off).
+    pub fn is_enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
+    /// How many requests the journal holds now.
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// Whether the journal holds no request.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A poisoned lock only means a panic elsewhere; the ring itself stays consistent.
+    fn lock(&self) -> MutexGuard<'_, Ring> {
+        self.ring.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records a finished request, dropping the oldest entry when full. Sequence numbers
+    /// follow the order in which responses were produced.
+    pub fn record(&self, request: Captured, mut outcome: Outcome) {
+        if !self.is_enabled() {
+            return;
+        }
+        if outcome.body.as_ref().is_some_and(|body| body.len() > MAX_JOURNALED_BODY) {
+            outcome.body = None;
+        }
+        let mut ring = self.lock();
+        let sequence = ring.next_sequence;
+        ring.next_sequence += 1;
+        let evicted = if ring.entries.len() >= self.capacity { ring.entries.pop_front() } else { None };
+        ring.entries.push_back(Arc::new(Entry { sequence, request, outcome }));
+        drop(ring);
+        // Freed once the lock is released: an entry owns headers and a body.
+        drop(evicted);
+    }
+
+    /// The entries `filter` selects, oldest first. Only reference counts are taken under
+    /// the lock; the JSON is built after it is released.
+    fn select(&self, filter: &Filter) -> Vec<Arc<Entry>> {
+        let ring = self.lock();
+        let mut selected: Vec<Arc<Entry>> = ring
+            .entries
+            .iter()
+            .rev()
+            .filter(|entry| filter.accepts(entry))
+            .take(filter.limit.unwrap_or(usize::MAX))
+            .cloned()
+            .collect();
+        drop(ring);
+        selected.reverse();
+        selected
+    }
+
+    /// Forgets every entry. Sequence numbers keep counting, so an entry seen before a
+    /// clear is never confused with one recorded after it.
+    pub fn clear(&self) {
+        self.lock().entries.clear();
+    }
+}
+
+impl fmt::Debug for Journal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Journal").field("capacity", &self.capacity).field("len", &self.len()).finish()
+    }
+}
+
+/// Replaces the secret of an `Authorization` value. The username of Basic credentials is
+/// kept when it is an Account or API key SID, which are identifiers rather than secrets
+/// (it tells which tenant the request used); anything else might be a misplaced secret.
+fn redact_credentials(value: &HeaderValue) -> HeaderValue {
+    const REDACTED: &str = "<redacted>";
+    let text = value.to_str().unwrap_or_default().trim();
+    let redacted = match text.split_once(' ') {
+        Some((scheme, credentials)) if scheme.eq_ignore_ascii_case("basic") => {
+            match basic_username(credentials.trim()) {
+                Some(username) => format!("{scheme} {username}:{REDACTED}"),
+                None => format!("{scheme} {REDACTED}"),
+            }
+        }
+        Some((scheme, _)) => format!("{scheme} {REDACTED}"),
+        None => REDACTED.to_owned(),
+    };
+    HeaderValue::from_str(&redacted).unwrap_or_else(|_| HeaderValue::from_static(REDACTED))
+}
+
+/// The username of Basic credentials, when it is a SID.
+fn basic_username(encoded: &str) -> Option<String> {
+    let decoded = STANDARD.decode(encoded).ok()?;
+    let decoded = std::str::from_utf8(&decoded).ok()?;
+    let (username, _) = decoded.split_once(':')?;
+    let is_sid = username.parse::<AccountSid>().is_ok() || username.parse::<ApiKeySid>().is_ok();
+    is_sid.then(|| username.to_owned())
+}
+
+// --- HTTP -------------------------------------------------------------------------------
+
+/// The query of `GET /_emulator/requests`. Unknown parameters are refused so that a typo
+/// does not silently return everything.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    account: Option<String>,
+    path: Option<String>,
+    method: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Which entries a listing wants.
+#[derive(Debug)]
+struct Filter {
+    account: Option<AccountSid>,
+    path: Option<PathFilter>,
+    method: Option<String>,
+    /// The newest `limit` of the matching entries.
+    limit: Option<usize>,
+}
+
+#[derive(Debug)]
+enum PathFilter {
+    Substring(String),
+    Glob(PathPattern),
+}
+
+impl TryFrom<ListQuery> for Filter {
+    type Error = ApiError;
+
+    fn try_from(query: ListQuery) -> Result<Self, ApiError> {
+        let account = query
+            .account
+            .map(|account| account.parse::<AccountSid>())
+            .transpose()
+            .map_err(|error| ApiError::InvalidParameter(format!("Invalid `account`: {error}")))?;
+        let path = query
+            .path
+            .map(|path| {
+                if PathPattern::is_glob(&path) {
+                    path.parse()
+                        .map(PathFilter::Glob)
+                        .map_err(|error| ApiError::InvalidParameter(format!("Invalid `path`: {error}")))
+                } else {
+                    Ok(PathFilter::Substring(path))
+                }
+            })
+            .transpose()?;
+        Ok(Self { account, path, method: query.method, limit: query.limit })
+    }
+}
+
+impl Filter {
+    fn accepts(&self, entry: &Entry) -> bool {
+        let path = entry.request.uri.path();
+        self.account.is_none_or(|account| entry.outcome.account == Some(account))
+            && self.method.as_deref().is_none_or(|method| entry.request.method.as_str().eq_ignore_ascii_case(method))
+            && self.path.as_ref().is_none_or(|filter| match filter {
+                PathFilter::Substring(part) => path.contains(part.as_str()),
+                PathFilter::Glob(pattern) => pattern.is_match(path),
+            })
+    }
+}
+
+/// A journal entry as JSON.
+#[derive(Debug, Serialize)]
+struct EntryView<'a> {
+    sequence: u64,
+    /// When the request arrived, by the real wall clock: the journal describes traffic,
+    /// so it ignores `/_emulator/clock`.
+    time: String,
+    method: &'a str,
+    path: &'a str,
+    query: Option<&'a str>,
+    /// The form parameters in order, as `[name, value]` pairs; `null` when the body was
+    /// refused or too large to keep.
+    params: Option<Vec<(Cow<'a, str>, Cow<'a, str>)>>,
+    headers: HeadersView<'a>,
+    status: u16,
+    /// From the arrival of the request to its response head, in microseconds.
+    duration_us: u64,
+    account: Option<AccountSid>,
+    /// The fault rules that fired for this request.
+    faults: &'a [FaultId],
+}
+
+impl<'a> EntryView<'a> {
+    fn of(entry: &'a Entry) -> Self {
+        let Entry { sequence, request, outcome } = entry;
+        Self {
+            sequence: *sequence,
+            time: DateTime::<Utc>::from(request.time).to_rfc3339_opts(SecondsFormat::Millis, true),
+            method: request.method.as_str(),
+            path: request.uri.path(),
+            query: request.uri.query(),
+            // Parsed as the handlers parse it: as a form, whatever the Content-Type.
+            params: outcome.body.as_ref().map(|body| form_urlencoded::parse(body).collect()),
+            headers: HeadersView(&request.headers),
+            status: outcome.status.as_u16(),
+            duration_us: u64::try_from(outcome.duration.as_micros()).unwrap_or(u64::MAX),
+            account: outcome.account,
+            faults: &outcome.faults,
+        }
+    }
+}
+
+/// Headers as one JSON object with lower-case names; a repeated header's values are
+/// joined with `, `, as HTTP allows.
+#[derive(Debug)]
+struct HeadersView<'a>(&'a HeaderMap);
+
+impl Serialize for HeadersView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.keys_len()))?;
+        for name in self.0.keys() {
+            let mut values = self.0.get_all(name).iter().map(|value| String::from_utf8_lossy(value.as_bytes()));
+            let first = values.next().unwrap_or_default();
+            let joined = values.fold(first, |joined, value| Cow::Owned(format!("{joined}, {value}")));
+            map.serialize_entry(name.as_str(), &joined)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Listing<'a> {
+    requests: Vec<EntryView<'a>>,
+}
+
+/// `GET /_emulator/requests`: the journaled requests that match every given filter,
+/// oldest first (newest last).
+pub(super) async fn list(
+    State(state): State<AppState>,
+    TwilioQuery(query): TwilioQuery<ListQuery>,
+) -> Result<([(HeaderName, &'static str); 1], Vec<u8>), ApiError> {
+    let filter = Filter::try_from(query)?;
+    let entries = state.control.journal.select(&filter);
+    let listing = Listing { requests: entries.iter().map(|entry| EntryView::of(entry)).collect() };
+    // Serialized here, not by `Json`, because the views borrow from `entries`.
+    let json = serde_json::to_vec(&listing).map_err(|error| ApiError::Internal(format!("journal listing: {error}")))?;
+    Ok(([(CONTENT_TYPE, "application/json")], json))
+}
+
+/// `DELETE /_emulator/requests`: empties the journal.
+pub(super) async fn clear(State(state): State<AppState>) -> StatusCode {
+    state.control.journal.clear();
+    StatusCode::NO_CONTENT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(credentials: &str) -> HeaderValue {
+        HeaderValue::from_str(&format!("Basic {}", STANDARD.encode(credentials))).expect("header value")
+    }
+
+    #[test]
+    fn credentials_are_redacted_but_sid_usernames_kept() {
+        let cases = [
+            (basic("AC00000000000000000000000000000001:secret"), "Basic AC00000000000000000000000000000001:<redacted>"),
+            (basic("SK00000000000000000000000000000001:secret"), "Basic SK00000000000000000000000000000001:<redacted>"),
+            (basic("secret-in-the-wrong-place:x"), "Basic <redacted>"),
+            (HeaderValue::from_static("Basic !!!"), "Basic <redacted>"),
+            (HeaderValue::from_static("Bearer abc.def"), "Bearer <redacted>"),
+            (HeaderValue::from_static("token"), "<redacted>"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(redact_credentials(&value), expected, "{value:?}");
+        }
+    }
+
+    fn outcome(status: StatusCode) -> Outcome {
+        Outcome { body: None, status, duration: Duration::ZERO, account: None, faults: Vec::new() }
+    }
+
+    fn captured(path: &str) -> Captured {
+        let uri: Uri = path.parse().expect("uri");
+        Captured::new(SystemTime::now(), &Method::GET, &uri, &HeaderMap::new())
+    }
+
+    #[test]
+    fn the_ring_drops_the_oldest_and_keeps_counting() {
+        let journal = Journal::new(2);
+        for path in ["/a", "/b", "/c"] {
+            journal.record(captured(path), outcome(StatusCode::OK));
+        }
+        let all = Filter { account: None, path: None, method: None, limit: None };
+        let sequences: Vec<u64> = journal.select(&all).iter().map(|entry| entry.sequence).collect();
+        assert_eq!(sequences, [2, 3]);
+        journal.clear();
+        journal.record(captured("/d"), outcome(StatusCode::OK));
+        assert_eq!(journal.select(&all)[0].sequence, 4);
+    }
+
+    #[test]
+    fn a_zero_size_journal_records_nothing() {
+        let journal = Journal::new(0);
+        journal.record(captured("/a"), outcome(StatusCode::OK));
+        assert!(journal.is_empty());
+    }
+}
