@@ -32,6 +32,15 @@ pub mod messages {
     pub const DEFAULT_SERVICE_UNDELETABLE: &str = "The default Conversation Service of an account cannot be deleted";
     pub const INTERNAL: &str = "Internal Server Error";
     pub const CHANNEL_NOT_FOUND: &str = "Channel not found";
+    pub const PARTICIPANT_EXISTS: &str = "Participant already exists";
+    pub const BINDING_EXISTS: &str = "A binding for this participant and proxy address already exists in Conversation";
+    pub const TOO_MANY_PARTICIPANTS: &str =
+        "Conversation participants limit exceeded: at most 1000 participants, 50 of them SMS or WhatsApp";
+    pub const INVALID_MEDIA_SID: &str = "Invalid message media SID";
+    pub const MEDIA_NOT_FOUND: &str = "Media not found";
+    pub const MEDIA_ALREADY_ATTACHED: &str = "Media already sent with another message";
+    pub const MEDIA_BODY_UPDATE: &str = "Media message body update not allowed";
+    pub const INVALID_CONTENT_VARIABLES: &str = "The ContentVariables Parameter is invalid";
     pub const CONTROL_TOKEN_REQUIRED: &str =
         "The emulator's control endpoints need `Authorization: Bearer <control token>`";
     pub const CHANNEL_UNIQUE_NAME_TAKEN: &str = "Channel with provided unique name already exists";
@@ -109,6 +118,30 @@ pub enum ApiError {
     /// 400, code 50505.
     #[error("LastUpdatedBy too long")]
     LastUpdatedByTooLong,
+    /// 409, code 50433: a participant with this identity is already in the conversation.
+    #[error("participant exists")]
+    ParticipantExists,
+    /// 409, code 50416: a participant with this address and proxy address already exists.
+    #[error("binding exists")]
+    BindingExists,
+    /// 400, code 20001: over 1,000 participants, or over 50 reached by SMS or WhatsApp.
+    #[error("too many participants")]
+    TooManyParticipants,
+    /// 400, code 50510: `MediaSid` is not an `ME…` SID.
+    #[error("invalid media SID")]
+    InvalidMediaSid,
+    /// 400, code 50507: no such upload in the service.
+    #[error("media not found")]
+    MediaNotFound,
+    /// 400, code 50508: the upload is attached to another message.
+    #[error("media already attached")]
+    MediaAlreadyAttached,
+    /// 400, code 50509: the body of a media message cannot be changed.
+    #[error("media body update")]
+    MediaBodyUpdate,
+    /// 400, code 21656: `ContentVariables` is not a JSON object.
+    #[error("invalid content variables")]
+    InvalidContentVariables,
     /// 401, code 20003: a `/_emulator/` request without the `--control-token`.
     #[error("control token required")]
     ControlTokenRequired,
@@ -126,7 +159,9 @@ impl ApiError {
             }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UniqueNameTaken | Self::ChannelUniqueNameTaken => StatusCode::CONFLICT,
+            Self::UniqueNameTaken | Self::ChannelUniqueNameTaken | Self::ParticipantExists | Self::BindingExists => {
+                StatusCode::CONFLICT
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -152,6 +187,14 @@ impl ApiError {
             Self::UniqueNameIsSid => 50390,
             Self::UniqueNameTaken => 50353,
             Self::ChannelNotFound => 50300,
+            Self::ParticipantExists => 50433,
+            Self::BindingExists => 50416,
+            Self::TooManyParticipants => 20001,
+            Self::InvalidMediaSid => 50510,
+            Self::MediaNotFound => 50507,
+            Self::MediaAlreadyAttached => 50508,
+            Self::MediaBodyUpdate => 50509,
+            Self::InvalidContentVariables => 21656,
             Self::ChannelUniqueNameTaken => 50307,
             Self::ChannelUniqueNameIsSid => 50306,
             Self::LastUpdatedByTooLong => 50505,
@@ -181,6 +224,14 @@ impl ApiError {
             Self::UniqueNameTaken => UNIQUE_NAME_TAKEN.into(),
             Self::DefaultServiceUndeletable => DEFAULT_SERVICE_UNDELETABLE.into(),
             Self::ChannelNotFound => CHANNEL_NOT_FOUND.into(),
+            Self::ParticipantExists => PARTICIPANT_EXISTS.into(),
+            Self::BindingExists => BINDING_EXISTS.into(),
+            Self::TooManyParticipants => TOO_MANY_PARTICIPANTS.into(),
+            Self::InvalidMediaSid => INVALID_MEDIA_SID.into(),
+            Self::MediaNotFound => MEDIA_NOT_FOUND.into(),
+            Self::MediaAlreadyAttached => MEDIA_ALREADY_ATTACHED.into(),
+            Self::MediaBodyUpdate => MEDIA_BODY_UPDATE.into(),
+            Self::InvalidContentVariables => INVALID_CONTENT_VARIABLES.into(),
             Self::ControlTokenRequired => CONTROL_TOKEN_REQUIRED.into(),
             Self::ChannelUniqueNameTaken => CHANNEL_UNIQUE_NAME_TAKEN.into(),
             Self::ChannelUniqueNameIsSid => CHANNEL_UNIQUE_NAME_IS_SID.into(),
@@ -215,6 +266,16 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::UniqueNameTaken => Self::UniqueNameTaken,
             StoreError::DefaultServiceUndeletable => Self::DefaultServiceUndeletable,
             StoreError::Persistence => Self::Internal("the state file could not be written".to_owned()),
+            StoreError::ParticipantExists => Self::ParticipantExists,
+            StoreError::BindingExists => Self::BindingExists,
+            StoreError::TooManyParticipants => Self::TooManyParticipants,
+            StoreError::MediaNotFound => Self::MediaNotFound,
+            StoreError::MediaAlreadyAttached => Self::MediaAlreadyAttached,
+            StoreError::MediaBodyUpdate => Self::MediaBodyUpdate,
+            StoreError::BodyTooLongForSms => Self::BodyTooLong,
+            StoreError::ReceiptTransition(from, to) => {
+                Self::InvalidParameter(format!("A receipt cannot go from {from} to {to}"))
+            }
         }
     }
 }

@@ -13,9 +13,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::sid::{AccountSid, MessageSid};
+use crate::sid::{AccountSid, MessageSid, ReceiptSid};
 use crate::state::AppState;
-use crate::store::{ConversationRef, ServiceScope};
+use crate::store::{ConversationRef, ParticipantRef, ServiceScope};
 
 /// The account a request acts for, from HTTP Basic credentials (see [`crate::auth`]).
 #[derive(Clone, Copy, Debug)]
@@ -181,6 +181,43 @@ impl<S: Send + Sync> FromRequestParts<S> for MessagePath {
         let scope = conversation_scope(&params)?;
         let sid = params.get("MessageSid").and_then(|raw| raw.parse().ok()).ok_or(ApiError::NotFound)?;
         Ok(Self { scope, sid })
+    }
+}
+
+/// A participant path: its conversation scope plus the `MB…` SID or identity.
+#[derive(Clone, Debug)]
+pub struct ParticipantPath {
+    pub scope: ConversationScope,
+    pub participant: ParticipantRef,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ParticipantPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = path_params(parts, state).await?;
+        let scope = conversation_scope(&params)?;
+        let participant =
+            params.get("ParticipantSid").map(|raw| ParticipantRef::parse(raw)).ok_or(ApiError::NotFound)?;
+        Ok(Self { scope, participant })
+    }
+}
+
+/// A receipt path: the message path plus the `DY…` SID.
+#[derive(Clone, Debug)]
+pub struct ReceiptPath {
+    pub message: MessagePath,
+    pub sid: ReceiptSid,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ReceiptPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let message = MessagePath::from_request_parts(parts, state).await?;
+        let params = path_params(parts, state).await?;
+        let sid = params.get("ReceiptSid").and_then(|raw| raw.parse().ok()).ok_or(ApiError::NotFound)?;
+        Ok(Self { message, sid })
     }
 }
 

@@ -96,6 +96,37 @@ sid_type!(
     "IM"
 );
 
+sid_type!(
+    /// `MB…`: a participant in a conversation.
+    ParticipantSid,
+    "MB"
+);
+sid_type!(
+    /// `DY…`: a delivery receipt for a message sent to an SMS or WhatsApp participant.
+    ReceiptSid,
+    "DY"
+);
+sid_type!(
+    /// `ME…`: an uploaded media file (Media Content Service).
+    MediaSid,
+    "ME"
+);
+sid_type!(
+    /// `HX…`: a Content API template.
+    ContentSid,
+    "HX"
+);
+sid_type!(
+    /// `RL…`: a role; participants get their service's default role.
+    RoleSid,
+    "RL"
+);
+sid_type!(
+    /// `SM…`: the channel message that carries a conversation message over SMS or WhatsApp.
+    ChannelMessageSid,
+    "SM"
+);
+
 /// Parses `PP` + 32 hex digits (either case, as the spec's patterns allow) into the bits.
 fn parse_bits(s: &str, prefix: &str) -> Option<u128> {
     let hex = s.strip_prefix(prefix)?;

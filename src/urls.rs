@@ -7,7 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::sid::{ChatServiceSid, ConversationSid, MessageSid};
+use crate::sid::{ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, ReceiptSid};
 use crate::store::ServiceScope;
 
 /// The three URL forms under which a conversation and its messages are served.
@@ -55,12 +55,22 @@ impl ConversationUrl {
 
     /// `{conversation}{tail}`, e.g. `…/Conversations/CH…/Participants`.
     pub fn with(&self, tail: &'static str) -> Href<'_> {
-        Href { conversation: self, message: None, tail }
+        Href { conversation: self, under: Under::Conversation, tail }
     }
 
     /// `{conversation}/Messages/{IM}{tail}`.
     pub fn message(&self, sid: MessageSid, tail: &'static str) -> Href<'_> {
-        Href { conversation: self, message: Some(sid), tail }
+        Href { conversation: self, under: Under::Message(sid), tail }
+    }
+
+    /// `{conversation}/Participants/{MB}`.
+    pub fn participant(&self, sid: ParticipantSid) -> Href<'_> {
+        Href { conversation: self, under: Under::Participant(sid), tail: "" }
+    }
+
+    /// `{conversation}/Messages/{IM}/Receipts/{DY}`.
+    pub fn receipt(&self, message: MessageSid, sid: ReceiptSid) -> Href<'_> {
+        Href { conversation: self, under: Under::Receipt(message, sid), tail: "" }
     }
 
     /// The path part, without the base: `/v1/…/Conversations/CH…`.
@@ -96,15 +106,27 @@ impl fmt::Display for ConversationUrl {
 #[derive(Clone, Copy, Debug)]
 pub struct Href<'a> {
     conversation: &'a ConversationUrl,
-    message: Option<MessageSid>,
+    under: Under,
     tail: &'static str,
+}
+
+/// Which resource under the conversation a [`Href`] names.
+#[derive(Clone, Copy, Debug)]
+enum Under {
+    Conversation,
+    Message(MessageSid),
+    Participant(ParticipantSid),
+    Receipt(MessageSid, ReceiptSid),
 }
 
 impl fmt::Display for Href<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self.conversation, f)?;
-        if let Some(message) = self.message {
-            write!(f, "/Messages/{message}")?;
+        match self.under {
+            Under::Conversation => {}
+            Under::Message(message) => write!(f, "/Messages/{message}")?,
+            Under::Participant(participant) => write!(f, "/Participants/{participant}")?,
+            Under::Receipt(message, receipt) => write!(f, "/Messages/{message}/Receipts/{receipt}")?,
         }
         f.write_str(self.tail)
     }

@@ -41,6 +41,11 @@ pub fn name(value: Option<String>, too_long: ApiError) -> Result<Option<String>,
     }
 }
 
+/// `MediaSid`: an `ME…` SID, or Twilio's 50510.
+pub fn media_sid(value: Option<&str>) -> Result<Option<crate::sid::MediaSid>, ApiError> {
+    value.map(|raw| raw.parse().map_err(|_| ApiError::InvalidMediaSid)).transpose()
+}
+
 /// `DateCreated`, in RFC 3339.
 pub fn date_created(value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
     value.map(|raw| Timestamp::parse_rfc3339(raw).map_err(|_| ApiError::InvalidDateCreated)).transpose()

@@ -286,7 +286,8 @@ impl Faults {
         set.rules.len() < before
     }
 
-    fn clear(&self) {
+    /// Removes every rule.
+    pub fn clear(&self) {
         let mut set = self.lock();
         set.rules.clear();
         self.len.store(0, Ordering::Release);

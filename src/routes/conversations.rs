@@ -23,7 +23,7 @@ use crate::time::Timestamp;
 use crate::urls::{ConversationUrl, Href};
 use crate::validate;
 
-use super::messages;
+use super::{messages, participants};
 
 /// Twilio's maximum `PageSize` for conversations.
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(list).post(create))
         .route("/{ConversationSid}", get(fetch).post(update).delete(delete))
         .nest("/{ConversationSid}/Messages", messages::router())
+        .nest("/{ConversationSid}/Participants", participants::router())
 }
 
 /// Create and update parameters. `MessagingServiceSid`, `Timers.*` and `Bindings.*` are

@@ -15,9 +15,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiError;
 use crate::extract::{ControlJson, TwilioQuery};
 use crate::sid::AccountSid;
+use crate::sid::{MessageSid, ParticipantSid, ReceiptSid};
 use crate::state::{AppState, ControlAccess};
-use crate::store::ImportMode;
 use crate::store::document::{ImportSummary, StateDocument};
+use crate::store::model::{DeliveryStatus, DeliverySummary};
+use crate::store::{ImportMode, ReceiptUpdate};
 use crate::time::{ClockMode, Timestamp};
 
 /// The `/_emulator/` routes.
@@ -26,6 +28,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/state", get(export).post(import_merge).put(import_replace))
         .route("/_emulator/clock", get(clock).post(set_clock).delete(reset_clock))
+        .route("/_emulator/receipts", post(update_receipts))
         .merge(crate::control::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     Router::new().route("/_emulator/health", get(health)).merge(guarded)
@@ -83,10 +86,89 @@ impl Scope {
     }
 }
 
-/// `POST /_emulator/reset[?account=AC…][&seed=N]`: wipes everything, or one account.
+/// `POST /_emulator/reset[?account=AC…][&seed=N]`: wipes everything (data, request
+/// journal and fault rules), or one account's data.
 async fn reset(State(state): State<AppState>, TwilioQuery(scope): TwilioQuery<Scope>) -> Result<StatusCode, ApiError> {
-    state.store.reset(scope.account()?, scope.seed()?)?;
+    let account = scope.account()?;
+    state.store.reset(account, scope.seed()?)?;
+    if account.is_none() {
+        state.control.journal().clear();
+        state.control.faults().clear();
+    }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A delivery status change, as a carrier's callback would bring it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceiptChange {
+    account_sid: String,
+    conversation_sid: String,
+    message_sid: String,
+    /// One receipt; without it, every receipt of the message.
+    receipt_sid: Option<String>,
+    /// `delivered`, `read`, `failed` or `undelivered`.
+    status: String,
+    /// Twilio's error code for `failed` and `undelivered` (e.g. 30008); 0 otherwise.
+    #[serde(default)]
+    error_code: u32,
+}
+
+/// The message's delivery after the change.
+#[derive(Debug, Serialize)]
+struct DeliveryReport {
+    message_sid: MessageSid,
+    delivery: Option<DeliverySummary>,
+    receipts: Vec<ReceiptReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct ReceiptReport {
+    sid: ReceiptSid,
+    participant_sid: ParticipantSid,
+    status: DeliveryStatus,
+    error_code: u32,
+}
+
+/// `POST /_emulator/receipts`: moves a message's receipts along sent → delivered → read,
+/// or to failed/undelivered, so that tests see `delivery` and the Receipts resource change.
+async fn update_receipts(
+    State(state): State<AppState>,
+    ControlJson(change): ControlJson<ReceiptChange>,
+) -> Result<Json<DeliveryReport>, ApiError> {
+    let field = |name: &str, raw: &str| ApiError::InvalidParameter(format!("Invalid {name}: '{raw}'"));
+    let account: AccountSid = change.account_sid.parse().map_err(|_| field("account_sid", &change.account_sid))?;
+    let status = DeliveryStatus::parse(&change.status).ok_or_else(|| field("status", &change.status))?;
+    let update = ReceiptUpdate {
+        conversation: change
+            .conversation_sid
+            .parse()
+            .map_err(|_| field("conversation_sid", &change.conversation_sid))?,
+        message: change.message_sid.parse().map_err(|_| field("message_sid", &change.message_sid))?,
+        receipt: change
+            .receipt_sid
+            .as_deref()
+            .map(|raw| raw.parse().map_err(|_| field("receipt_sid", raw)))
+            .transpose()?,
+        status,
+        error_code: if matches!(status, DeliveryStatus::Failed | DeliveryStatus::Undelivered) {
+            change.error_code
+        } else {
+            0
+        },
+    };
+    let message = state.store.update_receipts(account, update)?.value;
+    let receipts = message
+        .receipts()
+        .iter()
+        .map(|r| ReceiptReport {
+            sid: r.sid,
+            participant_sid: r.participant_sid,
+            status: r.status,
+            error_code: r.error_code,
+        })
+        .collect();
+    Ok(Json(DeliveryReport { message_sid: message.sid, delivery: message.delivery(), receipts }))
 }
 
 /// `GET /_emulator/state[?account=AC…]`: the state as one JSON document.

@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiError;
 use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
-use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid};
+use crate::sid::{AccountSid, ChatServiceSid, ContentSid, ConversationSid, MediaSid, MessageSid, ParticipantSid};
 use crate::state::AppState;
-use crate::store::model::{Message, MessageFields};
+use crate::store::model::{DeliverySummary, MediaRef, Message, MessageFields};
 use crate::store::{Located, ServiceScope};
 use crate::time::Timestamp;
 use crate::urls::{ConversationUrl, Href};
@@ -25,14 +25,18 @@ use crate::validate;
 /// Twilio's maximum `PageSize` for messages.
 pub const MAX_PAGE_SIZE: usize = 100;
 
-/// The routes under `…/Conversations/{ConversationSid}/Messages`, for both URL forms.
+/// The routes under `…/Conversations/{ConversationSid}/Messages`, for both URL forms, with
+/// each message's receipts nested inside.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(list).post(create)).route("/{MessageSid}", get(fetch).post(update).delete(delete))
+    Router::new()
+        .route("/", get(list).post(create))
+        .route("/{MessageSid}", get(fetch).post(update).delete(delete))
+        .nest("/{MessageSid}/Receipts", super::receipts::router())
 }
 
-/// Create and update parameters. Create also takes `MediaSid`, `ContentSid`,
-/// `ContentVariables` and `Subject`: they are accepted and, like any unknown parameter,
-/// ignored until media and content templates are emulated.
+/// Create and update parameters. `MediaSid`, `ContentSid` and `ContentVariables` count on
+/// create only. `Subject` (email conversations) is accepted and, like any unknown
+/// parameter, ignored: Twilio's response has no such field.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct MessageParams {
@@ -41,18 +45,36 @@ struct MessageParams {
     attributes: Option<String>,
     date_created: Option<String>,
     date_updated: Option<String>,
+    media_sid: Option<String>,
+    content_sid: Option<String>,
+    content_variables: Option<String>,
 }
 
 impl MessageParams {
     fn validate(self) -> Result<MessageFields, ApiError> {
+        if let Some(variables) = &self.content_variables
+            && serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(variables).is_err()
+        {
+            return Err(ApiError::InvalidContentVariables);
+        }
         Ok(MessageFields {
             author: validate::name(self.author, ApiError::AuthorTooLong)?,
             body: validate::body(self.body)?,
             attributes: validate::attributes(self.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES)?,
+            media_sid: validate::media_sid(self.media_sid.as_deref())?,
+            content_sid: self
+                .content_sid
+                .map(|raw| raw.parse().map_err(|_| ApiError::InvalidParameter(format!("Invalid ContentSid: '{raw}'"))))
+                .transpose()?,
             last_updated_by: None,
             date_created: validate::date_created(self.date_created.as_deref())?,
             date_updated: validate::date_updated(self.date_updated.as_deref())?,
         })
+    }
+
+    /// Update takes no media or template: a message keeps what it was created with.
+    fn validate_update(self) -> Result<MessageFields, ApiError> {
+        Ok(MessageFields { media_sid: None, content_sid: None, ..Self { content_variables: None, ..self }.validate()? })
     }
 }
 
@@ -127,7 +149,7 @@ async fn update(
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
 ) -> Result<Json<MessageResource>, ApiError> {
-    let changes = params.validate()?;
+    let changes = params.validate_update()?;
     let scope = path.scope;
     let located = state.store.update_message(account, scope.service, &scope.conversation, path.sid, changes)?;
     Ok(Json(MessageResource::new(account, base, scope.service, located)))
@@ -174,20 +196,39 @@ struct MessageWire<'a> {
     chat_service_sid: Option<ChatServiceSid>,
     conversation_sid: ConversationSid,
     body: Option<&'a str>,
-    /// Media arrive with the Media resource; until then always null.
-    media: Option<()>,
+    media: Option<[MediaWire<'a>; 1]>,
     author: &'a str,
-    /// Resolved from participants once they are emulated; null for `system`.
-    participant_sid: Option<()>,
+    /// The participant whose identity or address is the author; null for `system`.
+    participant_sid: Option<ParticipantSid>,
     attributes: &'a str,
     date_created: Timestamp,
     date_updated: Timestamp,
     index: u64,
-    /// Null while a conversation has no SMS or WhatsApp participants.
-    delivery: Option<()>,
-    content_sid: Option<()>,
+    /// Null for a message that went to no SMS or WhatsApp participant.
+    delivery: Option<DeliverySummary>,
+    content_sid: Option<ContentSid>,
     url: Href<'a>,
     links: MessageLinks<'a>,
+}
+
+/// One entry of a message's `media` array (Chat v2 shows it as a single object).
+#[derive(Serialize)]
+pub struct MediaWire<'a> {
+    sid: MediaSid,
+    size: u64,
+    content_type: &'a str,
+    filename: Option<&'a str>,
+}
+
+impl<'a> From<&'a MediaRef> for MediaWire<'a> {
+    fn from(media: &'a MediaRef) -> Self {
+        Self {
+            sid: media.sid,
+            size: media.size,
+            content_type: &media.content_type,
+            filename: media.filename.as_deref(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -206,15 +247,15 @@ impl Serialize for MessageResource {
             chat_service_sid: self.url.shown_service(),
             conversation_sid: self.url.conversation,
             body: message.body.as_deref(),
-            media: None,
+            media: message.media().map(|media| [MediaWire::from(media)]),
             author: &message.author,
-            participant_sid: None,
+            participant_sid: message.participant_sid,
             attributes: message.attributes.as_deref().unwrap_or("{}"),
             date_created: message.date_created,
             date_updated: message.date_updated,
             index: message.index,
-            delivery: None,
-            content_sid: None,
+            delivery: message.delivery(),
+            content_sid: message.content_sid(),
             url: self.url.message(sid, ""),
             links: MessageLinks {
                 delivery_receipts: self.url.message(sid, "/Receipts"),

@@ -5,7 +5,10 @@ pub mod chat;
 pub mod configuration;
 pub mod conversations;
 pub mod emulator;
+pub mod media;
 pub mod messages;
+pub mod participants;
+pub mod receipts;
 pub mod services;
 
 use axum::Router;
@@ -26,6 +29,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .nest("/v1/Services/{ChatServiceSid}/Conversations", conversations::router())
         .merge(chat::router())
         .merge(services::router())
+        .merge(media::router())
         .merge(configuration::router())
         .merge(emulator::router(state))
         .fallback(unknown_route)

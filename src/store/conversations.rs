@@ -37,7 +37,7 @@ impl Store {
                 if let Some(name) = unique_name {
                     service.unique_names.insert(name, sid);
                 }
-                let data = ConversationData { conversation, messages: Sequenced::default() };
+                let data = ConversationData::new(conversation);
                 let snapshot = data.snapshot();
                 service.conversations.push(sid, data);
                 Ok(snapshot)

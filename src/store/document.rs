@@ -15,12 +15,16 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{ChannelType, Conversation, ConversationState, Message, Service};
+use super::model::{
+    ChannelType, Conversation, ConversationState, DeliveryStatus, Media, MediaRef, Message, MessageExtras,
+    MessagingBinding, Participant, Receipt, Service,
+};
+use super::participants::default_participant_role;
 use super::sequenced::Sequenced;
 use super::{ConversationData, DEFAULT_AUTHOR, DEFAULT_SERVICE_NAME, ServiceData, Tenant, default_service_sid};
 use super::{fresh, unique_name_looks_like_sid};
 use crate::error::ApiError;
-use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid, SidGenerator};
+use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, RoleSid, SidGenerator};
 use crate::time::Timestamp;
 use crate::validate;
 
@@ -54,6 +58,64 @@ pub struct ServiceDocument {
     pub date_updated: Option<String>,
     #[serde(default)]
     pub conversations: Vec<ConversationDocument>,
+    /// Uploaded media, attached or not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<MediaDocument>,
+}
+
+/// An uploaded file, its content in base64.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaDocument {
+    pub sid: String,
+    pub content_type: String,
+    pub filename: Option<String>,
+    pub author: Option<String>,
+    pub content_base64: String,
+    /// `[CH…, IM…]` once attached to a message.
+    pub attached_to: Option<(String, String)>,
+    pub date_created: Option<String>,
+}
+
+/// A participant: a chat identity, an SMS or WhatsApp address, or both.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantDocument {
+    pub sid: Option<String>,
+    pub identity: Option<String>,
+    pub attributes: Option<String>,
+    pub address: Option<String>,
+    pub proxy_address: Option<String>,
+    pub projected_address: Option<String>,
+    pub role_sid: Option<String>,
+    pub last_read_message_index: Option<u64>,
+    pub last_read_timestamp: Option<String>,
+    pub date_created: Option<String>,
+    pub date_updated: Option<String>,
+}
+
+/// A message's view of its media.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaRefDocument {
+    pub sid: String,
+    pub size: u64,
+    pub content_type: String,
+    pub filename: Option<String>,
+}
+
+/// A delivery receipt.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptDocument {
+    pub sid: String,
+    pub participant_sid: String,
+    pub channel_message_sid: String,
+    pub status: String,
+    #[serde(default)]
+    pub error_code: u32,
+    pub date_created: Option<String>,
+    pub date_updated: Option<String>,
 }
 
 /// A conversation (a Chat channel) with its messages.
@@ -75,6 +137,8 @@ pub struct ConversationDocument {
     pub next_index: Option<u64>,
     #[serde(default)]
     pub messages: Vec<MessageDocument>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<ParticipantDocument>,
 }
 
 /// A message. Without `index`, it follows the previous message.
@@ -90,6 +154,14 @@ pub struct MessageDocument {
     pub was_edited: Option<bool>,
     pub date_created: Option<String>,
     pub date_updated: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant_sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaRefDocument>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receipts: Vec<ReceiptDocument>,
 }
 
 /// Why a document was refused: where, and what is wrong there.
@@ -130,15 +202,52 @@ fn export_account(sid: AccountSid, tenant: &Tenant) -> AccountDocument {
 }
 
 fn export_service(data: &ServiceData) -> ServiceDocument {
+    let mut media: Vec<MediaDocument> = data.media.values().map(media_document).collect();
+    media.sort_by(|a, b| a.sid.cmp(&b.sid));
     ServiceDocument {
         conversations: data.conversations.ordered().values().map(export_conversation).collect(),
+        media,
         ..service_document(&data.service)
+    }
+}
+
+/// An upload, content included.
+pub(super) fn media_document(media: &Media) -> MediaDocument {
+    use base64::Engine;
+    MediaDocument {
+        sid: media.sid.to_string(),
+        content_type: media.content_type.to_string(),
+        filename: media.filename.as_deref().map(str::to_owned),
+        author: media.author.as_deref().map(str::to_owned),
+        content_base64: base64::engine::general_purpose::STANDARD.encode(&media.content),
+        attached_to: media.attached_to.map(|(c, m)| (c.to_string(), m.to_string())),
+        date_created: Some(media.date_created.to_string()),
+    }
+}
+
+/// A participant, every field written.
+pub(super) fn participant_document(participant: &Participant) -> ParticipantDocument {
+    let binding = participant.binding.as_ref();
+    let text = |value: Option<&Arc<str>>| value.map(|v| v.to_string());
+    ParticipantDocument {
+        sid: Some(participant.sid.to_string()),
+        identity: text(participant.identity.as_ref()),
+        attributes: text(participant.attributes.as_ref()),
+        address: text(binding.and_then(|b| b.address.as_ref())),
+        proxy_address: text(binding.and_then(|b| b.proxy_address.as_ref())),
+        projected_address: text(binding.and_then(|b| b.projected_address.as_ref())),
+        role_sid: Some(participant.role_sid.to_string()),
+        last_read_message_index: participant.last_read_message_index,
+        last_read_timestamp: participant.last_read_timestamp.map(|t| t.to_string()),
+        date_created: Some(participant.date_created.to_string()),
+        date_updated: Some(participant.date_updated.to_string()),
     }
 }
 
 fn export_conversation(data: &ConversationData) -> ConversationDocument {
     ConversationDocument {
         messages: data.messages.ordered().values().map(|message| message_document(message)).collect(),
+        participants: data.participants.ordered().values().map(participant_document).collect(),
         ..conversation_document(&data.conversation, data.messages.next_sequence())
     }
 }
@@ -151,6 +260,7 @@ pub(super) fn service_document(service: &Service) -> ServiceDocument {
         date_created: Some(service.date_created.to_string()),
         date_updated: Some(service.date_updated.to_string()),
         conversations: Vec::new(),
+        media: Vec::new(),
     }
 }
 
@@ -168,6 +278,7 @@ pub(super) fn conversation_document(conversation: &Conversation, next_index: u64
         date_updated: Some(conversation.date_updated.to_string()),
         next_index: Some(next_index),
         messages: Vec::new(),
+        participants: Vec::new(),
     }
 }
 
@@ -183,6 +294,27 @@ pub(super) fn message_document(message: &Message) -> MessageDocument {
         was_edited: Some(message.was_edited),
         date_created: Some(message.date_created.to_string()),
         date_updated: Some(message.date_updated.to_string()),
+        participant_sid: message.participant_sid.map(|sid| sid.to_string()),
+        media: message.media().map(|media| MediaRefDocument {
+            sid: media.sid.to_string(),
+            size: media.size,
+            content_type: media.content_type.to_string(),
+            filename: media.filename.as_deref().map(str::to_owned),
+        }),
+        content_sid: message.content_sid().map(|sid| sid.to_string()),
+        receipts: message
+            .receipts()
+            .iter()
+            .map(|r| ReceiptDocument {
+                sid: r.sid.to_string(),
+                participant_sid: r.participant_sid.to_string(),
+                channel_message_sid: r.channel_message_sid.to_string(),
+                status: r.status.as_str().to_owned(),
+                error_code: r.error_code,
+                date_created: Some(r.date_created.to_string()),
+                date_updated: Some(r.date_updated.to_string()),
+            })
+            .collect(),
     }
 }
 
@@ -201,7 +333,14 @@ pub(super) struct Plan {
 
 struct PlannedService {
     service: Service,
-    conversations: Vec<(Conversation, Sequenced<MessageSid, Arc<Message>>)>,
+    conversations: Vec<PlannedConversation>,
+    media: Vec<Media>,
+}
+
+struct PlannedConversation {
+    conversation: Conversation,
+    messages: Sequenced<MessageSid, Arc<Message>>,
+    participants: Sequenced<ParticipantSid, Participant>,
 }
 
 /// Checks `document` against `existing` tenants and itself, and turns it into a [`Plan`].
@@ -259,7 +398,7 @@ impl Planner<'_> {
             let planned = match services.iter_mut().find(|p| p.service.sid == service.sid) {
                 Some(planned) => planned,
                 None => {
-                    services.push(PlannedService { service, conversations: Vec::new() });
+                    services.push(PlannedService { service, conversations: Vec::new(), media: Vec::new() });
                     services.last_mut().ok_or_else(|| fault(&at, "internal: no service".into()))?
                 }
             };
@@ -275,6 +414,16 @@ impl Planner<'_> {
                     &at,
                 )?;
                 planned.conversations.push(planned_conversation);
+            }
+            for (m, media) in doc.media.into_iter().enumerate() {
+                let at = format!("{at}.media[{m}]");
+                let media = to_media(media, self.now, &at)?;
+                let taken = existing_service.is_some_and(|s| s.media.contains_key(&media.sid))
+                    || planned.media.iter().any(|other| other.sid == media.sid);
+                if taken {
+                    return Err(fault(&at, format!("media {} already exists", media.sid)));
+                }
+                planned.media.push(media);
             }
         }
         Ok(services)
@@ -303,11 +452,11 @@ impl Planner<'_> {
         &mut self,
         account: AccountSid,
         existing: Option<&ServiceData>,
-        planned: &[(Conversation, Sequenced<MessageSid, Arc<Message>>)],
+        planned: &[PlannedConversation],
         service: ChatServiceSid,
         mut doc: ConversationDocument,
         at: &str,
-    ) -> Result<(Conversation, Sequenced<MessageSid, Arc<Message>>), ImportError> {
+    ) -> Result<PlannedConversation, ImportError> {
         let taken = |sid: &ConversationSid| existing.is_some_and(|s| s.conversations.contains(sid));
         let sid = match &doc.sid {
             Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
@@ -323,7 +472,7 @@ impl Planner<'_> {
                 return Err(fault(&format!("{at}.unique_name"), "must not look like a conversation SID".into()));
             }
             let in_store = existing.is_some_and(|s| s.unique_names.contains_key(name.as_str()));
-            let in_document = planned.iter().any(|(c, _)| c.unique_name.as_deref() == Some(name.as_str()));
+            let in_document = planned.iter().any(|p| p.conversation.unique_name.as_deref() == Some(name.as_str()));
             if in_store || in_document {
                 return Err(fault(
                     &format!("{at}.unique_name"),
@@ -332,6 +481,7 @@ impl Planner<'_> {
             }
         }
         let message_docs = std::mem::take(&mut doc.messages);
+        let participant_docs = std::mem::take(&mut doc.participants);
         let next_index = doc.next_index;
         let conversation =
             to_conversation(ConversationDocument { sid: Some(sid.to_string()), ..doc }, service, self.now, at)?;
@@ -344,9 +494,23 @@ impl Planner<'_> {
         if let Some(next) = next_index {
             messages.reserve_until(next);
         }
+        let mut participants = Sequenced::default();
+        for (p, participant) in participant_docs.into_iter().enumerate() {
+            let at = format!("{at}.participants[{p}]");
+            let sid = match &participant.sid {
+                Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
+                None => fresh(self.sids, ParticipantSid::from_bits, |sid| participants.contains(sid)),
+            };
+            if participants.contains(&sid) {
+                return Err(fault(&format!("{at}.sid"), format!("participant {sid} appears twice")));
+            }
+            let doc = ParticipantDocument { sid: Some(sid.to_string()), ..participant };
+            let participant = to_participant(doc, default_participant_role(service), self.now, &at)?;
+            participants.push(sid, participant);
+        }
         self.summary.conversations += 1;
         self.summary.messages += messages.len();
-        Ok((conversation, messages))
+        Ok(PlannedConversation { conversation, messages, participants })
     }
 
     fn message(
@@ -435,8 +599,108 @@ pub(super) fn to_message(doc: MessageDocument, now: Timestamp, at: &str) -> Resu
         attributes: checked(attributes, at, "attributes")?.map(Into::into),
         last_updated_by: checked(last_updated_by, at, "last_updated_by")?.map(Into::into),
         was_edited: doc.was_edited.unwrap_or(false),
+        participant_sid: doc
+            .participant_sid
+            .as_deref()
+            .map(|raw| parse_sid(raw, &format!("{at}.participant_sid")))
+            .transpose()?,
+        extras: MessageExtras {
+            media: doc
+                .media
+                .map(|media| -> Result<MediaRef, ImportError> {
+                    Ok(MediaRef {
+                        sid: parse_sid(&media.sid, &format!("{at}.media.sid"))?,
+                        size: media.size,
+                        content_type: media.content_type.into(),
+                        filename: media.filename.map(Into::into),
+                    })
+                })
+                .transpose()?,
+            content_sid: doc
+                .content_sid
+                .as_deref()
+                .map(|raw| parse_sid(raw, &format!("{at}.content_sid")))
+                .transpose()?,
+            receipts: doc
+                .receipts
+                .into_iter()
+                .enumerate()
+                .map(|(r, receipt)| to_receipt(receipt, now, &format!("{at}.receipts[{r}]")))
+                .collect::<Result<_, _>>()?,
+        }
+        .boxed(),
         date_created,
         date_updated: date(&doc.date_updated, &format!("{at}.date_updated"))?.unwrap_or(date_created),
+    })
+}
+
+fn to_receipt(doc: ReceiptDocument, now: Timestamp, at: &str) -> Result<Receipt, ImportError> {
+    let date_created = date(&doc.date_created, &format!("{at}.date_created"))?.unwrap_or(now);
+    Ok(Receipt {
+        sid: parse_sid(&doc.sid, &format!("{at}.sid"))?,
+        participant_sid: parse_sid(&doc.participant_sid, &format!("{at}.participant_sid"))?,
+        channel_message_sid: parse_sid(&doc.channel_message_sid, &format!("{at}.channel_message_sid"))?,
+        status: parse_enum(Some(&doc.status), DeliveryStatus::parse, &format!("{at}.status"))?
+            .unwrap_or(DeliveryStatus::Sent),
+        error_code: doc.error_code,
+        date_created,
+        date_updated: date(&doc.date_updated, &format!("{at}.date_updated"))?.unwrap_or(date_created),
+    })
+}
+
+/// A participant from its document. `sid` must be set.
+pub(super) fn to_participant(
+    doc: ParticipantDocument,
+    role: RoleSid,
+    now: Timestamp,
+    at: &str,
+) -> Result<Participant, ImportError> {
+    let date_created = date(&doc.date_created, &format!("{at}.date_created"))?.unwrap_or(now);
+    let binding = MessagingBinding {
+        address: doc.address.map(Into::into),
+        proxy_address: doc.proxy_address.map(Into::into),
+        projected_address: doc.projected_address.map(Into::into),
+    };
+    let attributes = validate::attributes(doc.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES);
+    Ok(Participant {
+        sid: parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?,
+        identity: doc.identity.map(Into::into),
+        attributes: checked(attributes, at, "attributes")?.map(Into::into),
+        binding: (binding != MessagingBinding::default()).then_some(binding),
+        role_sid: doc
+            .role_sid
+            .as_deref()
+            .map(|raw| parse_sid(raw, &format!("{at}.role_sid")))
+            .transpose()?
+            .unwrap_or(role),
+        last_read_message_index: doc.last_read_message_index,
+        last_read_timestamp: date(&doc.last_read_timestamp, &format!("{at}.last_read_timestamp"))?,
+        date_created,
+        date_updated: date(&doc.date_updated, &format!("{at}.date_updated"))?.unwrap_or(date_created),
+    })
+}
+
+/// An upload from its document.
+pub(super) fn to_media(doc: MediaDocument, now: Timestamp, at: &str) -> Result<Media, ImportError> {
+    use base64::Engine;
+    let content = base64::engine::general_purpose::STANDARD
+        .decode(doc.content_base64.as_bytes())
+        .map_err(|_| fault(&format!("{at}.content_base64"), "not base64".into()))?;
+    let attached_to = match doc.attached_to {
+        Some((conversation, message)) => Some((
+            parse_sid(&conversation, &format!("{at}.attached_to[0]"))?,
+            parse_sid(&message, &format!("{at}.attached_to[1]"))?,
+        )),
+        None => None,
+    };
+    Ok(Media {
+        sid: parse_sid(&doc.sid, &format!("{at}.sid"))?,
+        content_type: doc.content_type.into(),
+        filename: doc.filename.map(Into::into),
+        author: doc.author.map(Into::into),
+        content: content.into(),
+        attached_to,
+        date_created: date(&doc.date_created, &format!("{at}.date_created"))?.unwrap_or(now),
     })
 }
 
@@ -459,11 +723,14 @@ pub(super) fn apply(plan: Plan, tenants: &mut HashMap<AccountSid, Tenant>, now: 
             let Some(service) = tenant.services.get_mut(&sid) else {
                 continue;
             };
-            for (conversation, messages) in planned.conversations {
+            for PlannedConversation { conversation, messages, participants } in planned.conversations {
                 if let Some(name) = &conversation.unique_name {
                     service.unique_names.insert(Arc::clone(name), conversation.sid);
                 }
-                service.conversations.push(conversation.sid, ConversationData { conversation, messages });
+                service.conversations.push(conversation.sid, ConversationData { conversation, messages, participants });
+            }
+            for media in planned.media {
+                service.media.insert(media.sid, media);
             }
         }
     }

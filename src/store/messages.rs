@@ -1,38 +1,96 @@
-//! Messages in the store: one index sequence per conversation.
+//! Messages in the store: one index sequence per conversation, each message with its
+//! author participant, media, content template and delivery receipts.
 
 use std::sync::Arc;
 
 use super::*;
 
+/// What SMS and WhatsApp carry: a conversation with such participants refuses longer
+/// bodies (chat alone allows 32 KB).
+pub const SMS_BODY_MAX_CHARS: usize = 1600;
+
+/// A change of delivery status, asked for through the control plane.
+#[derive(Clone, Debug)]
+pub struct ReceiptUpdate {
+    pub conversation: ConversationSid,
+    pub message: MessageSid,
+    /// One receipt, or (when `None`) every receipt of the message.
+    pub receipt: Option<ReceiptSid>,
+    pub status: DeliveryStatus,
+    pub error_code: u32,
+}
+
 impl Store {
-    /// Appends a message to a conversation, giving it the next index.
+    /// Appends a message to a conversation, giving it the next index. It is attributed to
+    /// the participant it was written as, gets a receipt for every SMS or WhatsApp
+    /// participant other than its author, and takes its media out of the uploads.
     pub fn create_message(
         &self,
         account: AccountSid,
         scope: ServiceScope,
         reference: &ConversationRef,
-        fields: MessageFields,
+        mut fields: MessageFields,
     ) -> Result<Located<Arc<Message>>, StoreError> {
         self.write(
             account,
             |tenant, sids, now| {
-                let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
+                let service = tenant.service_mut(scope)?;
+                // A content template replaces body and media, as Twilio documents.
+                if fields.content_sid.is_some() {
+                    fields.body = None;
+                    fields.media_sid = None;
+                }
+                let media = match fields.media_sid {
+                    None => None,
+                    Some(sid) => {
+                        let media = service.media.get(&sid).ok_or(StoreError::MediaNotFound)?;
+                        if media.attached_to.is_some() {
+                            return Err(StoreError::MediaAlreadyAttached);
+                        }
+                        Some(media.reference())
+                    }
+                };
+                let conversation = service.conversation_mut(reference)?;
+                check_sms_body(conversation, fields.body.as_deref())?;
+                let author = fields.author.unwrap_or_else(|| DEFAULT_AUTHOR.to_owned());
+                let participant_sid = conversation.author_participant(&author);
+                let date_created = fields.date_created.unwrap_or(now);
+                let receipts = conversation
+                    .participants
+                    .ordered()
+                    .values()
+                    .filter(|p| p.is_non_chat() && Some(p.sid) != participant_sid)
+                    .map(|p| Receipt {
+                        sid: ReceiptSid::from_bits(sids.next_bits()),
+                        participant_sid: p.sid,
+                        channel_message_sid: ChannelMessageSid::from_bits(sids.next_bits()),
+                        status: DeliveryStatus::Sent,
+                        error_code: 0,
+                        date_created,
+                        date_updated: date_created,
+                    })
+                    .collect();
                 let messages = &mut conversation.messages;
                 let sid = fresh(sids, MessageSid::from_bits, |sid| messages.contains(sid));
-                let date_created = fields.date_created.unwrap_or(now);
                 let message = Arc::new(Message {
                     sid,
                     index: messages.next_sequence(),
-                    author: fields.author.unwrap_or_else(|| DEFAULT_AUTHOR.to_owned()).into(),
+                    author: author.into(),
                     body: fields.body.map(Into::into),
                     attributes: fields.attributes.map(Into::into),
                     last_updated_by: fields.last_updated_by.map(Into::into),
                     was_edited: false,
+                    participant_sid,
+                    extras: MessageExtras { media, content_sid: fields.content_sid, receipts }.boxed(),
                     date_created,
                     date_updated: fields.date_updated.unwrap_or(date_created),
                 });
                 messages.push(sid, Arc::clone(&message));
-                Ok(conversation.locate(message))
+                let located = conversation.locate(message);
+                if let Some(media) = fields.media_sid.and_then(|sid| service.media.get_mut(&sid)) {
+                    media.attached_to = Some((located.conversation_sid, sid));
+                }
+                Ok(located)
             },
             |located| put_message(account, located),
         )
@@ -82,9 +140,14 @@ impl Store {
             account,
             |tenant, _, now| {
                 let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
-                let slot = conversation.messages.get_mut(&sid).ok_or(StoreError::NotFound)?;
-                let mut message = Message::clone(slot);
+                let current = conversation.messages.get(&sid).ok_or(StoreError::NotFound)?;
+                if fields.body.is_some() && current.media().is_some() {
+                    return Err(StoreError::MediaBodyUpdate);
+                }
+                check_sms_body(conversation, fields.body.as_deref())?;
+                let mut message = Message::clone(current);
                 if let Some(author) = fields.author {
+                    message.participant_sid = conversation.author_participant(&author);
                     message.author = author.into();
                 }
                 if let Some(body) = fields.body {
@@ -101,15 +164,16 @@ impl Store {
                 }
                 message.date_updated = fields.date_updated.unwrap_or(now);
                 message.was_edited = true;
-                *slot = Arc::new(message);
-                let updated = Arc::clone(slot);
-                Ok(conversation.locate(updated))
+                let message = Arc::new(message);
+                let slot = conversation.messages.get_mut(&sid).ok_or(StoreError::NotFound)?;
+                *slot = Arc::clone(&message);
+                Ok(conversation.locate(message))
             },
             |located| put_message(account, located),
         )
     }
 
-    /// Deletes a message. Its index is not reused.
+    /// Deletes a message, and its media with it. Its index is not reused.
     pub fn delete_message(
         &self,
         account: AccountSid,
@@ -120,9 +184,14 @@ impl Store {
         self.write(
             account,
             |tenant, _, _| {
-                let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
-                conversation.messages.remove(&sid).ok_or(StoreError::NotFound)?;
-                Ok(conversation.locate(sid))
+                let service = tenant.service_mut(scope)?;
+                let conversation = service.conversation_mut(reference)?;
+                let removed = conversation.messages.remove(&sid).ok_or(StoreError::NotFound)?;
+                let located = conversation.locate(sid);
+                if let Some(media) = removed.media() {
+                    service.media.remove(&media.sid);
+                }
+                Ok(located)
             },
             |located| Change::DeleteMessage {
                 account: account.to_string(),
@@ -133,4 +202,94 @@ impl Store {
         )
         .map(drop)
     }
+
+    /// A page of a message's delivery receipts, in the order its participants joined.
+    pub fn list_receipts(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        message: MessageSid,
+        request: &PageRequest,
+    ) -> Result<Located<Selection<Receipt>>, StoreError> {
+        self.read(account, |tenant| {
+            let conversation = tenant.service(scope)?.conversation(reference)?;
+            let message = conversation.messages.get(&message).ok_or(StoreError::NotFound)?;
+            // At most 50 receipts: ordering them for the pager costs nothing worth indexing.
+            let by_position = message.receipts().iter().enumerate().map(|(i, r)| (i as u64, r)).collect();
+            let page = select(&by_position, request, |_| true).map(|receipt| (*receipt).clone());
+            Ok(conversation.locate(page))
+        })
+    }
+
+    /// One delivery receipt of a message.
+    pub fn fetch_receipt(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        message: MessageSid,
+        receipt: ReceiptSid,
+    ) -> Result<Located<Receipt>, StoreError> {
+        self.read(account, |tenant| {
+            let conversation = tenant.service(scope)?.conversation(reference)?;
+            let message = conversation.messages.get(&message).ok_or(StoreError::NotFound)?;
+            let found = message.receipts().iter().find(|r| r.sid == receipt).ok_or(StoreError::NotFound)?;
+            Ok(conversation.locate(found.clone()))
+        })
+    }
+
+    /// Moves receipts to a new status, as the carrier's callbacks would, and returns the
+    /// message as it now is. The conversation is found in whichever service holds it.
+    pub fn update_receipts(
+        &self,
+        account: AccountSid,
+        update: ReceiptUpdate,
+    ) -> Result<Located<Arc<Message>>, StoreError> {
+        self.write(
+            account,
+            |tenant, _, now| {
+                let service = tenant
+                    .services
+                    .ordered()
+                    .values()
+                    .map(|s| s.service.sid)
+                    .find(|sid| {
+                        tenant.services.get(sid).is_some_and(|s| s.conversations.contains(&update.conversation))
+                    })
+                    .ok_or(StoreError::ConversationNotFound)?;
+                let conversation = tenant
+                    .service_mut(ServiceScope::Explicit(service))?
+                    .conversation_mut(&ConversationRef::Sid(update.conversation))?;
+                let current = conversation.messages.get(&update.message).ok_or(StoreError::NotFound)?;
+                let mut message = Message::clone(current);
+                let extras = message.extras.as_mut().ok_or(StoreError::NotFound)?;
+                let mut touched = 0;
+                for receipt in extras.receipts.iter_mut().filter(|r| update.receipt.is_none_or(|sid| sid == r.sid)) {
+                    if !receipt.status.may_become(update.status) {
+                        return Err(StoreError::ReceiptTransition(receipt.status.as_str(), update.status.as_str()));
+                    }
+                    receipt.status = update.status;
+                    receipt.error_code = update.error_code;
+                    receipt.date_updated = now;
+                    touched += 1;
+                }
+                if touched == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let message = Arc::new(message);
+                let slot = conversation.messages.get_mut(&update.message).ok_or(StoreError::NotFound)?;
+                *slot = Arc::clone(&message);
+                Ok(conversation.locate(message))
+            },
+            |located| put_message(account, located),
+        )
+    }
+}
+
+/// Refuses a body longer than SMS or WhatsApp carry in a conversation that has such
+/// participants.
+fn check_sms_body(conversation: &ConversationData, body: Option<&str>) -> Result<(), StoreError> {
+    let too_long = body.is_some_and(|body| body.chars().count() > SMS_BODY_MAX_CHARS);
+    if too_long && conversation.has_non_chat_participants() { Err(StoreError::BodyTooLongForSms) } else { Ok(()) }
 }

@@ -7,8 +7,10 @@
 
 mod conversations;
 pub mod document;
+mod media;
 mod messages;
 pub mod model;
+mod participants;
 pub mod persist;
 mod sequenced;
 mod services;
@@ -19,15 +21,18 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::pagination::{PageRequest, Selection, select};
 use crate::sid::{
-    AccountSid, ChatServiceSid, ConversationSid, MessageSid, MessagingServiceSid, SidGenerator, derive_bits,
-    looks_like_sid,
+    AccountSid, ChannelMessageSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid, MessagingServiceSid,
+    ParticipantSid, ReceiptSid, RoleSid, SidGenerator, derive_bits, looks_like_sid,
 };
 use crate::time::{Clock, Timestamp};
 use document::{ConversationDocument, ImportError, ImportSummary, StateDocument};
+pub use media::Upload;
+pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
 use model::{
-    ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, Message, MessageFields,
-    Service,
+    ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, DeliveryStatus, Media,
+    Message, MessageExtras, MessageFields, MessagingBinding, Participant, ParticipantFields, Receipt, Service,
 };
+pub use participants::{ParticipantRef, default_participant_role};
 use persist::{Change, StateFile};
 use sequenced::Sequenced;
 
@@ -39,6 +44,30 @@ pub const DEFAULT_SERVICE_NAME: &str = "Default Conversations Service";
 /// What the store can refuse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
+    /// A participant with this identity is already in the conversation.
+    #[error("participant already exists")]
+    ParticipantExists,
+    /// A participant with this address and proxy address is already in the conversation.
+    #[error("binding already exists")]
+    BindingExists,
+    /// A conversation holds at most 1,000 participants, 50 of them SMS or WhatsApp.
+    #[error("too many participants")]
+    TooManyParticipants,
+    /// The `MediaSid` names no upload of this service.
+    #[error("media not found")]
+    MediaNotFound,
+    /// The media is already attached to another message.
+    #[error("media already attached")]
+    MediaAlreadyAttached,
+    /// The body of a media message cannot be changed.
+    #[error("media message body cannot be updated")]
+    MediaBodyUpdate,
+    /// The body is longer than SMS or WhatsApp participants can be sent.
+    #[error("body too long for SMS")]
+    BodyTooLongForSms,
+    /// A receipt cannot move to that status from where it is.
+    #[error("receipt status cannot go from {0} to {1}")]
+    ReceiptTransition(&'static str, &'static str),
     /// The change could not be saved to the state file.
     #[error("the state file could not be written")]
     Persistence,
@@ -186,6 +215,8 @@ struct ServiceData {
     service: Service,
     conversations: Sequenced<ConversationSid, ConversationData>,
     unique_names: HashMap<Arc<str>, ConversationSid>,
+    /// Files uploaded to the Media Content Service for this service.
+    media: HashMap<MediaSid, Media>,
 }
 
 #[derive(Debug)]
@@ -194,6 +225,7 @@ struct ConversationData {
     /// Keyed by message index: the sequence number *is* the index, so indices increase
     /// strictly and are never reused.
     messages: Sequenced<MessageSid, Arc<Message>>,
+    participants: Sequenced<ParticipantSid, Participant>,
 }
 
 /// The default service's SID is a fixed function of the account SID: stable across
@@ -408,7 +440,7 @@ impl Tenant {
 
 impl ServiceData {
     fn new(service: Service) -> Self {
-        Self { service, conversations: Sequenced::default(), unique_names: HashMap::new() }
+        Self { service, conversations: Sequenced::default(), unique_names: HashMap::new(), media: HashMap::new() }
     }
 
     fn conversation_sid(&self, reference: &ConversationRef) -> Option<ConversationSid> {
@@ -430,6 +462,21 @@ impl ServiceData {
 }
 
 impl ConversationData {
+    fn new(conversation: Conversation) -> Self {
+        Self { conversation, messages: Sequenced::default(), participants: Sequenced::default() }
+    }
+
+    /// Whether any participant is reached over SMS or WhatsApp: such conversations limit
+    /// bodies to what those channels carry, and their messages get receipts.
+    fn has_non_chat_participants(&self) -> bool {
+        self.participants.ordered().values().any(Participant::is_non_chat)
+    }
+
+    /// The participant who wrote as `author`, if any.
+    fn author_participant(&self, author: &str) -> Option<ParticipantSid> {
+        self.participants.ordered().values().find(|p| p.is_author(author)).map(|p| p.sid)
+    }
+
     fn snapshot(&self) -> ConversationSnapshot {
         ConversationSnapshot { conversation: self.conversation.clone(), message_count: self.messages.len() }
     }

@@ -5,7 +5,10 @@
 
 use std::sync::Arc;
 
-use crate::sid::{ChatServiceSid, ConversationSid, MessageSid};
+use crate::sid::{
+    ChannelMessageSid, ChatServiceSid, ContentSid, ConversationSid, MediaSid, MessageSid, ParticipantSid, ReceiptSid,
+    RoleSid,
+};
 use crate::time::Timestamp;
 
 /// A Conversation Service (`IS…`).
@@ -107,8 +110,257 @@ pub struct Message {
     pub last_updated_by: Option<Box<str>>,
     /// Whether the message was updated since it was created (Chat v2's `was_edited`).
     pub was_edited: bool,
+    /// The participant whose identity or address is the author, when there is one.
+    pub participant_sid: Option<ParticipantSid>,
+    /// Media, content template and receipts: absent on most chat messages, so boxed.
+    pub extras: Option<Box<MessageExtras>>,
     pub date_created: Timestamp,
     pub date_updated: Timestamp,
+}
+
+impl Message {
+    /// The attached media, if any.
+    pub fn media(&self) -> Option<&MediaRef> {
+        self.extras.as_ref().and_then(|extras| extras.media.as_ref())
+    }
+
+    /// The Content API template the message was built from, if any.
+    pub fn content_sid(&self) -> Option<ContentSid> {
+        self.extras.as_ref().and_then(|extras| extras.content_sid)
+    }
+
+    /// One receipt per SMS or WhatsApp participant the message went to.
+    pub fn receipts(&self) -> &[Receipt] {
+        self.extras.as_ref().map_or(&[], |extras| &extras.receipts)
+    }
+
+    /// The delivery summary over the receipts; `None` for a message that went to no SMS
+    /// or WhatsApp participant (chat participants get no receipts).
+    pub fn delivery(&self) -> Option<DeliverySummary> {
+        let receipts = self.receipts();
+        (!receipts.is_empty()).then(|| DeliverySummary::of(receipts))
+    }
+}
+
+/// What a message carries beyond text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MessageExtras {
+    pub media: Option<MediaRef>,
+    pub content_sid: Option<ContentSid>,
+    pub receipts: Vec<Receipt>,
+}
+
+impl MessageExtras {
+    /// `None` when there is nothing to carry, so that plain messages stay unboxed.
+    pub fn boxed(self) -> Option<Box<Self>> {
+        (self != Self::default()).then(|| Box::new(self))
+    }
+}
+
+/// A message's view of its media, as listed in its `media` array.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaRef {
+    pub sid: MediaSid,
+    pub size: u64,
+    pub content_type: Arc<str>,
+    pub filename: Option<Arc<str>>,
+}
+
+/// A file uploaded to the Media Content Service, attachable to one message.
+#[derive(Clone, Debug)]
+pub struct Media {
+    pub sid: MediaSid,
+    pub content_type: Arc<str>,
+    pub filename: Option<Arc<str>>,
+    pub author: Option<Arc<str>>,
+    pub content: axum::body::Bytes,
+    /// The conversation and message it is attached to, once it is.
+    pub attached_to: Option<(ConversationSid, MessageSid)>,
+    pub date_created: Timestamp,
+}
+
+impl Media {
+    /// The message's view of it.
+    pub fn reference(&self) -> MediaRef {
+        MediaRef {
+            sid: self.sid,
+            size: self.content.len() as u64,
+            content_type: Arc::clone(&self.content_type),
+            filename: self.filename.clone(),
+        }
+    }
+}
+
+/// How a participant outside chat is reached: by SMS or WhatsApp (`address` through
+/// `proxy_address`), or, in group MMS, a chat participant's `projected_address`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MessagingBinding {
+    pub address: Option<Arc<str>>,
+    pub proxy_address: Option<Arc<str>>,
+    pub projected_address: Option<Arc<str>>,
+}
+
+impl MessagingBinding {
+    /// `whatsapp` for `whatsapp:`-prefixed addresses, otherwise `sms`.
+    pub fn kind(&self) -> &'static str {
+        let whatsapp = [&self.address, &self.proxy_address, &self.projected_address]
+            .into_iter()
+            .flatten()
+            .any(|address| address.starts_with("whatsapp:"));
+        if whatsapp { "whatsapp" } else { "sms" }
+    }
+}
+
+/// A participant (`MB…`): a chat user (`identity`), an SMS or WhatsApp address, or both
+/// in group MMS.
+#[derive(Clone, Debug)]
+pub struct Participant {
+    pub sid: ParticipantSid,
+    pub identity: Option<Arc<str>>,
+    pub attributes: Option<Arc<str>>,
+    pub binding: Option<MessagingBinding>,
+    pub role_sid: RoleSid,
+    pub last_read_message_index: Option<u64>,
+    pub last_read_timestamp: Option<Timestamp>,
+    pub date_created: Timestamp,
+    pub date_updated: Timestamp,
+}
+
+impl Participant {
+    /// Whether messages reach this participant over SMS or WhatsApp (and so get receipts).
+    pub fn is_non_chat(&self) -> bool {
+        self.binding.as_ref().is_some_and(|binding| binding.address.is_some())
+    }
+
+    /// Whether a message by `author` is this participant's: its identity, or its address.
+    pub fn is_author(&self, author: &str) -> bool {
+        self.identity.as_deref() == Some(author)
+            || self.binding.as_ref().and_then(|binding| binding.address.as_deref()) == Some(author)
+    }
+}
+
+/// Validated participant fields. On create `None` takes Twilio's default; on update it
+/// leaves the field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ParticipantFields {
+    pub identity: Option<String>,
+    pub address: Option<String>,
+    pub proxy_address: Option<String>,
+    pub projected_address: Option<String>,
+    pub attributes: Option<String>,
+    pub role_sid: Option<RoleSid>,
+    pub last_read_message_index: Option<u64>,
+    pub last_read_timestamp: Option<Timestamp>,
+    pub date_created: Option<Timestamp>,
+    pub date_updated: Option<Timestamp>,
+}
+
+/// Where a message stands with one SMS or WhatsApp participant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+    Undelivered,
+}
+
+impl DeliveryStatus {
+    /// Parses Twilio's status names.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "sent" => Some(Self::Sent),
+            "delivered" => Some(Self::Delivered),
+            "read" => Some(Self::Read),
+            "failed" => Some(Self::Failed),
+            "undelivered" => Some(Self::Undelivered),
+            _ => None,
+        }
+    }
+
+    /// The name Twilio uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Failed => "failed",
+            Self::Undelivered => "undelivered",
+        }
+    }
+
+    /// Whether a receipt may move from `self` to `next`: forward along
+    /// sent → delivered → read, or to failed or undelivered before it was read.
+    pub fn may_become(self, next: Self) -> bool {
+        use DeliveryStatus::*;
+        matches!(
+            (self, next),
+            (Sent, Delivered | Read | Failed | Undelivered) | (Delivered, Read | Failed | Undelivered)
+        )
+    }
+}
+
+/// A delivery receipt (`DY…`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub sid: ReceiptSid,
+    pub participant_sid: ParticipantSid,
+    pub channel_message_sid: ChannelMessageSid,
+    pub status: DeliveryStatus,
+    /// Twilio's error code for failed and undelivered messages; 0 otherwise.
+    pub error_code: u32,
+    pub date_created: Timestamp,
+    pub date_updated: Timestamp,
+}
+
+/// How many of a message's receipts reached a status: Twilio reports `all`, `some` or
+/// `none` rather than a count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Amount {
+    All,
+    Some,
+    None,
+}
+
+impl Amount {
+    fn of(count: usize, total: usize) -> Self {
+        match count {
+            0 => Self::None,
+            n if n == total => Self::All,
+            _ => Self::Some,
+        }
+    }
+}
+
+/// A message's `delivery` field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DeliverySummary {
+    pub total: usize,
+    pub sent: Amount,
+    pub delivered: Amount,
+    pub read: Amount,
+    pub failed: Amount,
+    pub undelivered: Amount,
+}
+
+impl DeliverySummary {
+    /// The summary of `receipts`. Progress counts cumulatively: a read message was also
+    /// delivered and sent (Twilio's example: sent `all`, delivered `some`, read `some`).
+    pub fn of(receipts: &[Receipt]) -> Self {
+        use DeliveryStatus::*;
+        let total = receipts.len();
+        let count = |statuses: &[DeliveryStatus]| receipts.iter().filter(|r| statuses.contains(&r.status)).count();
+        Self {
+            total,
+            sent: Amount::of(count(&[Sent, Delivered, Read]), total),
+            delivered: Amount::of(count(&[Delivered, Read]), total),
+            read: Amount::of(count(&[Read]), total),
+            failed: Amount::of(count(&[Failed]), total),
+            undelivered: Amount::of(count(&[Undelivered]), total),
+        }
+    }
 }
 
 /// Validated message fields, already checked against Twilio's limits. On create `None`
@@ -118,6 +370,10 @@ pub struct MessageFields {
     pub author: Option<String>,
     pub body: Option<String>,
     pub attributes: Option<String>,
+    /// Create only: media uploaded earlier, attached to this message.
+    pub media_sid: Option<MediaSid>,
+    /// Create only: a Content API template; `body` and `media_sid` are then ignored.
+    pub content_sid: Option<ContentSid>,
     pub last_updated_by: Option<String>,
     pub date_created: Option<Timestamp>,
     pub date_updated: Option<Timestamp>,

@@ -18,12 +18,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::document::{
-    ConversationDocument, ImportError, MessageDocument, ServiceDocument, StateDocument, to_conversation, to_message,
-    to_service,
+    ConversationDocument, ImportError, MediaDocument, MessageDocument, ParticipantDocument, ServiceDocument,
+    StateDocument, to_conversation, to_media, to_message, to_participant, to_service,
 };
-use super::sequenced::Sequenced;
+use super::model::Message;
+use super::participants::default_participant_role;
 use super::{ConversationData, ServiceData, Tenant};
-use crate::sid::AccountSid;
+use crate::sid::{AccountSid, MessageSid};
 use crate::time::Timestamp;
 
 /// Below this many log lines, compaction is not worth its full rewrite.
@@ -64,6 +65,25 @@ pub enum Change {
         service: String,
         conversation: String,
         message: String,
+    },
+    /// A participant, added or updated.
+    PutParticipant {
+        account: String,
+        service: String,
+        conversation: String,
+        participant: ParticipantDocument,
+    },
+    DeleteParticipant {
+        account: String,
+        service: String,
+        conversation: String,
+        participant: String,
+    },
+    /// An upload, with its content.
+    PutMedia {
+        account: String,
+        service: String,
+        media: MediaDocument,
     },
     /// Everything, or one account, wiped.
     Reset {
@@ -224,7 +244,7 @@ pub(super) fn replay(
                     }
                 }
                 None => {
-                    service.conversations.push(sid, ConversationData { conversation, messages: Sequenced::default() });
+                    service.conversations.push(sid, ConversationData::new(conversation));
                 }
             }
         }
@@ -237,8 +257,11 @@ pub(super) fn replay(
             }
         }
         Change::PutMessage { account, service, conversation, message } => {
-            let messages = &mut conversation_mut(tenants, &account, &service, &conversation, now)?.messages;
+            let data = conversation_mut(tenants, &account, &service, &conversation, now)?;
+            let conversation_sid = data.conversation.sid;
+            let messages = &mut data.messages;
             let message = to_message(message, now, "message")?;
+            let (message_sid, media) = (message.sid, message.media().map(|media| media.sid));
             if let Some(slot) = messages.get_mut(&message.sid) {
                 *slot = Arc::new(message);
             } else if message.index >= messages.next_sequence() {
@@ -246,10 +269,39 @@ pub(super) fn replay(
             } else {
                 return Err(missing("message", format!("index {} was already used", message.index)));
             }
+            // A message with media is what attached it: the upload's side is not logged.
+            if let Some(upload) =
+                media.and_then(|sid| service_mut(tenants, &account, &service, now).ok()?.media.get_mut(&sid))
+            {
+                upload.attached_to = Some((conversation_sid, message_sid));
+            }
         }
         Change::DeleteMessage { account, service, conversation, message } => {
+            let message_sid: MessageSid = sid(&message)?;
             let messages = &mut conversation_mut(tenants, &account, &service, &conversation, now)?.messages;
-            messages.remove(&sid(&message)?);
+            let removed = messages.remove(&message_sid);
+            if let Some(media) = removed.as_deref().and_then(Message::media) {
+                service_mut(tenants, &account, &service, now)?.media.remove(&media.sid);
+            }
+        }
+        Change::PutParticipant { account, service, conversation, participant } => {
+            let role = default_participant_role(sid(&service)?);
+            let participants = &mut conversation_mut(tenants, &account, &service, &conversation, now)?.participants;
+            let participant = to_participant(participant, role, now, "participant")?;
+            match participants.get_mut(&participant.sid) {
+                Some(slot) => *slot = participant,
+                None => {
+                    participants.push(participant.sid, participant);
+                }
+            }
+        }
+        Change::DeleteParticipant { account, service, conversation, participant } => {
+            let participants = &mut conversation_mut(tenants, &account, &service, &conversation, now)?.participants;
+            participants.remove(&sid(&participant)?);
+        }
+        Change::PutMedia { account, service, media } => {
+            let media = to_media(media, now, "media")?;
+            service_mut(tenants, &account, &service, now)?.media.insert(media.sid, media);
         }
     }
     Ok(())

@@ -264,3 +264,60 @@ async fn strict_auth_rejects_wrong_secrets_and_accepts_right_ones_for_both_basic
         assert_twilio_error(status(user, password).await, StatusCode::UNAUTHORIZED, 20003).await;
     }
 }
+
+/// A conversation with a chat and an SMS participant, a media message, and a receipt moved
+/// to `read`: everything the state document has to carry.
+async fn fill_rich(app: &TestApp) -> String {
+    let service = app.get("/v1/Configuration").await["default_chat_service_sid"].as_str().expect("IS").to_owned();
+    let conversation = app.conversation(&Form::Default).await;
+    let participants = format!("/v1/Conversations/{conversation}/Participants");
+    app.post(&participants, &[("Identity", "alice")]).await;
+    app.post(
+        &participants,
+        &[("MessagingBinding.Address", "+15550000001"), ("MessagingBinding.ProxyAddress", "+15017122661")],
+    )
+    .await;
+    let upload = app
+        .client
+        .post(format!("{}/v1/Services/{service}/Media", app.base))
+        .basic_auth(app.account, Some("t"))
+        .header("Content-Type", "image/gif")
+        .body(&b"GIF89a"[..])
+        .send()
+        .await
+        .expect("send");
+    let media = sid_of(&json_ok(upload).await);
+    let message = app.post(&Form::Default.messages(&conversation), &[("Author", "alice"), ("MediaSid", &media)]).await;
+    let change = json!({ "account_sid": app.account, "conversation_sid": conversation, "message_sid": message["sid"], "status": "read" });
+    json_ok(app.control(Method::POST, "/_emulator/receipts", Some(&change)).await).await;
+    conversation
+}
+
+#[tokio::test]
+async fn participants_receipts_and_media_survive_export_and_import() {
+    let source = spawn_app().await;
+    let conversation = fill_rich(&source).await;
+    let document = export(&source).await;
+
+    let target = spawn_app().await;
+    json_ok(target.control(Method::PUT, "/_emulator/state", Some(&document)).await).await;
+
+    assert_eq!(export(&target).await, document);
+    let path =
+        |app: &TestApp, tail: &str| format!("/v1/Conversations/{conversation}{tail}").replace("{base}", &app.base);
+    let messages = target.get(&path(&target, "/Messages")).await;
+    let message = &messages["messages"][0];
+    assert_eq!((&message["delivery"]["read"], &message["media"][0]["size"]), (&json!("all"), &json!(6)));
+    assert!(message["participant_sid"].as_str().is_some_and(|s| s.starts_with("MB")));
+    let participants = target.get(&path(&target, "/Participants")).await;
+    assert_eq!(participants["participants"].as_array().map(Vec::len), Some(2));
+    let service = target.get("/v1/Configuration").await["default_chat_service_sid"].as_str().expect("IS").to_owned();
+    let content = target
+        .send(
+            Method::GET,
+            &format!("/v1/Services/{service}/Media/{}/Content", message["media"][0]["sid"].as_str().expect("ME")),
+            &[],
+        )
+        .await;
+    assert_eq!(content.bytes().await.expect("bytes").as_ref(), b"GIF89a");
+}

@@ -199,3 +199,62 @@ fn a_corrupt_state_file_stops_start_up_and_is_left_untouched() {
     let stderr = start_fails_leaving(&state.log());
     assert!(stderr.contains("line 1"), "{stderr}");
 }
+
+#[tokio::test]
+async fn participants_receipts_and_media_survive_a_restart() {
+    let state = TempState::new("rich");
+    let client = reqwest::Client::new();
+    let running = spawn_binary_with(&["--state-file", state.arg()]);
+    let base = running.base.clone();
+    let conversation: Value = post(&client, format!("{base}/v1/Conversations"), &[("UniqueName", "rich")])
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("JSON");
+    post(
+        &client,
+        format!("{base}/v1/Conversations/rich/Participants"),
+        &[("MessagingBinding.Address", "+15550000001"), ("MessagingBinding.ProxyAddress", "+15017122661")],
+    )
+    .await
+    .expect("send");
+    let service = conversation["chat_service_sid"].as_str().expect("IS").to_owned();
+    let upload: Value = client
+        .post(format!("{base}/v1/Services/{service}/Media"))
+        .basic_auth(ACCOUNT, Some("t"))
+        .header("Content-Type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("JSON");
+    let media = upload["sid"].as_str().expect("ME").to_owned();
+    let message: Value = post(&client, format!("{base}/v1/Conversations/rich/Messages"), &[("MediaSid", &media)])
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("JSON");
+    let change = serde_json::json!({ "account_sid": ACCOUNT, "conversation_sid": conversation["sid"], "message_sid": message["sid"], "status": "delivered" });
+    client.post(format!("{base}/_emulator/receipts")).json(&change).send().await.expect("send");
+    running.kill();
+
+    let restarted = spawn_binary_with(&["--state-file", state.arg()]);
+    let messages = all_messages(&client, &restarted.base, "rich").await;
+    assert_eq!(messages[0]["delivery"]["delivered"], "all");
+    assert_eq!(messages[0]["media"][0]["sid"], media.as_str());
+    let content = client
+        .get(format!("{}/v1/Services/{service}/Media/{media}/Content", restarted.base))
+        .basic_auth(ACCOUNT, Some("t"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(content.text().await.expect("text"), "hello");
+    let again = post(&client, format!("{}/v1/Conversations/rich/Messages", restarted.base), &[("MediaSid", &media)])
+        .await
+        .expect("send");
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "the media is still attached after the restart");
+}

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiError;
 use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
+use crate::routes::messages::MediaWire;
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid};
 use crate::state::AppState;
 use crate::store::Located;
@@ -29,8 +30,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/", get(list).post(create)).route("/{MessageSid}", get(fetch).post(update).delete(delete))
 }
 
-/// Create and update parameters. `MediaSid` (create only) is accepted and ignored until
-/// media are emulated.
+/// Create and update parameters; `MediaSid` counts on create only.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct MessageParams {
@@ -40,17 +40,22 @@ struct MessageParams {
     date_created: Option<String>,
     date_updated: Option<String>,
     last_updated_by: Option<String>,
+    media_sid: Option<String>,
 }
 
 impl MessageParams {
     /// `on_create`: Chat stores a missing body as an empty string ("Can be an empty string
     /// or `null`, which sets the value as an empty string").
     fn validate(self, on_create: bool) -> Result<MessageFields, ApiError> {
+        let media_sid = if on_create { validate::media_sid(self.media_sid.as_deref())? } else { None };
         let body = match self.body {
-            None if on_create => Some(String::new()),
+            // A media message has no text; a text message without one has an empty one.
+            None if on_create && media_sid.is_none() => Some(String::new()),
             body => body,
         };
         Ok(MessageFields {
+            media_sid,
+            content_sid: None,
             author: validate::name(self.from, ApiError::AuthorTooLong)?,
             body: validate::body(body)?,
             attributes: validate::attributes(self.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES)?,
@@ -200,10 +205,9 @@ struct ChatMessageWire<'a> {
     from: &'a str,
     body: Option<&'a str>,
     index: u64,
-    /// `media` once media are emulated; every message is text until then.
     #[serde(rename = "type")]
     message_type: &'static str,
-    media: Option<()>,
+    media: Option<MediaWire<'a>>,
     url: Href<'a>,
 }
 
@@ -225,8 +229,8 @@ impl Serialize for ChatMessageResource {
             from: &message.author,
             body: message.body.as_deref(),
             index: message.index,
-            message_type: "text",
-            media: None,
+            message_type: if message.media().is_some() { "media" } else { "text" },
+            media: message.media().map(MediaWire::from),
             url: self.url.message(message.sid, ""),
         }
         .serialize(serializer)

@@ -1,0 +1,236 @@
+//! Participants in the store: chat users by identity, SMS and WhatsApp users by address.
+//! Limits: <https://www.twilio.com/docs/conversations/conversations-limits>.
+
+use super::*;
+
+/// At most this many participants in a conversation…
+const MAX_PARTICIPANTS: usize = 1000;
+/// …of which at most this many reached over SMS or WhatsApp.
+const MAX_NON_CHAT_PARTICIPANTS: usize = 50;
+
+/// A participant as named in a URL: by SID, or (as Twilio allows) by identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParticipantRef {
+    Sid(ParticipantSid),
+    Identity(String),
+}
+
+impl ParticipantRef {
+    /// Reads a path segment: a well-formed `MB…` SID is a SID, anything else an identity.
+    pub fn parse(segment: &str) -> Self {
+        match segment.parse() {
+            Ok(sid) => Self::Sid(sid),
+            Err(_) => Self::Identity(segment.to_owned()),
+        }
+    }
+}
+
+/// The role participants get unless told otherwise: a fixed function of the service SID,
+/// like the account's default service.
+pub fn default_participant_role(service: ChatServiceSid) -> RoleSid {
+    RoleSid::from_bits(derive_bits(service.bits(), 0x524c))
+}
+
+impl ConversationData {
+    fn participant_sid(&self, reference: &ParticipantRef) -> Option<ParticipantSid> {
+        match reference {
+            ParticipantRef::Sid(sid) => self.participants.contains(sid).then_some(*sid),
+            ParticipantRef::Identity(identity) => self
+                .participants
+                .ordered()
+                .values()
+                .find(|p| p.identity.as_deref() == Some(identity.as_str()))
+                .map(|p| p.sid),
+        }
+    }
+
+    /// Refuses a participant that would duplicate another one (other than `except`).
+    fn check_unique(&self, candidate: &Participant, except: Option<ParticipantSid>) -> Result<(), StoreError> {
+        let others = self.participants.ordered().values().filter(|p| Some(p.sid) != except);
+        for other in others {
+            if candidate.identity.is_some() && other.identity == candidate.identity {
+                return Err(StoreError::ParticipantExists);
+            }
+            let pair = |p: &Participant| p.binding.as_ref().map(|b| (b.address.clone(), b.proxy_address.clone()));
+            if candidate.is_non_chat() && pair(other) == pair(candidate) {
+                return Err(StoreError::BindingExists);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Adds a participant to a conversation.
+    pub fn create_participant(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        fields: ParticipantFields,
+    ) -> Result<Located<Participant>, StoreError> {
+        self.write(
+            account,
+            |tenant, sids, now| {
+                let service = tenant.service_mut(scope)?;
+                let role = default_participant_role(service.service.sid);
+                let conversation = service.conversation_mut(reference)?;
+                let sid = fresh(sids, ParticipantSid::from_bits, |sid| conversation.participants.contains(sid));
+                let date_created = fields.date_created.unwrap_or(now);
+                let participant = Participant {
+                    sid,
+                    identity: fields.identity.map(Into::into),
+                    attributes: fields.attributes.map(Into::into),
+                    binding: binding(fields.address, fields.proxy_address, fields.projected_address, None),
+                    role_sid: fields.role_sid.unwrap_or(role),
+                    last_read_message_index: fields.last_read_message_index,
+                    last_read_timestamp: fields.last_read_timestamp,
+                    date_created,
+                    date_updated: fields.date_updated.unwrap_or(date_created),
+                };
+                conversation.check_unique(&participant, None)?;
+                let non_chat = conversation.participants.ordered().values().filter(|p| p.is_non_chat()).count();
+                if conversation.participants.len() >= MAX_PARTICIPANTS
+                    || (participant.is_non_chat() && non_chat >= MAX_NON_CHAT_PARTICIPANTS)
+                {
+                    return Err(StoreError::TooManyParticipants);
+                }
+                conversation.participants.push(sid, participant.clone());
+                Ok(conversation.locate(participant))
+            },
+            |located| put_participant(account, located),
+        )
+    }
+
+    /// One participant, by SID or identity.
+    pub fn fetch_participant(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        participant: &ParticipantRef,
+    ) -> Result<Located<Participant>, StoreError> {
+        self.read(account, |tenant| {
+            let conversation = tenant.service(scope)?.conversation(reference)?;
+            let sid = conversation.participant_sid(participant).ok_or(StoreError::NotFound)?;
+            let found = conversation.participants.get(&sid).ok_or(StoreError::NotFound)?;
+            Ok(conversation.locate(found.clone()))
+        })
+    }
+
+    /// A page of a conversation's participants, in the order they joined.
+    pub fn list_participants(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        request: &PageRequest,
+    ) -> Result<Located<Selection<Participant>>, StoreError> {
+        self.read(account, |tenant| {
+            let conversation = tenant.service(scope)?.conversation(reference)?;
+            let page = select(conversation.participants.ordered(), request, |_| true).map(Participant::clone);
+            Ok(conversation.locate(page))
+        })
+    }
+
+    /// Applies `fields` to a participant. Its address cannot change (Twilio's update has
+    /// no `MessagingBinding.Address`); its proxy and projected addresses can.
+    pub fn update_participant(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        participant: &ParticipantRef,
+        fields: ParticipantFields,
+    ) -> Result<Located<Participant>, StoreError> {
+        self.write(
+            account,
+            |tenant, _, now| {
+                let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
+                let sid = conversation.participant_sid(participant).ok_or(StoreError::NotFound)?;
+                let mut updated = conversation.participants.get(&sid).ok_or(StoreError::NotFound)?.clone();
+                if let Some(identity) = fields.identity {
+                    updated.identity = Some(identity.into());
+                }
+                if let Some(attributes) = fields.attributes {
+                    updated.attributes = Some(attributes.into());
+                }
+                if fields.proxy_address.is_some() || fields.projected_address.is_some() {
+                    let address = updated.binding.as_ref().and_then(|b| b.address.as_deref().map(str::to_owned));
+                    updated.binding =
+                        binding(address, fields.proxy_address, fields.projected_address, updated.binding.as_ref());
+                }
+                if let Some(role) = fields.role_sid {
+                    updated.role_sid = role;
+                }
+                if let Some(index) = fields.last_read_message_index {
+                    updated.last_read_message_index = Some(index);
+                }
+                if let Some(at) = fields.last_read_timestamp {
+                    updated.last_read_timestamp = Some(at);
+                }
+                if let Some(date_created) = fields.date_created {
+                    updated.date_created = date_created;
+                }
+                updated.date_updated = fields.date_updated.unwrap_or(now);
+                conversation.check_unique(&updated, Some(sid))?;
+                let slot = conversation.participants.get_mut(&sid).ok_or(StoreError::NotFound)?;
+                *slot = updated.clone();
+                Ok(conversation.locate(updated))
+            },
+            |located| put_participant(account, located),
+        )
+    }
+
+    /// Removes a participant from a conversation.
+    pub fn delete_participant(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        participant: &ParticipantRef,
+    ) -> Result<(), StoreError> {
+        self.write(
+            account,
+            |tenant, _, _| {
+                let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
+                let sid = conversation.participant_sid(participant).ok_or(StoreError::NotFound)?;
+                conversation.participants.remove(&sid).ok_or(StoreError::NotFound)?;
+                Ok(conversation.locate(sid))
+            },
+            |located| Change::DeleteParticipant {
+                account: account.to_string(),
+                service: located.chat_service_sid.to_string(),
+                conversation: located.conversation_sid.to_string(),
+                participant: located.value.to_string(),
+            },
+        )
+        .map(drop)
+    }
+}
+
+/// A messaging binding from its addresses, keeping what `current` had where nothing new is
+/// given; `None` when there is no address at all (a plain chat participant).
+fn binding(
+    address: Option<String>,
+    proxy_address: Option<String>,
+    projected_address: Option<String>,
+    current: Option<&MessagingBinding>,
+) -> Option<MessagingBinding> {
+    let keep = |new: Option<String>, old: Option<&Arc<str>>| new.map(Into::into).or_else(|| old.cloned());
+    let binding = MessagingBinding {
+        address: keep(address, current.and_then(|b| b.address.as_ref())),
+        proxy_address: keep(proxy_address, current.and_then(|b| b.proxy_address.as_ref())),
+        projected_address: keep(projected_address, current.and_then(|b| b.projected_address.as_ref())),
+    };
+    (binding != MessagingBinding::default()).then_some(binding)
+}
+
+fn put_participant(account: AccountSid, located: &Located<Participant>) -> Change {
+    Change::PutParticipant {
+        account: account.to_string(),
+        service: located.chat_service_sid.to_string(),
+        conversation: located.conversation_sid.to_string(),
+        participant: document::participant_document(&located.value),
+    }
+}
