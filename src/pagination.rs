@@ -93,6 +93,28 @@ pub struct PageParams {
     pub page_token: Option<String>,
 }
 
+/// Filter parameters echoed into page URLs, before the paging ones (`Order=desc&…`).
+pub type Filters = Vec<(&'static str, String)>;
+
+/// The query of a list that can be walked either way (messages): `Order` plus paging.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OrderedPageParams {
+    pub order: Option<String>,
+    #[serde(flatten)]
+    pub page: PageParams,
+}
+
+impl OrderedPageParams {
+    /// The validated request, and the filters its page URLs echo: the order, only when the
+    /// client chose one (as Twilio does).
+    pub fn parse(&self, max_size: usize) -> Result<(PageRequest, Filters), ApiError> {
+        let order = self.order.as_deref().map(Order::parse).transpose()?;
+        let request = PageRequest::parse(&self.page, order.unwrap_or_default(), max_size)?;
+        Ok((request, order.map(|order| ("Order", order.as_str().to_owned())).into_iter().collect()))
+    }
+}
+
 /// A validated page request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageRequest {
@@ -229,8 +251,8 @@ pub struct PageLinks<'a> {
     pub base: &'a str,
     /// The list's path, e.g. `/v1/Conversations/CH…/Messages`.
     pub path: String,
-    /// Filter parameters echoed before the paging ones, as Twilio does (`Order=desc&…`).
-    pub filters: Vec<(&'static str, String)>,
+    /// Filter parameters echoed before the paging ones, as Twilio does.
+    pub filters: Filters,
 }
 
 impl PageLinks<'_> {

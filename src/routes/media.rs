@@ -17,8 +17,8 @@ use crate::error::ApiError;
 use crate::extract::{BaseUrl, ServicePath, Tenant, TwilioQuery};
 use crate::sid::{ChatServiceSid, ConversationSid, MediaSid, MessageSid};
 use crate::state::AppState;
+use crate::store::Upload;
 use crate::store::model::Media;
-use crate::store::{ServiceScope, Upload};
 use crate::time::Timestamp;
 
 /// The routes under `/v1/Services/{ChatServiceSid}/Media`.
@@ -47,7 +47,7 @@ async fn upload(
     TwilioQuery(params): TwilioQuery<UploadParams>,
     request: Request,
 ) -> Result<(StatusCode, Json<MediaResource>), ApiError> {
-    let service = explicit(scope)?;
+    let service = scope.explicit().ok_or(ApiError::NotFound)?;
     let headers = request.headers();
     let content_type = headers
         .get(CONTENT_TYPE)
@@ -72,7 +72,7 @@ async fn fetch(
     ServicePath(scope): ServicePath,
     media: MediaPath,
 ) -> Result<Json<MediaResource>, ApiError> {
-    let service = explicit(scope)?;
+    let service = scope.explicit().ok_or(ApiError::NotFound)?;
     let media = state.store.fetch_media(account, service, media.0)?;
     Ok(Json(MediaResource { service, base, media }))
 }
@@ -84,7 +84,7 @@ async fn content(
     ServicePath(scope): ServicePath,
     media: MediaPath,
 ) -> Result<Response, ApiError> {
-    let media = state.store.fetch_media(account, explicit(scope)?, media.0)?;
+    let media = state.store.fetch_media(account, scope.explicit().ok_or(ApiError::NotFound)?, media.0)?;
     let content_type = HeaderValue::from_str(&media.content_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     Ok(([(CONTENT_TYPE, content_type)], Body::from(Bytes::clone(&media.content))).into_response())
@@ -101,13 +101,6 @@ impl<S: Send + Sync> FromRequestParts<S> for MediaPath {
             .await
             .map_err(|_| ApiError::NotFound)?;
         params.get("MediaSid").and_then(|raw| raw.parse().ok()).map(Self).ok_or(ApiError::NotFound)
-    }
-}
-
-fn explicit(scope: ServiceScope) -> Result<ChatServiceSid, ApiError> {
-    match scope {
-        ServiceScope::Explicit(service) => Ok(service),
-        ServiceScope::Default => Err(ApiError::NotFound),
     }
 }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
-use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
+use crate::pagination::{ListBody, OrderedPageParams, PageLinks};
 use crate::sid::{AccountSid, ChatServiceSid, ContentSid, ConversationSid, MediaSid, MessageSid, ParticipantSid};
 use crate::state::AppState;
 use crate::store::model::{DeliverySummary, MediaRef, Message, MessageFields};
@@ -78,14 +78,6 @@ impl MessageParams {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListParams {
-    order: Option<String>,
-    #[serde(flatten)]
-    page: PageParams,
-}
-
 /// Create a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#create-a-conversationmessage-resource>
 async fn create(
     State(state): State<AppState>,
@@ -118,18 +110,12 @@ async fn list(
     Tenant(account): Tenant,
     BaseUrl(base): BaseUrl,
     scope: ConversationScope,
-    TwilioQuery(params): TwilioQuery<ListParams>,
+    TwilioQuery(params): TwilioQuery<OrderedPageParams>,
 ) -> Result<Json<ListBody<MessageResource>>, ApiError> {
-    let order = params.order.as_deref().map(Order::parse).transpose()?;
-    let request = PageRequest::parse(&params.page, order.unwrap_or_default(), MAX_PAGE_SIZE)?;
+    let (request, filters) = params.parse(MAX_PAGE_SIZE)?;
     let located = state.store.list_messages(account, scope.service, &scope.conversation, &request)?;
     let url = conversation_url(base, scope.service, &located);
-    let links = PageLinks {
-        base: &url.base,
-        path: url.path() + "/Messages",
-        // Twilio echoes the order only when the client chose one.
-        filters: order.map(|order| ("Order", order.as_str().to_owned())).into_iter().collect(),
-    };
+    let links = PageLinks { base: &url.base, path: url.path() + "/Messages", filters };
     let meta = links.meta(&request, &located.value, "messages");
     let records = located
         .value

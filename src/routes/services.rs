@@ -14,7 +14,6 @@ use crate::extract::{BaseUrl, ServicePath, Tenant, TwilioForm, TwilioQuery};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid};
 use crate::state::AppState;
-use crate::store::ServiceScope;
 use crate::store::model::Service;
 use crate::time::Timestamp;
 use crate::urls::ServiceHref;
@@ -57,7 +56,7 @@ async fn fetch(
     BaseUrl(base): BaseUrl,
     ServicePath(scope): ServicePath,
 ) -> Result<Json<ServiceResource>, ApiError> {
-    let service = state.store.fetch_service(account, explicit(scope)?)?;
+    let service = state.store.fetch_service(account, scope.explicit().ok_or(ApiError::NotFound)?)?;
     Ok(Json(ServiceResource { account_sid: account, base, service }))
 }
 
@@ -86,15 +85,8 @@ async fn delete(
     Tenant(account): Tenant,
     ServicePath(scope): ServicePath,
 ) -> Result<StatusCode, ApiError> {
-    state.store.delete_service(account, explicit(scope)?)?;
+    state.store.delete_service(account, scope.explicit().ok_or(ApiError::NotFound)?)?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn explicit(scope: ServiceScope) -> Result<ChatServiceSid, ApiError> {
-    match scope {
-        ServiceScope::Explicit(sid) => Ok(sid),
-        ServiceScope::Default => Err(ApiError::NotFound),
-    }
 }
 
 /// A service as Twilio renders it.

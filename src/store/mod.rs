@@ -98,6 +98,16 @@ pub enum ConversationRef {
     UniqueName(String),
 }
 
+impl ServiceScope {
+    /// The service a URL names explicitly, if it does.
+    pub fn explicit(self) -> Option<ChatServiceSid> {
+        match self {
+            Self::Explicit(sid) => Some(sid),
+            Self::Default => None,
+        }
+    }
+}
+
 impl ConversationRef {
     /// Reads a path segment: a well-formed `CH…` SID is a SID, anything else a unique name
     /// (Twilio forbids unique names shaped like SIDs, so the two never collide).

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
-use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
+use crate::pagination::{ListBody, OrderedPageParams, PageLinks};
 use crate::routes::messages::MediaWire;
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid};
 use crate::state::AppState;
@@ -66,14 +66,6 @@ impl MessageParams {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListParams {
-    order: Option<String>,
-    #[serde(flatten)]
-    page: PageParams,
-}
-
 /// Send a message: <https://www.twilio.com/docs/chat/rest/message-resource#create-a-message-resource>
 async fn create(
     State(state): State<AppState>,
@@ -110,20 +102,15 @@ async fn list(
     Tenant(account): Tenant,
     BaseUrl(base): BaseUrl,
     scope: ConversationScope,
-    TwilioQuery(params): TwilioQuery<ListParams>,
+    TwilioQuery(params): TwilioQuery<OrderedPageParams>,
 ) -> Result<Json<ListBody<ChatMessageResource>>, ApiError> {
-    let order = params.order.as_deref().map(Order::parse).transpose()?;
-    let request = PageRequest::parse(&params.page, order.unwrap_or_default(), MAX_PAGE_SIZE)?;
+    let (request, filters) = params.parse(MAX_PAGE_SIZE)?;
     let located = state
         .store
         .list_messages(account, scope.service, &scope.conversation, &request)
         .map_err(ApiError::from_chat)?;
     let url = channel_url(base, &located);
-    let links = PageLinks {
-        base: &url.base,
-        path: url.path() + "/Messages",
-        filters: order.map(|order| ("Order", order.as_str().to_owned())).into_iter().collect(),
-    };
+    let links = PageLinks { base: &url.base, path: url.path() + "/Messages", filters };
     let meta = links.meta(&request, &located.value, "messages");
     let records = located
         .value
