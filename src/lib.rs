@@ -46,7 +46,10 @@ pub use state::AppState;
 pub fn app(state: AppState) -> Router {
     let request_log = TraceLayer::new_for_http()
         .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-        .on_response(DefaultOnResponse::new().level(Level::INFO));
+        .on_response(DefaultOnResponse::new().level(Level::INFO))
+        // Every response is already logged above, and a genuine internal error is logged by
+        // `ApiError::Internal`; a 5xx from a fault rule is requested behaviour, not a failure.
+        .on_failure(());
     routes::router(&state).layer(request_log).with_state(state)
 }
 
