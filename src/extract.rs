@@ -25,17 +25,32 @@ impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::NoCredentials)?;
-        let encoded = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")))
-            .ok_or(ApiError::NoCredentials)?;
-        let decoded = STANDARD.decode(encoded.trim()).map_err(|_| ApiError::NoCredentials)?;
-        let credentials = String::from_utf8(decoded).map_err(|_| ApiError::InvalidUsername)?;
-        let (username, password) = credentials.split_once(':').ok_or(ApiError::InvalidUsername)?;
-        state.settings.credentials.authenticate(username, password).map(Self)
+        // The control plane's middleware authenticates every request first (for the
+        // journal) and leaves the outcome here, so the Basic header is decoded once.
+        if let Some(outcome) = parts.extensions.get::<Authenticated>() {
+            return outcome.0.clone().map(Self);
+        }
+        let outcome = authenticate(parts, state);
+        parts.extensions.insert(Authenticated(outcome.clone()));
+        outcome.map(Self)
     }
+}
+
+/// The outcome of authenticating a request, cached in its extensions.
+#[derive(Clone, Debug)]
+struct Authenticated(Result<AccountSid, ApiError>);
+
+fn authenticate(parts: &Parts, state: &AppState) -> Result<AccountSid, ApiError> {
+    let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::NoCredentials)?;
+    let encoded = header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")))
+        .ok_or(ApiError::NoCredentials)?;
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| ApiError::NoCredentials)?;
+    let credentials = String::from_utf8(decoded).map_err(|_| ApiError::InvalidUsername)?;
+    let (username, password) = credentials.split_once(':').ok_or(ApiError::InvalidUsername)?;
+    state.settings.credentials.authenticate(username, password)
 }
 
 /// The scheme, host and port that `url`, `links` and page URLs start with.
