@@ -1,8 +1,9 @@
 //! Typed Twilio SIDs: a two-letter prefix plus 32 hex digits, e.g. `IMc0ffee…`.
 //!
 //! Each kind of SID is its own type, so a conversation SID can never be passed where a
-//! message SID is expected. The 128 bits are stored as a `u128` (16 bytes, `Copy`) rather
-//! than a `String`: the store keeps millions of them. See
+//! message SID is expected. The 128 bits are stored as 16 big-endian bytes (`Copy`, and
+//! ordered like the number) rather than a `String`, and rather than a `u128`, whose 16-byte
+//! alignment would pad every record holding one: the store keeps millions of them. See
 //! <https://www.twilio.com/docs/glossary/what-is-a-sid>.
 
 use std::fmt;
@@ -19,7 +20,7 @@ macro_rules! sid_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(u128);
+        pub struct $name([u8; 16]);
 
         impl $name {
             /// The two letters every SID of this kind starts with.
@@ -27,18 +28,18 @@ macro_rules! sid_type {
 
             /// Builds a SID from its 128-bit value.
             pub const fn from_bits(bits: u128) -> Self {
-                Self(bits)
+                Self(bits.to_be_bytes())
             }
 
             /// The 128-bit value behind the 32 hex digits.
             pub const fn bits(self) -> u128 {
-                self.0
+                u128::from_be_bytes(self.0)
             }
         }
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(render($prefix, self.0).as_str())
+                f.write_str(render($prefix, self.bits()).as_str())
             }
         }
 
@@ -52,7 +53,7 @@ macro_rules! sid_type {
             type Err = InvalidSid;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                parse_bits(s, $prefix).map(Self).ok_or_else(|| InvalidSid(s.to_owned(), $prefix))
+                parse_bits(s, $prefix).map(Self::from_bits).ok_or_else(|| InvalidSid(s.to_owned(), $prefix))
             }
         }
 
@@ -223,6 +224,12 @@ mod tests {
         ] {
             assert!(bad.parse::<MessageSid>().is_err(), "{bad} should be rejected");
         }
+    }
+
+    #[test]
+    fn sids_are_compact() {
+        assert_eq!(std::mem::size_of::<Option<ParticipantSid>>(), 17);
+        assert!(MessageSid::from_bits(1) < MessageSid::from_bits(256), "ordered like the number");
     }
 
     #[test]

@@ -290,7 +290,7 @@ pub(super) fn message_document(message: &Message) -> MessageDocument {
         author: Some(message.author.to_string()),
         body: message.body.as_deref().map(str::to_owned),
         attributes: message.attributes.as_deref().map(str::to_owned),
-        last_updated_by: message.last_updated_by.as_deref().map(str::to_owned),
+        last_updated_by: message.last_updated_by().map(str::to_owned),
         was_edited: Some(message.was_edited),
         date_created: Some(message.date_created.to_string()),
         date_updated: Some(message.date_updated.to_string()),
@@ -597,7 +597,6 @@ pub(super) fn to_message(doc: MessageDocument, now: Timestamp, at: &str) -> Resu
             .into(),
         body: checked(validate::body(doc.body), at, "body")?.map(Into::into),
         attributes: checked(attributes, at, "attributes")?.map(Into::into),
-        last_updated_by: checked(last_updated_by, at, "last_updated_by")?.map(Into::into),
         was_edited: doc.was_edited.unwrap_or(false),
         participant_sid: doc
             .participant_sid
@@ -627,6 +626,7 @@ pub(super) fn to_message(doc: MessageDocument, now: Timestamp, at: &str) -> Resu
                 .enumerate()
                 .map(|(r, receipt)| to_receipt(receipt, now, &format!("{at}.receipts[{r}]")))
                 .collect::<Result<_, _>>()?,
+            last_updated_by: checked(last_updated_by, at, "last_updated_by")?.map(Into::into),
         }
         .boxed(),
         date_created,

@@ -78,10 +78,15 @@ impl Store {
                     author: author.into(),
                     body: fields.body.map(Into::into),
                     attributes: fields.attributes.map(Into::into),
-                    last_updated_by: fields.last_updated_by.map(Into::into),
                     was_edited: false,
                     participant_sid,
-                    extras: MessageExtras { media, content_sid: fields.content_sid, receipts }.boxed(),
+                    extras: MessageExtras {
+                        media,
+                        content_sid: fields.content_sid,
+                        receipts,
+                        last_updated_by: fields.last_updated_by.map(Into::into),
+                    }
+                    .boxed(),
                     date_created,
                     date_updated: fields.date_updated.unwrap_or(date_created),
                 });
@@ -157,7 +162,9 @@ impl Store {
                     message.attributes = Some(attributes.into());
                 }
                 if let Some(last_updated_by) = fields.last_updated_by {
-                    message.last_updated_by = Some(last_updated_by.into());
+                    let mut extras = message.extras.take().map(|boxed| *boxed).unwrap_or_default();
+                    extras.last_updated_by = Some(last_updated_by.into());
+                    message.extras = extras.boxed();
                 }
                 if let Some(date_created) = fields.date_created {
                     message.date_created = date_created;

@@ -211,7 +211,7 @@ impl Serialize for ChatMessageResource {
             attributes: message.attributes.as_deref().unwrap_or("{}"),
             date_created: message.date_created,
             date_updated: message.date_updated,
-            last_updated_by: message.last_updated_by.as_deref(),
+            last_updated_by: message.last_updated_by(),
             was_edited: message.was_edited,
             from: &message.author,
             body: message.body.as_deref(),
