@@ -47,7 +47,7 @@ pub struct Config {
     /// Base URL written into `url`, `links` and page URLs, e.g. `http://localhost:4747`.
     /// By default each response uses the scheme `http` and the request's `Host` header, so
     /// port mappings (Docker, proxies) keep working.
-    #[arg(long, env = "TWILIO_EMULATOR_PUBLIC_URL")]
+    #[arg(long, env = "TWILIO_EMULATOR_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 
     /// Log filter, in `tracing`'s `EnvFilter` syntax (`info`, `debug`, `tower_http=debug`…).
@@ -140,6 +140,16 @@ fn parse_api_key(entry: &str) -> Result<ApiKey, String> {
         secret,
         account: account.trim().parse().map_err(|e| format!("{e}"))?,
     })
+}
+
+/// A base URL is written into JSON as it is, so it must be printable ASCII without quotes,
+/// backslashes or spaces, and start with a scheme.
+fn parse_public_url(url: &str) -> Result<String, String> {
+    let printable = url.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+    if !printable || !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(format!("`{url}` is not an http(s) URL of printable ASCII"));
+    }
+    Ok(url.to_owned())
 }
 
 fn parse_account(entry: &str) -> Result<(AccountSid, String), String> {

@@ -22,6 +22,7 @@ pub mod control;
 pub mod error;
 pub mod extract;
 pub mod healthcheck;
+pub mod json;
 pub mod pagination;
 pub mod routes;
 pub mod sid;

@@ -49,6 +49,12 @@ macro_rules! sid_type {
             }
         }
 
+        impl crate::json::Ascii for $name {
+            fn write_ascii(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&render($prefix, self.bits()).0);
+            }
+        }
+
         impl FromStr for $name {
             type Err = InvalidSid;
 

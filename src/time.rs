@@ -115,6 +115,16 @@ impl fmt::Display for Timestamp {
     }
 }
 
+impl crate::json::Ascii for Timestamp {
+    fn write_ascii(&self, out: &mut Vec<u8>) {
+        match self.to_ascii() {
+            Some(ascii) => out.extend_from_slice(&ascii),
+            // Digits, signs and separators only, whatever the year.
+            None => out.extend_from_slice(self.to_string().as_bytes()),
+        }
+    }
+}
+
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)

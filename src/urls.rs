@@ -7,6 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::json::Ascii;
 use crate::sid::{ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, ReceiptSid};
 use crate::store::ServiceScope;
 
@@ -75,31 +76,46 @@ impl ConversationUrl {
 
     /// The path part, without the base: `/v1/…/Conversations/CH…`.
     pub fn path(&self) -> String {
-        Path(self).to_string()
+        let mut out = Vec::with_capacity(80);
+        self.write_path(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn write_path(&self, out: &mut Vec<u8>) {
+        let (head, service, tail): (&[u8], Option<ChatServiceSid>, &[u8]) = match self.form {
+            UrlForm::Default => (b"/v1/Conversations/", None, b""),
+            UrlForm::Service(service) => (b"/v1/Services/", Some(service), b"/Conversations/"),
+            UrlForm::Chat(service) => (b"/v2/Services/", Some(service), b"/Channels/"),
+        };
+        out.extend_from_slice(head);
+        if let Some(service) = service {
+            service.write_ascii(out);
+        }
+        out.extend_from_slice(tail);
+        self.conversation.write_ascii(out);
     }
 }
 
-/// A conversation's path on its form, without the base URL.
-struct Path<'a>(&'a ConversationUrl);
-
-impl fmt::Display for Path<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let conversation = self.0.conversation;
-        match self.0.form {
-            UrlForm::Default => write!(f, "/v1/Conversations/{conversation}"),
-            UrlForm::Service(service) => {
-                write!(f, "/v1/Services/{service}/Conversations/{conversation}")
-            }
-            UrlForm::Chat(service) => write!(f, "/v2/Services/{service}/Channels/{conversation}"),
-        }
+/// The base URL is a valid URI authority (checked when taken from `Host`) or a checked
+/// `--public-url`: ASCII with nothing JSON must escape.
+impl Ascii for ConversationUrl {
+    fn write_ascii(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.base.as_bytes());
+        self.write_path(out);
     }
 }
 
 impl fmt::Display for ConversationUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.base)?;
-        Path(self).fmt(f)
+        display_ascii(self, f)
     }
+}
+
+/// `Display` through [`Ascii`], so that each URL shape is written in one place.
+fn display_ascii(value: &impl Ascii, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut out = Vec::with_capacity(128);
+    value.write_ascii(&mut out);
+    f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
 }
 
 /// A URL under a conversation, serialized without an intermediate `String`.
@@ -119,16 +135,33 @@ enum Under {
     Receipt(MessageSid, ReceiptSid),
 }
 
-impl fmt::Display for Href<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self.conversation, f)?;
+impl Ascii for Href<'_> {
+    fn write_ascii(&self, out: &mut Vec<u8>) {
+        self.conversation.write_ascii(out);
         match self.under {
             Under::Conversation => {}
-            Under::Message(message) => write!(f, "/Messages/{message}")?,
-            Under::Participant(participant) => write!(f, "/Participants/{participant}")?,
-            Under::Receipt(message, receipt) => write!(f, "/Messages/{message}/Receipts/{receipt}")?,
+            Under::Message(message) => {
+                out.extend_from_slice(b"/Messages/");
+                message.write_ascii(out);
+            }
+            Under::Participant(participant) => {
+                out.extend_from_slice(b"/Participants/");
+                participant.write_ascii(out);
+            }
+            Under::Receipt(message, receipt) => {
+                out.extend_from_slice(b"/Messages/");
+                message.write_ascii(out);
+                out.extend_from_slice(b"/Receipts/");
+                receipt.write_ascii(out);
+            }
         }
-        f.write_str(self.tail)
+        out.extend_from_slice(self.tail.as_bytes());
+    }
+}
+
+impl fmt::Display for Href<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        display_ascii(self, f)
     }
 }
 

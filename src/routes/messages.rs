@@ -5,21 +5,21 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
-use crate::pagination::{ListBody, OrderedPageParams, PageLinks};
-use crate::sid::{AccountSid, ChatServiceSid, ContentSid, ConversationSid, MediaSid, MessageSid, ParticipantSid};
+use crate::json::{Json, JsonBody};
+use crate::pagination::{OrderedPageParams, PageLinks};
+use crate::sid::{AccountSid, MediaSid};
 use crate::state::AppState;
-use crate::store::model::{DeliverySummary, MediaRef, Message, MessageFields};
+use crate::store::model::{MediaRef, Message, MessageFields};
 use crate::store::{Located, ServiceScope};
-use crate::time::Timestamp;
-use crate::urls::{ConversationUrl, Href};
+use crate::urls::ConversationUrl;
 use crate::validate;
 
 /// Twilio's maximum `PageSize` for messages.
@@ -86,10 +86,10 @@ async fn create(
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
-) -> Result<(StatusCode, Json<MessageResource>), ApiError> {
+) -> Result<(StatusCode, JsonBody), ApiError> {
     let new = params.validate()?;
     let located = state.store.create_message(account, scope.service, &scope.conversation, new)?;
-    Ok((StatusCode::CREATED, Json(MessageResource::new(account, base, scope.service, located))))
+    Ok((StatusCode::CREATED, MessageResource::new(account, base, scope.service, located).into_body()))
 }
 
 /// Fetch a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#fetch-a-conversationmessage-resource>
@@ -98,10 +98,10 @@ async fn fetch(
     Tenant(account): Tenant,
     BaseUrl(base): BaseUrl,
     path: MessagePath,
-) -> Result<Json<MessageResource>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     let scope = path.scope;
     let located = state.store.fetch_message(account, scope.service, &scope.conversation, path.sid)?;
-    Ok(Json(MessageResource::new(account, base, scope.service, located)))
+    Ok(MessageResource::new(account, base, scope.service, located).into_body())
 }
 
 /// List a conversation's messages: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#read-multiple-conversationmessage-resources>
@@ -111,19 +111,26 @@ async fn list(
     BaseUrl(base): BaseUrl,
     scope: ConversationScope,
     TwilioQuery(params): TwilioQuery<OrderedPageParams>,
-) -> Result<Json<ListBody<MessageResource>>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     let (request, filters) = params.parse(MAX_PAGE_SIZE)?;
     let located = state.store.list_messages(account, scope.service, &scope.conversation, &request)?;
     let url = conversation_url(base, scope.service, &located);
     let links = PageLinks { base: &url.base, path: url.path() + "/Messages", filters };
     let meta = links.meta(&request, &located.value, "messages");
-    let records = located
-        .value
-        .items
-        .into_iter()
-        .map(|message| MessageResource { account_sid: account, url: url.clone(), message })
-        .collect();
-    Ok(Json(ListBody { records, meta }))
+    // Written directly: a page is the hottest response there is (see `crate::json`).
+    let messages = &located.value.items;
+    let mut json = Json::with_capacity(1024 + 900 * messages.len());
+    json.raw("{\"messages\":[");
+    for (i, message) in messages.iter().enumerate() {
+        if i > 0 {
+            json.raw(",");
+        }
+        write_message(&mut json, account, &url, message);
+    }
+    json.raw("],\"meta\":");
+    json.serde(&meta);
+    json.raw("}");
+    Ok(JsonBody(json.into_bytes()))
 }
 
 /// Update a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#update-a-conversationmessage-resource>
@@ -134,11 +141,11 @@ async fn update(
     path: MessagePath,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
-) -> Result<Json<MessageResource>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     let changes = params.validate_update()?;
     let scope = path.scope;
     let located = state.store.update_message(account, scope.service, &scope.conversation, path.sid, changes)?;
-    Ok(Json(MessageResource::new(account, base, scope.service, located)))
+    Ok(MessageResource::new(account, base, scope.service, located).into_body())
 }
 
 /// Delete a message (204, empty body): <https://www.twilio.com/docs/conversations/api/conversation-message-resource#delete-a-conversationmessage-resource>
@@ -173,30 +180,6 @@ impl MessageResource {
     }
 }
 
-/// The wire shape, in the key order of Twilio's examples.
-#[derive(Serialize)]
-struct MessageWire<'a> {
-    sid: MessageSid,
-    account_sid: AccountSid,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    chat_service_sid: Option<ChatServiceSid>,
-    conversation_sid: ConversationSid,
-    body: Option<&'a str>,
-    media: Option<[MediaWire<'a>; 1]>,
-    author: &'a str,
-    /// The participant whose identity or address is the author; null for `system`.
-    participant_sid: Option<ParticipantSid>,
-    attributes: &'a str,
-    date_created: Timestamp,
-    date_updated: Timestamp,
-    index: u64,
-    /// Null for a message that went to no SMS or WhatsApp participant.
-    delivery: Option<DeliverySummary>,
-    content_sid: Option<ContentSid>,
-    url: Href<'a>,
-    links: MessageLinks<'a>,
-}
-
 /// One entry of a message's `media` array (Chat v2 shows it as a single object).
 #[derive(Serialize)]
 pub struct MediaWire<'a> {
@@ -217,37 +200,54 @@ impl<'a> From<&'a MediaRef> for MediaWire<'a> {
     }
 }
 
-#[derive(Serialize)]
-struct MessageLinks<'a> {
-    delivery_receipts: Href<'a>,
-    channel_metadata: Href<'a>,
+impl MessageResource {
+    /// The message as a response body.
+    fn into_body(self) -> JsonBody {
+        let mut json = Json::with_capacity(1024);
+        write_message(&mut json, self.account_sid, &self.url, &self.message);
+        JsonBody(json.into_bytes())
+    }
 }
 
-impl Serialize for MessageResource {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let message = &*self.message;
-        let sid = message.sid;
-        MessageWire {
-            sid,
-            account_sid: self.account_sid,
-            chat_service_sid: self.url.shown_service(),
-            conversation_sid: self.url.conversation,
-            body: message.body.as_deref(),
-            media: message.media().map(|media| [MediaWire::from(media)]),
-            author: &message.author,
-            participant_sid: message.participant_sid,
-            attributes: message.attributes.as_deref().unwrap_or("{}"),
-            date_created: message.date_created,
-            date_updated: message.date_updated,
-            index: message.index,
-            delivery: message.delivery(),
-            content_sid: message.content_sid(),
-            url: self.url.message(sid, ""),
-            links: MessageLinks {
-                delivery_receipts: self.url.message(sid, "/Receipts"),
-                channel_metadata: self.url.message(sid, "/ChannelMetadata"),
-            },
-        }
-        .serialize(serializer)
+/// Appends `message` as Twilio renders it on `url`'s form, in the key order of its examples:
+/// `chat_service_sid` only on the service form, `url` and `links` on the form used.
+fn write_message(json: &mut Json, account_sid: AccountSid, url: &ConversationUrl, message: &Message) {
+    let sid = message.sid;
+    let mut object = json.object();
+    object.ascii("sid", &sid).ascii("account_sid", &account_sid);
+    if let Some(service) = url.shown_service() {
+        object.ascii("chat_service_sid", &service);
     }
+    object
+        .ascii("conversation_sid", &url.conversation)
+        .opt_text("body", message.body.as_deref())
+        .nested("media", |json| match message.media() {
+            Some(media) => {
+                json.raw("[");
+                json.object()
+                    .ascii("sid", &media.sid)
+                    .number("size", media.size)
+                    .text("content_type", &media.content_type)
+                    .opt_text("filename", media.filename.as_deref())
+                    .end();
+                json.raw("]");
+            }
+            None => json.raw("null"),
+        })
+        .text("author", &message.author)
+        .opt_ascii("participant_sid", message.participant_sid.as_ref())
+        .text("attributes", message.attributes.as_deref().unwrap_or("{}"))
+        .ascii("date_created", &message.date_created)
+        .ascii("date_updated", &message.date_updated)
+        .number("index", message.index)
+        .serde("delivery", &message.delivery())
+        .opt_ascii("content_sid", message.content_sid().as_ref())
+        .ascii("url", &url.message(sid, ""))
+        .nested("links", |json| {
+            json.object()
+                .ascii("delivery_receipts", &url.message(sid, "/Receipts"))
+                .ascii("channel_metadata", &url.message(sid, "/ChannelMetadata"))
+                .end();
+        })
+        .end();
 }
