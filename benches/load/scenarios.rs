@@ -1,0 +1,721 @@
+//! The scenarios of issue 6, in the order they run:
+//!
+//! 1. start-up: spawn to the first answered request, timed repeatedly;
+//! 2. a small store (one conversation of 1,000 messages): fetch, list, update, create,
+//!    delete and a mixed workload, each beside the static baseline;
+//! 3. one conversation of 1,000,000 messages, filled through the API: resident memory per
+//!    message, a list page in the middle of it against the same page at 1,000, and reset;
+//! 4. 1,000,000 messages over 10,000 conversations: fetch against fetch on a small store;
+//! 5. import of 1,000,000 messages.
+//!
+//! Each store lives in a fresh emulator process, so one scenario's data never weighs on
+//! another's figures. Every throughput figure is a ratio to a baseline server answering the
+//! same requests with the emulator's own bytes, measured in turns with it; the large stores
+//! are compared with a small one the same way, all three servers taking turns.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper::{StatusCode, Uri};
+
+use crate::baseline::Bodies;
+use crate::http::{self, Connection, Plan, Planned, RunOptions, RunStats, Target, first_sid};
+use crate::process::{self, ServerProcess};
+use crate::report::{Report, Row, Throughput, Verdict, thousands};
+use crate::settings::Settings;
+
+/// The author of every benchmark message.
+const AUTHOR: &str = "bench-user";
+/// A message body: one line of chat.
+const BODY: &str = "A benchmark message of sixty-four bytes, about one line of chat.";
+/// The body an update writes: the same length, so every fetch answer keeps its size.
+const EDITED_BODY: &str = "The same message, edited: sixty-four bytes long, like the first.";
+const _: () = assert!(BODY.len() == EDITED_BODY.len());
+
+/// What a message stores of what the client sent: the memory target is stated per byte of it.
+const PAYLOAD_BYTES: usize = AUTHOR.len() + BODY.len();
+
+/// The issue's targets.
+const FETCH_MIN_RATIO: f64 = 0.85;
+const WRITE_MIN_RATIO: f64 = 0.7;
+const LIST_MIN_RATIO: f64 = 0.7;
+const LARGE_LIST_MAX_SLOWDOWN: f64 = 1.3;
+/// "Fetch time independent of store size": within 10 %, about the spread between runs.
+const LARGE_FETCH_MAX_SLOWDOWN: f64 = 1.1;
+const START_UP_MAX: Duration = Duration::from_millis(50);
+const RESET_MAX: Duration = Duration::from_millis(100);
+/// Resident bytes per message: twice the payload plus this.
+const MEMORY_OVERHEAD_BYTES: usize = 300;
+
+/// Page size of every list scenario: the SDKs' default.
+const PAGE_SIZE: usize = 50;
+
+/// Runs every scenario, adding rows to `report` as they finish.
+pub async fn run_all(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    let large = thousands(settings.large_store as f64);
+    if settings.runs("start-up") {
+        eprintln!("start-up ({} times)", settings.start_ups);
+        start_up(settings, report)?;
+    }
+    if settings.runs("small") {
+        eprintln!("small store ({} messages)", settings.small_store);
+        small_store(settings, report).await?;
+    }
+    if settings.runs("large") {
+        eprintln!("one conversation of {large} messages");
+        large_conversation(settings, report).await?;
+    }
+    if settings.runs("spread") {
+        let count = thousands(settings.conversations as f64);
+        eprintln!("{large} messages over {count} conversations");
+        spread_store(settings, report).await?;
+    }
+    if settings.runs("import") {
+        eprintln!("import of {large} messages");
+        import(settings, report).await?;
+    }
+    Ok(())
+}
+
+// --- Start-up -----------------------------------------------------------------------
+
+fn start_up(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    let mut answered = Vec::with_capacity(settings.start_ups);
+    let mut listening = Vec::with_capacity(settings.start_ups);
+    for _ in 0..settings.start_ups {
+        let measured = process::measure_start_up()?;
+        answered.push(measured.to_first_answer);
+        listening.push(measured.to_listening);
+    }
+    answered.sort_unstable();
+    listening.sort_unstable();
+    let median = answered[answered.len() / 2];
+    let mut row = Row::new("start-up to first answer (empty store)");
+    row.measured = format!("{} median", millis(median));
+    row.target = format!("< {}", millis(START_UP_MAX));
+    row.verdict = Verdict::judge(median < START_UP_MAX);
+    row.notes = format!(
+        "{} start-ups: fastest {}, slowest {}; `listening on` printed after {} (median)",
+        answered.len(),
+        millis(answered[0]),
+        millis(answered[answered.len() - 1]),
+        millis(listening[listening.len() / 2])
+    );
+    report.push(row);
+    Ok(())
+}
+
+// --- The small store ----------------------------------------------------------------
+
+/// A fresh emulator holding one conversation of `small_store` messages.
+struct SmallStore {
+    /// Keeps the process alive as long as the store is used.
+    _emulator: ServerProcess,
+    target: Arc<Target>,
+    conversation: String,
+    /// Its messages, in a fixed shuffled order.
+    messages: Arc<Vec<Uri>>,
+}
+
+impl SmallStore {
+    async fn start(settings: &Settings) -> Result<Self, String> {
+        let emulator = ServerProcess::emulator()?;
+        let target = Target::new(&emulator);
+        let mut setup = Connection::open(&target).await?;
+        let conversation = create_conversation(&mut setup).await?;
+        let filled = fill(settings, &target, std::slice::from_ref(&conversation), settings.small_store, 1).await?;
+        let messages = shuffled(filled.captured.iter().map(|(_, sid)| message_uri(&conversation, sid)).collect());
+        Ok(Self { _emulator: emulator, target, conversation, messages: Arc::new(messages) })
+    }
+
+    /// Fetches of its messages, in rotation.
+    fn fetch_plan(&self) -> Plan {
+        rotating_fetch(Arc::clone(&self.messages))
+    }
+
+    /// The page of 50 in the middle of its conversation.
+    fn middle_page(&self, settings: &Settings) -> Uri {
+        middle_page_uri(&self.conversation, settings.small_store / 2)
+    }
+}
+
+async fn small_store(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    // Arrange: the conversation to read and update, and another for creates and deletes,
+    // so the first keeps its size.
+    let store = SmallStore::start(settings).await?;
+    let target = &store.target;
+    let mut setup = Connection::open(target).await?;
+    let messages = Arc::clone(&store.messages);
+    let list_first = uri(format!("{}?PageSize={PAGE_SIZE}", messages_path(&store.conversation)));
+    let scratch = create_conversation(&mut setup).await?;
+    let scratch_messages = uri(messages_path(&scratch));
+
+    // The baseline serves the emulator's own answers to the requests the scenarios send.
+    let bodies = Bodies {
+        fetch: Some(capture(&mut setup, &Planned::get(messages[0].clone())).await?),
+        list: Some(capture(&mut setup, &Planned::get(list_first.clone())).await?),
+        create: Some(capture(&mut setup, &create_request(scratch_messages.clone())).await?),
+        update: Some(capture(&mut setup, &update_request(messages[0].clone())).await?),
+    };
+    drop(setup);
+    let baseline = start_baseline(&bodies)?;
+    let baseline_target = Target::new(&baseline);
+    let against_baseline = |plan: &Plan, keep_sids: bool| {
+        [Contender::new(target, plan, keep_sids), Contender::new(&baseline_target, plan, false)]
+    };
+    let small = settings.small_store;
+
+    let fetch = store.fetch_plan();
+    let [emulator, baseline_stats] = compare(settings, Size::Message, against_baseline(&fetch, false)).await?;
+    report.push(
+        throughput_row(format!("fetch one message ({small} in store)"), settings, &emulator, &baseline_stats)
+            .at_least(FETCH_MIN_RATIO),
+    );
+
+    let list: Plan = {
+        let list_first = list_first.clone();
+        Arc::new(move |_| Planned::get(list_first.clone()))
+    };
+    let [emulator, baseline_stats] = compare(settings, Size::Page, against_baseline(&list, false)).await?;
+    report.push(
+        throughput_row(
+            format!("list first page of {PAGE_SIZE} ({small} in conversation)"),
+            settings,
+            &emulator,
+            &baseline_stats,
+        )
+        .at_least(LIST_MIN_RATIO),
+    );
+
+    let update: Plan = {
+        let messages = Arc::clone(&messages);
+        Arc::new(move |n| update_request(messages[n % messages.len()].clone()))
+    };
+    let [emulator, baseline_stats] = compare(settings, Size::Message, against_baseline(&update, false)).await?;
+    report.push(throughput_row("update a message", settings, &emulator, &baseline_stats).at_least(WRITE_MIN_RATIO));
+
+    let create: Plan = {
+        let scratch_messages = scratch_messages.clone();
+        Arc::new(move |_| create_request(scratch_messages.clone()))
+    };
+    let [emulator, baseline_stats] = compare(settings, Size::Message, against_baseline(&create, true)).await?;
+    report.push(throughput_row("create a message", settings, &emulator, &baseline_stats).at_least(WRITE_MIN_RATIO));
+
+    // Delete what create made: each message once, in the numbering create used.
+    let created: Arc<Vec<Uri>> =
+        Arc::new(emulator.captured.iter().map(|(_, sid)| message_uri(&scratch, sid)).collect());
+    let needed = Size::Message.warmup(settings) + settings.rounds * Size::Message.requests(settings);
+    if created.len() < needed {
+        return Err(format!("create kept {} SIDs, delete needs {needed}", created.len()));
+    }
+    let delete: Plan = Arc::new(move |n| Planned::delete(created[n].clone()));
+    let [emulator, baseline_stats] = compare(settings, Size::Message, against_baseline(&delete, false)).await?;
+    report.push(throughput_row("delete a message", settings, &emulator, &baseline_stats));
+
+    // 70 % fetch, 20 % create, 10 % list, interleaved in every ten requests.
+    let mixed: Plan = {
+        let conversation_messages = uri(messages_path(&store.conversation));
+        Arc::new(move |n| match n % 10 {
+            0..=6 => Planned::get(messages[n % messages.len()].clone()),
+            7 | 8 => create_request(conversation_messages.clone()),
+            _ => Planned::get(list_first.clone()),
+        })
+    };
+    let [emulator, baseline_stats] = compare(settings, Size::Mixed, against_baseline(&mixed, false)).await?;
+    report.push(throughput_row("mixed: 70% fetch, 20% create, 10% list", settings, &emulator, &baseline_stats));
+    Ok(())
+}
+
+// --- One large conversation ---------------------------------------------------------
+
+async fn large_conversation(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    let emulator = ServerProcess::emulator()?;
+    let target = Target::new(&emulator);
+    let mut setup = Connection::open(&target).await?;
+    let conversation = create_conversation(&mut setup).await?;
+    let (large, small) = (settings.large_store, settings.small_store);
+
+    let before = emulator.resident_bytes()?;
+    let filled = fill(settings, &target, std::slice::from_ref(&conversation), large, 0).await?;
+    let after = emulator.resident_bytes()?;
+    report.push(fill_row(format!("fill: create {} in one conversation", thousands(large as f64)), settings, &filled));
+
+    let per_message = after.saturating_sub(before) as f64 / large as f64;
+    let allowed = 2 * PAYLOAD_BYTES + MEMORY_OVERHEAD_BYTES;
+    let mut row = Row::new(format!("resident memory per message ({} stored)", thousands(large as f64)));
+    row.measured = format!("{per_message:.0} B/message");
+    row.target = format!("<= {allowed} B (2 x {PAYLOAD_BYTES} B payload + {MEMORY_OVERHEAD_BYTES})");
+    row.verdict = Verdict::judge(per_message <= allowed as f64);
+    row.notes = format!(
+        "VmRSS {:.1} MiB before the fill, {:.1} MiB after; payload = Author + Body bytes",
+        mebibytes(before),
+        mebibytes(after)
+    );
+    report.push(row);
+
+    // The same page request, in the middle of this conversation and of a small one, with
+    // the static baseline: the three take turns.
+    let store = SmallStore::start(settings).await?;
+    let list_large = middle_page_uri(&conversation, large / 2);
+    let bodies =
+        Bodies { list: Some(capture(&mut setup, &Planned::get(list_large.clone())).await?), ..Bodies::default() };
+    let baseline = start_baseline(&bodies)?;
+    let baseline_target = Target::new(&baseline);
+    let large_plan = fixed_get(list_large);
+    let small_plan = fixed_get(store.middle_page(settings));
+    let contenders = [
+        Contender::new(&target, &large_plan, false),
+        Contender::new(&store.target, &small_plan, false),
+        Contender::new(&baseline_target, &large_plan, false),
+    ];
+    let [at_large, at_small, baseline_stats] = compare(settings, Size::Page, contenders).await?;
+    let mut row = throughput_row(
+        format!("list page of {PAGE_SIZE} mid-conversation ({} in it)", thousands(large as f64)),
+        settings,
+        &at_large,
+        &baseline_stats,
+    );
+    size_comparison(&mut row, &at_large, &at_small, small, LARGE_LIST_MAX_SLOWDOWN);
+    report.push(row);
+
+    reset(&mut setup, &emulator, report, large).await
+}
+
+async fn reset(
+    connection: &mut Connection,
+    emulator: &ServerProcess,
+    report: &mut Report,
+    stored: usize,
+) -> Result<(), String> {
+    let request = Planned::post(uri("/_emulator/reset".into()), Bytes::new(), StatusCode::OK);
+    let mut row = Row::new(format!("reset a store of {}", thousands(stored as f64)));
+    row.target = format!("< {}", millis(RESET_MAX));
+    let sent = Instant::now();
+    let (status, body) = connection.send(&request).await?;
+    let elapsed = sent.elapsed();
+    match status {
+        StatusCode::NOT_FOUND => {
+            row.verdict = Verdict::NotAvailable;
+            row.measured = "not available".into();
+            row.notes = "POST /_emulator/reset answers 404 in this build".into();
+        }
+        StatusCode::OK | StatusCode::NO_CONTENT => {
+            // What a test suite waits for: the answer, and a first request on the empty
+            // store (a conversation's list, now gone).
+            let gone = Planned {
+                expect: StatusCode::NOT_FOUND,
+                ..Planned::get(uri(messages_path("CH00000000000000000000000000000000")))
+            };
+            connection.expect(&gone).await?;
+            let usable = sent.elapsed();
+            row.measured = millis(elapsed);
+            row.verdict = Verdict::judge(elapsed < RESET_MAX);
+            row.notes = format!(
+                "answered after {}, next request answered after {}; VmRSS right after: {:.1} MiB",
+                millis(elapsed),
+                millis(usable),
+                mebibytes(emulator.resident_bytes()?)
+            );
+        }
+        other => {
+            return Err(format!("POST /_emulator/reset answered {other}: {}", String::from_utf8_lossy(&body)));
+        }
+    }
+    report.push(row);
+    Ok(())
+}
+
+// --- Messages spread over many conversations ----------------------------------------
+
+async fn spread_store(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    let emulator = ServerProcess::emulator()?;
+    let target = Target::new(&emulator);
+    let (large, count) = (settings.large_store, settings.conversations);
+
+    let create_conversations: Plan =
+        Arc::new(|_| Planned::post(uri("/v1/Conversations".into()), Bytes::new(), StatusCode::CREATED));
+    let options = RunOptions { connections: settings.fill_connections, capture_every: 1, deadline: settings.deadline };
+    let made = http::run(&target, &create_conversations, 0..count, options).await?;
+    let conversations: Vec<String> = made.captured.into_iter().map(|(_, sid)| sid).collect();
+
+    // Keep about 10,000 message SIDs to fetch, from every conversation: message n goes to
+    // conversation n mod count, so a capture stride coprime with count visits them all.
+    let mut stride = (large / 10_000).max(1);
+    while gcd(stride, count) != 1 {
+        stride += 1;
+    }
+    let filled = fill(settings, &target, &conversations, large, stride).await?;
+    report.push(fill_row(
+        format!("fill: create {} over {} conversations", thousands(large as f64), thousands(count as f64)),
+        settings,
+        &filled,
+    ));
+
+    let messages = Arc::new(shuffled(
+        filled.captured.iter().map(|(n, sid)| message_uri(&conversations[n % count], sid)).collect(),
+    ));
+    let sampled = messages.len();
+    let mut setup = Connection::open(&target).await?;
+    let bodies =
+        Bodies { fetch: Some(capture(&mut setup, &Planned::get(messages[0].clone())).await?), ..Bodies::default() };
+    let baseline = start_baseline(&bodies)?;
+    let baseline_target = Target::new(&baseline);
+    let store = SmallStore::start(settings).await?;
+    let large_plan = rotating_fetch(messages);
+    let small_plan = store.fetch_plan();
+    let contenders = [
+        Contender::new(&target, &large_plan, false),
+        Contender::new(&store.target, &small_plan, false),
+        Contender::new(&baseline_target, &large_plan, false),
+    ];
+    let [at_large, at_small, baseline_stats] = compare(settings, Size::Message, contenders).await?;
+    let mut row = throughput_row(
+        format!("fetch, {} in store over {} conversations", thousands(large as f64), thousands(count as f64)),
+        settings,
+        &at_large,
+        &baseline_stats,
+    );
+    size_comparison(&mut row, &at_large, &at_small, settings.small_store, LARGE_FETCH_MAX_SLOWDOWN);
+    row.notes = format!("fetches rotate over {sampled} messages sampled from every conversation; {}", row.notes);
+    report.push(row);
+    Ok(())
+}
+
+/// Judges a large store's time per request against a small store's, measured in turns.
+fn size_comparison(row: &mut Row, at_large: &RunStats, at_small: &RunStats, small: usize, maximum: f64) {
+    let slowdown = at_small.requests_per_second() / at_large.requests_per_second();
+    row.measured = format!("{slowdown:.2}x the time at {small}");
+    row.target = format!("<= {maximum}x");
+    row.verdict = Verdict::judge(slowdown <= maximum);
+    row.notes = format!(
+        "side by side with {small} in store: {} req/s there; server CPU per request {:.1} µs here, {:.1} µs there",
+        thousands(at_small.requests_per_second()),
+        at_large.server_cpu_us(),
+        at_small.server_cpu_us()
+    );
+}
+
+// --- Import -------------------------------------------------------------------------
+
+/// A state document for `POST /_emulator/state`, and a request that must answer 200 once
+/// it is imported.
+struct ImportDocument {
+    body: Bytes,
+    content_type: &'static str,
+    check: Uri,
+}
+
+/// The unique name of the imported conversation, by which the check addresses it.
+const IMPORTED: &str = "bench-import";
+
+/// The `POST /_emulator/state` document holding `messages` messages in one conversation of
+/// the account's default service, in the format of `src/store/document.rs` (StateDocument:
+/// every field but `account_sid` optional; SIDs, indices and dates are generated on
+/// import). Built as text: serializing a million structs would only add time before the
+/// clock starts. Should the format change, this is the one place to follow it; `None`
+/// reports the scenario as not available.
+fn import_document(messages: usize) -> Option<ImportDocument> {
+    let message = format!(r#"{{"author":"{AUTHOR}","body":"{BODY}"}}"#);
+    let mut body = String::with_capacity(messages * (message.len() + 1) + 200);
+    body.push_str(r#"{"accounts":[{"account_sid":""#);
+    body.push_str(http::ACCOUNT);
+    body.push_str(r#"","conversations":[{"unique_name":""#);
+    body.push_str(IMPORTED);
+    body.push_str(r#"","messages":["#);
+    for n in 0..messages {
+        if n > 0 {
+            body.push(',');
+        }
+        body.push_str(&message);
+    }
+    body.push_str("]}]}]}");
+    Some(ImportDocument {
+        body: body.into(),
+        content_type: "application/json",
+        check: middle_page_uri(IMPORTED, messages / 2),
+    })
+}
+
+async fn import(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    let emulator = ServerProcess::emulator()?;
+    let target = Target::new(&emulator);
+    let mut connection = Connection::open(&target).await?;
+    let large = settings.large_store;
+    let mut row = Row::new(format!("import {} messages", thousands(large as f64)));
+    row.target = "(none set)".into();
+    let endpoint = uri("/_emulator/state".into());
+
+    let Some(document) = import_document(large) else {
+        // Ask only whether the endpoint exists: an empty document.
+        let probe = Planned::post(endpoint, Bytes::new(), StatusCode::OK);
+        let (status, _) = connection.send(&probe).await?;
+        row.verdict = Verdict::NotAvailable;
+        row.measured = "not available".into();
+        row.notes = if status == StatusCode::NOT_FOUND {
+            "POST /_emulator/state answers 404 in this build".into()
+        } else {
+            format!(
+                "POST /_emulator/state exists (an empty body got {status}), but the benchmark \
+                 has no document for it: see import_document in benches/load/scenarios.rs"
+            )
+        };
+        report.push(row);
+        return Ok(());
+    };
+
+    let request = Planned {
+        content_type: document.content_type,
+        ..Planned::post(endpoint, document.body.clone(), StatusCode::OK)
+    };
+    let sent = Instant::now();
+    let (status, body) = connection.send(&request).await?;
+    let elapsed = sent.elapsed();
+    if status == StatusCode::NOT_FOUND {
+        row.verdict = Verdict::NotAvailable;
+        row.measured = "not available".into();
+        row.notes = "POST /_emulator/state answers 404 in this build".into();
+    } else if status.is_success() {
+        // The summary counts what was imported, and the imported messages can be listed.
+        let summary: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| format!("import summary is not JSON ({e})"))?;
+        if summary["messages"] != large {
+            return Err(format!("imported {large} messages, the summary says {summary}"));
+        }
+        connection.expect(&Planned::get(document.check)).await?;
+        row.measured = millis(elapsed);
+        row.notes = format!(
+            "document of {:.1} MiB; VmRSS after: {:.1} MiB",
+            mebibytes(document.body.len() as u64),
+            mebibytes(emulator.resident_bytes()?)
+        );
+    } else {
+        return Err(format!(
+            "POST /_emulator/state answered {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        ));
+    }
+    report.push(row);
+    Ok(())
+}
+
+// --- Measuring side by side ---------------------------------------------------------
+
+/// The kinds of request count, by the size of their answers.
+#[derive(Clone, Copy)]
+enum Size {
+    /// One message, about 800 bytes.
+    Message,
+    /// A page of 50, about 40 KB.
+    Page,
+    /// The mixed workload: one page in ten requests.
+    Mixed,
+}
+
+impl Size {
+    fn requests(self, settings: &Settings) -> usize {
+        match self {
+            Self::Message => settings.requests,
+            Self::Page => settings.list_requests,
+            Self::Mixed => settings.requests / 2,
+        }
+    }
+
+    fn warmup(self, settings: &Settings) -> usize {
+        match self {
+            Self::Message | Self::Mixed => settings.warmup,
+            Self::Page => settings.list_warmup,
+        }
+    }
+}
+
+/// A server in a comparison, with the requests it gets.
+struct Contender<'a> {
+    target: &'a Arc<Target>,
+    plan: Plan,
+    /// Keep the SIDs of its answers (warm-up included).
+    keep_sids: bool,
+}
+
+impl<'a> Contender<'a> {
+    fn new(target: &'a Arc<Target>, plan: &Plan, keep_sids: bool) -> Self {
+        Self { target, plan: Arc::clone(plan), keep_sids }
+    }
+}
+
+/// Measures several servers in turns: a warm-up each, then `rounds` rounds in which each
+/// runs once, the order rotating so that none always runs first. A slow spell of the
+/// machine then falls on all of them alike. Request numbers continue across warm-up and
+/// rounds, so a plan that consumes records (delete) never repeats one.
+async fn compare<const N: usize>(
+    settings: &Settings,
+    size: Size,
+    contenders: [Contender<'_>; N],
+) -> Result<[RunStats; N], String> {
+    let options = |keep_sids: bool| RunOptions {
+        connections: settings.connections,
+        capture_every: usize::from(keep_sids),
+        deadline: settings.deadline,
+    };
+    let (warmup, per_round) = (size.warmup(settings), size.requests(settings));
+    let mut stats: [RunStats; N] = std::array::from_fn(|_| RunStats::empty());
+    for (contender, stats) in contenders.iter().zip(&mut stats) {
+        let warm = http::run(contender.target, &contender.plan, 0..warmup, options(contender.keep_sids)).await?;
+        stats.captured = warm.captured;
+    }
+    for round in 0..settings.rounds {
+        let start = warmup + round * per_round;
+        for turn in 0..N {
+            let index = (round + turn) % N;
+            let contender = &contenders[index];
+            let run =
+                http::run(contender.target, &contender.plan, start..start + per_round, options(contender.keep_sids))
+                    .await?;
+            stats[index].absorb(run);
+        }
+    }
+    Ok(stats)
+}
+
+fn ratio(emulator: &RunStats, baseline: &RunStats) -> f64 {
+    emulator.requests_per_second() / baseline.requests_per_second()
+}
+
+fn throughput_row(scenario: impl Into<String>, settings: &Settings, emulator: &RunStats, baseline: &RunStats) -> Row {
+    let ratio = ratio(emulator, baseline);
+    let mut row = Row::new(scenario);
+    row.connections = Some(settings.connections);
+    row.emulator = Some(Throughput::from(emulator));
+    row.baseline = Some(Throughput::from(baseline));
+    row.ratio = Some(ratio);
+    row.measured = format!("{ratio:.2} of baseline");
+    row.target = "(none set)".into();
+    row
+}
+
+impl Row {
+    /// Judges the throughput ratio against a minimum.
+    fn at_least(mut self, minimum: f64) -> Self {
+        let ratio = self.ratio.expect("a throughput row");
+        self.target = format!(">= {minimum}");
+        self.verdict = Verdict::judge(ratio >= minimum);
+        self
+    }
+}
+
+fn fill_row(scenario: String, settings: &Settings, filled: &RunStats) -> Row {
+    let mut row = Row::new(scenario);
+    row.connections = Some(settings.fill_connections);
+    row.emulator = Some(Throughput::from(filled));
+    row.measured = format!("{:.1} s", filled.elapsed.as_secs_f64());
+    row.target = "(none set)".into();
+    row
+}
+
+// --- Requests -----------------------------------------------------------------------
+
+/// Creates `count` messages round-robin over `conversations`, keeping the SID of every
+/// `capture_every`-th (0: none).
+async fn fill(
+    settings: &Settings,
+    target: &Arc<Target>,
+    conversations: &[String],
+    count: usize,
+    capture_every: usize,
+) -> Result<RunStats, String> {
+    let paths: Vec<Uri> = conversations.iter().map(|c| uri(messages_path(c))).collect();
+    let plan: Plan = Arc::new(move |n| create_request(paths[n % paths.len()].clone()));
+    let options = RunOptions { connections: settings.fill_connections, capture_every, deadline: settings.deadline };
+    http::run(target, &plan, 0..count, options).await
+}
+
+async fn create_conversation(connection: &mut Connection) -> Result<String, String> {
+    let request = Planned::post(uri("/v1/Conversations".into()), Bytes::new(), StatusCode::CREATED);
+    let body = connection.expect(&request).await?;
+    first_sid(&body).ok_or_else(|| "a conversation without a sid".to_owned())
+}
+
+/// Sends `request` and returns its answer's text, for the baseline to serve.
+async fn capture(connection: &mut Connection, request: &Planned) -> Result<String, String> {
+    let body = connection.expect(request).await?;
+    String::from_utf8(body.to_vec()).map_err(|e| format!("{}: not UTF-8: {e}", request.uri))
+}
+
+fn start_baseline(bodies: &Bodies) -> Result<ServerProcess, String> {
+    ServerProcess::baseline(&serde_json::to_vec(bodies).expect("bodies serialize"))
+}
+
+/// Fetches of `messages`, in rotation.
+fn rotating_fetch(messages: Arc<Vec<Uri>>) -> Plan {
+    Arc::new(move |n| Planned::get(messages[n % messages.len()].clone()))
+}
+
+/// The same GET every time.
+fn fixed_get(path: Uri) -> Plan {
+    Arc::new(move |_| Planned::get(path.clone()))
+}
+
+fn create_request(messages: Uri) -> Planned {
+    Planned::post(messages, form(BODY), StatusCode::CREATED)
+}
+
+fn update_request(message: Uri) -> Planned {
+    Planned::post(message, form(EDITED_BODY), StatusCode::OK)
+}
+
+fn form(body: &str) -> Bytes {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("Author", AUTHOR)
+        .append_pair("Body", body)
+        .finish()
+        .into()
+}
+
+fn messages_path(conversation: &str) -> String {
+    format!("/v1/Conversations/{conversation}/Messages")
+}
+
+fn message_uri(conversation: &str, sid: &str) -> Uri {
+    uri(format!("{}/{sid}", messages_path(conversation)))
+}
+
+/// The page that starts at message index `middle`, asked for as the SDKs ask for the
+/// pages after the first: through the `PageToken` of the previous page's `next_page_url`.
+fn middle_page_uri(conversation: &str, middle: usize) -> Uri {
+    let middle = middle.max(1);
+    uri(format!(
+        "{}?PageSize={PAGE_SIZE}&Page={}&PageToken=PTA{}",
+        messages_path(conversation),
+        middle / PAGE_SIZE,
+        middle - 1
+    ))
+}
+
+fn uri(path: String) -> Uri {
+    Uri::try_from(path).expect("benchmark paths are valid URIs")
+}
+
+/// A fixed permutation (xorshift-driven Fisher–Yates), so that consecutive fetches do not
+/// walk the store in creation order, and every run visits it in the same order.
+fn shuffled<T>(mut items: Vec<T>) -> Vec<T> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in (1..items.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        items.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    items
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+fn millis(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1_000.0)
+}
+
+fn mebibytes(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
