@@ -10,6 +10,13 @@ use tracing_subscriber::EnvFilter;
 use twilio_conversations_emulator::config::{Command, Config};
 use twilio_conversations_emulator::{AppState, healthcheck, serve};
 
+/// mimalloc rather than glibc's allocator: the store makes many small, long-lived
+/// allocations, and with a million messages glibc's `malloc` spent a sixth of a fetch
+/// searching its fragmented heap (benchmarks: fetch CPU 29 → 21 µs in a large store,
+/// 394 → 350 bytes per stored message).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
