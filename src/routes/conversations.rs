@@ -28,13 +28,15 @@ use super::{messages, participants};
 /// Twilio's maximum `PageSize` for conversations.
 pub const MAX_PAGE_SIZE: usize = 100;
 
-/// The routes under `…/Conversations`, for both URL forms, with messages nested inside.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list).post(create))
-        .route("/{ConversationSid}", get(fetch).post(update).delete(delete))
-        .nest("/{ConversationSid}/Messages", messages::router())
-        .nest("/{ConversationSid}/Participants", participants::router())
+/// Adds the conversation routes under `conversations` (one URL form's `…/Conversations`),
+/// with their messages and participants.
+pub fn mount(router: Router<AppState>, conversations: &str) -> Router<AppState> {
+    let conversation = format!("{conversations}/{{ConversationSid}}");
+    let router = router
+        .route(conversations, get(list).post(create))
+        .route(&conversation, get(fetch).post(update).delete(delete));
+    let router = messages::mount(router, &format!("{conversation}/Messages"));
+    participants::mount(router, &format!("{conversation}/Participants"))
 }
 
 /// Create and update parameters. `MessagingServiceSid`, `Timers.*` and `Bindings.*` are

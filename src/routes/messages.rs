@@ -25,13 +25,12 @@ use crate::validate;
 /// Twilio's maximum `PageSize` for messages.
 pub const MAX_PAGE_SIZE: usize = 100;
 
-/// The routes under `…/Conversations/{ConversationSid}/Messages`, for both URL forms, with
-/// each message's receipts nested inside.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list).post(create))
-        .route("/{MessageSid}", get(fetch).post(update).delete(delete))
-        .nest("/{MessageSid}/Receipts", super::receipts::router())
+/// Adds the message routes under `messages` (`…/Conversations/{CH}/Messages`), with each
+/// message's receipts.
+pub fn mount(router: Router<AppState>, messages: &str) -> Router<AppState> {
+    let message = format!("{messages}/{{MessageSid}}");
+    let router = router.route(messages, get(list).post(create)).route(&message, get(fetch).post(update).delete(delete));
+    super::receipts::mount(router, &format!("{message}/Receipts"))
 }
 
 /// Create and update parameters. `MediaSid`, `ContentSid` and `ContentVariables` count on

@@ -21,12 +21,19 @@ use axum::response::{IntoResponse, Response};
 use crate::error::{ApiError, ErrorBody, NeedsResourcePath};
 use crate::state::AppState;
 
-/// All routes, with the control plane observing every request. The conversations router (with messages nested in it) is built once and
-/// mounted under both URL forms, so one handler serves each operation on both.
+/// Where conversations live on each URL form: the account's default service, or one named
+/// in the path.
+const CONVERSATION_FORMS: [&str; 2] = ["/v1/Conversations", "/v1/Services/{ChatServiceSid}/Conversations"];
+
+/// All routes, with the control plane observing every request. The conversation routes
+/// (with their messages, participants and receipts) are mounted once per URL form, so one
+/// handler serves each operation on both. They are mounted as full paths rather than
+/// nested routers: nesting costs a URI rewrite and a router clone on every request
+/// (benchmarks: about 16,000 instructions and 25 allocations per message request).
 pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .nest("/v1/Conversations", conversations::router())
-        .nest("/v1/Services/{ChatServiceSid}/Conversations", conversations::router())
+    CONVERSATION_FORMS
+        .into_iter()
+        .fold(Router::new(), conversations::mount)
         .merge(chat::router())
         .merge(services::router())
         .merge(media::router())

@@ -26,9 +26,11 @@ use crate::validate;
 /// Twilio's maximum `PageSize` for participants.
 pub const MAX_PAGE_SIZE: usize = 100;
 
-/// The routes under `…/Conversations/{ConversationSid}/Participants`, for both URL forms.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(list).post(create)).route("/{ParticipantSid}", get(fetch).post(update).delete(delete))
+/// Adds the participant routes under `participants` (`…/Conversations/{CH}/Participants`).
+pub fn mount(router: Router<AppState>, participants: &str) -> Router<AppState> {
+    router
+        .route(participants, get(list).post(create))
+        .route(&format!("{participants}/{{ParticipantSid}}"), get(fetch).post(update).delete(delete))
 }
 
 /// Create and update parameters (`MessagingBinding.Address` on create only).

@@ -25,9 +25,9 @@ use crate::urls::{ConversationUrl, Href};
 /// Twilio's maximum `PageSize` for receipts.
 pub const MAX_PAGE_SIZE: usize = 50;
 
-/// The routes under `…/Messages/{MessageSid}/Receipts`, for both URL forms.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(list)).route("/{ReceiptSid}", get(fetch))
+/// Adds the receipt routes under `receipts` (`…/Messages/{IM}/Receipts`).
+pub fn mount(router: Router<AppState>, receipts: &str) -> Router<AppState> {
+    router.route(receipts, get(list)).route(&format!("{receipts}/{{ReceiptSid}}"), get(fetch))
 }
 
 /// Fetch a receipt: <https://www.twilio.com/docs/conversations/api/receipt-resource#fetch-a-conversationmessagereceipt-resource>

@@ -25,12 +25,11 @@ use super::messages;
 /// Chat v2's maximum `PageSize` for channels.
 pub const MAX_PAGE_SIZE: usize = 100;
 
-/// The routes under `/v2/Services/{IS}/Channels`, with messages nested inside.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list).post(create))
-        .route("/{ConversationSid}", get(fetch).post(update).delete(delete))
-        .nest("/{ConversationSid}/Messages", messages::router())
+/// Adds the channel routes under `channels` (`/v2/Services/{IS}/Channels`), with their messages.
+pub fn mount(router: Router<AppState>, channels: &str) -> Router<AppState> {
+    let channel = format!("{channels}/{{ConversationSid}}");
+    let router = router.route(channels, get(list).post(create)).route(&channel, get(fetch).post(update).delete(delete));
+    messages::mount(router, &format!("{channel}/Messages"))
 }
 
 /// Create parameters (update takes the same but `Type`).

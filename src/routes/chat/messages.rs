@@ -25,9 +25,11 @@ use crate::validate;
 /// Chat v2's maximum `PageSize` for messages.
 pub const MAX_PAGE_SIZE: usize = 100;
 
-/// The routes under `…/Channels/{ConversationSid}/Messages`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(list).post(create)).route("/{MessageSid}", get(fetch).post(update).delete(delete))
+/// Adds the chat message routes under `messages` (`…/Channels/{CH}/Messages`).
+pub fn mount(router: Router<AppState>, messages: &str) -> Router<AppState> {
+    router
+        .route(messages, get(list).post(create))
+        .route(&format!("{messages}/{{MessageSid}}"), get(fetch).post(update).delete(delete))
 }
 
 /// Create and update parameters; `MediaSid` counts on create only.

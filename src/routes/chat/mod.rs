@@ -13,5 +13,5 @@ use crate::state::AppState;
 /// The Chat v2 routes. Path parameters carry the Conversations names (`ChatServiceSid`,
 /// `ConversationSid`, `MessageSid`) so that the same extractors read both APIs' paths.
 pub fn router() -> Router<AppState> {
-    Router::new().nest("/v2/Services/{ChatServiceSid}/Channels", channels::router())
+    channels::mount(Router::new(), "/v2/Services/{ChatServiceSid}/Channels")
 }
