@@ -1,10 +1,9 @@
 //! Request extractors whose every rejection is an [`ApiError`], so bad input always gets a
 //! Twilio-shaped answer and never axum's plain-text default.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::header::{AUTHORIZATION, HOST};
 use axum::http::request::Parts;
 use axum::http::uri::Authority;
@@ -151,14 +150,23 @@ pub struct MessagePath {
     pub sid: MessageSid,
 }
 
-/// The decoded path parameters. A path that fails to decode names nothing that exists.
-async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<HashMap<String, String>, ApiError> {
-    let Path(params) =
-        Path::<HashMap<String, String>>::from_request_parts(parts, state).await.map_err(|_| ApiError::NotFound)?;
-    Ok(params)
+/// The path parameters as the router decoded them, read in place: no map of owned strings
+/// is built for the two or three parameters a route has.
+pub(crate) struct PathParams(RawPathParams);
+
+impl PathParams {
+    /// The parameter called `name`, if the route has one.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(key, _)| *key == name).map(|(_, value)| value)
+    }
 }
 
-fn service_scope(params: &HashMap<String, String>) -> Result<ServiceScope, ApiError> {
+/// The decoded path parameters. A path that fails to decode names nothing that exists.
+pub(crate) async fn path_params<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<PathParams, ApiError> {
+    RawPathParams::from_request_parts(parts, state).await.map(PathParams).map_err(|_| ApiError::NotFound)
+}
+
+fn service_scope(params: &PathParams) -> Result<ServiceScope, ApiError> {
     match params.get("ChatServiceSid") {
         None => Ok(ServiceScope::Default),
         // A malformed SID is a 404 on Twilio, not a 400.
@@ -166,7 +174,7 @@ fn service_scope(params: &HashMap<String, String>) -> Result<ServiceScope, ApiEr
     }
 }
 
-fn conversation_scope(params: &HashMap<String, String>) -> Result<ConversationScope, ApiError> {
+fn conversation_scope(params: &PathParams) -> Result<ConversationScope, ApiError> {
     let service = service_scope(params)?;
     let segment = params.get("ConversationSid").ok_or(ApiError::NotFound)?;
     Ok(ConversationScope { service, conversation: ConversationRef::parse(segment) })
@@ -212,8 +220,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ParticipantPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let params = path_params(parts, state).await?;
         let scope = conversation_scope(&params)?;
-        let participant =
-            params.get("ParticipantSid").map(|raw| ParticipantRef::parse(raw)).ok_or(ApiError::NotFound)?;
+        let participant = params.get("ParticipantSid").map(ParticipantRef::parse).ok_or(ApiError::NotFound)?;
         Ok(Self { scope, participant })
     }
 }

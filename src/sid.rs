@@ -157,12 +157,22 @@ fn render(prefix: &str, bits: u128) -> Rendered {
 }
 
 /// Parses `PP` + 32 hex digits (either case, as the spec's patterns allow) into the bits.
+/// A digit at a time rather than `u128::from_str_radix`, which profiling showed at 6% of a
+/// fetch: every request parses two or three SIDs.
 fn parse_bits(s: &str, prefix: &str) -> Option<u128> {
-    let hex = s.strip_prefix(prefix)?;
-    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let hex = s.strip_prefix(prefix)?.as_bytes();
+    if hex.len() != 32 {
         return None;
     }
-    u128::from_str_radix(hex, 16).ok()
+    hex.iter().try_fold(0u128, |bits, &digit| {
+        let value = match digit {
+            b'0'..=b'9' => digit - b'0',
+            b'a'..=b'f' => digit - b'a' + 10,
+            b'A'..=b'F' => digit - b'A' + 10,
+            _ => return None,
+        };
+        Some(bits << 4 | u128::from(value))
+    })
 }
 
 /// Whether `s` has the shape of a SID with this prefix, whatever kind that is.

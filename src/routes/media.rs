@@ -5,7 +5,7 @@
 //! <https://www.twilio.com/docs/conversations/api/media-resource>
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::extract::{BaseUrl, ServicePath, Tenant, TwilioQuery};
+use crate::extract::{BaseUrl, ServicePath, Tenant, TwilioQuery, path_params};
 use crate::sid::{ChatServiceSid, ConversationSid, MediaSid, MessageSid};
 use crate::state::AppState;
 use crate::store::Upload;
@@ -97,9 +97,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MediaPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(params) = Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::NotFound)?;
+        let params = path_params(parts, state).await?;
         params.get("MediaSid").and_then(|raw| raw.parse().ok()).map(Self).ok_or(ApiError::NotFound)
     }
 }

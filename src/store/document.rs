@@ -10,7 +10,9 @@
 //! itself) before anything changes, and the first fault is reported with its location,
 //! e.g. `accounts[0].services[1].conversations[2].messages[3].attributes: not valid JSON`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use super::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};

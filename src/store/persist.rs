@@ -9,7 +9,7 @@
 //! over `PATH`, so there is never a half-written snapshot. A file that cannot be read back
 //! stops start-up and is left untouched.
 
-use std::collections::HashMap;
+use super::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,9 @@
 //! A collection kept in creation order and indexed by SID: what every listable resource
 //! needs. Listing walks the ordered map (keyset pagination); lookups go through the index.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use super::HashMap;
 use std::hash::Hash;
 
 /// Values ordered by a strictly increasing sequence number and found by their SID.
@@ -15,7 +17,7 @@ pub struct Sequenced<K, V> {
 
 impl<K, V> Default for Sequenced<K, V> {
     fn default() -> Self {
-        Self { ordered: BTreeMap::new(), position: HashMap::new(), next: 0 }
+        Self { ordered: BTreeMap::new(), position: HashMap::default(), next: 0 }
     }
 }
 
