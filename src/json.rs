@@ -82,6 +82,17 @@ impl Object<'_> {
         self
     }
 
+    /// `"key":"<parts, concatenated>"`, for values pre-rendered as ASCII (see [`Ascii`]).
+    pub fn ascii_parts(&mut self, key: &str, parts: &[&[u8]]) -> &mut Self {
+        self.key(key);
+        self.json.buf.push(b'"');
+        for part in parts {
+            self.json.buf.extend_from_slice(part);
+        }
+        self.json.buf.push(b'"');
+        self
+    }
+
     /// `"key":"<ascii>"` or `"key":null`.
     pub fn opt_ascii(&mut self, key: &str, value: Option<&impl Ascii>) -> &mut Self {
         match value {

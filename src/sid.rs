@@ -31,6 +31,11 @@ macro_rules! sid_type {
                 Self(bits.to_be_bytes())
             }
 
+            /// The 34 ASCII characters, on the stack (for writers that reuse them).
+            pub fn to_ascii(self) -> [u8; 34] {
+                render($prefix, self.bits()).0
+            }
+
             /// The 128-bit value behind the 32 hex digits.
             pub const fn bits(self) -> u128 {
                 u128::from_be_bytes(self.0)

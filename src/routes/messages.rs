@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
-use crate::json::{Json, JsonBody};
+use crate::json::{Ascii, Json, JsonBody};
 use crate::pagination::{OrderedPageParams, PageLinks};
-use crate::sid::{AccountSid, MediaSid};
+use crate::sid::{AccountSid, ChatServiceSid, MediaSid};
 use crate::state::AppState;
 use crate::store::model::{MediaRef, Message, MessageFields};
 use crate::store::{Located, ServiceScope};
@@ -120,11 +120,12 @@ async fn list(
     let messages = &located.value.items;
     let mut json = Json::with_capacity(1024 + 900 * messages.len());
     json.raw("{\"messages\":[");
+    let shared = Shared::new(account, &url);
     for (i, message) in messages.iter().enumerate() {
         if i > 0 {
             json.raw(",");
         }
-        write_message(&mut json, account, &url, message);
+        write_message(&mut json, &shared, message);
     }
     json.raw("],\"meta\":");
     json.serde(&meta);
@@ -203,22 +204,48 @@ impl MessageResource {
     /// The message as a response body.
     fn into_body(self) -> JsonBody {
         let mut json = Json::with_capacity(1024);
-        write_message(&mut json, self.account_sid, &self.url, &self.message);
+        write_message(&mut json, &Shared::new(self.account_sid, &self.url), &self.message);
         JsonBody(json.into_bytes())
     }
 }
 
-/// Appends `message` as Twilio renders it on `url`'s form, in the key order of its examples:
-/// `chat_service_sid` only on the service form, `url` and `links` on the form used.
-fn write_message(json: &mut Json, account_sid: AccountSid, url: &ConversationUrl, message: &Message) {
-    let sid = message.sid;
+/// What every message of one response shares, rendered once: a page of 50 would
+/// otherwise render the same SIDs and URL prefix 150 times.
+struct Shared {
+    account: [u8; 34],
+    /// On the service form only.
+    service: Option<[u8; 34]>,
+    conversation: [u8; 34],
+    /// `{base}{conversation path}/Messages/`.
+    messages_url: Vec<u8>,
+}
+
+impl Shared {
+    fn new(account_sid: AccountSid, url: &ConversationUrl) -> Self {
+        let mut messages_url = Vec::with_capacity(128);
+        url.write_ascii(&mut messages_url);
+        messages_url.extend_from_slice(b"/Messages/");
+        Self {
+            account: account_sid.to_ascii(),
+            service: url.shown_service().map(ChatServiceSid::to_ascii),
+            conversation: url.conversation.to_ascii(),
+            messages_url,
+        }
+    }
+}
+
+/// Appends `message` as Twilio renders it on the request's form, in the key order of its
+/// examples: `chat_service_sid` only on the service form, `url` and `links` on the form used.
+fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
+    let sid = message.sid.to_ascii();
+    let url = shared.messages_url.as_slice();
     let mut object = json.object();
-    object.ascii("sid", &sid).ascii("account_sid", &account_sid);
-    if let Some(service) = url.shown_service() {
-        object.ascii("chat_service_sid", &service);
+    object.ascii_parts("sid", &[&sid]).ascii_parts("account_sid", &[&shared.account]);
+    if let Some(service) = &shared.service {
+        object.ascii_parts("chat_service_sid", &[service]);
     }
     object
-        .ascii("conversation_sid", &url.conversation)
+        .ascii_parts("conversation_sid", &[&shared.conversation])
         .opt_text("body", message.body.as_deref())
         .nested("media", |json| match message.media() {
             Some(media) => {
@@ -241,11 +268,11 @@ fn write_message(json: &mut Json, account_sid: AccountSid, url: &ConversationUrl
         .number("index", message.index)
         .serde("delivery", &message.delivery())
         .opt_ascii("content_sid", message.content_sid().as_ref())
-        .ascii("url", &url.message(sid, ""))
+        .ascii_parts("url", &[url, &sid])
         .nested("links", |json| {
             json.object()
-                .ascii("delivery_receipts", &url.message(sid, "/Receipts"))
-                .ascii("channel_metadata", &url.message(sid, "/ChannelMetadata"))
+                .ascii_parts("delivery_receipts", &[url, &sid, b"/Receipts"])
+                .ascii_parts("channel_metadata", &[url, &sid, b"/ChannelMetadata"])
                 .end();
         })
         .end();
