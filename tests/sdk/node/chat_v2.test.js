@@ -3,8 +3,8 @@
 // running emulator.
 //
 // The base URL comes from the environment variable EMULATOR_URL. The SDK is pointed at
-// it by a RequestClient that rewrites both https://chat.twilio.com and
-// https://conversations.twilio.com to that URL; everything else is the SDK's own code.
+// it by the shared RequestClient (emulator.js) that rewrites both https://chat.twilio.com
+// and https://conversations.twilio.com to that URL; everything else is the SDK's own code.
 //
 // Chat v2 and Conversations v1 share one store: a channel is a conversation (same CH
 // SID) and a chat message is a conversation message (same IM SID, same index sequence).
@@ -16,61 +16,17 @@ const { describe, test, before } = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
 
-// These make the SDK rewrite hostnames (and would mangle 127.0.0.1).
-delete process.env.TWILIO_REGION;
-delete process.env.TWILIO_EDGE;
+const { BASE_URL, connect, createService, fetchDefaultServiceSid, assertRestError, sids } = require("./emulator");
 
-const twilio = require("twilio");
-
-const TWILIO_HOSTS = ["https://chat.twilio.com", "https://conversations.twilio.com"];
 const MISSING_CHANNEL = "CH" + "0".repeat(32);
 const MISSING_MESSAGE = "IM" + "0".repeat(32);
 const MISSING_SERVICE = "IS" + "0".repeat(32);
 
-const BASE_URL = (process.env.EMULATOR_URL || "").replace(/\/+$/, "");
-if (!BASE_URL) {
-  throw new Error("set EMULATOR_URL to the emulator's base URL, e.g. http://127.0.0.1:4010");
-}
-// A fresh tenant per run: nothing is shared with other suites or earlier runs.
-const ACCOUNT_SID = "AC" + crypto.randomBytes(16).toString("hex");
-
-/** A RequestClient that sends Chat and Conversations requests to the emulator. */
-class LocalRequestClient extends twilio.RequestClient {
-  constructor(baseUrl) {
-    super({ timeout: 30000 });
-    this.baseUrl = baseUrl;
-    this.requests = [];
-  }
-
-  request(opts) {
-    let uri = opts.uri;
-    const host = TWILIO_HOSTS.find((h) => uri.startsWith(h));
-    if (host) {
-      uri = this.baseUrl + uri.slice(host.length);
-    }
-    assert.ok(uri.startsWith(this.baseUrl + "/"), `the SDK requested ${uri}, not the emulator`);
-    this.requests.push({ method: opts.method, uri, params: opts.params, data: opts.data });
-    return super.request({ ...opts, uri });
-  }
-}
-
-const httpClient = new LocalRequestClient(BASE_URL);
-const client = twilio(ACCOUNT_SID, "any-token", { httpClient });
+const { accountSid: ACCOUNT_SID, httpClient, client } = connect();
 const v1 = client.conversations.v1;
 const v2 = client.chat.v2;
 
-async function assertRestError(promise, status, code) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof twilio.RestException, `expected a RestException, got ${error}`);
-    assert.equal(error.status, status, error.message);
-    assert.equal(error.code, code, error.message);
-    assert.equal(error.moreInfo, `https://www.twilio.com/docs/errors/${code}`);
-    return true;
-  });
-}
-
 const unique = (prefix) => `${prefix}-${crypto.randomBytes(5).toString("hex")}`;
-const sids = (list) => list.map((item) => item.sid);
 const channelUrl = (serviceSid, channelSid) => `${BASE_URL}/v2/Services/${serviceSid}/Channels/${channelSid}`;
 
 async function createMany(messages, count) {
@@ -100,12 +56,8 @@ let defaultServiceSid;
 let createdServiceSid;
 
 before(async () => {
-  defaultServiceSid = (await v1.configuration().fetch()).defaultChatServiceSid;
-  assert.match(defaultServiceSid, /^IS[0-9a-f]{32}$/);
-  const service = await v1.services.create({ friendlyName: "node-chat-suite" });
-  assert.match(service.sid, /^IS[0-9a-f]{32}$/);
-  assert.equal(service.accountSid, ACCOUNT_SID);
-  createdServiceSid = service.sid;
+  defaultServiceSid = await fetchDefaultServiceSid(client);
+  createdServiceSid = (await createService(client, ACCOUNT_SID, "node-chat-suite")).sid;
 });
 
 for (const serviceName of ["default", "created"]) {

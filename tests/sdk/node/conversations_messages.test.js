@@ -2,9 +2,9 @@
 // Drives the official `twilio` npm package against a running emulator.
 //
 // The base URL comes from the environment variable EMULATOR_URL (for example
-// http://127.0.0.1:40123). The SDK is pointed at it by a RequestClient that
-// rewrites https://conversations.twilio.com to that URL; everything else is the
-// SDK's own code: request encoding, paging (it follows the emulator's
+// http://127.0.0.1:40123). The SDK is pointed at it by the shared RequestClient
+// (emulator.js) that rewrites https://conversations.twilio.com to that URL; everything
+// else is the SDK's own code: request encoding, paging (it follows the emulator's
 // next_page_url), deserialization and error mapping.
 //
 // Every Messages test runs on both URL forms:
@@ -15,56 +15,14 @@ const { describe, test, before } = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
 
-// These make the SDK rewrite hostnames (and would mangle 127.0.0.1).
-delete process.env.TWILIO_REGION;
-delete process.env.TWILIO_EDGE;
+const { BASE_URL, connect, createService, fetchDefaultServiceSid, assertRestError, sids } = require("./emulator");
 
-const twilio = require("twilio");
-
-const TWILIO_HOST = "https://conversations.twilio.com";
 const MISSING_MESSAGE = "IM" + "0".repeat(32);
 const MISSING_CONVERSATION = "CH" + "0".repeat(32);
 const MISSING_SERVICE = "IS" + "0".repeat(32);
 
-const BASE_URL = (process.env.EMULATOR_URL || "").replace(/\/+$/, "");
-if (!BASE_URL) {
-  throw new Error("set EMULATOR_URL to the emulator's base URL, e.g. http://127.0.0.1:4010");
-}
-// A fresh tenant per run: nothing is shared with other suites or earlier runs.
-const ACCOUNT_SID = "AC" + crypto.randomBytes(16).toString("hex");
-
-/** A RequestClient that sends Conversations requests to the emulator. */
-class LocalRequestClient extends twilio.RequestClient {
-  constructor(baseUrl) {
-    super({ timeout: 30000 });
-    this.baseUrl = baseUrl;
-    this.requests = [];
-  }
-
-  request(opts) {
-    let uri = opts.uri;
-    if (uri.startsWith(TWILIO_HOST)) {
-      uri = this.baseUrl + uri.slice(TWILIO_HOST.length);
-    }
-    assert.ok(uri.startsWith(this.baseUrl + "/"), `the SDK requested ${uri}, not the emulator`);
-    this.requests.push({ method: opts.method, uri, params: opts.params });
-    return super.request({ ...opts, uri });
-  }
-}
-
-const httpClient = new LocalRequestClient(BASE_URL);
-const client = twilio(ACCOUNT_SID, "any-token", { httpClient });
+const { accountSid: ACCOUNT_SID, httpClient, client } = connect();
 const v1 = client.conversations.v1;
-
-async function assertRestError(promise, status, code) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof twilio.RestException, `expected a RestException, got ${error}`);
-    assert.equal(error.status, status, error.message);
-    assert.equal(error.code, code, error.message);
-    assert.equal(error.moreInfo, `https://www.twilio.com/docs/errors/${code}`);
-    return true;
-  });
-}
 
 async function createMany(messages, count) {
   const created = [];
@@ -73,8 +31,6 @@ async function createMany(messages, count) {
   }
   return created;
 }
-
-const sids = (list) => list.map((m) => m.sid);
 
 const MESSAGE_FIELDS = [
   "sid", "accountSid", "conversationSid", "index", "author", "body", "attributes", "participantSid",
@@ -85,14 +41,11 @@ let serviceSid;
 let defaultServiceSid;
 
 before(async () => {
-  const service = await v1.services.create({ friendlyName: "node-sdk-suite" });
-  assert.match(service.sid, /^IS[0-9a-f]{32}$/);
+  const service = await createService(client, ACCOUNT_SID, "node-sdk-suite");
   assert.equal(service.friendlyName, "node-sdk-suite");
-  assert.equal(service.accountSid, ACCOUNT_SID);
   assert.ok(service.dateCreated instanceof Date);
   serviceSid = service.sid;
-  defaultServiceSid = (await v1.configuration().fetch()).defaultChatServiceSid;
-  assert.match(defaultServiceSid, /^IS[0-9a-f]{32}$/);
+  defaultServiceSid = await fetchDefaultServiceSid(client);
 });
 
 for (const formName of ["default", "service"]) {

@@ -3,8 +3,8 @@
 // messages, content templates and error mapping against a running emulator.
 //
 // The base URL comes from the environment variable EMULATOR_URL. The SDK is pointed at
-// it by a RequestClient that rewrites https://conversations.twilio.com (and
-// https://chat.twilio.com, for the Chat v2 view of media messages) to that URL;
+// it by the shared RequestClient (emulator.js) that rewrites https://conversations.twilio.com
+// (and https://chat.twilio.com, for the Chat v2 view of media messages) to that URL;
 // everything else is the SDK's own code.
 //
 // What the SDKs cannot do, as on Twilio, goes over plain HTTP (global fetch):
@@ -19,15 +19,18 @@
 
 const { describe, test, before } = require("node:test");
 const assert = require("node:assert/strict");
-const crypto = require("node:crypto");
 
-// These make the SDK rewrite hostnames (and would mangle 127.0.0.1).
-delete process.env.TWILIO_REGION;
-delete process.env.TWILIO_EDGE;
+const {
+  twilio,
+  BASE_URL,
+  LocalRequestClient,
+  connect,
+  createService,
+  fetchDefaultServiceSid,
+  assertRestError,
+  sids,
+} = require("./emulator");
 
-const twilio = require("twilio");
-
-const TWILIO_HOSTS = ["https://conversations.twilio.com", "https://chat.twilio.com"];
 const MISSING_PARTICIPANT = "MB" + "0".repeat(32);
 const MISSING_RECEIPT = "DY" + "0".repeat(32);
 const MISSING_MEDIA = "ME" + "0".repeat(32);
@@ -42,49 +45,9 @@ const JPEG = Buffer.concat([
   Buffer.from([0xff, 0xd9]),
 ]);
 
-const BASE_URL = (process.env.EMULATOR_URL || "").replace(/\/+$/, "");
-if (!BASE_URL) {
-  throw new Error("set EMULATOR_URL to the emulator's base URL, e.g. http://127.0.0.1:4010");
-}
-// A fresh tenant per run: nothing is shared with other suites or earlier runs.
-const ACCOUNT_SID = "AC" + crypto.randomBytes(16).toString("hex");
+const { accountSid: ACCOUNT_SID, httpClient, client } = connect();
 const BASIC_AUTH = "Basic " + Buffer.from(`${ACCOUNT_SID}:any-token`).toString("base64");
-
-/** A RequestClient that sends Conversations and Chat requests to the emulator. */
-class LocalRequestClient extends twilio.RequestClient {
-  constructor(baseUrl, options = {}) {
-    super({ timeout: 30000, ...options });
-    this.baseUrl = baseUrl;
-    this.requests = [];
-  }
-
-  request(opts) {
-    let uri = opts.uri;
-    const host = TWILIO_HOSTS.find((h) => uri.startsWith(h));
-    if (host) {
-      uri = this.baseUrl + uri.slice(host.length);
-    }
-    assert.ok(uri.startsWith(this.baseUrl + "/"), `the SDK requested ${uri}, not the emulator`);
-    this.requests.push({ method: opts.method, uri, params: opts.params, data: opts.data });
-    return super.request({ ...opts, uri });
-  }
-}
-
-const httpClient = new LocalRequestClient(BASE_URL);
-const client = twilio(ACCOUNT_SID, "any-token", { httpClient });
 const v1 = client.conversations.v1;
-
-async function assertRestError(promise, status, code) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof twilio.RestException, `expected a RestException, got ${error}`);
-    assert.equal(error.status, status, error.message);
-    assert.equal(error.code, code, error.message);
-    assert.equal(error.moreInfo, `https://www.twilio.com/docs/errors/${code}`);
-    return true;
-  });
-}
-
-const sids = (list) => list.map((item) => item.sid);
 
 const delivery = (total, counts = {}) => ({
   total,
@@ -153,12 +116,8 @@ let serviceSid;
 let defaultServiceSid;
 
 before(async () => {
-  const service = await v1.services.create({ friendlyName: "node-participants-suite" });
-  assert.match(service.sid, /^IS[0-9a-f]{32}$/);
-  assert.equal(service.accountSid, ACCOUNT_SID);
-  serviceSid = service.sid;
-  defaultServiceSid = (await v1.configuration().fetch()).defaultChatServiceSid;
-  assert.match(defaultServiceSid, /^IS[0-9a-f]{32}$/);
+  serviceSid = (await createService(client, ACCOUNT_SID, "node-participants-suite")).sid;
+  defaultServiceSid = await fetchDefaultServiceSid(client);
 });
 
 for (const formName of ["default", "service"]) {

@@ -2,8 +2,9 @@
 running emulator.
 
 The base URL comes from the environment variable EMULATOR_URL. The SDK is pointed at
-it by a custom HTTP client that rewrites both https://chat.twilio.com and
-https://conversations.twilio.com to that URL; everything else is the SDK's own code.
+it by the shared custom HTTP client (emulator_sdk.py, fixtures in conftest.py) that
+rewrites both https://chat.twilio.com and https://conversations.twilio.com to that
+URL; everything else is the SDK's own code.
 
 Chat v2 and Conversations v1 share one store: a channel is a conversation (same CH
 SID) and a chat message is a conversation message (same IM SID, same index sequence).
@@ -13,81 +14,23 @@ created through Conversations v1:
 """
 
 import json
-import os
 import secrets
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
-# These make the SDK rewrite hostnames (and would mangle 127.0.0.1).
-os.environ.pop("TWILIO_REGION", None)
-os.environ.pop("TWILIO_EDGE", None)
+from emulator_sdk import assert_rest_error, create_service
 
-TWILIO_HOSTS = ("https://chat.twilio.com", "https://conversations.twilio.com")
 MISSING_CHANNEL = "CH" + "0" * 32
 MISSING_MESSAGE = "IM" + "0" * 32
 MISSING_SERVICE = "IS" + "0" * 32
 SERVICES = ["default", "created"]
 
 
-class LocalHttpClient(TwilioHttpClient):
-    """A TwilioHttpClient that sends Chat and Conversations requests to the emulator."""
-
-    def __init__(self, base_url):
-        super().__init__(timeout=30)
-        self.base_url = base_url.rstrip("/")
-        self.requests = []
-
-    def request(self, method, url, *args, **kwargs):
-        for host in TWILIO_HOSTS:
-            if url.startswith(host):
-                url = self.base_url + url[len(host):]
-                break
-        assert url.startswith(self.base_url + "/"), f"the SDK requested {url}, not the emulator"
-        self.requests.append((method, url, kwargs.get("params"), kwargs.get("data")))
-        return super().request(method, url, *args, **kwargs)
-
-
-@pytest.fixture(scope="session")
-def base_url():
-    url = os.environ.get("EMULATOR_URL")
-    if not url:
-        pytest.fail("set EMULATOR_URL to the emulator's base URL, e.g. http://127.0.0.1:4010")
-    return url.rstrip("/")
-
-
-@pytest.fixture(scope="session")
-def account_sid():
-    # A fresh tenant per run: nothing is shared with other suites or earlier runs.
-    return "AC" + secrets.token_hex(16)
-
-
-@pytest.fixture(scope="session")
-def http_client(base_url):
-    return LocalHttpClient(base_url)
-
-
-@pytest.fixture(scope="session")
-def client(account_sid, http_client):
-    return Client(account_sid, "any-token", http_client=http_client)
-
-
-@pytest.fixture(scope="session")
-def default_service_sid(client):
-    sid = client.conversations.v1.configuration().fetch().default_chat_service_sid
-    assert sid.startswith("IS") and len(sid) == 34, sid
-    return sid
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def created_service_sid(client, account_sid):
-    service = client.conversations.v1.services.create(friendly_name="python-chat-suite")
-    assert service.sid.startswith("IS") and len(service.sid) == 34, service.sid
-    assert service.account_sid == account_sid
-    return service.sid
+    return create_service(client, account_sid, "python-chat-suite").sid
 
 
 @pytest.fixture(params=SERVICES)
@@ -115,13 +58,6 @@ def channel(chat):
 @pytest.fixture
 def messages(chat, channel):
     return chat.channels(channel.sid).messages
-
-
-def assert_rest_error(excinfo, status, code):
-    error = excinfo.value
-    assert isinstance(error, TwilioRestException), type(error)
-    assert error.status == status, (error.status, error.msg)
-    assert error.code == code, (error.code, error.msg)
 
 
 def assert_list_error(excinfo, status, code):

@@ -1,10 +1,11 @@
 """Drives the official `twilio` Python SDK against a running emulator.
 
 The base URL comes from the environment variable EMULATOR_URL (for example
-http://127.0.0.1:40123). The SDK is pointed at it by a custom HTTP client that
-rewrites https://conversations.twilio.com to that URL; everything else is the
-SDK's own code: request encoding, paging (it follows the emulator's
-next_page_url), deserialization and error mapping.
+http://127.0.0.1:40123). The SDK is pointed at it by the shared custom HTTP client
+(emulator_sdk.py, fixtures in conftest.py) that rewrites
+https://conversations.twilio.com to that URL; everything else is the SDK's own
+code: request encoding, paging (it follows the emulator's next_page_url),
+deserialization and error mapping.
 
 Every Messages test runs on both URL forms:
   default: client.conversations.v1.conversations(CH).messages
@@ -12,72 +13,24 @@ Every Messages test runs on both URL forms:
 """
 
 import json
-import os
 import secrets
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
-# These make the SDK rewrite hostnames (and would mangle 127.0.0.1).
-os.environ.pop("TWILIO_REGION", None)
-os.environ.pop("TWILIO_EDGE", None)
+from emulator_sdk import assert_rest_error, create_service
 
-TWILIO_HOST = "https://conversations.twilio.com"
 MISSING_MESSAGE = "IM" + "0" * 32
 MISSING_CONVERSATION = "CH" + "0" * 32
 MISSING_SERVICE = "IS" + "0" * 32
 FORMS = ["default", "service"]
 
 
-class LocalHttpClient(TwilioHttpClient):
-    """A TwilioHttpClient that sends Conversations requests to the emulator."""
-
-    def __init__(self, base_url):
-        super().__init__(timeout=30)
-        self.base_url = base_url.rstrip("/")
-        self.requests = []
-
-    def request(self, method, url, *args, **kwargs):
-        if url.startswith(TWILIO_HOST):
-            url = self.base_url + url[len(TWILIO_HOST):]
-        assert url.startswith(self.base_url + "/"), f"the SDK requested {url}, not the emulator"
-        self.requests.append((method, url, kwargs.get("params")))
-        return super().request(method, url, *args, **kwargs)
-
-
-@pytest.fixture(scope="session")
-def base_url():
-    url = os.environ.get("EMULATOR_URL")
-    if not url:
-        pytest.fail("set EMULATOR_URL to the emulator's base URL, e.g. http://127.0.0.1:4010")
-    return url.rstrip("/")
-
-
-@pytest.fixture(scope="session")
-def account_sid():
-    # A fresh tenant per run: nothing is shared with other suites or earlier runs.
-    return "AC" + secrets.token_hex(16)
-
-
-@pytest.fixture(scope="session")
-def http_client(base_url):
-    return LocalHttpClient(base_url)
-
-
-@pytest.fixture(scope="session")
-def client(account_sid, http_client):
-    return Client(account_sid, "any-token", http_client=http_client)
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def service_sid(client, account_sid):
-    service = client.conversations.v1.services.create(friendly_name="python-sdk-suite")
-    assert service.sid.startswith("IS") and len(service.sid) == 34, service.sid
+    service = create_service(client, account_sid, "python-sdk-suite")
     assert service.friendly_name == "python-sdk-suite"
-    assert service.account_sid == account_sid
     assert isinstance(service.date_created, datetime)
     return service.sid
 
@@ -122,13 +75,6 @@ def conversation_sid(form, client, service_sid):
 @pytest.fixture
 def messages(form, conversation_sid):
     return form.messages(conversation_sid)
-
-
-def assert_rest_error(excinfo, status, code):
-    error = excinfo.value
-    assert isinstance(error, TwilioRestException), type(error)
-    assert error.status == status, (error.status, error.msg)
-    assert error.code == code, (error.code, error.msg)
 
 
 def assert_same_message(actual, expected):
@@ -218,8 +164,8 @@ def test_list_follows_next_page_url_across_pages(messages, http_client, base_url
     assert [m.body for m in listed] == [f"message {i}" for i in range(7)]
     # Three pages of 3, 3 and 1: the second and third come from the emulator's next_page_url.
     assert len(page_requests) == 3, page_requests
-    assert all(method == "GET" for method, _, _ in page_requests)
-    for _, url, _ in page_requests[1:]:
+    assert all(method == "GET" for method, _, _, _ in page_requests)
+    for _, url, _, _ in page_requests[1:]:
         assert url.startswith(base_url + "/"), url
         assert conversation_sid in url and "/Messages" in url, url
 

@@ -2,9 +2,9 @@
 messages, content templates and error mapping against a running emulator.
 
 The base URL comes from the environment variable EMULATOR_URL. The SDK is pointed at
-it by a custom HTTP client that rewrites https://conversations.twilio.com (and
-https://chat.twilio.com, for the Chat v2 view of media messages) to that URL;
-everything else is the SDK's own code.
+it by the shared custom HTTP client (emulator_sdk.py, fixtures in conftest.py) that
+rewrites https://conversations.twilio.com (and https://chat.twilio.com, for the Chat
+v2 view of media messages) to that URL; everything else is the SDK's own code.
 
 What the SDKs cannot do, as on Twilio, goes over plain HTTP:
   - uploading media: POST {EMULATOR_URL}/v1/Services/{IS}/Media (raw bytes);
@@ -18,20 +18,13 @@ Every test runs on both URL forms:
 """
 
 import json
-import os
-import secrets
 
 import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
-# These make the SDK rewrite hostnames (and would mangle 127.0.0.1).
-os.environ.pop("TWILIO_REGION", None)
-os.environ.pop("TWILIO_EDGE", None)
+from emulator_sdk import assert_rest_error, create_service
 
-TWILIO_HOSTS = ("https://conversations.twilio.com", "https://chat.twilio.com")
 MISSING_PARTICIPANT = "MB" + "0" * 32
 MISSING_RECEIPT = "DY" + "0" * 32
 MISSING_MEDIA = "ME" + "0" * 32
@@ -44,64 +37,9 @@ PROXY_ADDRESS = "+15017122661"
 JPEG = b"\xff\xd8\xff\xe0" + b"not really a jpeg" * 10 + b"\xff\xd9"
 
 
-class LocalHttpClient(TwilioHttpClient):
-    """A TwilioHttpClient that sends Conversations and Chat requests to the emulator."""
-
-    def __init__(self, base_url):
-        super().__init__(timeout=30)
-        self.base_url = base_url.rstrip("/")
-        self.requests = []
-        self.responses = []
-
-    def request(self, method, url, *args, **kwargs):
-        for host in TWILIO_HOSTS:
-            if url.startswith(host):
-                url = self.base_url + url[len(host):]
-                break
-        assert url.startswith(self.base_url + "/"), f"the SDK requested {url}, not the emulator"
-        self.requests.append((method, url, kwargs.get("params"), kwargs.get("data")))
-        response = super().request(method, url, *args, **kwargs)
-        self.responses.append(response)
-        return response
-
-
-@pytest.fixture(scope="session")
-def base_url():
-    url = os.environ.get("EMULATOR_URL")
-    if not url:
-        pytest.fail("set EMULATOR_URL to the emulator's base URL, e.g. http://127.0.0.1:4010")
-    return url.rstrip("/")
-
-
-@pytest.fixture(scope="module")
-def account_sid():
-    # A fresh tenant per run: nothing is shared with other suites or earlier runs.
-    return "AC" + secrets.token_hex(16)
-
-
-@pytest.fixture(scope="module")
-def http_client(base_url):
-    return LocalHttpClient(base_url)
-
-
-@pytest.fixture(scope="module")
-def client(account_sid, http_client):
-    return Client(account_sid, "any-token", http_client=http_client)
-
-
-@pytest.fixture(scope="module")
-def default_service_sid(client):
-    sid = client.conversations.v1.configuration().fetch().default_chat_service_sid
-    assert sid.startswith("IS") and len(sid) == 34, sid
-    return sid
-
-
 @pytest.fixture(scope="module")
 def service_sid(client, account_sid):
-    service = client.conversations.v1.services.create(friendly_name="python-participants-suite")
-    assert service.sid.startswith("IS") and len(service.sid) == 34, service.sid
-    assert service.account_sid == account_sid
-    return service.sid
+    return create_service(client, account_sid, "python-participants-suite").sid
 
 
 class Form:
@@ -156,13 +94,6 @@ def participants(form, conversation_sid):
 @pytest.fixture
 def messages(form, conversation_sid):
     return form.messages(conversation_sid)
-
-
-def assert_rest_error(excinfo, status, code):
-    error = excinfo.value
-    assert isinstance(error, TwilioRestException), type(error)
-    assert error.status == status, (error.status, error.code, error.msg)
-    assert error.code == code, (error.status, error.code, error.msg)
 
 
 def add_sms(participants, address=SMS_ADDRESS):
