@@ -4,12 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app};
-
-/// The default service, which Chat addresses explicitly.
-async fn default_service(app: &TestApp) -> String {
-    app.get("/v1/Configuration").await["default_chat_service_sid"].as_str().expect("IS").to_owned()
-}
+use crate::helpers::{Form, OTHER_ACCOUNT, assert_twilio_error, json_ok, sid_of, spawn_app};
 
 fn channels(service: &str) -> String {
     format!("/v2/Services/{service}/Channels")
@@ -45,7 +40,7 @@ const MESSAGE_KEYS: [&str; 16] = [
 #[tokio::test]
 async fn channels_support_every_operation_by_sid_and_unique_name() {
     let app = spawn_app().await;
-    let service = default_service(&app).await;
+    let service = app.default_service().await;
     // Create
     let response = app
         .send(
@@ -102,7 +97,7 @@ async fn channels_support_every_operation_by_sid_and_unique_name() {
 #[tokio::test]
 async fn chat_messages_support_every_operation_in_chats_representation() {
     let app = spawn_app().await;
-    let service = default_service(&app).await;
+    let service = app.default_service().await;
     let channel = sid_of(&app.post(&channels(&service), &[("UniqueName", "room")]).await);
     for path in [messages(&service, &channel), messages(&service, "room")] {
         // Create: a missing Body is stored as an empty string.
@@ -154,7 +149,7 @@ async fn chat_messages_support_every_operation_in_chats_representation() {
 #[tokio::test]
 async fn messages_are_visible_across_apis_with_one_index_sequence() {
     let app = spawn_app().await;
-    let service = default_service(&app).await;
+    let service = app.default_service().await;
     for form in [Form::Default, Form::Service(service.clone())] {
         let conversation = app.post(&form.conversations(), &[("UniqueName", "shared")]).await;
         let channel = sid_of(&conversation);
@@ -189,7 +184,7 @@ async fn messages_are_visible_across_apis_with_one_index_sequence() {
 #[tokio::test]
 async fn chat_errors_use_chats_codes() {
     let app = spawn_app().await;
-    let service = default_service(&app).await;
+    let service = app.default_service().await;
     let channel = sid_of(&app.post(&channels(&service), &[("UniqueName", "taken")]).await);
     let unknown_channel = "CH00000000000000000000000000000000";
     type Params = Vec<(&'static str, String)>;
@@ -237,7 +232,7 @@ async fn chat_errors_use_chats_codes() {
 #[tokio::test]
 async fn chat_respects_tenant_isolation() {
     let app = spawn_app().await;
-    let service = default_service(&app).await;
+    let service = app.default_service().await;
     let channel = sid_of(&app.post(&channels(&service), &[]).await);
     let theirs = app.send_as(OTHER_ACCOUNT, Method::GET, &messages(&service, &channel), &[]).await;
     assert_twilio_error(theirs, StatusCode::NOT_FOUND, 20404).await;

@@ -268,7 +268,7 @@ async fn strict_auth_rejects_wrong_secrets_and_accepts_right_ones_for_both_basic
 /// A conversation with a chat and an SMS participant, a media message, and a receipt moved
 /// to `read`: everything the state document has to carry.
 async fn fill_rich(app: &TestApp) -> String {
-    let service = app.get("/v1/Configuration").await["default_chat_service_sid"].as_str().expect("IS").to_owned();
+    let service = app.default_service().await;
     let conversation = app.conversation(&Form::Default).await;
     let participants = format!("/v1/Conversations/{conversation}/Participants");
     app.post(&participants, &[("Identity", "alice")]).await;
@@ -303,15 +303,14 @@ async fn participants_receipts_and_media_survive_export_and_import() {
     json_ok(target.control(Method::PUT, "/_emulator/state", Some(&document)).await).await;
 
     assert_eq!(export(&target).await, document);
-    let path =
-        |app: &TestApp, tail: &str| format!("/v1/Conversations/{conversation}{tail}").replace("{base}", &app.base);
-    let messages = target.get(&path(&target, "/Messages")).await;
+    let path = |tail: &str| format!("/v1/Conversations/{conversation}{tail}");
+    let messages = target.get(&path("/Messages")).await;
     let message = &messages["messages"][0];
     assert_eq!((&message["delivery"]["read"], &message["media"][0]["size"]), (&json!("all"), &json!(6)));
     assert!(message["participant_sid"].as_str().is_some_and(|s| s.starts_with("MB")));
-    let participants = target.get(&path(&target, "/Participants")).await;
+    let participants = target.get(&path("/Participants")).await;
     assert_eq!(participants["participants"].as_array().map(Vec::len), Some(2));
-    let service = target.get("/v1/Configuration").await["default_chat_service_sid"].as_str().expect("IS").to_owned();
+    let service = target.default_service().await;
     let content = target
         .send(
             Method::GET,

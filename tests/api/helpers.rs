@@ -118,6 +118,12 @@ impl TestApp {
         json_ok(response).await
     }
 
+    /// The SID of the account's default Conversation Service, from `GET /v1/Configuration`.
+    pub async fn default_service(&self) -> String {
+        let configuration = self.get("/v1/Configuration").await;
+        configuration["default_chat_service_sid"].as_str().expect("default_chat_service_sid").to_owned()
+    }
+
     /// Creates a conversation on `form` and returns its SID.
     pub async fn conversation(&self, form: &Form) -> String {
         sid_of(&self.post(&form.conversations(), &[]).await)

@@ -5,11 +5,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Form, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app};
 
-/// The default service, which media routes name explicitly.
-async fn default_service(app: &TestApp) -> String {
-    app.get("/v1/Configuration").await["default_chat_service_sid"].as_str().expect("IS").to_owned()
-}
-
 async fn upload(app: &TestApp, service: &str, bytes: &'static [u8], content_type: &str, filename: &str) -> Value {
     let response = app
         .client
@@ -27,7 +22,7 @@ async fn upload(app: &TestApp, service: &str, bytes: &'static [u8], content_type
 /// The service a form's conversations live in.
 async fn service_of(app: &TestApp, form: &Form) -> String {
     match form {
-        Form::Default => default_service(app).await,
+        Form::Default => app.default_service().await,
         Form::Service(sid) => sid.clone(),
     }
 }
@@ -35,7 +30,7 @@ async fn service_of(app: &TestApp, form: &Form) -> String {
 #[tokio::test]
 async fn uploaded_media_can_be_fetched_and_downloaded() {
     let app = spawn_app().await;
-    let service = default_service(&app).await;
+    let service = app.default_service().await;
     let media = upload(&app, &service, b"\x89PNG fake image", "image/png", "car.png").await;
     let sid = sid_of(&media);
     assert!(sid.starts_with("ME"));

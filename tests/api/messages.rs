@@ -298,8 +298,7 @@ async fn messages_are_reachable_through_the_conversation_unique_name() {
 #[tokio::test]
 async fn the_default_service_form_and_the_short_form_share_one_store() {
     let app = spawn_app().await;
-    let default_service =
-        app.get("/v1/Configuration").await["default_chat_service_sid"].as_str().expect("sid").to_owned();
+    let default_service = app.default_service().await;
     let (short, long) = (Form::Default, Form::Service(default_service.clone()));
     let conversation = app.conversation(&short).await;
     let created = app.message(&short, &conversation, "shared").await;

@@ -33,7 +33,7 @@ async fn services_can_be_created_fetched_listed_and_deleted() {
 async fn a_service_needs_a_friendly_name_and_the_default_one_cannot_be_deleted() {
     let app = spawn_app().await;
     assert_twilio_error(app.send(Method::POST, "/v1/Services", &[]).await, StatusCode::BAD_REQUEST, 20001).await;
-    let default = app.get("/v1/Configuration").await["default_chat_service_sid"].as_str().expect("sid").to_owned();
+    let default = app.default_service().await;
     let response = app.send(Method::DELETE, &format!("/v1/Services/{default}"), &[]).await;
     assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
     assert_eq!(app.get(&format!("/v1/Services/{default}")).await["sid"], default.as_str());
