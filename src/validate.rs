@@ -2,6 +2,7 @@
 //! Twilio error code. Limits: <https://www.twilio.com/docs/conversations/conversations-limits>.
 
 use crate::error::ApiError;
+use crate::sid::{ConversationSid, looks_like_sid};
 use crate::time::Timestamp;
 
 /// Message attributes: 4 KB of JSON.
@@ -41,6 +42,17 @@ pub fn name(value: Option<String>, too_long: ApiError) -> Result<Option<String>,
     }
 }
 
+/// A conversation's (or channel's) `UniqueName`: at most 256 characters, and not shaped
+/// like a `CH…` SID, which would make `/Conversations/{CH or unique_name}` ambiguous.
+/// Conversations and Chat refuse the latter with different codes, hence `shaped_like_sid`.
+pub fn unique_name(value: Option<String>, shaped_like_sid: ApiError) -> Result<Option<String>, ApiError> {
+    let value = name(value, ApiError::UniqueNameTooLong)?;
+    if value.as_deref().is_some_and(|name| looks_like_sid(name, ConversationSid::PREFIX)) {
+        return Err(shaped_like_sid);
+    }
+    Ok(value)
+}
+
 /// `MediaSid`: an `ME…` SID, or Twilio's 50510.
 pub fn media_sid(value: Option<&str>) -> Result<Option<crate::sid::MediaSid>, ApiError> {
     value.map(|raw| raw.parse().map_err(|_| ApiError::InvalidMediaSid)).transpose()
@@ -66,6 +78,15 @@ mod tests {
         assert_eq!(attributes(Some("{".into()), 10), Err(ApiError::AttributesNotJson));
         assert_eq!(attributes(Some("\"0123456789\"".into()), 10), Err(ApiError::AttributesTooLong));
         assert_eq!(attributes(None, 10), Ok(None));
+    }
+
+    #[test]
+    fn unique_names_are_short_and_not_shaped_like_sids() {
+        let sid_shaped = Some("CH0123456789abcdef0123456789abcdef".to_owned());
+        assert_eq!(unique_name(sid_shaped.clone(), ApiError::UniqueNameIsSid), Err(ApiError::UniqueNameIsSid));
+        assert_eq!(unique_name(sid_shaped, ApiError::ChannelUniqueNameIsSid), Err(ApiError::ChannelUniqueNameIsSid));
+        assert_eq!(unique_name(Some("x".repeat(257)), ApiError::UniqueNameIsSid), Err(ApiError::UniqueNameTooLong));
+        assert_eq!(unique_name(Some("support".into()), ApiError::UniqueNameIsSid), Ok(Some("support".into())));
     }
 
     #[test]

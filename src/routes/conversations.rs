@@ -18,7 +18,7 @@ use crate::state::AppState;
 use crate::store::model::{
     Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, ConversationState,
 };
-use crate::store::{ServiceScope, default_messaging_service_sid, unique_name_looks_like_sid};
+use crate::store::{ServiceScope, default_messaging_service_sid};
 use crate::time::Timestamp;
 use crate::urls::{ConversationUrl, Href};
 use crate::validate;
@@ -54,10 +54,7 @@ struct ConversationParams {
 
 impl ConversationParams {
     fn validate(self) -> Result<ConversationFields, ApiError> {
-        let unique_name = validate::name(self.unique_name, ApiError::UniqueNameTooLong)?;
-        if unique_name.as_deref().is_some_and(unique_name_looks_like_sid) {
-            return Err(ApiError::UniqueNameIsSid);
-        }
+        let unique_name = validate::unique_name(self.unique_name, ApiError::UniqueNameIsSid)?;
         Ok(ConversationFields {
             friendly_name: validate::name(self.friendly_name, ApiError::FriendlyNameTooLong)?,
             unique_name,

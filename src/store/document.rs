@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::fresh;
 use super::model::{
     ChannelType, Conversation, ConversationState, DeliveryStatus, Media, MediaRef, Message, MessageExtras,
     MessagingBinding, Participant, Receipt, Service,
@@ -24,7 +25,6 @@ use super::model::{
 use super::participants::default_participant_role;
 use super::sequenced::Sequenced;
 use super::{ConversationData, DEFAULT_AUTHOR, DEFAULT_SERVICE_NAME, ServiceData, Tenant, default_service_sid};
-use super::{fresh, unique_name_looks_like_sid};
 use crate::error::ApiError;
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, RoleSid, SidGenerator};
 use crate::time::Timestamp;
@@ -470,9 +470,6 @@ impl Planner<'_> {
             return Err(fault(at, format!("conversation {sid} already exists")));
         }
         if let Some(name) = &doc.unique_name {
-            if unique_name_looks_like_sid(name) {
-                return Err(fault(&format!("{at}.unique_name"), "must not look like a conversation SID".into()));
-            }
             let in_store = existing.is_some_and(|s| s.unique_names.contains_key(name.as_str()));
             let in_document = planned.iter().any(|p| p.conversation.unique_name.as_deref() == Some(name.as_str()));
             if in_store || in_document {
@@ -568,7 +565,7 @@ pub(super) fn to_conversation(
     at: &str,
 ) -> Result<Conversation, ImportError> {
     let date_created = date(&doc.date_created, &format!("{at}.date_created"))?.unwrap_or(now);
-    let unique_name = checked(validate::name(doc.unique_name, ApiError::UniqueNameTooLong), at, "unique_name")?;
+    let unique_name = checked(validate::unique_name(doc.unique_name, ApiError::UniqueNameIsSid), at, "unique_name")?;
     let attributes = validate::attributes(doc.attributes, validate::CONVERSATION_ATTRIBUTES_MAX_BYTES);
     Ok(Conversation {
         sid: parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?,

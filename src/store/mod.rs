@@ -21,7 +21,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::pagination::{PageRequest, Selection, select};
 use crate::sid::{
     AccountSid, ChannelMessageSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid, MessagingServiceSid,
-    ParticipantSid, ReceiptSid, RoleSid, SidGenerator, derive_bits, looks_like_sid,
+    ParticipantSid, ReceiptSid, RoleSid, SidGenerator, derive_bits,
 };
 use crate::time::{Clock, Timestamp};
 use document::{ConversationDocument, ImportError, ImportSummary, StateDocument};
@@ -503,11 +503,6 @@ impl ConversationData {
     fn locate<T>(&self, value: T) -> Located<T> {
         Located { chat_service_sid: self.conversation.chat_service_sid, conversation_sid: self.conversation.sid, value }
     }
-}
-
-/// Whether a unique name would be read back as a conversation SID.
-pub fn unique_name_looks_like_sid(name: &str) -> bool {
-    looks_like_sid(name, ConversationSid::PREFIX)
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ use crate::extract::{BaseUrl, ConversationScope, ServicePath, Tenant, TwilioForm
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid};
 use crate::state::AppState;
+use crate::store::ServiceScope;
 use crate::store::model::{ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot};
-use crate::store::{ServiceScope, unique_name_looks_like_sid};
 use crate::time::Timestamp;
 use crate::urls::{ConversationUrl, Href, UrlForm};
 use crate::validate;
@@ -48,10 +48,7 @@ struct ChannelParams {
 
 impl ChannelParams {
     fn validate(self, creating: bool) -> Result<ConversationFields, ApiError> {
-        let unique_name = validate::name(self.unique_name, ApiError::UniqueNameTooLong)?;
-        if unique_name.as_deref().is_some_and(unique_name_looks_like_sid) {
-            return Err(ApiError::ChannelUniqueNameIsSid);
-        }
+        let unique_name = validate::unique_name(self.unique_name, ApiError::ChannelUniqueNameIsSid)?;
         let channel_type = match (creating, self.channel_type.as_deref()) {
             (true, Some(raw)) => Some(parse_type(raw)?),
             // Chat's REST API creates public channels unless told otherwise.
