@@ -281,7 +281,7 @@ impl From<crate::store::StoreError> for ApiError {
 }
 
 /// Marks a 404 response whose message still needs the request path (see
-/// [`crate::routes::twilio_envelope`]).
+/// the router's middleware, `crate::routes::twilio_envelope`).
 #[derive(Clone, Copy, Debug)]
 pub struct NeedsResourcePath;
 

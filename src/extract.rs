@@ -1,12 +1,15 @@
 //! Request extractors whose every rejection is an [`ApiError`], so bad input always gets a
 //! Twilio-shaped answer and never axum's plain-text default.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::HeaderValue;
 use axum::http::header::{AUTHORIZATION, HOST};
 use axum::http::request::Parts;
 use axum::http::uri::Authority;
+use base64::DecodeSliceError;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
@@ -46,8 +49,14 @@ fn authenticate(parts: &Parts, state: &AppState) -> Result<AccountSid, ApiError>
         .ok()
         .and_then(|value| value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")))
         .ok_or(ApiError::NoCredentials)?;
-    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| ApiError::NoCredentials)?;
-    let credentials = String::from_utf8(decoded).map_err(|_| ApiError::InvalidUsername)?;
+    // Decoded on the stack: every request carries credentials, and real ones (a 34-character
+    // SID, a colon and a 32-character token or key secret) fit many times over.
+    let mut buffer = [0u8; 512];
+    let length = STANDARD.decode_slice(encoded.trim(), &mut buffer).map_err(|error| match error {
+        DecodeSliceError::OutputSliceTooSmall => ApiError::InvalidCredentials,
+        DecodeSliceError::DecodeError(_) => ApiError::NoCredentials,
+    })?;
+    let credentials = std::str::from_utf8(&buffer[..length]).map_err(|_| ApiError::InvalidUsername)?;
     let (username, password) = credentials.split_once(':').ok_or(ApiError::InvalidUsername)?;
     state.settings.credentials.authenticate(username, password)
 }
@@ -63,17 +72,33 @@ impl FromRequestParts<AppState> for BaseUrl {
         if let Some(url) = &state.settings.public_url {
             return Ok(Self(Arc::clone(url)));
         }
-        // Only a syntactically valid authority is echoed back: a forged Host header must
-        // not be able to inject text into the JSON URLs.
-        let authority = parts
-            .headers
-            .get(HOST)
-            .and_then(|host| host.to_str().ok())
-            .and_then(|host| host.parse::<Authority>().ok())
-            .map(|authority| authority.to_string())
-            .unwrap_or_else(|| state.settings.listen_authority.clone());
-        Ok(Self(format!("http://{authority}").into()))
+        let Some(host) = parts.headers.get(HOST) else {
+            return Ok(Self(format!("http://{}", state.settings.listen_authority).into()));
+        };
+        // A client sends the same Host on every request: the URL built for it last time on
+        // this thread is reused rather than parsed, formatted and allocated again.
+        LAST_HOST.with_borrow_mut(|last| {
+            if let Some((seen, url)) = last.as_ref()
+                && seen == host
+            {
+                return Ok(Self(Arc::clone(url)));
+            }
+            // Only a syntactically valid authority is echoed back: a forged Host header must
+            // not be able to inject text into the JSON URLs.
+            let Some(authority) = host.to_str().ok().and_then(|host| host.parse::<Authority>().ok()) else {
+                // Not remembered: the fallback depends on the server, not on the header.
+                return Ok(Self(format!("http://{}", state.settings.listen_authority).into()));
+            };
+            let url: Arc<str> = format!("http://{authority}").into();
+            *last = Some((host.clone(), Arc::clone(&url)));
+            Ok(Self(url))
+        })
     }
+}
+
+thread_local! {
+    /// The last `Host` header this thread saw and the base URL it gave.
+    static LAST_HOST: RefCell<Option<(HeaderValue, Arc<str>)>> = const { RefCell::new(None) };
 }
 
 /// `X-Twilio-Webhook-Enabled`, accepted on every write. Its value must be `true` or

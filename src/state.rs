@@ -13,9 +13,22 @@ use crate::store::document::ImportError;
 use crate::store::{ImportMode, StateFileError, Store};
 use crate::time::Clock;
 
-/// Shared state, cheap to clone into every request.
+/// Shared state, cloned into every request and every middleware of it: one reference
+/// count, whatever [`Shared`] holds.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+#[derive(Debug)]
+pub struct Shared {
     pub store: Store,
     /// The clock the store stamps records with; `/_emulator/clock` sets it.
     pub clock: Clock,
@@ -104,13 +117,13 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
         };
         let clock = Clock::system();
-        Self {
+        Self(Arc::new(Shared {
             store: Store::new(clock.clone(), sids),
             clock,
             control: Arc::new(ControlPlane::new(config.journal_size)),
             settings: Arc::new(settings),
             started: Instant::now(),
-        }
+        }))
     }
 }
 

@@ -4,8 +4,9 @@
 //!
 //! Recording must stay cheap because it happens on every request: an entry keeps the
 //! request's method, URI, headers and body as the shared, reference-counted values hyper
-//! produced, and the JSON view (parameters parsed, headers as text) is only built when
-//! someone reads the journal. Credentials are redacted before anything is stored.
+//! produced, and the JSON view (parameters parsed, headers as text, credentials redacted)
+//! is only built when someone reads the journal. Secrets stay in the emulator's memory as
+//! long as the request they came with, and are never shown.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -58,17 +59,10 @@ pub struct Captured {
 }
 
 impl Captured {
-    /// Takes what the journal needs from a request arriving at `time`, with its credentials
-    /// already redacted.
+    /// Takes what the journal needs from a request arriving at `time`. Credentials are
+    /// redacted when the entry is shown, not here: most entries are never read.
     pub fn new(time: SystemTime, method: &Method, uri: &Uri, headers: &HeaderMap) -> Self {
-        let mut headers = headers.clone();
-        for name in [AUTHORIZATION, PROXY_AUTHORIZATION] {
-            if let Some(value) = headers.get(&name) {
-                let redacted = redact_credentials(value);
-                headers.insert(name, redacted);
-            }
-        }
-        Self { time, method: method.clone(), uri: uri.clone(), headers }
+        Self { time, method: method.clone(), uri: uri.clone(), headers: headers.clone() }
     }
 }
 
@@ -174,10 +168,10 @@ impl fmt::Debug for Journal {
 /// Replaces the secret of an `Authorization` value. The username of Basic credentials is
 /// kept when it is an Account or API key SID, which are identifiers rather than secrets
 /// (it tells which tenant the request used); anything else might be a misplaced secret.
-fn redact_credentials(value: &HeaderValue) -> HeaderValue {
+fn redact_credentials(value: &HeaderValue) -> String {
     const REDACTED: &str = "<redacted>";
     let text = value.to_str().unwrap_or_default().trim();
-    let redacted = match text.split_once(' ') {
+    match text.split_once(' ') {
         Some((scheme, credentials)) if scheme.eq_ignore_ascii_case("basic") => {
             match basic_username(credentials.trim()) {
                 Some(username) => format!("{scheme} {username}:{REDACTED}"),
@@ -186,8 +180,7 @@ fn redact_credentials(value: &HeaderValue) -> HeaderValue {
         }
         Some((scheme, _)) => format!("{scheme} {REDACTED}"),
         None => REDACTED.to_owned(),
-    };
-    HeaderValue::from_str(&redacted).unwrap_or_else(|_| HeaderValue::from_static(REDACTED))
+    }
 }
 
 /// The username of Basic credentials, when it is a SID.
@@ -307,8 +300,8 @@ impl<'a> EntryView<'a> {
     }
 }
 
-/// Headers as one JSON object with lower-case names; a repeated header's values are
-/// joined with `, `, as HTTP allows.
+/// Headers as one JSON object with lower-case names, credentials redacted; a repeated
+/// header's values are joined with `, `, as HTTP allows.
 #[derive(Debug)]
 struct HeadersView<'a>(&'a HeaderMap);
 
@@ -316,7 +309,11 @@ impl Serialize for HeadersView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.keys_len()))?;
         for name in self.0.keys() {
-            let mut values = self.0.get_all(name).iter().map(|value| String::from_utf8_lossy(value.as_bytes()));
+            let is_credential = *name == AUTHORIZATION || *name == PROXY_AUTHORIZATION;
+            let mut values = self.0.get_all(name).iter().map(|value| match is_credential {
+                true => Cow::Owned(redact_credentials(value)),
+                false => String::from_utf8_lossy(value.as_bytes()),
+            });
             let first = values.next().unwrap_or_default();
             let joined = values.fold(first, |joined, value| Cow::Owned(format!("{joined}, {value}")));
             map.serialize_entry(name.as_str(), &joined)?;

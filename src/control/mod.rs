@@ -24,7 +24,7 @@ use std::time::{Instant, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -88,16 +88,16 @@ pub fn is_control_path(path: &str) -> bool {
     path == "/_emulator" || path.starts_with("/_emulator/")
 }
 
-/// Middleware over every request: Twilio API requests are journaled, counted and subject
-/// to fault rules; `/_emulator/` requests pass untouched.
+/// Runs a request through the rest of the stack (`next`): Twilio API requests are journaled,
+/// counted and subject to fault rules; `/_emulator/` requests pass untouched.
 ///
-/// It must be added with [`Router::layer`], which axum applies to each route *after*
-/// routing: the request then carries its [`MatchedPath`], the `route` label of the
-/// metrics. Unknown paths reach the fallback without one and are counted as `unmatched`.
+/// Called by the router's middleware after routing, so that the request carries its
+/// [`MatchedPath`], the `route` label of the metrics. Unknown paths reach the fallback
+/// without one and are counted as `unmatched`.
 ///
 /// The body is buffered (up to `--max-body-bytes`; a larger one gets Twilio's 413 here)
 /// so that the journal can show the form parameters the handler then reads.
-pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn observe(state: &AppState, request: Request, next: Next) -> Response {
     if is_control_path(request.uri().path()) {
         return next.run(request).await;
     }
@@ -106,7 +106,7 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
     let (mut parts, body) = request.into_parts();
     // Invalid credentials are not an error here: the handler answers them, and the
     // journal records the request without an account.
-    let account = Tenant::from_request_parts(&mut parts, &state).await.ok().map(|Tenant(account)| account);
+    let account = Tenant::from_request_parts(&mut parts, state).await.ok().map(|Tenant(account)| account);
     let route = parts.extensions.get::<MatchedPath>().cloned();
     let method = parts.method.clone();
     let captured = control

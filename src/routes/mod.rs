@@ -13,6 +13,7 @@ pub mod services;
 
 use axum::Router;
 use axum::extract::Request;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::middleware::{self, Next};
@@ -40,8 +41,19 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(configuration::router())
         .merge(emulator::router(state))
         .fallback(unknown_route)
-        .layer(middleware::from_fn_with_state(state.clone(), crate::control::observe))
-        .layer(middleware::from_fn(twilio_envelope))
+        .layer(middleware::from_fn_with_state(state.clone(), around_every_request))
+}
+
+/// The one middleware: the control plane observes the request, then error responses get
+/// their Twilio envelope. One layer rather than two, because each layer of a router is
+/// cloned, boxed and polled on every request.
+///
+/// It must be added with [`Router::layer`], which axum applies to each route *after*
+/// routing: the request then carries its `MatchedPath`, the `route` label of the metrics.
+async fn around_every_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let uri = request.uri().clone();
+    let response = crate::control::observe(&state, request, next).await;
+    twilio_envelope(uri.path(), response)
 }
 
 /// Any path Twilio does not serve.
@@ -51,11 +63,9 @@ async fn unknown_route() -> ApiError {
 
 /// Finishes error responses that need the request: a 404 names the request path, and the
 /// router's bare 405 gets Twilio's JSON body while keeping its `Allow` header.
-async fn twilio_envelope(request: Request, next: Next) -> Response {
-    let uri = request.uri().clone();
-    let response = next.run(request).await;
+fn twilio_envelope(path: &str, response: Response) -> Response {
     if response.extensions().get::<NeedsResourcePath>().is_some() {
-        return ErrorBody::not_found(uri.path()).into_response_with_status();
+        return ErrorBody::not_found(path).into_response_with_status();
     }
     if response.status() == StatusCode::METHOD_NOT_ALLOWED && !response.headers().contains_key(CONTENT_TYPE) {
         let allow = response.headers().get(ALLOW).cloned();

@@ -225,3 +225,23 @@ async fn a_forged_host_header_cannot_inject_into_urls() {
     let url = body["url"].as_str().expect("url");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 }
+
+#[tokio::test]
+async fn urls_follow_the_host_header_of_each_request() {
+    // The base URL is cached per host: a client switching hosts on one connection must
+    // still see its own host in every URL.
+    let app = spawn_app().await;
+    for host in ["one.example:1000", "two.example:2000", "one.example:1000", "127.0.0.1:9"] {
+        let response = app
+            .client
+            .post(format!("{}/v1/Conversations", app.base))
+            .basic_auth(app.account, Some("t"))
+            .header("Host", host)
+            .send()
+            .await
+            .expect("send");
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        let url = body["url"].as_str().expect("url");
+        assert!(url.starts_with(&format!("http://{host}/v1/Conversations/CH")), "{host}: {url}");
+    }
+}
