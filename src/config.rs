@@ -50,7 +50,7 @@ pub struct Config {
     #[arg(long, env = "TWILIO_EMULATOR_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 
-    /// Log filter, in `tracing`'s `EnvFilter` syntax (`info`, `debug`, `tower_http=debug`…).
+    /// Log filter, in `tracing`'s `EnvFilter` syntax (`info`, `warn`, `twilio_conversations_emulator::request=off`…).
     /// `RUST_LOG`, when set, takes precedence.
     #[arg(long, env = "TWILIO_EMULATOR_LOG", default_value = "info")]
     pub log_level: String,

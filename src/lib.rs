@@ -36,8 +36,6 @@ use std::future::Future;
 
 use axum::Router;
 use tokio::net::TcpListener;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 pub use config::Config;
 pub use state::AppState;
@@ -45,13 +43,7 @@ pub use state::AppState;
 /// The complete application: every route, with one `info` log line per request (method,
 /// path, status, latency).
 pub fn app(state: AppState) -> Router {
-    let request_log = TraceLayer::new_for_http()
-        .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-        .on_response(DefaultOnResponse::new().level(Level::INFO))
-        // Every response is already logged above, and a genuine internal error is logged by
-        // `ApiError::Internal`; a 5xx from a fault rule is requested behaviour, not a failure.
-        .on_failure(());
-    routes::router(&state).layer(request_log).with_state(state)
+    routes::router(&state).with_state(state)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then lets requests in flight

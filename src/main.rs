@@ -1,6 +1,7 @@
 //! The emulator binary: parse flags, set up logging, bind, serve until SIGINT or SIGTERM.
 //! (Unix only: it relies on Unix signals, and its targets are Linux and macOS.)
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -26,7 +27,9 @@ async fn main() -> ExitCode {
     }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
     // Logs go to stderr: stdout carries only the "listening on" line that scripts read.
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Colours only on a terminal: a log file or `docker logs` would show escape codes.
+    let colours = std::io::stderr().is_terminal();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colours).init();
 
     let listener = match TcpListener::bind((config.host, config.port)).await {
         Ok(listener) => listener,

@@ -11,6 +11,8 @@ pub mod participants;
 pub mod receipts;
 pub mod services;
 
+use std::time::Instant;
+
 use axum::Router;
 use axum::extract::Request;
 use axum::extract::State;
@@ -44,16 +46,27 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(state.clone(), around_every_request))
 }
 
-/// The one middleware: the control plane observes the request, then error responses get
-/// their Twilio envelope. One layer rather than two, because each layer of a router is
-/// cloned, boxed and polled on every request.
+/// The one middleware: the control plane observes the request, error responses get their
+/// Twilio envelope, and the request is logged at `info` (method, path, status, latency to
+/// the response head). One layer rather than three (with `tower_http`'s `TraceLayer`),
+/// because each layer of a router is cloned, boxed and polled on every request.
 ///
 /// It must be added with [`Router::layer`], which axum applies to each route *after*
 /// routing: the request then carries its `MatchedPath`, the `route` label of the metrics.
 async fn around_every_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
     let uri = request.uri().clone();
     let response = crate::control::observe(&state, request, next).await;
-    twilio_envelope(uri.path(), response)
+    let response = twilio_envelope(uri.path(), response);
+    tracing::info!(
+        target: "twilio_conversations_emulator::request",
+        %method,
+        path = uri.path(),
+        status = response.status().as_u16(),
+        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+    );
+    response
 }
 
 /// Any path Twilio does not serve.

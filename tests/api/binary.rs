@@ -1,7 +1,8 @@
 //! The binary as operators run it: flags, the healthcheck subcommand, graceful shutdown,
 //! and the library's router used in-process without a socket.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -38,6 +39,35 @@ fn sigterm_shuts_the_server_down_gracefully() {
     assert!(sent.success());
     let status = running.wait();
     assert!(status.success(), "exit status after SIGTERM: {status}");
+}
+
+#[tokio::test]
+async fn each_request_is_logged_once_at_info_without_colours_off_a_terminal() {
+    let mut child = Command::new(BINARY)
+        .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "info"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the emulator binary");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("listening line");
+    let base = line.trim().strip_prefix("listening on ").expect("listening line").to_owned();
+    let response = reqwest::Client::new()
+        .get(format!("{base}/v1/Conversations/CH00000000000000000000000000000000"))
+        .basic_auth(ACCOUNT, Some("t"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("run kill");
+    assert!(sent.success());
+    let output = child.wait_with_output().expect("wait for the emulator");
+    let log = String::from_utf8_lossy(&output.stderr);
+    let logged: Vec<&str> = log.lines().filter(|line| line.contains("method=GET")).collect();
+    assert_eq!(logged.len(), 1, "{log}");
+    assert!(logged[0].contains(r#"path="/v1/Conversations/CH00000000000000000000000000000000" status=404"#), "{log}");
+    assert!(!log.contains('\u{1b}'), "no escape codes in a piped log: {log}");
 }
 
 #[test]
