@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::json::{Ascii, Json, JsonBody};
 use crate::pagination::{OrderedPageParams, PageLinks};
-use crate::sid::{AccountSid, ChatServiceSid, MediaSid};
+use crate::sid::{AccountSid, MediaSid};
 use crate::state::AppState;
 use crate::store::model::{MediaRef, Message, MessageFields};
 use crate::store::{Located, ServiceScope};
@@ -212,25 +212,29 @@ impl MessageResource {
 /// What every message of one response shares, rendered once: a page of 50 would
 /// otherwise render the same SIDs and URL prefix 150 times.
 struct Shared {
-    account: [u8; 34],
-    /// On the service form only.
-    service: Option<[u8; 34]>,
-    conversation: [u8; 34],
+    /// `","account_sid":"AC…",["chat_service_sid":"IS…",]"conversation_sid":"CH…","body":`,
+    /// which follows each message's SID (`chat_service_sid` only on the service form).
+    after_sid: Vec<u8>,
     /// `{base}{conversation path}/Messages/`.
     messages_url: Vec<u8>,
 }
 
 impl Shared {
     fn new(account_sid: AccountSid, url: &ConversationUrl) -> Self {
+        let mut after_sid = Vec::with_capacity(160);
+        after_sid.extend_from_slice(b"\",\"account_sid\":\"");
+        account_sid.write_ascii(&mut after_sid);
+        if let Some(service) = url.shown_service() {
+            after_sid.extend_from_slice(b"\",\"chat_service_sid\":\"");
+            service.write_ascii(&mut after_sid);
+        }
+        after_sid.extend_from_slice(b"\",\"conversation_sid\":\"");
+        url.conversation.write_ascii(&mut after_sid);
+        after_sid.extend_from_slice(b"\",\"body\":");
         let mut messages_url = Vec::with_capacity(128);
         url.write_ascii(&mut messages_url);
         messages_url.extend_from_slice(b"/Messages/");
-        Self {
-            account: account_sid.to_ascii(),
-            service: url.shown_service().map(ChatServiceSid::to_ascii),
-            conversation: url.conversation.to_ascii(),
-            messages_url,
-        }
+        Self { after_sid, messages_url }
     }
 }
 
@@ -239,41 +243,52 @@ impl Shared {
 fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
     let sid = message.sid.to_ascii();
     let url = shared.messages_url.as_slice();
-    let mut object = json.object();
-    object.ascii_parts("sid", &[&sid]).ascii_parts("account_sid", &[&shared.account]);
-    if let Some(service) = &shared.service {
-        object.ascii_parts("chat_service_sid", &[service]);
+    json.raw("{\"sid\":\"");
+    json.ascii_bytes(&sid);
+    json.ascii_bytes(&shared.after_sid);
+    json.opt_string(message.body.as_deref());
+    json.raw(",\"media\":");
+    match message.media() {
+        Some(media) => {
+            json.raw("[{\"sid\":");
+            json.ascii(&media.sid);
+            json.raw(",\"size\":");
+            json.number(media.size);
+            json.raw(",\"content_type\":");
+            json.string(&media.content_type);
+            json.raw(",\"filename\":");
+            json.opt_string(media.filename.as_deref());
+            json.raw("}]");
+        }
+        None => json.raw("null"),
     }
-    object
-        .ascii_parts("conversation_sid", &[&shared.conversation])
-        .opt_text("body", message.body.as_deref())
-        .nested("media", |json| match message.media() {
-            Some(media) => {
-                json.raw("[");
-                json.object()
-                    .ascii("sid", &media.sid)
-                    .number("size", media.size)
-                    .text("content_type", &media.content_type)
-                    .opt_text("filename", media.filename.as_deref())
-                    .end();
-                json.raw("]");
-            }
-            None => json.raw("null"),
-        })
-        .text("author", &message.author)
-        .opt_ascii("participant_sid", message.participant_sid.as_ref())
-        .text("attributes", message.attributes.as_deref().unwrap_or("{}"))
-        .ascii("date_created", &message.date_created)
-        .ascii("date_updated", &message.date_updated)
-        .number("index", message.index)
-        .serde("delivery", &message.delivery())
-        .opt_ascii("content_sid", message.content_sid().as_ref())
-        .ascii_parts("url", &[url, &sid])
-        .nested("links", |json| {
-            json.object()
-                .ascii_parts("delivery_receipts", &[url, &sid, b"/Receipts"])
-                .ascii_parts("channel_metadata", &[url, &sid, b"/ChannelMetadata"])
-                .end();
-        })
-        .end();
+    json.raw(",\"author\":");
+    json.string(&message.author);
+    json.raw(",\"participant_sid\":");
+    json.opt_ascii(message.participant_sid.as_ref());
+    json.raw(",\"attributes\":");
+    json.string(message.attributes.as_deref().unwrap_or("{}"));
+    json.raw(",\"date_created\":");
+    json.ascii(&message.date_created);
+    json.raw(",\"date_updated\":");
+    json.ascii(&message.date_updated);
+    json.raw(",\"index\":");
+    json.number(message.index);
+    json.raw(",\"delivery\":");
+    match message.delivery() {
+        Some(delivery) => json.serde(&delivery),
+        None => json.raw("null"),
+    }
+    json.raw(",\"content_sid\":");
+    json.opt_ascii(message.content_sid().as_ref());
+    json.raw(",\"url\":\"");
+    json.ascii_bytes(url);
+    json.ascii_bytes(&sid);
+    json.raw("\",\"links\":{\"delivery_receipts\":\"");
+    json.ascii_bytes(url);
+    json.ascii_bytes(&sid);
+    json.raw("/Receipts\",\"channel_metadata\":\"");
+    json.ascii_bytes(url);
+    json.ascii_bytes(&sid);
+    json.raw("/ChannelMetadata\"}}");
 }
