@@ -106,10 +106,22 @@ impl Json {
 }
 
 /// Whether a string holds a byte JSON escapes: a quote, a backslash or a control
-/// character. Without an early exit, so that the loop compiles to vector instructions: the
-/// common answer is "no", after looking at every byte anyway.
+/// character. Sixteen bytes at a time without an early exit inside a block, which the
+/// compiler turns into a few vector compares: every message's body, author and attributes
+/// go through here, and the answer is almost always "no".
 fn needs_escaping(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |found, &byte| found | (byte < 0x20) | (byte == b'"') | (byte == b'\\'))
+    fn any_escaped(block: &[u8; 16]) -> bool {
+        block.iter().fold(false, |found, &byte| found | (byte < 0x20) | (byte == b'"') | (byte == b'\\'))
+    }
+    let mut blocks = bytes.chunks_exact(16);
+    if (&mut blocks).any(|block| block.try_into().is_ok_and(any_escaped)) {
+        return true;
+    }
+    // The last few bytes, padded with a letter, go through the same compares.
+    let remainder = blocks.remainder();
+    let mut last = [b'a'; 16];
+    last[..remainder.len()].copy_from_slice(remainder);
+    any_escaped(&last)
 }
 
 /// A finished JSON body as a response (`Content-Type: application/json`).
@@ -165,11 +177,17 @@ mod tests {
 
     #[test]
     fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
-        for text in ["", "plain", "tab\there", "quote\"", "back\\slash", "\u{7f}del", "\u{1f}", "emoji 🎉", "</script>"]
-        {
-            let mut json = Json::default();
-            json.string(text);
-            assert_eq!(json.into_bytes(), serde_json::to_vec(text).unwrap(), "{text:?}");
+        let long = "a long line of text, longer than one word of eight bytes: ";
+        let cases =
+            ["", "plain", "tab\there", "quote\"", "back\\slash", "\u{7f}del", "\u{1f}", "emoji 🎉", "</script>"];
+        for case in cases {
+            for text in
+                [case.to_owned(), format!("{long}{case}"), format!("{case}{long}"), format!("{long}{case}{long}")]
+            {
+                let mut json = Json::default();
+                json.string(&text);
+                assert_eq!(json.into_bytes(), serde_json::to_vec(&text).unwrap(), "{text:?}");
+            }
         }
     }
 }
