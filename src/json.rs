@@ -33,6 +33,8 @@ impl Json {
     }
 
     /// Appends raw JSON: punctuation, keys, or a pre-rendered fragment.
+    // Inlined so that a literal fragment is copied with its length known at compile time.
+    #[inline(always)]
     pub fn raw(&mut self, fragment: &str) {
         self.buf.extend_from_slice(fragment.as_bytes());
     }
@@ -91,6 +93,16 @@ impl Json {
             }
         }
         self.buf.extend_from_slice(&digits[start..]);
+    }
+
+    /// How many bytes are written so far: where the next value starts, for [`Self::repeat`].
+    pub fn position(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Appends again what was written at `range` (a value written earlier).
+    pub fn repeat(&mut self, range: std::ops::Range<usize>) {
+        self.buf.extend_from_within(range);
     }
 
     /// Appends `value` rendered by serde (for small, rare parts).

@@ -151,15 +151,25 @@ impl Rendered {
 /// `prefix` + the 32 lowercase hex digits of `bits` (Twilio prints SIDs in lowercase).
 /// By hand rather than `{:032x}`: every message served renders about seven SIDs.
 fn render(prefix: &str, bits: u128) -> Rendered {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = [b'0'; 34];
     out[..2].copy_from_slice(&prefix.as_bytes()[..2]);
     for (i, byte) in bits.to_be_bytes().into_iter().enumerate() {
-        out[2 + 2 * i] = HEX[usize::from(byte >> 4)];
-        out[3 + 2 * i] = HEX[usize::from(byte & 0x0f)];
+        out[2 + 2 * i..4 + 2 * i].copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
     }
     Rendered(out)
 }
+
+/// The two lowercase hex digits of each byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = [HEX[byte >> 4], HEX[byte & 0x0f]];
+        byte += 1;
+    }
+    table
+};
 
 /// Parses `PP` + 32 hex digits (either case, as the spec's patterns allow) into the bits.
 /// By table, a byte (two digits) at a time and without a branch per digit: every request

@@ -269,9 +269,16 @@ fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
     json.raw(",\"attributes\":");
     json.string(message.attributes.as_deref().unwrap_or("{}"));
     json.raw(",\"date_created\":");
+    let date_created = json.position();
     json.ascii(&message.date_created);
+    let date_created = date_created..json.position();
     json.raw(",\"date_updated\":");
-    json.ascii(&message.date_updated);
+    // Most messages were never updated: their second date is the first, already rendered.
+    if message.date_updated == message.date_created {
+        json.repeat(date_created);
+    } else {
+        json.ascii(&message.date_updated);
+    }
     json.raw(",\"index\":");
     json.number(message.index);
     json.raw(",\"delivery\":");
