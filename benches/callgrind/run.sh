@@ -1,0 +1,23 @@
+#!/bin/bash
+# Instructions per request of one scenario, counted by callgrind on the release binary:
+# (total of a run with N2 requests - total with N1) / (N2 - N1), so start-up and set-up
+# cancel out. Usage: benches/callgrind/run.sh fetch|list|create N1 N2
+# Needs valgrind and python3; builds nothing (run `cargo build --release` first).
+set -euo pipefail
+mode=$1 n1=$2 n2=$3
+here=$(cd "$(dirname "$0")" && pwd)
+binary=$here/../../target/release/twilio-conversations-emulator
+out=$(mktemp -d)
+total() {
+  local n=$1 port=$((20000 + RANDOM % 20000))
+  valgrind --tool=callgrind --callgrind-out-file="$out/$mode.$n.out" "$binary" --port "$port" --log-level warn \
+    >/dev/null 2>"$out/valgrind.$n.log" &
+  local pid=$!
+  python3 "$here/client.py" "$port" "$n" "$mode"
+  kill -INT "$pid"
+  wait "$pid"
+  awk '/^(summary|totals):/ {print $2; exit}' "$out/$mode.$n.out"
+}
+first=$(total "$n1")
+second=$(total "$n2")
+echo "$mode: $(((second - first) / (n2 - n1))) instructions/request (profiles in $out)"
