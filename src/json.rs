@@ -126,7 +126,7 @@ fn needs_escaping(bytes: &[u8]) -> bool {
         block.iter().fold(false, |found, &byte| found | (byte < 0x20) | (byte == b'"') | (byte == b'\\'))
     }
     let mut blocks = bytes.chunks_exact(16);
-    if (&mut blocks).any(|block| block.try_into().is_ok_and(any_escaped)) {
+    if blocks.any(|block| block.try_into().is_ok_and(any_escaped)) {
         return true;
     }
     // The last few bytes, padded with a letter, go through the same compares.
