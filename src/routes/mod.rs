@@ -14,8 +14,7 @@ pub mod services;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::middleware::{self, Next};
