@@ -5,15 +5,16 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
-use axum::http::HeaderValue;
 use axum::http::header::{AUTHORIZATION, HOST};
 use axum::http::request::Parts;
 use axum::http::uri::Authority;
+use axum::http::{HeaderName, HeaderValue};
 use base64::DecodeSliceError;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
 
+use crate::auth::Credentials;
 use crate::error::ApiError;
 use crate::sid::{AccountSid, MessageSid, ReceiptSid};
 use crate::state::AppState;
@@ -44,6 +45,37 @@ struct Authenticated(Result<AccountSid, ApiError>);
 
 fn authenticate(parts: &Parts, state: &AppState) -> Result<AccountSid, ApiError> {
     let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::NoCredentials)?;
+    let credentials = &state.settings.credentials;
+    // A client sends the same credentials on every request: the outcome for the last
+    // header this thread checked, against the same credentials, is reused rather than
+    // decoded and parsed again.
+    LAST_CREDENTIALS.with_borrow_mut(|last| {
+        if let Some(checked) = last.as_ref()
+            && checked.credentials == credentials.id()
+            && checked.header == header
+        {
+            return checked.outcome.clone();
+        }
+        let outcome = check_basic(header, credentials);
+        *last = Some(Checked { credentials: credentials.id(), header: header.clone(), outcome: outcome.clone() });
+        outcome
+    })
+}
+
+thread_local! {
+    /// The last `Authorization` header this thread checked.
+    static LAST_CREDENTIALS: RefCell<Option<Checked>> = const { RefCell::new(None) };
+}
+
+/// An `Authorization` header checked against one set of credentials, and the outcome.
+struct Checked {
+    credentials: u64,
+    header: HeaderValue,
+    outcome: Result<AccountSid, ApiError>,
+}
+
+/// The account HTTP Basic credentials act for.
+fn check_basic(header: &HeaderValue, credentials: &Credentials) -> Result<AccountSid, ApiError> {
     let encoded = header
         .to_str()
         .ok()
@@ -56,9 +88,9 @@ fn authenticate(parts: &Parts, state: &AppState) -> Result<AccountSid, ApiError>
         DecodeSliceError::OutputSliceTooSmall => ApiError::InvalidCredentials,
         DecodeSliceError::DecodeError(_) => ApiError::NoCredentials,
     })?;
-    let credentials = std::str::from_utf8(&buffer[..length]).map_err(|_| ApiError::InvalidUsername)?;
-    let (username, password) = credentials.split_once(':').ok_or(ApiError::InvalidUsername)?;
-    state.settings.credentials.authenticate(username, password)
+    let decoded = std::str::from_utf8(&buffer[..length]).map_err(|_| ApiError::InvalidUsername)?;
+    let (username, password) = decoded.split_once(':').ok_or(ApiError::InvalidUsername)?;
+    credentials.authenticate(username, password)
 }
 
 /// The scheme, host and port that `url`, `links` and page URLs start with.
@@ -110,7 +142,8 @@ impl<S: Send + Sync> FromRequestParts<S> for WebhookEnabled {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let Some(value) = parts.headers.get("x-twilio-webhook-enabled") else {
+        const WEBHOOK_ENABLED: HeaderName = HeaderName::from_static("x-twilio-webhook-enabled");
+        let Some(value) = parts.headers.get(WEBHOOK_ENABLED) else {
             return Ok(Self(false));
         };
         match value.to_str().map(str::trim) {

@@ -1,5 +1,5 @@
 """Keep-alive client for benches/callgrind/run.sh: creates a conversation with 60
-messages, then sends N requests of one kind (fetch, list or create) on one connection."""
+messages, then sends N requests of one kind (fetch, list, update or create) on one connection."""
 import http.client, sys, base64, json, time
 port=int(sys.argv[1]); n=int(sys.argv[2]); mode=sys.argv[3]
 auth="Basic "+base64.b64encode(b"AC00000000000000000000000000000001:token").decode()
@@ -18,5 +18,8 @@ if mode=="fetch":
 elif mode=="list":
     p=f"/v1/Conversations/{ch}/Messages?PageSize=50"
     for _ in range(n): req("GET",p)
+elif mode=="update":
+    p=f"/v1/Conversations/{ch}/Messages/{sids[0]}"
+    for i in range(n): req("POST",p,f"Body=edited+{i}")
 elif mode=="create":
     for _ in range(n): req("POST",f"/v1/Conversations/{ch}/Messages","Author=alice&Body=hello+world")

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Instructions per request of one scenario, counted by callgrind on the release binary:
 # (total of a run with N2 requests - total with N1) / (N2 - N1), so start-up and set-up
-# cancel out. Usage: benches/callgrind/run.sh fetch|list|create N1 N2
+# cancel out. Usage: benches/callgrind/run.sh fetch|list|update|create N1 N2
 # Needs valgrind and python3; builds nothing (run `cargo build --release` first).
 set -euo pipefail
 mode=$1 n1=$2 n2=$3

@@ -265,6 +265,29 @@ async fn strict_auth_rejects_wrong_secrets_and_accepts_right_ones_for_both_basic
     }
 }
 
+#[tokio::test]
+async fn one_authorization_header_gets_each_servers_own_answer_every_time() {
+    // Outcomes are cached per thread for the last header seen: the cache must never carry
+    // one server's answer to another, nor a right token's answer to a wrong one.
+    let strict = spawn_app_with(Config {
+        accounts: vec![(ACCOUNT.parse().expect("AC"), "right-token".into())],
+        ..Config::for_tests()
+    })
+    .await;
+    let open = spawn_app().await;
+    let status = |app: &TestApp, password: &'static str| {
+        let request = app.client.get(format!("{}/v1/Conversations", app.base)).basic_auth(ACCOUNT, Some(password));
+        async move { request.send().await.expect("send").status() }
+    };
+    for _ in 0..2 {
+        assert_eq!(status(&strict, "wrong-token").await, StatusCode::UNAUTHORIZED);
+        assert_eq!(status(&open, "wrong-token").await, StatusCode::OK);
+        assert_eq!(status(&strict, "wrong-token").await, StatusCode::UNAUTHORIZED);
+        assert_eq!(status(&strict, "right-token").await, StatusCode::OK);
+        assert_eq!(status(&strict, "right-token").await, StatusCode::OK);
+    }
+}
+
 /// A conversation with a chat and an SMS participant, a media message, and a receipt moved
 /// to `read`: everything the state document has to carry.
 async fn fill_rich(app: &TestApp) -> String {
