@@ -257,17 +257,26 @@ pub struct PageLinks<'a> {
 
 impl PageLinks<'_> {
     fn url(&self, size: usize, page: usize, cursor: Option<Cursor>) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
+        // Written straight into one string (three per page): a form serializer with
+        // `to_string`ed numbers and a final `format!` cost ~2,000 instructions per URL.
+        fn encode(text: &str) -> form_urlencoded::ByteSerialize<'_> {
+            form_urlencoded::byte_serialize(text.as_bytes())
+        }
+        let mut url = String::with_capacity(self.base.len() + self.path.len() + 96);
+        url.push_str(self.base);
+        url.push_str(&self.path);
+        url.push('?');
         for (name, value) in &self.filters {
-            query.append_pair(name, value);
+            url.extend(encode(name));
+            url.push('=');
+            url.extend(encode(value));
+            url.push('&');
         }
-        query.append_pair("PageSize", &size.to_string());
-        query.append_pair("Page", &page.to_string());
+        let _ = write!(url, "PageSize={size}&Page={page}");
         if let Some(token) = cursor.and_then(Cursor::token) {
-            query.append_pair("PageToken", &token);
+            url.push_str("&PageToken=");
+            url.extend(encode(&token));
         }
-        let mut url = String::with_capacity(self.base.len() + self.path.len() + 64);
-        let _ = write!(url, "{}{}?{}", self.base, self.path, query.finish());
         url
     }
 
