@@ -289,13 +289,14 @@ fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
     json.raw(",\"content_sid\":");
     json.opt_ascii(message.content_sid().as_ref());
     json.raw(",\"url\":\"");
+    let message_url = json.position();
     json.ascii_bytes(url);
     json.ascii_bytes(&sid);
+    let message_url = message_url..json.position();
+    // The links extend the message's URL, written once above.
     json.raw("\",\"links\":{\"delivery_receipts\":\"");
-    json.ascii_bytes(url);
-    json.ascii_bytes(&sid);
+    json.repeat(message_url.clone());
     json.raw("/Receipts\",\"channel_metadata\":\"");
-    json.ascii_bytes(url);
-    json.ascii_bytes(&sid);
+    json.repeat(message_url);
     json.raw("/ChannelMetadata\"}}");
 }
