@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use crate::error::ApiError;
+use crate::json::Json;
 
 /// Twilio's default page size.
 pub const DEFAULT_PAGE_SIZE: usize = 50;
@@ -303,7 +304,7 @@ impl PageLinks<'_> {
 
 /// The `meta` object of a v1 list. Every key is always present (null where absent):
 /// twilio-java dereferences them unconditionally.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Meta {
     pub page: usize,
     pub page_size: usize,
@@ -312,6 +313,29 @@ pub struct Meta {
     pub url: String,
     pub next_page_url: Option<String>,
     pub key: &'static str,
+}
+
+impl Meta {
+    /// Appends the same JSON as serde would (a test holds them together), through the
+    /// writer that renders message pages: the URLs need no escaping, and serde's escaper
+    /// checked them byte by byte on every page.
+    pub fn write_json(&self, json: &mut Json) {
+        json.raw("{\"page\":");
+        json.number(self.page as u64);
+        json.raw(",\"page_size\":");
+        json.number(self.page_size as u64);
+        json.raw(",\"first_page_url\":");
+        json.string(&self.first_page_url);
+        json.raw(",\"previous_page_url\":");
+        json.opt_string(self.previous_page_url.as_deref());
+        json.raw(",\"url\":");
+        json.string(&self.url);
+        json.raw(",\"next_page_url\":");
+        json.opt_string(self.next_page_url.as_deref());
+        json.raw(",\"key\":");
+        json.string(self.key);
+        json.raw("}");
+    }
 }
 
 /// A list response: the records under `meta.key`, then `meta`.
@@ -333,6 +357,27 @@ impl<T: Serialize> Serialize for ListBody<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meta_writes_what_serde_writes() {
+        let url =
+            |page| format!("http://localhost:4747/v1/Conversations/CH1/Messages?Order=desc&PageSize=50&Page={page}");
+        let with_neighbours = Meta {
+            page: 1,
+            page_size: 50,
+            first_page_url: url(0),
+            previous_page_url: Some(url(0) + "&PageToken=PTB1"),
+            url: url(1),
+            next_page_url: Some(url(2) + "&PageToken=PTA9"),
+            key: "messages",
+        };
+        let alone = Meta { previous_page_url: None, next_page_url: None, page: 0, ..with_neighbours.clone() };
+        for meta in [with_neighbours, alone] {
+            let mut json = Json::default();
+            meta.write_json(&mut json);
+            assert_eq!(String::from_utf8(json.into_bytes()).unwrap(), serde_json::to_string(&meta).unwrap());
+        }
+    }
 
     fn map(keys: impl IntoIterator<Item = u64>) -> BTreeMap<u64, u64> {
         keys.into_iter().map(|k| (k, k)).collect()

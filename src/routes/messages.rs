@@ -128,7 +128,7 @@ async fn list(
         write_message(&mut json, &shared, message);
     }
     json.raw("],\"meta\":");
-    json.serde(&meta);
+    meta.write_json(&mut json);
     json.raw("}");
     Ok(JsonBody(json.into_bytes()))
 }
