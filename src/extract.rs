@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::thread::LocalKey;
 
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::header::{AUTHORIZATION, HOST};
@@ -28,50 +29,40 @@ impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        // The control plane's middleware authenticates every request first (for the
-        // journal) and leaves the outcome here, so the Basic header is decoded once.
-        if let Some(outcome) = parts.extensions.get::<Authenticated>() {
-            return outcome.0.clone().map(Self);
-        }
-        let outcome = authenticate(parts, state);
-        parts.extensions.insert(Authenticated(outcome.clone()));
-        outcome.map(Self)
+        let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::NoCredentials)?;
+        let credentials = &state.settings.credentials;
+        // Keyed by the credentials' id too: test servers in one process share threads.
+        let key = (credentials.id(), header.clone());
+        remembered(&LAST_CREDENTIALS, &key, || check_basic(header, credentials)).map(Self)
     }
 }
 
-/// The outcome of authenticating a request, cached in its extensions.
-#[derive(Clone, Debug)]
-struct Authenticated(Result<AccountSid, ApiError>);
-
-fn authenticate(parts: &Parts, state: &AppState) -> Result<AccountSid, ApiError> {
-    let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::NoCredentials)?;
-    let credentials = &state.settings.credentials;
-    // A client sends the same credentials on every request: the outcome for the last
-    // header this thread checked, against the same credentials, is reused rather than
-    // decoded and parsed again.
-    LAST_CREDENTIALS.with_borrow_mut(|last| {
-        if let Some(checked) = last.as_ref()
-            && checked.credentials == credentials.id()
-            && checked.header == header
-        {
-            return checked.outcome.clone();
-        }
-        let outcome = check_basic(header, credentials);
-        *last = Some(Checked { credentials: credentials.id(), header: header.clone(), outcome: outcome.clone() });
-        outcome
-    })
-}
-
 thread_local! {
-    /// The last `Authorization` header this thread checked.
-    static LAST_CREDENTIALS: RefCell<Option<Checked>> = const { RefCell::new(None) };
+    static LAST_CREDENTIALS: Memo<(u64, HeaderValue), Result<AccountSid, ApiError>> = const { RefCell::new(None) };
+    static LAST_HOST: Memo<HeaderValue, Option<Arc<str>>> = const { RefCell::new(None) };
 }
 
-/// An `Authorization` header checked against one set of credentials, and the outcome.
-struct Checked {
-    credentials: u64,
-    header: HeaderValue,
-    outcome: Result<AccountSid, ApiError>,
+/// One thread's memory of the last key a function was asked about, and its answer.
+type Memo<K, V> = RefCell<Option<(K, V)>>;
+
+/// `compute()`, or the answer remembered for `key` if it was the last key asked on this
+/// thread. A client repeats the same headers (credentials, `Host`) on every request, and
+/// every request of the middleware and the handler asks, so most answers are remembered.
+fn remembered<K: PartialEq + Clone, V: Clone>(
+    memo: &'static LocalKey<Memo<K, V>>,
+    key: &K,
+    compute: impl FnOnce() -> V,
+) -> V {
+    memo.with_borrow_mut(|last| {
+        if let Some((seen, answer)) = last.as_ref()
+            && seen == key
+        {
+            return answer.clone();
+        }
+        let answer = compute();
+        *last = Some((key.clone(), answer.clone()));
+        answer
+    })
 }
 
 /// The account HTTP Basic credentials act for.
@@ -104,33 +95,16 @@ impl FromRequestParts<AppState> for BaseUrl {
         if let Some(url) = &state.settings.public_url {
             return Ok(Self(Arc::clone(url)));
         }
-        let Some(host) = parts.headers.get(HOST) else {
-            return Ok(Self(format!("http://{}", state.settings.listen_authority).into()));
-        };
-        // A client sends the same Host on every request: the URL built for it last time on
-        // this thread is reused rather than parsed, formatted and allocated again.
-        LAST_HOST.with_borrow_mut(|last| {
-            if let Some((seen, url)) = last.as_ref()
-                && seen == host
-            {
-                return Ok(Self(Arc::clone(url)));
-            }
-            // Only a syntactically valid authority is echoed back: a forged Host header must
-            // not be able to inject text into the JSON URLs.
-            let Some(authority) = host.to_str().ok().and_then(|host| host.parse::<Authority>().ok()) else {
-                // Not remembered: the fallback depends on the server, not on the header.
-                return Ok(Self(format!("http://{}", state.settings.listen_authority).into()));
-            };
-            let url: Arc<str> = format!("http://{authority}").into();
-            *last = Some((host.clone(), Arc::clone(&url)));
-            Ok(Self(url))
-        })
+        // Only a syntactically valid authority is echoed back: a forged Host header must
+        // not be able to inject text into the JSON URLs.
+        let from_host = parts.headers.get(HOST).and_then(|host| {
+            remembered(&LAST_HOST, host, || {
+                let authority = host.to_str().ok()?.parse::<Authority>().ok()?;
+                Some(Arc::from(format!("http://{authority}")))
+            })
+        });
+        Ok(Self(from_host.unwrap_or_else(|| format!("http://{}", state.settings.listen_authority).into())))
     }
-}
-
-thread_local! {
-    /// The last `Host` header this thread saw and the base URL it gave.
-    static LAST_HOST: RefCell<Option<(HeaderValue, Arc<str>)>> = const { RefCell::new(None) };
 }
 
 /// `X-Twilio-Webhook-Enabled`, accepted on every write. Its value must be `true` or
