@@ -9,15 +9,15 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::json::{Ascii, Json, JsonBody};
 use crate::pagination::{OrderedPageParams, PageLinks};
-use crate::sid::{AccountSid, MediaSid};
+use crate::sid::AccountSid;
 use crate::state::AppState;
-use crate::store::model::{MediaRef, Message, MessageFields};
+use crate::store::model::{Message, MessageFields};
 use crate::store::{Located, ServiceScope};
 use crate::urls::ConversationUrl;
 use crate::validate;
@@ -177,26 +177,6 @@ impl MessageResource {
     fn new(account_sid: AccountSid, base: Arc<str>, scope: ServiceScope, located: Located<Arc<Message>>) -> Self {
         let url = conversation_url(base, scope, &located);
         Self { account_sid, url, message: located.value }
-    }
-}
-
-/// One entry of a message's `media` array (Chat v2 shows it as a single object).
-#[derive(Serialize)]
-pub struct MediaWire<'a> {
-    sid: MediaSid,
-    size: u64,
-    content_type: &'a str,
-    filename: Option<&'a str>,
-}
-
-impl<'a> From<&'a MediaRef> for MediaWire<'a> {
-    fn from(media: &'a MediaRef) -> Self {
-        Self {
-            sid: media.sid,
-            size: media.size,
-            content_type: &media.content_type,
-            filename: media.filename.as_deref(),
-        }
     }
 }
 
