@@ -220,10 +220,15 @@ impl<S: Send + Sync> FromRequestParts<S> for ServicePath {
     }
 }
 
+// A path the shortcut matched (`crate::routes::shortcut`) arrives parsed, in the extensions.
+
 impl<S: Send + Sync> FromRequestParts<S> for ConversationScope {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if let Some(parsed) = parts.extensions.remove::<Self>() {
+            return Ok(parsed);
+        }
         conversation_scope(&path_params(parts, state).await?)
     }
 }
@@ -232,6 +237,9 @@ impl<S: Send + Sync> FromRequestParts<S> for MessagePath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if let Some(parsed) = parts.extensions.remove::<Self>() {
+            return Ok(parsed);
+        }
         let params = path_params(parts, state).await?;
         let scope = conversation_scope(&params)?;
         let sid = params.get("MessageSid").and_then(|raw| raw.parse().ok()).ok_or(ApiError::NotFound)?;

@@ -34,7 +34,7 @@ pub mod validate;
 
 use std::future::Future;
 
-use axum::Router;
+use axum::ServiceExt;
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -42,8 +42,8 @@ pub use state::AppState;
 
 /// The complete application: every route, with one `info` log line per request (method,
 /// path, status, latency).
-pub fn app(state: AppState) -> Router {
-    routes::router(&state).with_state(state)
+pub fn app(state: AppState) -> routes::App {
+    routes::App::new(state)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then lets requests in flight
@@ -53,5 +53,5 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(state).into_make_service()).with_graceful_shutdown(shutdown).await
 }

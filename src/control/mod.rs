@@ -24,8 +24,7 @@ use std::time::{Instant, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, MatchedPath, Request};
-use axum::middleware::Next;
+use axum::extract::{FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -88,18 +87,25 @@ pub fn is_control_path(path: &str) -> bool {
     path == "/_emulator" || path.starts_with("/_emulator/")
 }
 
-/// Runs a request through the rest of the stack (`next`): Twilio API requests are journaled,
+/// Runs a request through its handler (`handle`): Twilio API requests are journaled,
 /// counted and subject to fault rules; `/_emulator/` requests pass untouched.
 ///
-/// Called by the router's middleware after routing, so that the request carries its
-/// [`MatchedPath`], the `route` label of the metrics. Unknown paths reach the fallback
-/// without one and are counted as `unmatched`.
+/// Called after routing, with the template of the route that matched (the `route` label of
+/// the metrics). Unknown paths reach the fallback without one and are counted as `unmatched`.
 ///
 /// The body is buffered (up to `--max-body-bytes`; a larger one gets Twilio's 413 here)
 /// so that the journal can show the form parameters the handler then reads.
-pub async fn observe(state: &AppState, request: Request, next: Next) -> Response {
+pub async fn observe<Handled>(
+    state: &AppState,
+    route: Option<&str>,
+    request: Request,
+    handle: impl FnOnce(Request) -> Handled,
+) -> Response
+where
+    Handled: Future<Output = Response>,
+{
     if is_control_path(request.uri().path()) {
-        return next.run(request).await;
+        return handle(request).await;
     }
     let arrived = Instant::now();
     let control = &state.control;
@@ -107,7 +113,6 @@ pub async fn observe(state: &AppState, request: Request, next: Next) -> Response
     // Invalid credentials are not an error here: the handler answers them, and the
     // journal records the request without an account.
     let account = Tenant::from_request_parts(&mut parts, state).await.ok().map(|Tenant(account)| account);
-    let route = parts.extensions.get::<MatchedPath>().cloned();
     let method = parts.method.clone();
     let captured = control
         .journal
@@ -127,7 +132,7 @@ pub async fn observe(state: &AppState, request: Request, next: Next) -> Response
             let kept = captured.is_some().then(|| bytes.clone());
             let response = match decision.error {
                 Some(answer) => answer.into_response(),
-                None => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+                None => handle(Request::from_parts(parts, Body::from(bytes))).await,
             };
             (response, kept, decision.fired)
         }
@@ -135,7 +140,7 @@ pub async fn observe(state: &AppState, request: Request, next: Next) -> Response
 
     let status = response.status();
     let duration = arrived.elapsed();
-    control.metrics.record(&method, route.as_ref().map(MatchedPath::as_str), status, duration);
+    control.metrics.record(&method, route, status, duration);
     if let Some(request) = captured {
         let outcome = Outcome { body, status, duration, account, faults: fired };
         control.journal.record(request, outcome);

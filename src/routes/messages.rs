@@ -38,7 +38,7 @@ pub fn mount(router: Router<AppState>, messages: &str) -> Router<AppState> {
 /// parameter, ignored: Twilio's response has no such field.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct MessageParams {
+pub(super) struct MessageParams {
     author: Option<String>,
     body: Option<String>,
     attributes: Option<String>,
@@ -78,7 +78,7 @@ impl MessageParams {
 }
 
 /// Create a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#create-a-conversationmessage-resource>
-async fn create(
+pub(super) async fn create(
     State(state): State<AppState>,
     Tenant(account): Tenant,
     BaseUrl(base): BaseUrl,
@@ -92,7 +92,7 @@ async fn create(
 }
 
 /// Fetch a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#fetch-a-conversationmessage-resource>
-async fn fetch(
+pub(super) async fn fetch(
     State(state): State<AppState>,
     Tenant(account): Tenant,
     BaseUrl(base): BaseUrl,
@@ -104,7 +104,7 @@ async fn fetch(
 }
 
 /// List a conversation's messages: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#read-multiple-conversationmessage-resources>
-async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     Tenant(account): Tenant,
     BaseUrl(base): BaseUrl,
@@ -134,7 +134,7 @@ async fn list(
 }
 
 /// Update a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#update-a-conversationmessage-resource>
-async fn update(
+pub(super) async fn update(
     State(state): State<AppState>,
     Tenant(account): Tenant,
     BaseUrl(base): BaseUrl,
@@ -149,7 +149,7 @@ async fn update(
 }
 
 /// Delete a message (204, empty body): <https://www.twilio.com/docs/conversations/api/conversation-message-resource#delete-a-conversationmessage-resource>
-async fn delete(
+pub(super) async fn delete(
     State(state): State<AppState>,
     Tenant(account): Tenant,
     path: MessagePath,

@@ -10,15 +10,20 @@ pub mod messages;
 pub mod participants;
 pub mod receipts;
 pub mod services;
+mod shortcut;
 
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{ALLOW, CONTENT_TYPE};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use tower::Service;
 
 use crate::error::{ApiError, ErrorBody, NeedsResourcePath};
 use crate::state::AppState;
@@ -26,6 +31,44 @@ use crate::state::AppState;
 /// Where conversations live on each URL form: the account's default service, or one named
 /// in the path.
 const CONVERSATION_FORMS: [&str; 2] = ["/v1/Conversations", "/v1/Services/{ChatServiceSid}/Conversations"];
+
+/// The whole application as one service: the Messages routes through the [`shortcut`],
+/// everything else (and any message path the shortcut is not certain of) through the
+/// [`router`].
+#[derive(Clone, Debug)]
+pub struct App {
+    router: Router,
+    state: AppState,
+}
+
+impl App {
+    pub fn new(state: AppState) -> Self {
+        Self { router: router(&state).with_state(state.clone()), state }
+    }
+}
+
+impl Service<Request> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        match shortcut::recognise(request.method(), request.uri().path()) {
+            Some(recognised) => {
+                let state = self.state.clone();
+                Box::pin(async move {
+                    let route = recognised.route;
+                    Ok(answer(&state, Some(route), request, |request| recognised.handle(request, state.clone())).await)
+                })
+            }
+            None => Box::pin(self.router.call(request)),
+        }
+    }
+}
 
 /// All routes, with the control plane observing every request. The conversation routes
 /// (with their messages, participants and receipts) are mounted once per URL form, so one
@@ -45,18 +88,32 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(state.clone(), around_every_request))
 }
 
-/// The one middleware: the control plane observes the request, error responses get their
-/// Twilio envelope, and the request is logged at `info` (method, path, status, latency to
-/// the response head). One layer rather than three (with `tower_http`'s `TraceLayer`),
-/// because each layer of a router is cloned, boxed and polled on every request.
-///
-/// It must be added with [`Router::layer`], which axum applies to each route *after*
-/// routing: the request then carries its `MatchedPath`, the `route` label of the metrics.
+/// The one middleware of the router: see [`answer`]. It must be added with
+/// [`Router::layer`], which axum applies to each route *after* routing: the request then
+/// carries its `MatchedPath`, the `route` label of the metrics.
 async fn around_every_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    answer(&state, route.as_ref().map(MatchedPath::as_str), request, |request| next.run(request)).await
+}
+
+/// Everything around a handler (`handle`), for routes matched by the router or by the
+/// [`shortcut`]: the control plane observes the request, error responses get their Twilio
+/// envelope, and the request is logged at `info` (method, path, status, latency to the
+/// response head). One layer rather than three (with `tower_http`'s `TraceLayer`), because
+/// each layer of a router is cloned, boxed and polled on every request.
+async fn answer<Handled>(
+    state: &AppState,
+    route: Option<&str>,
+    request: Request,
+    handle: impl FnOnce(Request) -> Handled,
+) -> Response
+where
+    Handled: Future<Output = Response>,
+{
     let started = Instant::now();
     let method = request.method().clone();
     let uri = request.uri().clone();
-    let response = crate::control::observe(&state, request, next).await;
+    let response = crate::control::observe(state, route, request, handle).await;
     let response = twilio_envelope(uri.path(), response);
     tracing::info!(
         target: "twilio_conversations_emulator::request",

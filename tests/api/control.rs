@@ -368,3 +368,42 @@ async fn metrics_count_requests_by_route_and_report_the_store() {
     }
     assert!(!text.contains("/_emulator/"), "control requests are not counted:\n{text}");
 }
+
+#[tokio::test]
+async fn message_routes_are_labelled_by_their_route_template_on_both_forms() {
+    // Arrange: every Messages operation on each form, plus a malformed message SID, which
+    // the router (not the shortcut) matches and must label with the same template.
+    let app = spawn_app().await;
+    for form in app.forms().await {
+        let conversation = app.conversation(&form).await;
+        let messages = form.messages(&conversation);
+        let message = format!("{messages}/{}", sid_of(&app.message(&form, &conversation, "one").await));
+        app.get(&messages).await;
+        app.get(&message).await;
+        app.post(&message, &[("Body", "two")]).await;
+        assert_eq!(app.send(Method::DELETE, &message, &[]).await.status(), StatusCode::NO_CONTENT);
+        app.send(Method::GET, &format!("{messages}/IMnot-a-sid"), &[]).await;
+    }
+
+    // Act
+    let text = metrics(&app).await;
+
+    // Assert
+    for prefix in ["/v1/Conversations", "/v1/Services/{ChatServiceSid}/Conversations"] {
+        let list = format!("{prefix}/{{ConversationSid}}/Messages");
+        let item = format!("{list}/{{MessageSid}}");
+        let expected = [
+            ("POST", &list, 201),
+            ("GET", &list, 200),
+            ("GET", &item, 200),
+            ("POST", &item, 200),
+            ("DELETE", &item, 204),
+            ("GET", &item, 404),
+        ];
+        for (method, route, status) in expected {
+            let line =
+                format!(r#"twilio_emulator_requests_total{{method="{method}",route="{route}",status="{status}"}} 1"#);
+            assert!(text.lines().any(|l| l == line), "missing `{line}` in:\n{text}");
+        }
+    }
+}
