@@ -23,7 +23,7 @@ pub mod pattern;
 use std::time::{Instant, SystemTime};
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -129,7 +129,8 @@ where
             if !decision.latency.is_zero() {
                 tokio::time::sleep(decision.latency).await;
             }
-            let kept = captured.is_some().then(|| bytes.clone());
+            // A copy, for the reason `Captured` copies the head: `bytes` may share hyper's buffer.
+            let kept = captured.is_some().then(|| Bytes::copy_from_slice(&bytes));
             let response = match decision.error {
                 Some(answer) => answer.into_response(),
                 None => handle(Request::from_parts(parts, Body::from(bytes))).await,
