@@ -112,25 +112,27 @@ pub(super) async fn list(
     TwilioQuery(params): TwilioQuery<OrderedPageParams>,
 ) -> Result<JsonBody, ApiError> {
     let (request, filters) = params.parse(MAX_PAGE_SIZE)?;
-    let located = state.store.list_messages(account, scope.service, &scope.conversation, &request)?;
-    let url = conversation_url(base, scope.service, &located);
-    let links = PageLinks { base: &url.base, path: url.path() + "/Messages", filters };
-    let meta = links.meta(&request, &located.value, "messages");
-    // Written directly: a page is the hottest response there is (see `crate::json`).
-    let messages = &located.value.items;
-    let mut json = Json::with_capacity(1024 + 900 * messages.len());
-    json.raw("{\"messages\":[");
-    let shared = Shared::new(account, &url);
-    for (i, message) in messages.iter().enumerate() {
-        if i > 0 {
-            json.raw(",");
+    let page = state.store.list_messages(account, scope.service, &scope.conversation, &request, |located| {
+        let url = conversation_url(base, scope.service, &located);
+        let links = PageLinks { base: &url.base, path: url.path() + "/Messages", filters };
+        let meta = links.meta(&request, &located.value, "messages");
+        // Written directly: a page is the hottest response there is (see `crate::json`).
+        let messages = &located.value.items;
+        let mut json = Json::with_capacity(1024 + 900 * messages.len());
+        json.raw("{\"messages\":[");
+        let shared = Shared::new(account, &url);
+        for (i, message) in messages.iter().enumerate() {
+            if i > 0 {
+                json.raw(",");
+            }
+            write_message(&mut json, &shared, message);
         }
-        write_message(&mut json, &shared, message);
-    }
-    json.raw("],\"meta\":");
-    meta.write_json(&mut json);
-    json.raw("}");
-    Ok(JsonBody(json.into_bytes()))
+        json.raw("],\"meta\":");
+        meta.write_json(&mut json);
+        json.raw("}");
+        json.into_bytes()
+    })?;
+    Ok(JsonBody(page))
 }
 
 /// Update a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#update-a-conversationmessage-resource>

@@ -132,6 +132,17 @@ pub struct Located<T> {
     pub value: T,
 }
 
+impl<T> Located<T> {
+    /// The same place, holding `f(value)`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Located<U> {
+        Located {
+            chat_service_sid: self.chat_service_sid,
+            conversation_sid: self.conversation_sid,
+            value: f(self.value),
+        }
+    }
+}
+
 /// Why the state file could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum StateFileError {

@@ -108,7 +108,9 @@ async fn list(
     let (request, filters) = params.parse(MAX_PAGE_SIZE)?;
     let located = state
         .store
-        .list_messages(account, scope.service, &scope.conversation, &request)
+        .list_messages(account, scope.service, &scope.conversation, &request, |located| {
+            located.map(|page| page.map(Arc::clone))
+        })
         .map_err(ApiError::from_chat)?;
     let url = channel_url(base, &located);
     let links = PageLinks { base: &url.base, path: url.path() + "/Messages", filters };
