@@ -45,6 +45,7 @@ impl Json {
     }
 
     /// Appends `"<value>"`.
+    #[inline]
     pub fn ascii(&mut self, value: &impl Ascii) {
         self.buf.push(b'"');
         value.write_ascii(&mut self.buf);
@@ -52,6 +53,7 @@ impl Json {
     }
 
     /// Appends `"<value>"` or `null`.
+    #[inline]
     pub fn opt_ascii(&mut self, value: Option<&impl Ascii>) {
         match value {
             Some(value) => self.ascii(value),
@@ -60,6 +62,7 @@ impl Json {
     }
 
     /// Appends `text` as a JSON string, escaped exactly as serde_json escapes it.
+    #[inline]
     pub fn string(&mut self, text: &str) {
         if needs_escaping(text.as_bytes()) {
             self.serde(&text);
@@ -72,6 +75,7 @@ impl Json {
     }
 
     /// Appends `text` as a JSON string, or `null`.
+    #[inline]
     pub fn opt_string(&mut self, text: Option<&str>) {
         match text {
             Some(text) => self.string(text),
@@ -118,22 +122,22 @@ impl Json {
 }
 
 /// Whether a string holds a byte JSON escapes: a quote, a backslash or a control
-/// character. Sixteen bytes at a time without an early exit inside a block, which the
-/// compiler turns into a few vector compares: every message's body, author and attributes
-/// go through here, and the answer is almost always "no".
+/// character. Every message's body, author and attributes go through here, and the answer
+/// is almost always "no". Long strings are checked sixteen bytes at a time without an early
+/// exit inside a block, which the compiler turns into a few vector compares; the last block
+/// overlaps the one before it rather than being padded. Short ones (an author, `{}`) go
+/// byte by byte.
 fn needs_escaping(bytes: &[u8]) -> bool {
+    fn escaped(byte: u8) -> bool {
+        byte < 0x20 || byte == b'"' || byte == b'\\'
+    }
     fn any_escaped(block: &[u8; 16]) -> bool {
-        block.iter().fold(false, |found, &byte| found | (byte < 0x20) | (byte == b'"') | (byte == b'\\'))
+        block.iter().fold(false, |found, &byte| found | escaped(byte))
     }
-    let mut blocks = bytes.chunks_exact(16);
-    if blocks.any(|block| block.try_into().is_ok_and(any_escaped)) {
-        return true;
-    }
-    // The last few bytes, padded with a letter, go through the same compares.
-    let remainder = blocks.remainder();
-    let mut last = [b'a'; 16];
-    last[..remainder.len()].copy_from_slice(remainder);
-    any_escaped(&last)
+    let Some(last) = bytes.last_chunk::<16>() else {
+        return bytes.iter().any(|&byte| escaped(byte));
+    };
+    bytes.chunks_exact(16).any(|block| block.try_into().is_ok_and(any_escaped)) || any_escaped(last)
 }
 
 /// A finished JSON body as a response (`Content-Type: application/json`).
@@ -185,6 +189,21 @@ mod tests {
             text,
             r#"{"sid":"IM1","body":"say \"hi\"\n\u0001é\\","plain":"héllo wörld, no escapes / at all","none":null,"index":42,"zero":0,"max":18446744073709551615,"maybe":null}"#
         );
+    }
+
+    #[test]
+    fn an_escaped_byte_is_found_at_every_position_of_every_length() {
+        for length in 0..50 {
+            let plain = vec![b'a'; length];
+            assert!(!needs_escaping(&plain), "{length} plain bytes");
+            for at in 0..length {
+                for special in [b'"', b'\\', b'\n', 0x1f] {
+                    let mut text = plain.clone();
+                    text[at] = special;
+                    assert!(needs_escaping(&text), "{special:#x} at {at} of {length}");
+                }
+            }
+        }
     }
 
     #[test]

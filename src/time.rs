@@ -1,6 +1,7 @@
 //! Timestamps as Twilio prints them (`2015-12-16T22:18:37Z`: UTC, whole seconds) and the
 //! clock that stamps new resources.
 
+use std::cell::Cell;
 use std::fmt;
 
 use std::sync::Arc;
@@ -71,34 +72,58 @@ impl Timestamp {
     fn to_ascii(self) -> Option<[u8; 20]> {
         let days = self.0.div_euclid(86_400);
         let seconds_of_day = self.0.rem_euclid(86_400);
-        // Civil-from-days (Howard Hinnant's algorithm), valid for the whole i64 day range.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let day_of_era = z.rem_euclid(146_097);
-        let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-        let shifted_month = (5 * day_of_year + 2) / 153;
-        let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-        let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
-        let year = year_of_era + era * 400 + i64::from(month <= 2);
-        if !(0..=9999).contains(&year) {
-            return None;
-        }
+        let date = LAST_DATE.with(|last| match last.get() {
+            (day, date) if day == days => Some(date),
+            _ => {
+                let date = date_ascii(days)?;
+                last.set((days, date));
+                Some(date)
+            }
+        })?;
         let mut out = *b"0000-00-00T00:00:00Z";
-        // Two digits per table lookup: a page of 50 messages renders 100 timestamps.
-        let mut put = |at: usize, value: i64| {
-            let pair = usize::try_from(value).unwrap_or_default() * 2;
-            out[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-        };
-        put(0, year / 100);
-        put(2, year % 100);
-        put(5, month);
-        put(8, day);
-        put(11, seconds_of_day / 3600);
-        put(14, seconds_of_day / 60 % 60);
-        put(17, seconds_of_day % 60);
+        out[..10].copy_from_slice(&date);
+        put_pair(&mut out, 11, seconds_of_day / 3600);
+        put_pair(&mut out, 14, seconds_of_day / 60 % 60);
+        put_pair(&mut out, 17, seconds_of_day % 60);
         Some(out)
     }
+}
+
+thread_local! {
+    /// The last day this thread rendered, with its `YYYY-MM-DD`. The timestamps of a page
+    /// of messages almost always fall on one day, and the calendar arithmetic is most of
+    /// the cost of rendering one.
+    static LAST_DATE: Cell<(i64, [u8; 10])> = const { Cell::new((i64::MIN, *b"0000-00-00")) };
+}
+
+/// `YYYY-MM-DD` of the day `days` after 1970-01-01, for years 0 to 9999.
+fn date_ascii(days: i64) -> Option<[u8; 10]> {
+    // Civil-from-days (Howard Hinnant's algorithm), valid for the whole i64 day range.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let mut out = *b"0000-00-00";
+    put_pair(&mut out, 0, year / 100);
+    put_pair(&mut out, 2, year % 100);
+    put_pair(&mut out, 5, month);
+    put_pair(&mut out, 8, day);
+    Some(out)
+}
+
+/// Writes `value` (0 to 99) as two digits at `at`, by table: a page of 50 messages renders
+/// 100 timestamps.
+fn put_pair(out: &mut [u8], at: usize, value: i64) {
+    let pair = usize::try_from(value).unwrap_or_default() * 2;
+    out[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
 }
 
 /// "00" to "99", concatenated.

@@ -229,10 +229,10 @@ fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
     json.ascii_bytes(&sid);
     json.ascii_bytes(&shared.after_sid);
     json.opt_string(message.body.as_deref());
-    json.raw(",\"media\":");
+    // The common case (no media; below, no delivery or template) is one literal.
     match message.media() {
         Some(media) => {
-            json.raw("[{\"sid\":");
+            json.raw(",\"media\":[{\"sid\":");
             json.ascii(&media.sid);
             json.raw(",\"size\":");
             json.number(media.size);
@@ -240,11 +240,10 @@ fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
             json.string(&media.content_type);
             json.raw(",\"filename\":");
             json.opt_string(media.filename.as_deref());
-            json.raw("}]");
+            json.raw("}],\"author\":");
         }
-        None => json.raw("null"),
+        None => json.raw(",\"media\":null,\"author\":"),
     }
-    json.raw(",\"author\":");
     json.string(&message.author);
     json.raw(",\"participant_sid\":");
     json.opt_ascii(message.participant_sid.as_ref());
@@ -263,14 +262,19 @@ fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
     }
     json.raw(",\"index\":");
     json.number(message.index);
-    json.raw(",\"delivery\":");
-    match message.delivery() {
-        Some(delivery) => json.serde(&delivery),
-        None => json.raw("null"),
+    match (message.delivery(), message.content_sid()) {
+        (None, None) => json.raw(",\"delivery\":null,\"content_sid\":null,\"url\":\""),
+        (delivery, content_sid) => {
+            json.raw(",\"delivery\":");
+            match delivery {
+                Some(delivery) => json.serde(&delivery),
+                None => json.raw("null"),
+            }
+            json.raw(",\"content_sid\":");
+            json.opt_ascii(content_sid.as_ref());
+            json.raw(",\"url\":\"");
+        }
     }
-    json.raw(",\"content_sid\":");
-    json.opt_ascii(message.content_sid().as_ref());
-    json.raw(",\"url\":\"");
     let message_url = json.position();
     json.ascii_bytes(url);
     json.ascii_bytes(&sid);
