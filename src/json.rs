@@ -85,18 +85,7 @@ impl Json {
 
     /// Appends a number.
     pub fn number(&mut self, value: u64) {
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        let mut rest = value;
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        self.buf.extend_from_slice(&digits[start..]);
+        self.buf.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
     /// How many bytes are written so far: where the next value starts, for [`Self::repeat`].

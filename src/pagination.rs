@@ -9,7 +9,6 @@
 //! requests.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::ops::Bound;
 
 use serde::Serialize;
@@ -187,61 +186,85 @@ pub fn select<'a, V>(
     request: &PageRequest,
     keep: impl Fn(&V) -> bool,
 ) -> Selection<&'a V> {
-    let keep: &dyn Fn(&V) -> bool = &keep;
     let order = request.order;
-    let page: Vec<(u64, &V)> = match request.cursor {
-        Cursor::Start => after(records, order, Bound::Unbounded, keep).take(request.size).collect(),
-        Cursor::Offset(skip) => after(records, order, Bound::Unbounded, keep).skip(skip).take(request.size).collect(),
-        Cursor::After(key) => after(records, order, Bound::Excluded(key), keep).take(request.size).collect(),
-        Cursor::Before(key) => {
-            let mut page: Vec<_> = before(records, order, key, keep).take(request.size).collect();
-            page.reverse();
-            page
-        }
+    let mut items = Vec::with_capacity(request.size.min(records.len()));
+    // The keys of the page's first and last records, in walking order.
+    let mut ends: Option<(u64, u64)> = None;
+    let mut take = |(key, value)| {
+        ends = Some(ends.map_or((key, key), |(first, _)| (first, key)));
+        items.push(value);
     };
-    let has_before = |key| before(records, order, key, keep).next().is_some();
-    let has_after = |key| after(records, order, Bound::Excluded(key), keep).next().is_some();
-    let (previous, next) = match (page.first(), page.last()) {
-        (Some(&(first, _)), Some(&(last, _))) => {
+    match request.cursor {
+        Cursor::Start => after(records, order, Bound::Unbounded, &keep).take(request.size).for_each(&mut take),
+        Cursor::Offset(skip) => {
+            after(records, order, Bound::Unbounded, &keep).skip(skip).take(request.size).for_each(&mut take)
+        }
+        Cursor::After(key) => after(records, order, Bound::Excluded(key), &keep).take(request.size).for_each(&mut take),
+        Cursor::Before(key) => {
+            before(records, order, key, &keep).take(request.size).for_each(&mut take);
+            // Walked backwards from the cursor: the page reads the other way.
+            items.reverse();
+            ends = ends.map(|(nearest, farthest)| (farthest, nearest));
+        }
+    }
+    let has_before = |key| before(records, order, key, &keep).next().is_some();
+    let has_after = |key| after(records, order, Bound::Excluded(key), &keep).next().is_some();
+    let (previous, next) = match ends {
+        Some((first, last)) => {
             (has_before(first).then_some(Cursor::Before(first)), has_after(last).then_some(Cursor::After(last)))
         }
         // An empty page past the end: the previous page is whatever precedes the cursor.
-        _ => match request.cursor {
+        None => match request.cursor {
             Cursor::After(key) => (has_before(key).then_some(Cursor::Before(key)), None),
             Cursor::Start | Cursor::Offset(_) | Cursor::Before(_) => (None, None),
         },
     };
-    Selection { items: page.into_iter().map(|(_, value)| value).collect(), previous, next }
+    Selection { items, previous, next }
 }
 
-/// Kept records in walking order; they live for `'a`, the walk only as long as `keep`.
-type Walk<'a, 'k, V> = Box<dyn Iterator<Item = (u64, &'a V)> + 'k>;
-
 /// The kept records after `from` in walking order, nearest first.
-fn after<'a: 'k, 'k, V>(
+fn after<'a, V>(
     records: &'a BTreeMap<u64, V>,
     order: Order,
     from: Bound<u64>,
-    keep: &'k dyn Fn(&V) -> bool,
-) -> Walk<'a, 'k, V> {
-    let kept = move |(key, value): (&u64, &'a V)| keep(value).then_some((*key, value));
-    match order {
-        Order::Asc => Box::new(records.range((from, Bound::Unbounded)).filter_map(kept)),
-        Order::Desc => Box::new(records.range((Bound::Unbounded, from)).rev().filter_map(kept)),
-    }
+    keep: &impl Fn(&V) -> bool,
+) -> impl Iterator<Item = (u64, &'a V)> {
+    let walk = match order {
+        Order::Asc => Walk::Forward(records.range((from, Bound::Unbounded))),
+        Order::Desc => Walk::Backward(records.range((Bound::Unbounded, from)).rev()),
+    };
+    walk.filter_map(move |(key, value)| keep(value).then_some((*key, value)))
 }
 
 /// The kept records strictly before `key` in walking order, nearest first.
-fn before<'a: 'k, 'k, V>(
+fn before<'a, V>(
     records: &'a BTreeMap<u64, V>,
     order: Order,
     key: u64,
-    keep: &'k dyn Fn(&V) -> bool,
-) -> Walk<'a, 'k, V> {
-    let kept = move |(key, value): (&u64, &'a V)| keep(value).then_some((*key, value));
-    match order {
-        Order::Asc => Box::new(records.range(..key).rev().filter_map(kept)),
-        Order::Desc => Box::new(records.range((Bound::Excluded(key), Bound::Unbounded)).filter_map(kept)),
+    keep: &impl Fn(&V) -> bool,
+) -> impl Iterator<Item = (u64, &'a V)> {
+    let walk = match order {
+        Order::Asc => Walk::Backward(records.range(..key).rev()),
+        Order::Desc => Walk::Forward(records.range((Bound::Excluded(key), Bound::Unbounded))),
+    };
+    walk.filter_map(move |(key, value)| keep(value).then_some((*key, value)))
+}
+
+/// A walk over a range of records in either direction: one type for both, where a boxed
+/// iterator would cost an allocation and a dynamic call per record.
+enum Walk<Forward, Backward> {
+    Forward(Forward),
+    Backward(Backward),
+}
+
+impl<T, Forward: Iterator<Item = T>, Backward: Iterator<Item = T>> Iterator for Walk<Forward, Backward> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Self::Forward(walk) => walk.next(),
+            Self::Backward(walk) => walk.next(),
+        }
     }
 }
 
@@ -273,7 +296,11 @@ impl PageLinks<'_> {
             url.extend(encode(value));
             url.push('&');
         }
-        let _ = write!(url, "PageSize={size}&Page={page}");
+        let mut digits = itoa::Buffer::new();
+        url.push_str("PageSize=");
+        url.push_str(digits.format(size));
+        url.push_str("&Page=");
+        url.push_str(digits.format(page));
         if let Some(token) = cursor.and_then(Cursor::token) {
             url.push_str("&PageToken=");
             url.extend(encode(&token));
