@@ -229,7 +229,8 @@ fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
     json.ascii_bytes(&sid);
     json.ascii_bytes(&shared.after_sid);
     json.opt_string(message.body.as_deref());
-    // The common case (no media; below, no delivery or template) is one literal.
+    // The common cases (no media; below, no attributes, no delivery or template) are one
+    // literal each.
     match message.media() {
         Some(media) => {
             json.raw(",\"media\":[{\"sid\":");
@@ -247,9 +248,14 @@ fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
     json.string(&message.author);
     json.raw(",\"participant_sid\":");
     json.opt_ascii(message.participant_sid.as_ref());
-    json.raw(",\"attributes\":");
-    json.string(message.attributes.as_deref().unwrap_or("{}"));
-    json.raw(",\"date_created\":");
+    match message.attributes.as_deref() {
+        Some(attributes) => {
+            json.raw(",\"attributes\":");
+            json.string(attributes);
+            json.raw(",\"date_created\":");
+        }
+        None => json.raw(",\"attributes\":\"{}\",\"date_created\":"),
+    }
     let date_created = json.position();
     json.ascii(&message.date_created);
     let date_created = date_created..json.position();
