@@ -18,6 +18,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::fresh;
+use super::message_log::MessageLog;
 use super::model::{
     ChannelType, Conversation, ConversationState, DeliveryStatus, Media, MediaRef, Message, MessageExtras,
     MessagingBinding, Participant, Receipt, Service,
@@ -250,7 +251,7 @@ fn export_conversation(data: &ConversationData) -> ConversationDocument {
     ConversationDocument {
         messages: data.messages.ordered().values().map(|message| message_document(message)).collect(),
         participants: data.participants.ordered().values().map(participant_document).collect(),
-        ..conversation_document(&data.conversation, data.messages.next_sequence())
+        ..conversation_document(&data.conversation, data.messages.next_index())
     }
 }
 
@@ -341,7 +342,7 @@ struct PlannedService {
 
 struct PlannedConversation {
     conversation: Conversation,
-    messages: Sequenced<MessageSid, Arc<Message>>,
+    messages: MessageLog,
     participants: Sequenced<ParticipantSid, Participant>,
 }
 
@@ -484,11 +485,11 @@ impl Planner<'_> {
         let next_index = doc.next_index;
         let conversation =
             to_conversation(ConversationDocument { sid: Some(sid.to_string()), ..doc }, service, self.now, at)?;
-        let mut messages = Sequenced::default();
+        let mut messages = MessageLog::default();
         for (m, message) in message_docs.into_iter().enumerate() {
             let at = format!("{at}.messages[{m}]");
             let message = self.message(&messages, message, &at)?;
-            messages.insert_at(message.index, message.sid, Arc::new(message));
+            messages.insert(Arc::new(message));
         }
         if let Some(next) = next_index {
             messages.reserve_until(next);
@@ -512,14 +513,9 @@ impl Planner<'_> {
         Ok(PlannedConversation { conversation, messages, participants })
     }
 
-    fn message(
-        &mut self,
-        earlier: &Sequenced<MessageSid, Arc<Message>>,
-        doc: MessageDocument,
-        at: &str,
-    ) -> Result<Message, ImportError> {
-        let index = doc.index.unwrap_or_else(|| earlier.next_sequence());
-        if index < earlier.next_sequence() {
+    fn message(&mut self, earlier: &MessageLog, doc: MessageDocument, at: &str) -> Result<Message, ImportError> {
+        let index = doc.index.unwrap_or_else(|| earlier.next_index());
+        if index < earlier.next_index() {
             return Err(fault(&format!("{at}.index"), format!("{index} is not above the previous message's index")));
         }
         let sid = match &doc.sid {

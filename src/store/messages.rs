@@ -74,7 +74,7 @@ impl Store {
                 let sid = fresh(sids, MessageSid::from_bits, |sid| messages.contains(sid));
                 let message = Arc::new(Message {
                     sid,
-                    index: messages.next_sequence(),
+                    index: messages.next_index(),
                     author: author.into(),
                     body: fields.body.map(Into::into),
                     attributes: fields.attributes.map(Into::into),
@@ -90,7 +90,7 @@ impl Store {
                     date_created,
                     date_updated: fields.date_updated.unwrap_or(date_created),
                 });
-                messages.push(sid, Arc::clone(&message));
+                messages.insert(Arc::clone(&message));
                 let located = conversation.locate(message);
                 if let Some(media) = fields.media_sid.and_then(|sid| service.media.get_mut(&sid)) {
                     media.attached_to = Some((located.conversation_sid, sid));
@@ -178,8 +178,9 @@ impl Store {
                 message.date_updated = fields.date_updated.unwrap_or(now);
                 message.was_edited = true;
                 let message = Arc::new(message);
-                let slot = conversation.messages.get_mut(&sid).ok_or(StoreError::NotFound)?;
-                *slot = Arc::clone(&message);
+                if !conversation.messages.replace(Arc::clone(&message)) {
+                    return Err(StoreError::NotFound);
+                }
                 Ok(conversation.locate(message))
             },
             |located| put_message(account, located),
@@ -291,8 +292,9 @@ impl Store {
                     return Err(StoreError::NotFound);
                 }
                 let message = Arc::new(message);
-                let slot = conversation.messages.get_mut(&update.message).ok_or(StoreError::NotFound)?;
-                *slot = Arc::clone(&message);
+                if !conversation.messages.replace(Arc::clone(&message)) {
+                    return Err(StoreError::NotFound);
+                }
                 Ok(conversation.locate(message))
             },
             |located| put_message(account, located),

@@ -8,6 +8,7 @@
 mod conversations;
 pub mod document;
 mod media;
+mod message_log;
 mod messages;
 pub mod model;
 mod participants;
@@ -26,6 +27,7 @@ use crate::sid::{
 use crate::time::{Clock, Timestamp};
 use document::{ConversationDocument, ImportError, ImportSummary, StateDocument};
 pub use media::Upload;
+use message_log::MessageLog;
 pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
 use model::{
     ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, DeliveryStatus, Media,
@@ -247,9 +249,7 @@ struct ServiceData {
 #[derive(Debug)]
 struct ConversationData {
     conversation: Conversation,
-    /// Keyed by message index: the sequence number *is* the index, so indices increase
-    /// strictly and are never reused.
-    messages: Sequenced<MessageSid, Arc<Message>>,
+    messages: MessageLog,
     participants: Sequenced<ParticipantSid, Participant>,
 }
 
@@ -493,7 +493,7 @@ impl ServiceData {
 
 impl ConversationData {
     fn new(conversation: Conversation) -> Self {
-        Self { conversation, messages: Sequenced::default(), participants: Sequenced::default() }
+        Self { conversation, messages: MessageLog::default(), participants: Sequenced::default() }
     }
 
     /// Whether any participant is reached over SMS or WhatsApp: such conversations limit

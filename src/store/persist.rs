@@ -262,10 +262,10 @@ pub(super) fn replay(
             let messages = &mut data.messages;
             let message = to_message(message, now, "message")?;
             let (message_sid, media) = (message.sid, message.media().map(|media| media.sid));
-            if let Some(slot) = messages.get_mut(&message.sid) {
-                *slot = Arc::new(message);
-            } else if message.index >= messages.next_sequence() {
-                messages.insert_at(message.index, message.sid, Arc::new(message));
+            if messages.contains(&message.sid) {
+                messages.replace(Arc::new(message));
+            } else if message.index >= messages.next_index() {
+                messages.insert(Arc::new(message));
             } else {
                 return Err(missing("message", format!("index {} was already used", message.index)));
             }

@@ -22,11 +22,6 @@ impl<K, V> Default for Sequenced<K, V> {
 }
 
 impl<K: Copy + Eq + Hash, V> Sequenced<K, V> {
-    /// The sequence number the next [`push`](Self::push) will use.
-    pub fn next_sequence(&self) -> u64 {
-        self.next
-    }
-
     /// Appends `value` under `key` with the next sequence number, and returns that number.
     pub fn push(&mut self, key: K, value: V) -> u64 {
         let sequence = self.next;
@@ -34,21 +29,6 @@ impl<K: Copy + Eq + Hash, V> Sequenced<K, V> {
         self.position.insert(key, sequence);
         self.ordered.insert(sequence, value);
         sequence
-    }
-
-    /// Inserts `value` under `key` at `sequence`, which must not be below
-    /// [`next_sequence`](Self::next_sequence) (imports keep their recorded indices).
-    pub fn insert_at(&mut self, sequence: u64, key: K, value: V) {
-        debug_assert!(sequence >= self.next, "sequences only grow");
-        self.next = self.next.max(sequence.saturating_add(1));
-        self.position.insert(key, sequence);
-        self.ordered.insert(sequence, value);
-    }
-
-    /// Makes sure the next sequence number is at least `next`: indices recorded as used
-    /// (by messages since deleted) are never handed out again.
-    pub fn reserve_until(&mut self, next: u64) {
-        self.next = self.next.max(next);
     }
 
     /// How many values there are.
