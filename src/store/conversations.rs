@@ -132,7 +132,10 @@ impl Store {
             |tenant, _, _| {
                 let service = tenant.service_mut(scope)?;
                 let sid = service.conversation(reference)?.conversation.sid;
-                service.remove_conversation(&sid).ok_or(StoreError::NotFound)?;
+                let removed = service.conversations.remove(&sid).ok_or(StoreError::NotFound)?;
+                if let Some(name) = &removed.conversation.unique_name {
+                    service.unique_names.remove(name);
+                }
                 Ok((service.service.sid, sid))
             },
             |(service, conversation)| Change::DeleteConversation {

@@ -337,8 +337,6 @@ pub(super) struct Plan {
 struct PlannedService {
     service: Service,
     conversations: Vec<PlannedConversation>,
-    /// The SIDs of the messages of all its conversations: a service indexes them together.
-    message_sids: HashSet<MessageSid>,
     media: Vec<Media>,
 }
 
@@ -403,19 +401,21 @@ impl Planner<'_> {
             let planned = match services.iter_mut().find(|p| p.service.sid == service.sid) {
                 Some(planned) => planned,
                 None => {
-                    services.push(PlannedService {
-                        service,
-                        conversations: Vec::new(),
-                        message_sids: HashSet::new(),
-                        media: Vec::new(),
-                    });
+                    services.push(PlannedService { service, conversations: Vec::new(), media: Vec::new() });
                     services.last_mut().ok_or_else(|| fault(&at, "internal: no service".into()))?
                 }
             };
             let existing_service = tenant.and_then(|t| t.services.get(&planned.service.sid));
             for (c, conversation) in doc.conversations.into_iter().enumerate() {
                 let at = format!("{at}.conversations[{c}]");
-                let planned_conversation = self.conversation(sid, existing_service, planned, conversation, &at)?;
+                let planned_conversation = self.conversation(
+                    sid,
+                    existing_service,
+                    &planned.conversations,
+                    planned.service.sid,
+                    conversation,
+                    &at,
+                )?;
                 planned.conversations.push(planned_conversation);
             }
             for (m, media) in doc.media.into_iter().enumerate() {
@@ -455,11 +455,11 @@ impl Planner<'_> {
         &mut self,
         account: AccountSid,
         existing: Option<&ServiceData>,
-        planned: &mut PlannedService,
+        planned: &[PlannedConversation],
+        service: ChatServiceSid,
         mut doc: ConversationDocument,
         at: &str,
     ) -> Result<PlannedConversation, ImportError> {
-        let service = planned.service.sid;
         let taken = |sid: &ConversationSid| existing.is_some_and(|s| s.conversations.contains(sid));
         let sid = match &doc.sid {
             Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
@@ -472,8 +472,7 @@ impl Planner<'_> {
         }
         if let Some(name) = &doc.unique_name {
             let in_store = existing.is_some_and(|s| s.unique_names.contains_key(name.as_str()));
-            let in_document =
-                planned.conversations.iter().any(|p| p.conversation.unique_name.as_deref() == Some(name.as_str()));
+            let in_document = planned.iter().any(|p| p.conversation.unique_name.as_deref() == Some(name.as_str()));
             if in_store || in_document {
                 return Err(fault(
                     &format!("{at}.unique_name"),
@@ -489,12 +488,8 @@ impl Planner<'_> {
         let mut messages = MessageLog::default();
         for (m, message) in message_docs.into_iter().enumerate() {
             let at = format!("{at}.messages[{m}]");
-            let taken = |sid: &MessageSid| {
-                planned.message_sids.contains(sid) || existing.is_some_and(|s| s.messages.contains(sid))
-            };
-            let message = self.message(&messages, taken, message, &at)?;
-            planned.message_sids.insert(message.sid);
-            messages.push(Arc::new(message));
+            let message = self.message(&messages, message, &at)?;
+            messages.insert(Arc::new(message));
         }
         if let Some(next) = next_index {
             messages.reserve_until(next);
@@ -518,24 +513,17 @@ impl Planner<'_> {
         Ok(PlannedConversation { conversation, messages, participants })
     }
 
-    /// A message after those of `earlier`, whose SID is not `taken` in its service.
-    fn message(
-        &mut self,
-        earlier: &MessageLog,
-        taken: impl Fn(&MessageSid) -> bool,
-        doc: MessageDocument,
-        at: &str,
-    ) -> Result<Message, ImportError> {
+    fn message(&mut self, earlier: &MessageLog, doc: MessageDocument, at: &str) -> Result<Message, ImportError> {
         let index = doc.index.unwrap_or_else(|| earlier.next_index());
         if index < earlier.next_index() {
             return Err(fault(&format!("{at}.index"), format!("{index} is not above the previous message's index")));
         }
         let sid = match &doc.sid {
             Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
-            None => fresh(self.sids, MessageSid::from_bits, &taken),
+            None => fresh(self.sids, MessageSid::from_bits, |sid| earlier.contains(sid)),
         };
-        if taken(&sid) {
-            return Err(fault(&format!("{at}.sid"), format!("message {sid} already exists in this service")));
+        if earlier.contains(&sid) {
+            return Err(fault(&format!("{at}.sid"), format!("message {sid} appears twice")));
         }
         to_message(MessageDocument { sid: Some(sid.to_string()), index: Some(index), ..doc }, self.now, at)
     }
@@ -734,9 +722,7 @@ pub(super) fn apply(plan: Plan, tenants: &mut HashMap<AccountSid, Tenant>, now: 
                 if let Some(name) = &conversation.unique_name {
                     service.unique_names.insert(Arc::clone(name), conversation.sid);
                 }
-                let data = ConversationData { conversation, messages, participants };
-                service.messages.file(&data);
-                service.conversations.push(data.conversation.sid, data);
+                service.conversations.push(conversation.sid, ConversationData { conversation, messages, participants });
             }
             for media in planned.media {
                 service.media.insert(media.sid, media);

@@ -1,28 +1,27 @@
-//! Where messages are kept: each conversation's [`MessageLog`] in index order, for pages,
-//! and each service's [`MessageIndex`] by SID, for everything else.
-//!
-//! The index is per service rather than per conversation so that a fetch finds its
-//! message in one hash probe, without first finding the conversation: in a store of a
-//! million messages over ten thousand conversations, every step of that walk is a cache
-//! miss, and they made a fetch a fifth slower than from a small store (`BENCHMARKS.md`).
-//!
-//! The two must always agree, so only the index changes a log: every insertion, update
-//! and removal of a message goes through [`MessageIndex`], which updates both.
+//! A conversation's messages: in index order for pages, and by SID for everything else.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::HashMap;
 use super::model::Message;
-use super::{ConversationData, HashMap};
-use crate::sid::{ConversationSid, MessageSid};
+use crate::sid::MessageSid;
 
-/// A conversation's messages by index.
+/// Messages ordered by index and found by SID, each in one lookup: both maps hold the
+/// same `Arc`.
+///
+/// [`Sequenced`](super::sequenced::Sequenced), which maps a SID to a sequence number and
+/// that to the value, costs a B-tree descent after the hash probe. In a store of a million
+/// messages those nodes are cold: two or three cache misses more per fetch, the difference
+/// between a fetch from a small store and from a large one (`BENCHMARKS.md`). An `Arc` is
+/// the size of the sequence number it replaces, so this costs no memory.
 ///
 /// The index of a message is its sequence number: indices increase strictly and are never
 /// reused, even after the newest message is deleted.
 #[derive(Debug, Default)]
 pub struct MessageLog {
     by_index: BTreeMap<u64, Arc<Message>>,
+    by_sid: HashMap<MessageSid, Arc<Message>>,
     next_index: u64,
 }
 
@@ -30,6 +29,15 @@ impl MessageLog {
     /// The index the next message will get.
     pub fn next_index(&self) -> u64 {
         self.next_index
+    }
+
+    /// Adds `message`, whose index must be at least [`next_index`](Self::next_index) (new
+    /// messages take it; imports keep their recorded indices).
+    pub fn insert(&mut self, message: Arc<Message>) {
+        debug_assert!(message.index >= self.next_index, "indices only grow");
+        self.next_index = self.next_index.max(message.index.saturating_add(1));
+        self.by_sid.insert(message.sid, Arc::clone(&message));
+        self.by_index.insert(message.index, message);
     }
 
     /// Makes sure the next index is at least `next`: indices recorded as used (by messages
@@ -43,100 +51,83 @@ impl MessageLog {
         self.by_index.len()
     }
 
-    /// The messages by index, for paging.
-    pub fn ordered(&self) -> &BTreeMap<u64, Arc<Message>> {
-        &self.by_index
-    }
-
-    /// Adds `message`, whose index must be at least [`next_index`](Self::next_index) (new
-    /// messages take it; imports keep their recorded indices). Only for the index, and for
-    /// a log still being built for an import (whose plan checked its SIDs).
-    pub(super) fn push(&mut self, message: Arc<Message>) {
-        debug_assert!(message.index >= self.next_index, "indices only grow");
-        self.next_index = self.next_index.max(message.index.saturating_add(1));
-        self.by_index.insert(message.index, message);
-    }
-}
-
-/// Every message of one service by SID, with the conversation it is in.
-#[derive(Debug, Default)]
-pub struct MessageIndex {
-    by_sid: HashMap<MessageSid, Filed>,
-}
-
-#[derive(Debug)]
-struct Filed {
-    conversation: ConversationSid,
-    message: Arc<Message>,
-}
-
-impl MessageIndex {
-    /// How many messages the service has.
-    pub fn len(&self) -> usize {
-        self.by_sid.len()
-    }
-
     pub fn contains(&self, sid: &MessageSid) -> bool {
         self.by_sid.contains_key(sid)
     }
 
-    /// The message `sid`, if it is in `conversation`.
-    pub fn get(&self, conversation: ConversationSid, sid: &MessageSid) -> Option<&Arc<Message>> {
-        self.by_sid.get(sid).filter(|filed| filed.conversation == conversation).map(|filed| &filed.message)
+    pub fn get(&self, sid: &MessageSid) -> Option<&Arc<Message>> {
+        self.by_sid.get(sid)
     }
 
-    /// The conversation message `sid` is in, if it exists.
-    pub fn conversation_of(&self, sid: &MessageSid) -> Option<ConversationSid> {
-        self.by_sid.get(sid).map(|filed| filed.conversation)
-    }
-
-    /// Adds a new message to `conversation`; `false`, changing nothing, when its SID is
-    /// already taken in this service or its index is below the conversation's next one.
-    pub fn insert(&mut self, conversation: &mut ConversationData, message: Arc<Message>) -> bool {
-        if self.contains(&message.sid) || message.index < conversation.messages.next_index() {
-            return false;
-        }
-        let filed = Filed { conversation: conversation.conversation.sid, message: Arc::clone(&message) };
-        self.by_sid.insert(message.sid, filed);
-        conversation.messages.push(message);
-        true
-    }
-
-    /// Puts a new version of a message of `conversation` (same SID, same index) in place
-    /// of the old one; `false`, changing nothing, when the conversation has no such message.
-    pub fn replace(&mut self, conversation: &mut ConversationData, message: Arc<Message>) -> bool {
-        let Some(filed) = self.by_sid.get_mut(&message.sid) else {
+    /// Puts a new version of a stored message (same SID, same index) in place of the old
+    /// one; `false`, changing nothing, when there is no message with its SID.
+    pub fn replace(&mut self, message: Arc<Message>) -> bool {
+        let Some(slot) = self.by_sid.get_mut(&message.sid) else {
             return false;
         };
-        if filed.conversation != conversation.conversation.sid || filed.message.index != message.index {
-            return false;
-        }
-        filed.message = Arc::clone(&message);
-        conversation.messages.by_index.insert(message.index, message);
+        debug_assert_eq!(slot.index, message.index, "a message keeps its index");
+        *slot = Arc::clone(&message);
+        self.by_index.insert(message.index, message);
         true
     }
 
-    /// Removes message `sid` from `conversation`, if it is there.
-    pub fn remove(&mut self, conversation: &mut ConversationData, sid: &MessageSid) -> Option<Arc<Message>> {
-        self.get(conversation.conversation.sid, sid)?;
-        let filed = self.by_sid.remove(sid)?;
-        conversation.messages.by_index.remove(&filed.message.index);
-        Some(filed.message)
+    pub fn remove(&mut self, sid: &MessageSid) -> Option<Arc<Message>> {
+        let message = self.by_sid.remove(sid)?;
+        self.by_index.remove(&message.index);
+        Some(message)
     }
 
-    /// Forgets the messages of a conversation that is being removed.
-    pub fn forget(&mut self, conversation: &ConversationData) {
-        for message in conversation.messages.by_index.values() {
-            self.by_sid.remove(&message.sid);
-        }
+    /// The messages by index, for paging.
+    pub fn ordered(&self) -> &BTreeMap<u64, Arc<Message>> {
+        &self.by_index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+
+    fn message(bits: u128, index: u64, body: &str) -> Arc<Message> {
+        Arc::new(Message {
+            sid: MessageSid::from_bits(bits),
+            index,
+            author: "system".into(),
+            body: Some(body.into()),
+            attributes: None,
+            was_edited: false,
+            participant_sid: None,
+            extras: None,
+            date_created: Timestamp::from_unix_seconds(0),
+            date_updated: Timestamp::from_unix_seconds(0),
+        })
     }
 
-    /// Files the messages of a conversation added whole (by an import, whose plan checked
-    /// that their SIDs are free).
-    pub fn file(&mut self, conversation: &ConversationData) {
-        for message in conversation.messages.by_index.values() {
-            let filed = Filed { conversation: conversation.conversation.sid, message: Arc::clone(message) };
-            self.by_sid.insert(message.sid, filed);
-        }
+    fn bodies(log: &MessageLog) -> Vec<(u64, &str)> {
+        log.ordered().iter().map(|(&index, message)| (index, message.body.as_deref().unwrap_or_default())).collect()
+    }
+
+    #[test]
+    fn both_views_agree_through_inserts_replacements_and_removals() {
+        let mut log = MessageLog::default();
+        log.insert(message(1, 0, "a"));
+        log.insert(message(2, log.next_index(), "b"));
+        log.insert(message(3, 7, "imported"));
+        assert_eq!(log.next_index(), 8);
+
+        assert!(log.replace(message(2, 1, "b, edited")));
+        assert!(!log.replace(message(9, 9, "never stored")), "no message with that SID");
+        assert_eq!(log.get(&MessageSid::from_bits(2)).and_then(|m| m.body.as_deref()), Some("b, edited"));
+        assert_eq!(bodies(&log), [(0, "a"), (1, "b, edited"), (7, "imported")]);
+
+        assert_eq!(log.remove(&MessageSid::from_bits(3)).map(|m| m.index), Some(7));
+        assert!(log.remove(&MessageSid::from_bits(3)).is_none());
+        assert!(!log.contains(&MessageSid::from_bits(3)));
+        assert_eq!(bodies(&log), [(0, "a"), (1, "b, edited")]);
+        assert_eq!((log.len(), log.next_index()), (2, 8), "a removed index is not reused");
+
+        log.reserve_until(20);
+        log.reserve_until(10);
+        assert_eq!(log.next_index(), 20);
     }
 }

@@ -50,7 +50,7 @@ impl Store {
                         Some(media.reference())
                     }
                 };
-                let (conversation, index) = service.conversation_and_messages_mut(reference)?;
+                let conversation = service.conversation_mut(reference)?;
                 check_sms_body(conversation, fields.body.as_deref())?;
                 let author = fields.author.unwrap_or_else(|| DEFAULT_AUTHOR.to_owned());
                 let participant_sid = conversation.author_participant(&author);
@@ -70,10 +70,11 @@ impl Store {
                         date_updated: date_created,
                     })
                     .collect();
-                let sid = fresh(sids, MessageSid::from_bits, |sid| index.contains(sid));
+                let messages = &mut conversation.messages;
+                let sid = fresh(sids, MessageSid::from_bits, |sid| messages.contains(sid));
                 let message = Arc::new(Message {
                     sid,
-                    index: conversation.messages.next_index(),
+                    index: messages.next_index(),
                     author: author.into(),
                     body: fields.body.map(Into::into),
                     attributes: fields.attributes.map(Into::into),
@@ -89,8 +90,7 @@ impl Store {
                     date_created,
                     date_updated: fields.date_updated.unwrap_or(date_created),
                 });
-                // A fresh SID and the next index: the index takes it.
-                index.insert(conversation, Arc::clone(&message));
+                messages.insert(Arc::clone(&message));
                 let located = conversation.locate(message);
                 if let Some(media) = fields.media_sid.and_then(|sid| service.media.get_mut(&sid)) {
                     media.attached_to = Some((located.conversation_sid, sid));
@@ -110,8 +110,9 @@ impl Store {
         sid: MessageSid,
     ) -> Result<Located<Arc<Message>>, StoreError> {
         self.read(account, |tenant| {
-            let located = tenant.service(scope)?.message(reference, &sid)?;
-            Ok(located.map(Arc::clone))
+            let conversation = tenant.service(scope)?.conversation(reference)?;
+            let message = conversation.messages.get(&sid).ok_or(StoreError::NotFound)?;
+            Ok(conversation.locate(Arc::clone(message)))
         })
     }
 
@@ -149,8 +150,8 @@ impl Store {
         self.write(
             account,
             |tenant, _, now| {
-                let (conversation, index) = tenant.service_mut(scope)?.conversation_and_messages_mut(reference)?;
-                let current = index.get(conversation.conversation.sid, &sid).ok_or(StoreError::NotFound)?;
+                let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
+                let current = conversation.messages.get(&sid).ok_or(StoreError::NotFound)?;
                 if fields.body.is_some() && current.media().is_some() {
                     return Err(StoreError::MediaBodyUpdate);
                 }
@@ -177,7 +178,7 @@ impl Store {
                 message.date_updated = fields.date_updated.unwrap_or(now);
                 message.was_edited = true;
                 let message = Arc::new(message);
-                if !index.replace(conversation, Arc::clone(&message)) {
+                if !conversation.messages.replace(Arc::clone(&message)) {
                     return Err(StoreError::NotFound);
                 }
                 Ok(conversation.locate(message))
@@ -198,8 +199,8 @@ impl Store {
             account,
             |tenant, _, _| {
                 let service = tenant.service_mut(scope)?;
-                let (conversation, index) = service.conversation_and_messages_mut(reference)?;
-                let removed = index.remove(conversation, &sid).ok_or(StoreError::NotFound)?;
+                let conversation = service.conversation_mut(reference)?;
+                let removed = conversation.messages.remove(&sid).ok_or(StoreError::NotFound)?;
                 let located = conversation.locate(sid);
                 if let Some(media) = removed.media() {
                     service.media.remove(&media.sid);
@@ -226,12 +227,12 @@ impl Store {
         request: &PageRequest,
     ) -> Result<Located<Selection<Receipt>>, StoreError> {
         self.read(account, |tenant| {
-            let located = tenant.service(scope)?.message(reference, &message)?;
-            let message = located.value;
+            let conversation = tenant.service(scope)?.conversation(reference)?;
+            let message = conversation.messages.get(&message).ok_or(StoreError::NotFound)?;
             // At most 50 receipts: ordering them for the pager costs nothing worth indexing.
             let by_position = message.receipts().iter().enumerate().map(|(i, r)| (i as u64, r)).collect();
             let page = select(&by_position, request, |_| true).map(|receipt| (*receipt).clone());
-            Ok(located.map(|_| page))
+            Ok(conversation.locate(page))
         })
     }
 
@@ -245,9 +246,10 @@ impl Store {
         receipt: ReceiptSid,
     ) -> Result<Located<Receipt>, StoreError> {
         self.read(account, |tenant| {
-            let located = tenant.service(scope)?.message(reference, &message)?;
-            let found = located.value.receipts().iter().find(|r| r.sid == receipt).ok_or(StoreError::NotFound)?;
-            Ok(located.map(|_| found.clone()))
+            let conversation = tenant.service(scope)?.conversation(reference)?;
+            let message = conversation.messages.get(&message).ok_or(StoreError::NotFound)?;
+            let found = message.receipts().iter().find(|r| r.sid == receipt).ok_or(StoreError::NotFound)?;
+            Ok(conversation.locate(found.clone()))
         })
     }
 
@@ -270,10 +272,10 @@ impl Store {
                         tenant.services.get(sid).is_some_and(|s| s.conversations.contains(&update.conversation))
                     })
                     .ok_or(StoreError::ConversationNotFound)?;
-                let (conversation, index) = tenant
+                let conversation = tenant
                     .service_mut(ServiceScope::Explicit(service))?
-                    .conversation_and_messages_mut(&ConversationRef::Sid(update.conversation))?;
-                let current = index.get(update.conversation, &update.message).ok_or(StoreError::NotFound)?;
+                    .conversation_mut(&ConversationRef::Sid(update.conversation))?;
+                let current = conversation.messages.get(&update.message).ok_or(StoreError::NotFound)?;
                 let mut message = Message::clone(current);
                 let extras = message.extras.as_mut().ok_or(StoreError::NotFound)?;
                 let mut touched = 0;
@@ -290,7 +292,7 @@ impl Store {
                     return Err(StoreError::NotFound);
                 }
                 let message = Arc::new(message);
-                if !index.replace(conversation, Arc::clone(&message)) {
+                if !conversation.messages.replace(Arc::clone(&message)) {
                     return Err(StoreError::NotFound);
                 }
                 Ok(conversation.locate(message))

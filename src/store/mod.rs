@@ -27,7 +27,7 @@ use crate::sid::{
 use crate::time::{Clock, Timestamp};
 use document::{ConversationDocument, ImportError, ImportSummary, StateDocument};
 pub use media::Upload;
-use message_log::{MessageIndex, MessageLog};
+use message_log::MessageLog;
 pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
 use model::{
     ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, DeliveryStatus, Media,
@@ -241,8 +241,6 @@ struct Tenant {
 struct ServiceData {
     service: Service,
     conversations: Sequenced<ConversationSid, ConversationData>,
-    /// The messages of all its conversations by SID (see [`message_log`]).
-    messages: MessageIndex,
     unique_names: HashMap<Arc<str>, ConversationSid>,
     /// Files uploaded to the Media Content Service for this service.
     media: HashMap<MediaSid, Media>,
@@ -424,8 +422,10 @@ impl Store {
         for tenant in guard.tenants.values() {
             for service in tenant.services.ordered().values() {
                 stats.services += 1;
-                stats.conversations += service.conversations.len();
-                stats.messages += service.messages.len();
+                for conversation in service.conversations.ordered().values() {
+                    stats.conversations += 1;
+                    stats.messages += conversation.messages.len();
+                }
             }
         }
         stats
@@ -468,7 +468,6 @@ impl ServiceData {
         Self {
             service,
             conversations: Sequenced::default(),
-            messages: MessageIndex::default(),
             unique_names: HashMap::default(),
             media: HashMap::default(),
         }
@@ -489,40 +488,6 @@ impl ServiceData {
     fn conversation_mut(&mut self, reference: &ConversationRef) -> Result<&mut ConversationData, StoreError> {
         let sid = self.conversation_sid(reference);
         sid.and_then(|sid| self.conversations.get_mut(&sid)).ok_or(StoreError::ConversationNotFound)
-    }
-
-    /// A conversation together with the service's message index, for changing its messages.
-    fn conversation_and_messages_mut(
-        &mut self,
-        reference: &ConversationRef,
-    ) -> Result<(&mut ConversationData, &mut MessageIndex), StoreError> {
-        let sid = self.conversation_sid(reference);
-        let conversation =
-            sid.and_then(|sid| self.conversations.get_mut(&sid)).ok_or(StoreError::ConversationNotFound)?;
-        Ok((conversation, &mut self.messages))
-    }
-
-    /// Message `sid` of the conversation `reference` names, found by the index alone
-    /// whenever it exists (the hot path of a fetch; see [`message_log`]).
-    fn message(&self, reference: &ConversationRef, sid: &MessageSid) -> Result<Located<&Arc<Message>>, StoreError> {
-        if let Some(conversation) = self.conversation_sid(reference)
-            && let Some(message) = self.messages.get(conversation, sid)
-        {
-            return Ok(Located { chat_service_sid: self.service.sid, conversation_sid: conversation, value: message });
-        }
-        // Which of the two is missing decides the error, as it would walking down.
-        self.conversation(reference)?;
-        Err(StoreError::NotFound)
-    }
-
-    /// Removes a conversation, with its messages and its unique name.
-    fn remove_conversation(&mut self, sid: &ConversationSid) -> Option<ConversationData> {
-        let removed = self.conversations.remove(sid)?;
-        self.messages.forget(&removed);
-        if let Some(name) = &removed.conversation.unique_name {
-            self.unique_names.remove(name);
-        }
-        Some(removed)
     }
 }
 
@@ -585,35 +550,6 @@ mod tests {
         let c = create();
         assert_eq!((a.value.index, b.value.index, c.value.index), (0, 1, 2));
         assert_eq!(&*a.value.author, DEFAULT_AUTHOR);
-    }
-
-    #[test]
-    fn a_services_message_index_holds_exactly_the_messages_of_its_conversations() {
-        let store = store();
-        let (a, b) = (default_conversation(&store, account(1)), default_conversation(&store, account(1)));
-        let (a, b) = (ConversationRef::Sid(a.sid), ConversationRef::Sid(b.sid));
-        let create = |reference: &ConversationRef| {
-            store.create_message(account(1), ServiceScope::Default, reference, MessageFields::default()).unwrap()
-        };
-        let in_a: Vec<_> = (0..3).map(|_| create(&a).value.sid).collect();
-        let in_b: Vec<_> = (0..3).map(|_| create(&b).value.sid).collect();
-        let edit = MessageFields { body: Some("edited".into()), ..MessageFields::default() };
-        store.update_message(account(1), ServiceScope::Default, &b, in_b[0], edit).unwrap();
-        store.delete_message(account(1), ServiceScope::Default, &b, in_b[1]).unwrap();
-        store.delete_conversation(account(1), ServiceScope::Default, &a).unwrap();
-
-        let guard = store.read_guard();
-        let service = guard.tenants[&account(1)].service(ServiceScope::Default).unwrap();
-        let logs: Vec<_> = service.conversations.ordered().values().collect();
-        assert_eq!(service.messages.len(), logs.iter().map(|c| c.messages.len()).sum::<usize>());
-        for conversation in logs {
-            for message in conversation.messages.ordered().values() {
-                let indexed = service.messages.get(conversation.conversation.sid, &message.sid).unwrap();
-                assert!(Arc::ptr_eq(indexed, message), "both hold the current version of {}", message.sid);
-            }
-        }
-        assert!(in_a.iter().all(|sid| !service.messages.contains(sid)), "the deleted conversation's are gone");
-        assert!(!service.messages.contains(&in_b[1]));
     }
 
     #[test]

@@ -21,10 +21,9 @@ use super::document::{
     ConversationDocument, ImportError, MediaDocument, MessageDocument, ParticipantDocument, ServiceDocument,
     StateDocument, to_conversation, to_media, to_message, to_participant, to_service,
 };
-use super::message_log::MessageIndex;
 use super::model::Message;
 use super::participants::default_participant_role;
-use super::{ConversationData, ConversationRef, ServiceData, Tenant};
+use super::{ConversationData, ServiceData, Tenant};
 use crate::sid::{AccountSid, MessageSid};
 use crate::time::Timestamp;
 
@@ -251,19 +250,24 @@ pub(super) fn replay(
         }
         Change::DeleteConversation { account, service, conversation } => {
             let service = service_mut(tenants, &account, &service, now)?;
-            service.remove_conversation(&sid(&conversation)?);
+            if let Some(removed) = service.conversations.remove(&sid(&conversation)?)
+                && let Some(name) = removed.conversation.unique_name
+            {
+                service.unique_names.remove(&name);
+            }
         }
         Change::PutMessage { account, service, conversation, message } => {
-            let (data, index) = conversation_and_messages_mut(tenants, &account, &service, &conversation, now)?;
+            let data = conversation_mut(tenants, &account, &service, &conversation, now)?;
             let conversation_sid = data.conversation.sid;
-            let message = Arc::new(to_message(message, now, "message")?);
+            let messages = &mut data.messages;
+            let message = to_message(message, now, "message")?;
             let (message_sid, media) = (message.sid, message.media().map(|media| media.sid));
-            let stored = match index.conversation_of(&message_sid) {
-                Some(_) => index.replace(data, message),
-                None => index.insert(data, message),
-            };
-            if !stored {
-                return Err(missing("message", format!("{message_sid} does not fit conversation {conversation}")));
+            if messages.contains(&message.sid) {
+                messages.replace(Arc::new(message));
+            } else if message.index >= messages.next_index() {
+                messages.insert(Arc::new(message));
+            } else {
+                return Err(missing("message", format!("index {} was already used", message.index)));
             }
             // A message with media is what attached it: the upload's side is not logged.
             if let Some(upload) =
@@ -274,8 +278,8 @@ pub(super) fn replay(
         }
         Change::DeleteMessage { account, service, conversation, message } => {
             let message_sid: MessageSid = sid(&message)?;
-            let (data, index) = conversation_and_messages_mut(tenants, &account, &service, &conversation, now)?;
-            let removed = index.remove(data, &message_sid);
+            let messages = &mut conversation_mut(tenants, &account, &service, &conversation, now)?.messages;
+            let removed = messages.remove(&message_sid);
             if let Some(media) = removed.as_deref().and_then(Message::media) {
                 service_mut(tenants, &account, &service, now)?.media.remove(&media.sid);
             }
@@ -326,19 +330,6 @@ fn conversation_mut<'a>(
         .conversations
         .get_mut(&sid(conversation)?)
         .ok_or_else(|| missing("conversation", format!("{conversation} does not exist")))
-}
-
-fn conversation_and_messages_mut<'a>(
-    tenants: &'a mut HashMap<AccountSid, Tenant>,
-    account: &str,
-    service: &str,
-    conversation: &str,
-    now: Timestamp,
-) -> Result<(&'a mut ConversationData, &'a mut MessageIndex), ImportError> {
-    let service = service_mut(tenants, account, service, now)?;
-    service
-        .conversation_and_messages_mut(&ConversationRef::Sid(sid(conversation)?))
-        .map_err(|_| missing("conversation", format!("{conversation} does not exist")))
 }
 
 fn sid<T: std::str::FromStr>(raw: &str) -> Result<T, ImportError> {
