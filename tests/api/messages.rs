@@ -318,3 +318,34 @@ async fn a_conversation_of_another_service_is_not_reachable_through_the_short_fo
     let response = app.send(Method::GET, &Form::Default.messages(&conversation), &[]).await;
     assert_twilio_error(response, StatusCode::NOT_FOUND, 20404).await;
 }
+#[tokio::test]
+async fn a_message_is_reachable_only_through_its_own_conversation_on_both_forms() {
+    let app = spawn_app().await;
+    for form in app.forms().await {
+        // Arrange: two conversations of one service, a message in the first.
+        let (home, other) = (app.conversation(&form).await, app.conversation(&form).await);
+        let message = app.message(&form, &home, "stays home").await;
+        let sid = sid_of(&message);
+        let elsewhere = format!("{}/{sid}", form.messages(&other));
+
+        // Act and assert: every operation through the other conversation misses it.
+        for (method, params) in
+            [(Method::GET, &[][..]), (Method::POST, &[("Body", "moved?")][..]), (Method::DELETE, &[][..])]
+        {
+            let response = app.send(method.clone(), &elsewhere, params).await;
+            assert_twilio_error(response, StatusCode::NOT_FOUND, 20404).await;
+        }
+        let receipts = app.send(Method::GET, &format!("{elsewhere}/Receipts"), &[]).await;
+        assert_twilio_error(receipts, StatusCode::NOT_FOUND, 20404).await;
+        let at_home = app.get(&format!("{}/{sid}", form.messages(&home))).await;
+        assert_eq!(at_home, message, "{}: untouched", form.name());
+
+        // A deleted conversation takes its messages with it.
+        let deleted = app.send(Method::DELETE, &format!("{}/{home}", form.conversations()), &[]).await;
+        assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+        let gone = app.send(Method::GET, &format!("{}/{sid}", form.messages(&home)), &[]).await;
+        assert_twilio_error(gone, StatusCode::NOT_FOUND, 20404).await;
+        let listed = app.get(&form.messages(&other)).await;
+        assert_eq!(listed["messages"], serde_json::json!([]), "{}", form.name());
+    }
+}
