@@ -10,7 +10,6 @@
 //! series stays bounded: routes are the router's templates (or `unmatched`), unusual
 //! methods share `OTHER`, and statuses are three digits.
 
-use std::collections::HashMap;
 use std::fmt::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
@@ -22,6 +21,8 @@ use axum::http::{Method, StatusCode};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+// Keys are route templates and fixed labels, never client text: the fast hasher is safe.
+use crate::store::HashMap;
 
 /// The content type Prometheus expects for the text format.
 const CONTENT_TYPE_PROMETHEUS: &str = "text/plain; version=0.0.4; charset=utf-8";

@@ -23,7 +23,7 @@ pub mod pattern;
 use std::time::{Instant, SystemTime};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -120,8 +120,13 @@ where
         .then(|| Captured::new(SystemTime::now(), &parts.method, &parts.uri, &parts.headers));
 
     // Any failure to read the body is answered as too large, as the form extractor does:
-    // the only other cause is a client that went away, which reads no answer anyway.
-    let (response, body, fired) = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
+    // the only other cause is a client that went away, which reads no answer anyway. Most
+    // requests (every GET) have none, which hyper knows without reading.
+    let read = match body.size_hint().exact() {
+        Some(0) => Ok(Bytes::new()),
+        _ => axum::body::to_bytes(body, state.settings.max_body_bytes).await,
+    };
+    let (response, body, fired) = match read {
         Err(_) => (ApiError::PayloadTooLarge.into_response(), None, Vec::new()),
         Ok(bytes) => {
             // The rules' lock is released inside `decide`, before the sleep below.
