@@ -114,7 +114,7 @@ where
     // journal records the request without an account.
     let account = Tenant::from_request_parts(&mut parts, state).await.ok().map(|Tenant(account)| account);
     let method = parts.method.clone();
-    let captured = control
+    let mut captured = control
         .journal
         .is_enabled()
         .then(|| Captured::new(SystemTime::now(), &parts.method, &parts.uri, &parts.headers));
@@ -126,21 +126,22 @@ where
         Some(0) => Ok(Bytes::new()),
         _ => axum::body::to_bytes(body, state.settings.max_body_bytes).await,
     };
-    let (response, body, fired) = match read {
-        Err(_) => (ApiError::PayloadTooLarge.into_response(), None, Vec::new()),
+    let (response, fired) = match read {
+        Err(_) => (ApiError::PayloadTooLarge.into_response(), Vec::new()),
         Ok(bytes) => {
             // The rules' lock is released inside `decide`, before the sleep below.
             let decision = control.faults.decide(&parts.method, parts.uri.path(), account);
             if !decision.latency.is_zero() {
                 tokio::time::sleep(decision.latency).await;
             }
-            // A copy, for the reason `Captured` copies the head: `bytes` may share hyper's buffer.
-            let kept = captured.is_some().then(|| Bytes::copy_from_slice(&bytes));
+            if let Some(captured) = captured.as_mut() {
+                captured.keep_body(&bytes);
+            }
             let response = match decision.error {
                 Some(answer) => answer.into_response(),
                 None => handle(Request::from_parts(parts, Body::from(bytes))).await,
             };
-            (response, kept, decision.fired)
+            (response, decision.fired)
         }
     };
 
@@ -148,7 +149,7 @@ where
     let duration = arrived.elapsed();
     control.metrics.record(&method, route, status, duration);
     if let Some(request) = captured {
-        let outcome = Outcome { body, status, duration, account, faults: fired };
+        let outcome = Outcome { status, duration, account, faults: fired };
         control.journal.record(request, outcome);
     }
     response
