@@ -177,6 +177,11 @@ impl<T> Selection<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Selection<U> {
         Selection { items: self.items.into_iter().map(f).collect(), previous: self.previous, next: self.next }
     }
+
+    /// Converts every item, dropping those `f` has no answer for, and keeps the cursors.
+    pub fn filter_map<U>(self, f: impl FnMut(T) -> Option<U>) -> Selection<U> {
+        Selection { items: self.items.into_iter().filter_map(f).collect(), previous: self.previous, next: self.next }
+    }
 }
 
 /// Selects the page `request` asks for from `records`, keyed by a strictly increasing

@@ -65,9 +65,8 @@ impl Store {
         request: &PageRequest,
     ) -> Result<Selection<ConversationSnapshot>, StoreError> {
         self.read(account, |tenant| {
-            let conversations = tenant.service(scope)?.conversations.ordered();
-            Ok(select(conversations, request, |data| filter.matches(&data.conversation))
-                .map(ConversationData::snapshot))
+            let conversations = &tenant.service(scope)?.conversations;
+            Ok(conversations.select(request, |data| filter.matches(&data.conversation)).map(ConversationData::snapshot))
         })
     }
 

@@ -200,7 +200,7 @@ pub(super) fn export<'a>(tenants: impl Iterator<Item = (&'a AccountSid, &'a Tena
 }
 
 fn export_account(sid: AccountSid, tenant: &Tenant) -> AccountDocument {
-    let services = tenant.services.ordered().values().map(export_service).collect();
+    let services = tenant.services.values().map(export_service).collect();
     AccountDocument { account_sid: sid.to_string(), conversations: Vec::new(), services }
 }
 
@@ -208,7 +208,7 @@ fn export_service(data: &ServiceData) -> ServiceDocument {
     let mut media: Vec<MediaDocument> = data.media.values().map(media_document).collect();
     media.sort_by(|a, b| a.sid.cmp(&b.sid));
     ServiceDocument {
-        conversations: data.conversations.ordered().values().map(export_conversation).collect(),
+        conversations: data.conversations.values().map(export_conversation).collect(),
         media,
         ..service_document(&data.service)
     }
@@ -250,7 +250,7 @@ pub(super) fn participant_document(participant: &Participant) -> ParticipantDocu
 fn export_conversation(data: &ConversationData) -> ConversationDocument {
     ConversationDocument {
         messages: data.messages.ordered().values().map(|message| message_document(message)).collect(),
-        participants: data.participants.ordered().values().map(participant_document).collect(),
+        participants: data.participants.values().map(participant_document).collect(),
         ..conversation_document(&data.conversation, data.messages.next_index())
     }
 }

@@ -57,7 +57,6 @@ impl Store {
                 let date_created = fields.date_created.unwrap_or(now);
                 let receipts = conversation
                     .participants
-                    .ordered()
                     .values()
                     .filter(|p| p.is_non_chat() && Some(p.sid) != participant_sid)
                     .map(|p| Receipt {
@@ -265,7 +264,6 @@ impl Store {
             |tenant, _, now| {
                 let service = tenant
                     .services
-                    .ordered()
                     .values()
                     .map(|s| s.service.sid)
                     .find(|sid| {

@@ -420,9 +420,9 @@ impl Store {
         let guard = self.read_guard();
         let mut stats = StoreStats { accounts: guard.tenants.len(), ..StoreStats::default() };
         for tenant in guard.tenants.values() {
-            for service in tenant.services.ordered().values() {
+            for service in tenant.services.values() {
                 stats.services += 1;
-                for conversation in service.conversations.ordered().values() {
+                for conversation in service.conversations.values() {
                     stats.conversations += 1;
                     stats.messages += conversation.messages.len();
                 }
@@ -499,12 +499,12 @@ impl ConversationData {
     /// Whether any participant is reached over SMS or WhatsApp: such conversations limit
     /// bodies to what those channels carry, and their messages get receipts.
     fn has_non_chat_participants(&self) -> bool {
-        self.participants.ordered().values().any(Participant::is_non_chat)
+        self.participants.values().any(Participant::is_non_chat)
     }
 
     /// The participant who wrote as `author`, if any.
     fn author_participant(&self, author: &str) -> Option<ParticipantSid> {
-        self.participants.ordered().values().find(|p| p.is_author(author)).map(|p| p.sid)
+        self.participants.values().find(|p| p.is_author(author)).map(|p| p.sid)
     }
 
     fn snapshot(&self) -> ConversationSnapshot {

@@ -35,18 +35,15 @@ impl ConversationData {
     fn participant_sid(&self, reference: &ParticipantRef) -> Option<ParticipantSid> {
         match reference {
             ParticipantRef::Sid(sid) => self.participants.contains(sid).then_some(*sid),
-            ParticipantRef::Identity(identity) => self
-                .participants
-                .ordered()
-                .values()
-                .find(|p| p.identity.as_deref() == Some(identity.as_str()))
-                .map(|p| p.sid),
+            ParticipantRef::Identity(identity) => {
+                self.participants.values().find(|p| p.identity.as_deref() == Some(identity.as_str())).map(|p| p.sid)
+            }
         }
     }
 
     /// Refuses a participant that would duplicate another one (other than `except`).
     fn check_unique(&self, candidate: &Participant, except: Option<ParticipantSid>) -> Result<(), StoreError> {
-        let others = self.participants.ordered().values().filter(|p| Some(p.sid) != except);
+        let others = self.participants.values().filter(|p| Some(p.sid) != except);
         for other in others {
             if candidate.identity.is_some() && other.identity == candidate.identity {
                 return Err(StoreError::ParticipantExists);
@@ -89,7 +86,7 @@ impl Store {
                     date_updated: fields.date_updated.unwrap_or(date_created),
                 };
                 conversation.check_unique(&participant, None)?;
-                let non_chat = conversation.participants.ordered().values().filter(|p| p.is_non_chat()).count();
+                let non_chat = conversation.participants.values().filter(|p| p.is_non_chat()).count();
                 if conversation.participants.len() >= MAX_PARTICIPANTS
                     || (participant.is_non_chat() && non_chat >= MAX_NON_CHAT_PARTICIPANTS)
                 {
@@ -128,7 +125,7 @@ impl Store {
     ) -> Result<Located<Selection<Participant>>, StoreError> {
         self.read(account, |tenant| {
             let conversation = tenant.service(scope)?.conversation(reference)?;
-            let page = select(conversation.participants.ordered(), request, |_| true).map(Participant::clone);
+            let page = conversation.participants.select(request, |_| true).map(Participant::clone);
             Ok(conversation.locate(page))
         })
     }

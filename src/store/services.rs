@@ -27,9 +27,7 @@ impl Store {
 
     /// A page of the account's services, oldest (the default one) first.
     pub fn list_services(&self, account: AccountSid, request: &PageRequest) -> Selection<Service> {
-        self.read(account, |tenant| {
-            select(tenant.services.ordered(), request, |_| true).map(|data| data.service.clone())
-        })
+        self.read(account, |tenant| tenant.services.select(request, |_| true).map(|data| data.service.clone()))
     }
 
     /// Deletes a service with all its conversations and messages.
