@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::fresh;
 use super::message_log::MessageLog;
 use super::model::{
-    ChannelType, Conversation, ConversationState, DeliveryStatus, Media, MediaRef, Message, MessageExtras,
+    ChannelType, Conversation, ConversationState, DeliveryStatus, Media, MediaRef, Message, MessageExtras, MessageText,
     MessagingBinding, Participant, Receipt, Service,
 };
 use super::participants::default_participant_role;
@@ -290,8 +290,8 @@ pub(super) fn message_document(message: &Message) -> MessageDocument {
     MessageDocument {
         sid: Some(message.sid.to_string()),
         index: Some(message.index),
-        author: Some(message.author.to_string()),
-        body: message.body.as_deref().map(str::to_owned),
+        author: Some(message.author().to_owned()),
+        body: message.body().map(str::to_owned),
         attributes: message.attributes.as_deref().map(str::to_owned),
         last_updated_by: message.last_updated_by().map(str::to_owned),
         was_edited: Some(message.was_edited),
@@ -587,10 +587,12 @@ pub(super) fn to_message(doc: MessageDocument, now: Timestamp, at: &str) -> Resu
     Ok(Message {
         sid: parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?,
         index: doc.index.ok_or_else(|| fault(&format!("{at}.index"), "missing".into()))?,
-        author: checked(validate::name(doc.author, ApiError::AuthorTooLong), at, "author")?
-            .unwrap_or_else(|| DEFAULT_AUTHOR.to_owned())
-            .into(),
-        body: checked(validate::body(doc.body), at, "body")?.map(Into::into),
+        text: MessageText::new(
+            checked(validate::name(doc.author, ApiError::AuthorTooLong), at, "author")?
+                .as_deref()
+                .unwrap_or(DEFAULT_AUTHOR),
+            checked(validate::body(doc.body), at, "body")?.as_deref(),
+        ),
         attributes: checked(attributes, at, "attributes")?.map(Into::into),
         was_edited: doc.was_edited.unwrap_or(false),
         participant_sid: doc

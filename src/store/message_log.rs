@@ -86,14 +86,14 @@ impl MessageLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::model::MessageText;
     use crate::time::Timestamp;
 
     fn message(bits: u128, index: u64, body: &str) -> Arc<Message> {
         Arc::new(Message {
             sid: MessageSid::from_bits(bits),
             index,
-            author: "system".into(),
-            body: Some(body.into()),
+            text: MessageText::new("system", Some(body)),
             attributes: None,
             was_edited: false,
             participant_sid: None,
@@ -104,7 +104,7 @@ mod tests {
     }
 
     fn bodies(log: &MessageLog) -> Vec<(u64, &str)> {
-        log.ordered().iter().map(|(&index, message)| (index, message.body.as_deref().unwrap_or_default())).collect()
+        log.ordered().iter().map(|(&index, message)| (index, message.body().unwrap_or_default())).collect()
     }
 
     #[test]
@@ -117,7 +117,7 @@ mod tests {
 
         assert!(log.replace(message(2, 1, "b, edited")));
         assert!(!log.replace(message(9, 9, "never stored")), "no message with that SID");
-        assert_eq!(log.get(&MessageSid::from_bits(2)).and_then(|m| m.body.as_deref()), Some("b, edited"));
+        assert_eq!(log.get(&MessageSid::from_bits(2)).and_then(|m| m.body()), Some("b, edited"));
         assert_eq!(bodies(&log), [(0, "a"), (1, "b, edited"), (7, "imported")]);
 
         assert_eq!(log.remove(&MessageSid::from_bits(3)).map(|m| m.index), Some(7));

@@ -74,8 +74,7 @@ impl Store {
                 let message = Arc::new(Message {
                     sid,
                     index: messages.next_index(),
-                    author: author.into(),
-                    body: fields.body.map(Into::into),
+                    text: MessageText::new(&author, fields.body.as_deref()),
                     attributes: fields.attributes.map(Into::into),
                     was_edited: false,
                     participant_sid,
@@ -156,12 +155,11 @@ impl Store {
                 }
                 check_sms_body(conversation, fields.body.as_deref())?;
                 let mut message = Message::clone(current);
-                if let Some(author) = fields.author {
-                    message.participant_sid = conversation.author_participant(&author);
-                    message.author = author.into();
+                if let Some(author) = &fields.author {
+                    message.participant_sid = conversation.author_participant(author);
                 }
-                if let Some(body) = fields.body {
-                    message.body = Some(body.into());
+                if fields.author.is_some() || fields.body.is_some() {
+                    message.text = message.text.with(fields.author.as_deref(), fields.body.as_deref());
                 }
                 if let Some(attributes) = fields.attributes {
                     message.attributes = Some(attributes.into());

@@ -31,7 +31,8 @@ use message_log::MessageLog;
 pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
 use model::{
     ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, DeliveryStatus, Media,
-    Message, MessageExtras, MessageFields, MessagingBinding, Participant, ParticipantFields, Receipt, Service,
+    Message, MessageExtras, MessageFields, MessageText, MessagingBinding, Participant, ParticipantFields, Receipt,
+    Service,
 };
 pub use participants::{ParticipantRef, default_participant_role};
 use persist::{Change, StateFile};
@@ -549,7 +550,7 @@ mod tests {
         store.delete_message(account(1), ServiceScope::Default, &reference, b.value.sid).unwrap();
         let c = create();
         assert_eq!((a.value.index, b.value.index, c.value.index), (0, 1, 2));
-        assert_eq!(&*a.value.author, DEFAULT_AUTHOR);
+        assert_eq!(a.value.author(), DEFAULT_AUTHOR);
     }
 
     #[test]

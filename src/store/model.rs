@@ -102,8 +102,8 @@ pub struct ConversationSnapshot {
 pub struct Message {
     pub sid: MessageSid,
     pub index: u64,
-    pub author: Box<str>,
-    pub body: Option<Box<str>>,
+    /// The author and the body.
+    pub text: MessageText,
     /// `None` renders as Twilio's default `"{}"`.
     pub attributes: Option<Box<str>>,
     /// Whether the message was updated since it was created (Chat v2's `was_edited`).
@@ -118,6 +118,16 @@ pub struct Message {
 }
 
 impl Message {
+    /// Who wrote it: an identity, an address, or `system`.
+    pub fn author(&self) -> &str {
+        self.text.author()
+    }
+
+    /// The text, if it has one (a media message may not).
+    pub fn body(&self) -> Option<&str> {
+        self.text.body()
+    }
+
     /// The attached media, if any.
     pub fn media(&self) -> Option<&MediaRef> {
         self.extras.as_ref().and_then(|extras| extras.media.as_ref())
@@ -143,6 +153,36 @@ impl Message {
     pub fn delivery(&self) -> Option<DeliverySummary> {
         let receipts = self.receipts();
         (!receipts.is_empty()).then(|| DeliverySummary::of(receipts))
+    }
+}
+
+/// A message's author and body in one allocation: every response with the message reads
+/// both, and in a large store each allocation read is a cache miss of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageText {
+    /// The author, then the body.
+    text: Box<str>,
+    author_len: usize,
+    has_body: bool,
+}
+
+impl MessageText {
+    pub fn new(author: &str, body: Option<&str>) -> Self {
+        let text = [author, body.unwrap_or_default()].concat().into_boxed_str();
+        Self { text, author_len: author.len(), has_body: body.is_some() }
+    }
+
+    pub fn author(&self) -> &str {
+        self.text.get(..self.author_len).unwrap_or_default()
+    }
+
+    pub fn body(&self) -> Option<&str> {
+        self.has_body.then(|| self.text.get(self.author_len..).unwrap_or_default())
+    }
+
+    /// The same message text with a new author or body (`None`: unchanged).
+    pub fn with(&self, author: Option<&str>, body: Option<&str>) -> Self {
+        Self::new(author.unwrap_or(self.author()), body.or(self.body()))
     }
 }
 
@@ -429,5 +469,23 @@ mod tests {
     fn a_plain_message_stays_small() {
         // The fields every message pays for; text lives in its own allocations.
         assert!(std::mem::size_of::<Message>() <= 120, "{} bytes", std::mem::size_of::<Message>());
+    }
+}
+
+#[cfg(test)]
+mod message_text_tests {
+    use super::MessageText;
+
+    #[test]
+    fn author_and_body_come_back_apart_and_change_independently() {
+        let text = MessageText::new("alice", Some("héllo"));
+        assert_eq!((text.author(), text.body()), ("alice", Some("héllo")));
+        let without = MessageText::new("system", None);
+        assert_eq!((without.author(), without.body()), ("system", None));
+        let empty = MessageText::new("bob", Some(""));
+        assert_eq!(empty.body(), Some(""), "an empty body is not a missing one");
+        assert_eq!(text.with(Some("carol"), None), MessageText::new("carol", Some("héllo")));
+        assert_eq!(text.with(None, Some("bye")), MessageText::new("alice", Some("bye")));
+        assert_eq!(without.with(None, Some("now")), MessageText::new("system", Some("now")));
     }
 }
