@@ -228,7 +228,8 @@ fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
     json.raw("{\"sid\":\"");
     json.ascii_bytes(&sid);
     json.ascii_bytes(&shared.after_sid);
-    json.opt_string(message.body());
+    let (author, body) = message.text.parts();
+    json.opt_string(body);
     // The common cases (no media; below, no attributes, no delivery or template) are one
     // literal each.
     match message.media() {
@@ -245,7 +246,7 @@ fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
         }
         None => json.raw(",\"media\":null,\"author\":"),
     }
-    json.string(message.author());
+    json.string(author);
     json.raw(",\"participant_sid\":");
     json.opt_ascii(message.participant_sid.as_ref());
     match message.attributes.as_deref() {

@@ -173,11 +173,18 @@ impl MessageText {
     }
 
     pub fn author(&self) -> &str {
-        self.text.get(..self.author_len).unwrap_or_default()
+        self.parts().0
     }
 
     pub fn body(&self) -> Option<&str> {
-        self.has_body.then(|| self.text.get(self.author_len..).unwrap_or_default())
+        self.parts().1
+    }
+
+    /// The author and the body, split once (a page renders both for every message).
+    pub fn parts(&self) -> (&str, Option<&str>) {
+        // The split falls where `new` joined them, so it is always on a char boundary.
+        let (author, body) = self.text.split_at_checked(self.author_len).unwrap_or((&self.text, ""));
+        (author, self.has_body.then_some(body))
     }
 
     /// The same message text with a new author or body (`None`: unchanged).
