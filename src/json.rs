@@ -65,7 +65,14 @@ impl Json {
     /// Appends `text` as a JSON string, escaped exactly as serde_json escapes it.
     #[inline]
     pub fn string(&mut self, text: &str) {
-        if needs_escaping(text.as_bytes()) {
+        self.checked_string(text, needs_escaping(text.as_bytes()));
+    }
+
+    /// [`Self::string`] for text whose need of escapes was decided before, with
+    /// [`needs_escaping`] (stored text is checked once, when stored, not on every read).
+    #[inline]
+    pub fn checked_string(&mut self, text: &str, needs_escaping: bool) {
+        if needs_escaping {
             self.serde(&text);
         } else {
             self.buf.reserve(text.len() + 2);
@@ -117,7 +124,7 @@ impl Json {
 /// exit inside a block, which the compiler turns into a few vector compares; the last block
 /// overlaps the one before it rather than being padded. Short ones (an author, `{}`) go
 /// byte by byte.
-fn needs_escaping(bytes: &[u8]) -> bool {
+pub fn needs_escaping(bytes: &[u8]) -> bool {
     fn escaped(byte: u8) -> bool {
         byte < 0x20 || byte == b'"' || byte == b'\\'
     }

@@ -229,7 +229,11 @@ fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
     json.ascii_bytes(&sid);
     json.ascii_bytes(&shared.after_sid);
     let (author, body) = message.text.parts();
-    json.opt_string(body);
+    let escapes = message.text.needs_escaping();
+    match body {
+        Some(body) => json.checked_string(body, escapes),
+        None => json.raw("null"),
+    }
     // The common cases (no media; below, no attributes, no delivery or template) are one
     // literal each.
     match message.media() {
@@ -246,7 +250,7 @@ fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
         }
         None => json.raw(",\"media\":null,\"author\":"),
     }
-    json.string(author);
+    json.checked_string(author, escapes);
     json.raw(",\"participant_sid\":");
     json.opt_ascii(message.participant_sid.as_ref());
     match message.attributes.as_deref() {

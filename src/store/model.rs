@@ -164,12 +164,21 @@ pub struct MessageText {
     text: Box<str>,
     author_len: usize,
     has_body: bool,
+    /// Whether either holds a character JSON escapes: decided once here, rather than on
+    /// every response that renders the message.
+    needs_escaping: bool,
 }
 
 impl MessageText {
     pub fn new(author: &str, body: Option<&str>) -> Self {
         let text = [author, body.unwrap_or_default()].concat().into_boxed_str();
-        Self { text, author_len: author.len(), has_body: body.is_some() }
+        let needs_escaping = crate::json::needs_escaping(text.as_bytes());
+        Self { text, author_len: author.len(), has_body: body.is_some(), needs_escaping }
+    }
+
+    /// Whether the author or the body holds a character JSON escapes.
+    pub fn needs_escaping(&self) -> bool {
+        self.needs_escaping
     }
 
     pub fn author(&self) -> &str {
@@ -494,5 +503,13 @@ mod message_text_tests {
         assert_eq!(text.with(Some("carol"), None), MessageText::new("carol", Some("héllo")));
         assert_eq!(text.with(None, Some("bye")), MessageText::new("alice", Some("bye")));
         assert_eq!(without.with(None, Some("now")), MessageText::new("system", Some("now")));
+    }
+
+    #[test]
+    fn the_need_for_json_escapes_is_decided_once_for_author_and_body() {
+        assert!(!MessageText::new("alice", Some("hello")).needs_escaping());
+        assert!(MessageText::new("alice", Some("say \"hi\"")).needs_escaping());
+        assert!(MessageText::new("a\\b", None).needs_escaping());
+        assert!(!MessageText::new("alice", Some("say \"hi\"")).with(None, Some("fine")).needs_escaping());
     }
 }

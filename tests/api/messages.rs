@@ -349,3 +349,26 @@ async fn a_message_is_reachable_only_through_its_own_conversation_on_both_forms(
         assert_eq!(listed["messages"], serde_json::json!([]), "{}", form.name());
     }
 }
+
+#[tokio::test]
+async fn text_that_json_escapes_comes_back_exactly_on_both_forms() {
+    let app = spawn_app().await;
+    let tricky = "say \"hi\"\\ \n\ttab \u{1} 🎉 </script>";
+    for form in app.forms().await {
+        let conversation = app.conversation(&form).await;
+        // Every mix: escapes in the body, in the author, in both, in neither.
+        for (author, body) in [("plain", tricky), (tricky, "plain"), (tricky, tricky), ("plain", "plain")] {
+            let created = app.post(&form.messages(&conversation), &[("Author", author), ("Body", body)]).await;
+            let url = format!("{}/{}", form.messages(&conversation), sid_of(&created));
+            let fetched = app.get(&url).await;
+            assert_eq!((fetched["author"].as_str(), fetched["body"].as_str()), (Some(author), Some(body)));
+            // An update of the author alone keeps the body exactly.
+            let updated = app.post(&url, &[("Author", "renamed")]).await;
+            assert_eq!((updated["author"].as_str(), updated["body"].as_str()), (Some("renamed"), Some(body)));
+        }
+        let listed = app.get(&form.messages(&conversation)).await;
+        let bodies: Vec<&str> =
+            listed["messages"].as_array().expect("messages").iter().filter_map(|m| m["body"].as_str()).collect();
+        assert_eq!(bodies, [tricky, "plain", tricky, "plain"], "{}", form.name());
+    }
+}
