@@ -10,11 +10,12 @@ use crate::sid::MessageSid;
 /// Messages ordered by index and found by SID, each in one lookup: both maps hold the
 /// same `Arc`.
 ///
-/// [`Sequenced`](super::sequenced::Sequenced), which maps a SID to a sequence number and
-/// that to the value, costs a B-tree descent after the hash probe. In a store of a million
-/// messages those nodes are cold: two or three cache misses more per fetch, the difference
-/// between a fetch from a small store and from a large one (`BENCHMARKS.md`). An `Arc` is
-/// the size of the sequence number it replaces, so this costs no memory.
+/// [`Sequenced`](super::sequenced::Sequenced) keeps values in its hash map and only keys
+/// in order, so its pages cost a hash probe per value: in a conversation of a million
+/// messages those are cache misses, and a page of 50 would be several times slower than
+/// in a small one. A fetch, in turn, wants one probe rather than a probe and a B-tree
+/// descent. Sharing the `Arc` gives both, at the cost of one pointer per message where a
+/// sequence number would otherwise be.
 ///
 /// The index of a message is its sequence number: indices increase strictly and are never
 /// reused, even after the newest message is deleted.
