@@ -48,7 +48,7 @@ pub struct Journal {
 /// Each entry's request text is one allocation, and the entries are stored by value, not
 /// behind an `Arc`. A request evicts the entry from a thousand requests ago, which is long
 /// out of the core's caches: with an `Arc` and three allocations per entry, dropping it
-/// cost a fifth of a message fetch's throughput (with a 10-entry journal the fetch ran
+/// cost a tenth of a message fetch's throughput (with a 10-entry journal the fetch ran
 /// that much faster). Now that is one free, and the ring itself is written in order.
 struct Ring {
     entries: VecDeque<Entry>,
