@@ -3,7 +3,6 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::thread::LocalKey;
 
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::header::{AUTHORIZATION, HOST};
@@ -17,6 +16,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::Credentials;
 use crate::error::ApiError;
+use crate::memo::{Memo, remembered};
 use crate::sid::{AccountSid, MessageSid, ReceiptSid};
 use crate::state::AppState;
 use crate::store::{ConversationRef, ParticipantRef, ServiceScope};
@@ -37,32 +37,11 @@ impl FromRequestParts<AppState> for Tenant {
     }
 }
 
+// A client repeats the same headers (credentials, `Host`) on every request, and both the
+// middleware and the handler ask, so most answers are remembered.
 thread_local! {
     static LAST_CREDENTIALS: Memo<(u64, HeaderValue), Result<AccountSid, ApiError>> = const { RefCell::new(None) };
     static LAST_HOST: Memo<HeaderValue, Option<Arc<str>>> = const { RefCell::new(None) };
-}
-
-/// One thread's memory of the last key a function was asked about, and its answer.
-type Memo<K, V> = RefCell<Option<(K, V)>>;
-
-/// `compute()`, or the answer remembered for `key` if it was the last key asked on this
-/// thread. A client repeats the same headers (credentials, `Host`) on every request, and
-/// every request of the middleware and the handler asks, so most answers are remembered.
-fn remembered<K: PartialEq + Clone, V: Clone>(
-    memo: &'static LocalKey<Memo<K, V>>,
-    key: &K,
-    compute: impl FnOnce() -> V,
-) -> V {
-    memo.with_borrow_mut(|last| {
-        if let Some((seen, answer)) = last.as_ref()
-            && seen == key
-        {
-            return answer.clone();
-        }
-        let answer = compute();
-        *last = Some((key.clone(), answer.clone()));
-        answer
-    })
 }
 
 /// The account HTTP Basic credentials act for.

@@ -23,6 +23,7 @@ pub mod error;
 pub mod extract;
 pub mod healthcheck;
 pub mod json;
+pub mod memo;
 pub mod pagination;
 pub mod routes;
 pub mod sid;

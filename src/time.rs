@@ -1,13 +1,15 @@
 //! Timestamps as Twilio prints them (`2015-12-16T22:18:37Z`: UTC, whole seconds) and the
 //! clock that stamps new resources.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::fmt;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::memo::{Memo, remembered};
 
 /// A point in time with one-second precision, stored as seconds since the Unix epoch.
 ///
@@ -72,14 +74,7 @@ impl Timestamp {
     fn to_ascii(self) -> Option<[u8; 20]> {
         let days = self.0.div_euclid(86_400);
         let seconds_of_day = self.0.rem_euclid(86_400);
-        let date = LAST_DATE.with(|last| match last.get() {
-            (day, date) if day == days => Some(date),
-            _ => {
-                let date = date_ascii(days)?;
-                last.set((days, date));
-                Some(date)
-            }
-        })?;
+        let date = remembered(&LAST_DATE, &days, || date_ascii(days))?;
         let mut out = *b"0000-00-00T00:00:00Z";
         out[..10].copy_from_slice(&date);
         put_pair(&mut out, 11, seconds_of_day / 3600);
@@ -93,7 +88,7 @@ thread_local! {
     /// The last day this thread rendered, with its `YYYY-MM-DD`. The timestamps of a page
     /// of messages almost always fall on one day, and the calendar arithmetic is most of
     /// the cost of rendering one.
-    static LAST_DATE: Cell<(i64, [u8; 10])> = const { Cell::new((i64::MIN, *b"0000-00-00")) };
+    static LAST_DATE: Memo<i64, Option<[u8; 10]>> = const { RefCell::new(None) };
 }
 
 /// `YYYY-MM-DD` of the day `days` after 1970-01-01, for years 0 to 9999.
