@@ -131,10 +131,8 @@ impl Store {
             |tenant, _, _| {
                 let service = tenant.service_mut(scope)?;
                 let sid = service.conversation(reference)?.conversation.sid;
-                let removed = service.conversations.remove(&sid).ok_or(StoreError::NotFound)?;
-                if let Some(name) = &removed.conversation.unique_name {
-                    service.unique_names.remove(name);
-                }
+                let removed = service.remove_conversation(sid).ok_or(StoreError::NotFound)?;
+                drop_elsewhere(removed);
                 Ok((service.service.sid, sid))
             },
             |(service, conversation)| Change::DeleteConversation {

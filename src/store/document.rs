@@ -328,6 +328,15 @@ fn serde_plain<T: Serialize>(value: &T) -> String {
 
 // --- Import ---------------------------------------------------------------------------
 
+/// Where an imported message goes: its SID must be new to the service.
+struct MessagePlace<'a> {
+    account: AccountSid,
+    /// The service as stored, when it already exists.
+    service: Option<&'a ServiceData>,
+    service_sid: ChatServiceSid,
+    conversation: ConversationSid,
+}
+
 /// A checked document, ready to be applied without any further failure.
 pub(super) struct Plan {
     accounts: Vec<(AccountSid, Vec<PlannedService>)>,
@@ -353,8 +362,14 @@ pub(super) fn plan(
     sids: &mut SidGenerator,
     now: Timestamp,
 ) -> Result<Plan, ImportError> {
-    let mut planner =
-        Planner { existing, sids, now, seen_conversations: HashSet::new(), summary: ImportSummary::default() };
+    let mut planner = Planner {
+        existing,
+        sids,
+        now,
+        seen_conversations: HashSet::new(),
+        seen_messages: HashSet::new(),
+        summary: ImportSummary::default(),
+    };
     let mut accounts = Vec::new();
     let mut seen_accounts = HashSet::new();
     for (a, account) in document.accounts.into_iter().enumerate() {
@@ -374,6 +389,8 @@ struct Planner<'a> {
     sids: &'a mut SidGenerator,
     now: Timestamp,
     seen_conversations: HashSet<(AccountSid, ConversationSid)>,
+    /// Message SIDs are unique within a service: the service finds messages by SID alone.
+    seen_messages: HashSet<(AccountSid, ChatServiceSid, MessageSid)>,
     summary: ImportSummary,
 }
 
@@ -488,8 +505,9 @@ impl Planner<'_> {
         let mut messages = MessageLog::default();
         for (m, message) in message_docs.into_iter().enumerate() {
             let at = format!("{at}.messages[{m}]");
-            let message = self.message(&messages, message, &at)?;
-            messages.insert(Arc::new(message));
+            let place = MessagePlace { account, service: existing, service_sid: service, conversation: sid };
+            let message = self.message(&place, &messages, message, &at)?;
+            messages.put(Arc::new(message));
         }
         if let Some(next) = next_index {
             messages.reserve_until(next);
@@ -513,19 +531,33 @@ impl Planner<'_> {
         Ok(PlannedConversation { conversation, messages, participants })
     }
 
-    fn message(&mut self, earlier: &MessageLog, doc: MessageDocument, at: &str) -> Result<Message, ImportError> {
+    fn message(
+        &mut self,
+        place: &MessagePlace,
+        earlier: &MessageLog,
+        doc: MessageDocument,
+        at: &str,
+    ) -> Result<Message, ImportError> {
         let index = doc.index.unwrap_or_else(|| earlier.next_index());
         if index < earlier.next_index() {
             return Err(fault(&format!("{at}.index"), format!("{index} is not above the previous message's index")));
         }
+        let key = |sid| (place.account, place.service_sid, sid);
+        let taken = |sid: &MessageSid, seen: &HashSet<_>| {
+            place.service.is_some_and(|s| s.messages.contains_key(sid)) || seen.contains(&key(*sid))
+        };
         let sid = match &doc.sid {
             Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
-            None => fresh(self.sids, MessageSid::from_bits, |sid| earlier.contains(sid)),
+            None => fresh(self.sids, MessageSid::from_bits, |sid| taken(sid, &self.seen_messages)),
         };
-        if earlier.contains(&sid) {
-            return Err(fault(&format!("{at}.sid"), format!("message {sid} appears twice")));
+        if taken(&sid, &self.seen_messages) || !self.seen_messages.insert(key(sid)) {
+            return Err(fault(
+                &format!("{at}.sid"),
+                format!("message {sid} already exists in service {}", place.service_sid),
+            ));
         }
-        to_message(MessageDocument { sid: Some(sid.to_string()), index: Some(index), ..doc }, self.now, at)
+        let doc = MessageDocument { sid: Some(sid.to_string()), index: Some(index), ..doc };
+        to_message(doc, place.conversation, self.now, at)
     }
 }
 
@@ -580,12 +612,18 @@ pub(super) fn to_conversation(
 }
 
 /// A message from its document. `sid` and `index` must be set.
-pub(super) fn to_message(doc: MessageDocument, now: Timestamp, at: &str) -> Result<Message, ImportError> {
+pub(super) fn to_message(
+    doc: MessageDocument,
+    conversation_sid: ConversationSid,
+    now: Timestamp,
+    at: &str,
+) -> Result<Message, ImportError> {
     let date_created = date(&doc.date_created, &format!("{at}.date_created"))?.unwrap_or(now);
     let attributes = validate::attributes(doc.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES);
     let last_updated_by = validate::name(doc.last_updated_by, ApiError::LastUpdatedByTooLong);
     Ok(Message {
         sid: parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?,
+        conversation_sid,
         index: doc.index.ok_or_else(|| fault(&format!("{at}.index"), "missing".into()))?,
         text: MessageText::new(
             checked(validate::name(doc.author, ApiError::AuthorTooLong), at, "author")?
@@ -723,6 +761,10 @@ pub(super) fn apply(plan: Plan, tenants: &mut HashMap<AccountSid, Tenant>, now: 
             for PlannedConversation { conversation, messages, participants } in planned.conversations {
                 if let Some(name) = &conversation.unique_name {
                     service.unique_names.insert(Arc::clone(name), conversation.sid);
+                }
+                service.messages.reserve(messages.len());
+                for message in messages.ordered().values() {
+                    service.messages.insert(message.sid, Arc::clone(message));
                 }
                 service.conversations.push(conversation.sid, ConversationData { conversation, messages, participants });
             }

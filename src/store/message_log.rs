@@ -1,28 +1,18 @@
-//! A conversation's messages: in index order for pages, and by SID for everything else.
+//! A conversation's messages in index order, for pages. Finding a message by SID is the
+//! service's job (`ServiceData::messages`): one probe, without finding the conversation.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::HashMap;
 use super::model::Message;
-use crate::sid::MessageSid;
 
-/// Messages ordered by index and found by SID, each in one lookup: both maps hold the
-/// same `Arc`.
-///
-/// [`Sequenced`](super::sequenced::Sequenced) keeps values in its hash map and only keys
-/// in order, so its pages cost a hash probe per value: in a conversation of a million
-/// messages those are cache misses, and a page of 50 would be several times slower than
-/// in a small one. A fetch, in turn, wants one probe rather than a probe and a B-tree
-/// descent. Sharing the `Arc` gives both, at the cost of one pointer per message where a
-/// sequence number would otherwise be.
+/// Messages ordered by index.
 ///
 /// The index of a message is its sequence number: indices increase strictly and are never
 /// reused, even after the newest message is deleted.
 #[derive(Debug, Default)]
 pub struct MessageLog {
     by_index: BTreeMap<u64, Arc<Message>>,
-    by_sid: HashMap<MessageSid, Arc<Message>>,
     next_index: u64,
 }
 
@@ -32,12 +22,11 @@ impl MessageLog {
         self.next_index
     }
 
-    /// Adds `message`, whose index must be at least [`next_index`](Self::next_index) (new
-    /// messages take it; imports keep their recorded indices).
-    pub fn insert(&mut self, message: Arc<Message>) {
-        debug_assert!(message.index >= self.next_index, "indices only grow");
+    /// Adds `message`, or puts a new version of it (same index) in place of the old one. A
+    /// new message's index must be at least [`next_index`](Self::next_index) (new messages
+    /// take it; imports keep their recorded indices).
+    pub fn put(&mut self, message: Arc<Message>) {
         self.next_index = self.next_index.max(message.index.saturating_add(1));
-        self.by_sid.insert(message.sid, Arc::clone(&message));
         self.by_index.insert(message.index, message);
     }
 
@@ -52,30 +41,8 @@ impl MessageLog {
         self.by_index.len()
     }
 
-    pub fn contains(&self, sid: &MessageSid) -> bool {
-        self.by_sid.contains_key(sid)
-    }
-
-    pub fn get(&self, sid: &MessageSid) -> Option<&Arc<Message>> {
-        self.by_sid.get(sid)
-    }
-
-    /// Puts a new version of a stored message (same SID, same index) in place of the old
-    /// one; `false`, changing nothing, when there is no message with its SID.
-    pub fn replace(&mut self, message: Arc<Message>) -> bool {
-        let Some(slot) = self.by_sid.get_mut(&message.sid) else {
-            return false;
-        };
-        debug_assert_eq!(slot.index, message.index, "a message keeps its index");
-        *slot = Arc::clone(&message);
-        self.by_index.insert(message.index, message);
-        true
-    }
-
-    pub fn remove(&mut self, sid: &MessageSid) -> Option<Arc<Message>> {
-        let message = self.by_sid.remove(sid)?;
-        self.by_index.remove(&message.index);
-        Some(message)
+    pub fn remove(&mut self, index: u64) -> Option<Arc<Message>> {
+        self.by_index.remove(&index)
     }
 
     /// The messages by index, for paging.
@@ -87,12 +54,14 @@ impl MessageLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sid::{ConversationSid, MessageSid};
     use crate::store::model::MessageText;
     use crate::time::Timestamp;
 
     fn message(bits: u128, index: u64, body: &str) -> Arc<Message> {
         Arc::new(Message {
             sid: MessageSid::from_bits(bits),
+            conversation_sid: ConversationSid::from_bits(1),
             index,
             text: MessageText::new("system", Some(body)),
             attributes: None,
@@ -109,21 +78,19 @@ mod tests {
     }
 
     #[test]
-    fn both_views_agree_through_inserts_replacements_and_removals() {
+    fn indices_only_grow_through_puts_replacements_and_removals() {
         let mut log = MessageLog::default();
-        log.insert(message(1, 0, "a"));
-        log.insert(message(2, log.next_index(), "b"));
-        log.insert(message(3, 7, "imported"));
+        log.put(message(1, 0, "a"));
+        log.put(message(2, log.next_index(), "b"));
+        log.put(message(3, 7, "imported"));
         assert_eq!(log.next_index(), 8);
 
-        assert!(log.replace(message(2, 1, "b, edited")));
-        assert!(!log.replace(message(9, 9, "never stored")), "no message with that SID");
-        assert_eq!(log.get(&MessageSid::from_bits(2)).and_then(|m| m.body()), Some("b, edited"));
+        log.put(message(2, 1, "b, edited"));
         assert_eq!(bodies(&log), [(0, "a"), (1, "b, edited"), (7, "imported")]);
+        assert_eq!(log.next_index(), 8, "a replacement takes no new index");
 
-        assert_eq!(log.remove(&MessageSid::from_bits(3)).map(|m| m.index), Some(7));
-        assert!(log.remove(&MessageSid::from_bits(3)).is_none());
-        assert!(!log.contains(&MessageSid::from_bits(3)));
+        assert_eq!(log.remove(7).map(|m| m.sid), Some(MessageSid::from_bits(3)));
+        assert!(log.remove(7).is_none());
         assert_eq!(bodies(&log), [(0, "a"), (1, "b, edited")]);
         assert_eq!((log.len(), log.next_index()), (2, 8), "a removed index is not reused");
 

@@ -69,11 +69,13 @@ impl Store {
                         date_updated: date_created,
                     })
                     .collect();
-                let messages = &mut conversation.messages;
-                let sid = fresh(sids, MessageSid::from_bits, |sid| messages.contains(sid));
+                let conversation_sid = conversation.conversation.sid;
+                let index = conversation.messages.next_index();
+                let sid = fresh(sids, MessageSid::from_bits, |sid| service.messages.contains_key(sid));
                 let message = Arc::new(Message {
                     sid,
-                    index: messages.next_index(),
+                    conversation_sid,
+                    index,
                     text: MessageText::new(&author, fields.body.as_deref()),
                     attributes: fields.attributes.map(Into::into),
                     was_edited: false,
@@ -88,12 +90,11 @@ impl Store {
                     date_created,
                     date_updated: fields.date_updated.unwrap_or(date_created),
                 });
-                messages.insert(Arc::clone(&message));
-                let located = conversation.locate(message);
+                service.put_message(Arc::clone(&message))?;
                 if let Some(media) = fields.media_sid.and_then(|sid| service.media.get_mut(&sid)) {
-                    media.attached_to = Some((located.conversation_sid, sid));
+                    media.attached_to = Some((conversation_sid, sid));
                 }
-                Ok(located)
+                Ok(service.locate(conversation_sid, message))
             },
             |located| put_message(account, located),
         )
@@ -108,9 +109,9 @@ impl Store {
         sid: MessageSid,
     ) -> Result<Located<Arc<Message>>, StoreError> {
         self.read(account, |tenant| {
-            let conversation = tenant.service(scope)?.conversation(reference)?;
-            let message = conversation.messages.get(&sid).ok_or(StoreError::NotFound)?;
-            Ok(conversation.locate(Arc::clone(message)))
+            let service = tenant.service(scope)?;
+            let message = service.message(reference, sid)?;
+            Ok(service.locate(message.conversation_sid, Arc::clone(message)))
         })
     }
 
@@ -148,13 +149,13 @@ impl Store {
         self.write(
             account,
             |tenant, _, now| {
-                let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
-                let current = conversation.messages.get(&sid).ok_or(StoreError::NotFound)?;
-                if fields.body.is_some() && current.media().is_some() {
+                let service = tenant.service_mut(scope)?;
+                let mut message = Message::clone(service.message(reference, sid)?);
+                if fields.body.is_some() && message.media().is_some() {
                     return Err(StoreError::MediaBodyUpdate);
                 }
+                let conversation = service.conversation_mut(reference)?;
                 check_sms_body(conversation, fields.body.as_deref())?;
-                let mut message = Message::clone(current);
                 if let Some(author) = &fields.author {
                     message.participant_sid = conversation.author_participant(author);
                 }
@@ -175,10 +176,8 @@ impl Store {
                 message.date_updated = fields.date_updated.unwrap_or(now);
                 message.was_edited = true;
                 let message = Arc::new(message);
-                if !conversation.messages.replace(Arc::clone(&message)) {
-                    return Err(StoreError::NotFound);
-                }
-                Ok(conversation.locate(message))
+                service.put_message(Arc::clone(&message))?;
+                Ok(service.locate(message.conversation_sid, message))
             },
             |located| put_message(account, located),
         )
@@ -196,9 +195,9 @@ impl Store {
             account,
             |tenant, _, _| {
                 let service = tenant.service_mut(scope)?;
-                let conversation = service.conversation_mut(reference)?;
-                let removed = conversation.messages.remove(&sid).ok_or(StoreError::NotFound)?;
-                let located = conversation.locate(sid);
+                service.message(reference, sid)?;
+                let removed = service.remove_message(sid).ok_or(StoreError::NotFound)?;
+                let located = service.locate(removed.conversation_sid, sid);
                 if let Some(media) = removed.media() {
                     service.media.remove(&media.sid);
                 }
@@ -224,12 +223,12 @@ impl Store {
         request: &PageRequest,
     ) -> Result<Located<Selection<Receipt>>, StoreError> {
         self.read(account, |tenant| {
-            let conversation = tenant.service(scope)?.conversation(reference)?;
-            let message = conversation.messages.get(&message).ok_or(StoreError::NotFound)?;
+            let service = tenant.service(scope)?;
+            let message = service.message(reference, message)?;
             // At most 50 receipts: ordering them for the pager costs nothing worth indexing.
             let by_position = message.receipts().iter().enumerate().map(|(i, r)| (i as u64, r)).collect();
             let page = select(&by_position, request, |_| true).map(|receipt| (*receipt).clone());
-            Ok(conversation.locate(page))
+            Ok(service.locate(message.conversation_sid, page))
         })
     }
 
@@ -243,10 +242,10 @@ impl Store {
         receipt: ReceiptSid,
     ) -> Result<Located<Receipt>, StoreError> {
         self.read(account, |tenant| {
-            let conversation = tenant.service(scope)?.conversation(reference)?;
-            let message = conversation.messages.get(&message).ok_or(StoreError::NotFound)?;
+            let service = tenant.service(scope)?;
+            let message = service.message(reference, message)?;
             let found = message.receipts().iter().find(|r| r.sid == receipt).ok_or(StoreError::NotFound)?;
-            Ok(conversation.locate(found.clone()))
+            Ok(service.locate(message.conversation_sid, found.clone()))
         })
     }
 
@@ -268,10 +267,8 @@ impl Store {
                         tenant.services.get(sid).is_some_and(|s| s.conversations.contains(&update.conversation))
                     })
                     .ok_or(StoreError::ConversationNotFound)?;
-                let conversation = tenant
-                    .service_mut(ServiceScope::Explicit(service))?
-                    .conversation_mut(&ConversationRef::Sid(update.conversation))?;
-                let current = conversation.messages.get(&update.message).ok_or(StoreError::NotFound)?;
+                let service = tenant.service_mut(ServiceScope::Explicit(service))?;
+                let current = service.message(&ConversationRef::Sid(update.conversation), update.message)?;
                 let mut message = Message::clone(current);
                 let extras = message.extras.as_mut().ok_or(StoreError::NotFound)?;
                 let mut touched = 0;
@@ -288,10 +285,8 @@ impl Store {
                     return Err(StoreError::NotFound);
                 }
                 let message = Arc::new(message);
-                if !conversation.messages.replace(Arc::clone(&message)) {
-                    return Err(StoreError::NotFound);
-                }
-                Ok(conversation.locate(message))
+                service.put_message(Arc::clone(&message))?;
+                Ok(service.locate(message.conversation_sid, message))
             },
             |located| put_message(account, located),
         )

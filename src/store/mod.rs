@@ -15,6 +15,7 @@ mod participants;
 pub mod persist;
 mod sequenced;
 mod services;
+mod sid_table;
 
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -37,6 +38,7 @@ use model::{
 pub use participants::{ParticipantRef, default_participant_role};
 use persist::{Change, StateFile};
 use sequenced::Sequenced;
+use sid_table::SidTable;
 
 /// The store's hash maps. Their keys are mostly random 128-bit SIDs, for which SipHash's
 /// resistance to crafted keys buys nothing; foldhash (hashbrown's own default) hashes them
@@ -242,6 +244,12 @@ struct Tenant {
 struct ServiceData {
     service: Service,
     conversations: Sequenced<ConversationSid, ConversationData>,
+    /// Every message of the service's conversations, by SID (each conversation keeps its
+    /// own in index order). A fetch is then one probe of a table that keeps keys beside
+    /// values, without finding the conversation first: in a store of a million messages
+    /// each step is a cache and TLB miss, and these two cut a fetch's from four to two.
+    /// Message SIDs are therefore unique within a service, as Twilio's are everywhere.
+    messages: SidTable<MessageSid, Arc<Message>>,
     unique_names: HashMap<Arc<str>, ConversationSid>,
     /// Files uploaded to the Media Content Service for this service.
     media: HashMap<MediaSid, Media>,
@@ -423,10 +431,8 @@ impl Store {
         for tenant in guard.tenants.values() {
             for service in tenant.services.values() {
                 stats.services += 1;
-                for conversation in service.conversations.values() {
-                    stats.conversations += 1;
-                    stats.messages += conversation.messages.len();
-                }
+                stats.conversations += service.conversations.len();
+                stats.messages += service.messages.len();
             }
         }
         stats
@@ -469,9 +475,57 @@ impl ServiceData {
         Self {
             service,
             conversations: Sequenced::default(),
+            messages: SidTable::default(),
             unique_names: HashMap::default(),
             media: HashMap::default(),
         }
+    }
+
+    /// The message `sid` of the conversation `reference` names.
+    fn message(&self, reference: &ConversationRef, sid: MessageSid) -> Result<&Arc<Message>, StoreError> {
+        let conversation = self.conversation_sid(reference).ok_or(StoreError::ConversationNotFound)?;
+        match self.messages.get(&sid) {
+            Some(message) if message.conversation_sid == conversation => Ok(message),
+            // A message is only in the table while its conversation exists, so only a miss
+            // needs to ask which of the two is missing.
+            _ if self.conversations.contains(&conversation) => Err(StoreError::NotFound),
+            _ => Err(StoreError::ConversationNotFound),
+        }
+    }
+
+    /// Adds a message to its conversation, or replaces the stored version of it.
+    fn put_message(&mut self, message: Arc<Message>) -> Result<(), StoreError> {
+        let conversation =
+            self.conversations.get_mut(&message.conversation_sid).ok_or(StoreError::ConversationNotFound)?;
+        conversation.messages.put(Arc::clone(&message));
+        self.messages.insert(message.sid, message);
+        Ok(())
+    }
+
+    /// Removes a message (of whichever conversation holds it).
+    fn remove_message(&mut self, sid: MessageSid) -> Option<Arc<Message>> {
+        let message = self.messages.remove(&sid)?;
+        if let Some(conversation) = self.conversations.get_mut(&message.conversation_sid) {
+            conversation.messages.remove(message.index);
+        }
+        Some(message)
+    }
+
+    /// Removes a conversation with its messages and unique name.
+    fn remove_conversation(&mut self, sid: ConversationSid) -> Option<ConversationData> {
+        let removed = self.conversations.remove(&sid)?;
+        for message in removed.messages.ordered().values() {
+            self.messages.remove(&message.sid);
+        }
+        if let Some(name) = &removed.conversation.unique_name {
+            self.unique_names.remove(name);
+        }
+        Some(removed)
+    }
+
+    /// Where a message of this service is, for a response.
+    fn locate<T>(&self, conversation_sid: ConversationSid, value: T) -> Located<T> {
+        Located { chat_service_sid: self.service.sid, conversation_sid, value }
     }
 
     fn conversation_sid(&self, reference: &ConversationRef) -> Option<ConversationSid> {

@@ -24,7 +24,7 @@ use super::document::{
 use super::model::Message;
 use super::participants::default_participant_role;
 use super::{ConversationData, ServiceData, Tenant};
-use crate::sid::{AccountSid, MessageSid};
+use crate::sid::{AccountSid, ConversationSid, MessageSid};
 use crate::time::Timestamp;
 
 /// Below this many log lines, compaction is not worth its full rewrite.
@@ -249,25 +249,25 @@ pub(super) fn replay(
             }
         }
         Change::DeleteConversation { account, service, conversation } => {
-            let service = service_mut(tenants, &account, &service, now)?;
-            if let Some(removed) = service.conversations.remove(&sid(&conversation)?)
-                && let Some(name) = removed.conversation.unique_name
-            {
-                service.unique_names.remove(&name);
-            }
+            service_mut(tenants, &account, &service, now)?.remove_conversation(sid(&conversation)?);
         }
         Change::PutMessage { account, service, conversation, message } => {
             let data = conversation_mut(tenants, &account, &service, &conversation, now)?;
             let conversation_sid = data.conversation.sid;
-            let messages = &mut data.messages;
-            let message = to_message(message, now, "message")?;
+            let next_index = data.messages.next_index();
+            let message = to_message(message, conversation_sid, now, "message")?;
             let (message_sid, media) = (message.sid, message.media().map(|media| media.sid));
-            if messages.contains(&message.sid) {
-                messages.replace(Arc::new(message));
-            } else if message.index >= messages.next_index() {
-                messages.insert(Arc::new(message));
-            } else {
-                return Err(missing("message", format!("index {} was already used", message.index)));
+            let service_data = service_mut(tenants, &account, &service, now)?;
+            match service_data.messages.get(&message_sid) {
+                Some(stored) if stored.conversation_sid != conversation_sid || stored.index != message.index => {
+                    return Err(missing("message", format!("{message_sid} is stored elsewhere")));
+                }
+                None if message.index < next_index => {
+                    return Err(missing("message", format!("index {} was already used", message.index)));
+                }
+                _ => service_data
+                    .put_message(Arc::new(message))
+                    .map_err(|_| missing("conversation", format!("{conversation} does not exist")))?,
             }
             // A message with media is what attached it: the upload's side is not logged.
             if let Some(upload) =
@@ -278,10 +278,12 @@ pub(super) fn replay(
         }
         Change::DeleteMessage { account, service, conversation, message } => {
             let message_sid: MessageSid = sid(&message)?;
-            let messages = &mut conversation_mut(tenants, &account, &service, &conversation, now)?.messages;
-            let removed = messages.remove(&message_sid);
-            if let Some(media) = removed.as_deref().and_then(Message::media) {
-                service_mut(tenants, &account, &service, now)?.media.remove(&media.sid);
+            let conversation_sid: ConversationSid = sid(&conversation)?;
+            let service = service_mut(tenants, &account, &service, now)?;
+            if service.messages.get(&message_sid).is_some_and(|m| m.conversation_sid == conversation_sid)
+                && let Some(media) = service.remove_message(message_sid).as_deref().and_then(Message::media)
+            {
+                service.media.remove(&media.sid);
             }
         }
         Change::PutParticipant { account, service, conversation, participant } => {

@@ -129,6 +129,39 @@ async fn an_import_that_fails_half_way_changes_nothing() {
 }
 
 #[tokio::test]
+async fn an_import_refuses_a_message_sid_its_service_already_uses() {
+    let app = spawn_app().await;
+    let sid = "IM0123456789abcdef0123456789abcdef";
+    let message = json!({ "sid": sid, "body": "one of a kind" });
+    // Twice in one document, in two conversations of one service.
+    let twice = json!({ "accounts": [{ "account_sid": ACCOUNT, "conversations": [
+        { "messages": [message.clone()] },
+        { "messages": [message.clone()] }
+    ]}]});
+    let response = app.control(Method::POST, "/_emulator/state", Some(&twice)).await;
+    let refusal = assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
+    assert!(refusal.contains("conversations[1].messages[0].sid") && refusal.contains(sid), "{refusal}");
+
+    // Once in the store, then again in a new conversation of the same service.
+    let once =
+        json!({ "accounts": [{ "account_sid": ACCOUNT, "conversations": [{ "messages": [message.clone()] }] }] });
+    let imported = app.control(Method::POST, "/_emulator/state", Some(&once)).await;
+    assert_eq!(imported.status(), StatusCode::OK);
+    let before = export(&app).await;
+    let again = app.control(Method::POST, "/_emulator/state", Some(&once)).await;
+    let refusal = assert_twilio_error(again, StatusCode::BAD_REQUEST, 20001).await;
+    assert!(refusal.contains("messages[0].sid"), "{refusal}");
+    assert_eq!(export(&app).await, before, "nothing changed");
+
+    // Another service may hold the same SID: each finds its own.
+    let elsewhere = json!({ "accounts": [{ "account_sid": ACCOUNT, "services": [
+        { "conversations": [{ "unique_name": "elsewhere", "messages": [message] }] }
+    ]}]});
+    let imported = app.control(Method::POST, "/_emulator/state", Some(&elsewhere)).await;
+    assert_eq!(imported.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn seed_files_load_at_start_up_from_a_file_or_a_directory() {
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed_support_desk.json");
     let running = spawn_binary_with(&["--seed-file", seed]);
