@@ -131,8 +131,7 @@ impl Store {
             |tenant, _, _| {
                 let service = tenant.service_mut(scope)?;
                 let sid = service.conversation(reference)?.conversation.sid;
-                let removed = service.remove_conversation(sid).ok_or(StoreError::NotFound)?;
-                drop_elsewhere(removed);
+                service.remove_conversation(sid).ok_or(StoreError::NotFound)?;
                 Ok((service.service.sid, sid))
             },
             |(service, conversation)| Change::DeleteConversation {
