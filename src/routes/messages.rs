@@ -17,7 +17,7 @@ use crate::json::{Ascii, Json, JsonBody};
 use crate::pagination::{OrderedPageParams, PageLinks};
 use crate::sid::AccountSid;
 use crate::state::AppState;
-use crate::store::model::{Message, MessageFields};
+use crate::store::model::{MessageFields, StoredMessage};
 use crate::store::{Located, ServiceScope};
 use crate::urls::ConversationUrl;
 use crate::validate;
@@ -172,11 +172,11 @@ fn conversation_url<T>(base: Arc<str>, scope: ServiceScope, located: &Located<T>
 pub struct MessageResource {
     account_sid: AccountSid,
     url: ConversationUrl,
-    message: Arc<Message>,
+    message: StoredMessage,
 }
 
 impl MessageResource {
-    fn new(account_sid: AccountSid, base: Arc<str>, scope: ServiceScope, located: Located<Arc<Message>>) -> Self {
+    fn new(account_sid: AccountSid, base: Arc<str>, scope: ServiceScope, located: Located<StoredMessage>) -> Self {
         let url = conversation_url(base, scope, &located);
         Self { account_sid, url, message: located.value }
     }
@@ -222,14 +222,14 @@ impl Shared {
 
 /// Appends `message` as Twilio renders it on the request's form, in the key order of its
 /// examples: `chat_service_sid` only on the service form, `url` and `links` on the form used.
-fn write_message(json: &mut Json, shared: &Shared, message: &Message) {
+fn write_message(json: &mut Json, shared: &Shared, message: &StoredMessage) {
     let sid = message.sid.to_ascii();
     let url = shared.messages_url.as_slice();
     json.raw("{\"sid\":\"");
     json.ascii_bytes(&sid);
     json.ascii_bytes(&shared.after_sid);
-    let (author, body) = message.text.parts();
-    let escapes = message.text.needs_escaping();
+    let (author, body) = message.text();
+    let escapes = message.needs_escaping();
     match body {
         Some(body) => json.checked_string(body, escapes),
         None => json.raw("null"),

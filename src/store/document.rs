@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use super::fresh;
 use super::message_log::MessageLog;
 use super::model::{
-    ChannelType, Conversation, ConversationState, DeliveryStatus, Media, MediaRef, Message, MessageExtras, MessageText,
-    MessagingBinding, Participant, Receipt, Service,
+    ChannelType, Conversation, ConversationState, DeliveryStatus, Media, MediaRef, Message, MessageExtras,
+    MessagingBinding, Participant, Receipt, Service, StoredMessage,
 };
 use super::participants::default_participant_role;
 use super::sequenced::Sequenced;
@@ -249,7 +249,7 @@ pub(super) fn participant_document(participant: &Participant) -> ParticipantDocu
 
 fn export_conversation(data: &ConversationData) -> ConversationDocument {
     ConversationDocument {
-        messages: data.messages.ordered().values().map(|message| message_document(message)).collect(),
+        messages: data.messages.ordered().values().map(message_document).collect(),
         participants: data.participants.values().map(participant_document).collect(),
         ..conversation_document(&data.conversation, data.messages.next_index())
     }
@@ -286,7 +286,7 @@ pub(super) fn conversation_document(conversation: &Conversation, next_index: u64
 }
 
 /// A message, every field written.
-pub(super) fn message_document(message: &Message) -> MessageDocument {
+pub(super) fn message_document(message: &StoredMessage) -> MessageDocument {
     MessageDocument {
         sid: Some(message.sid.to_string()),
         index: Some(message.index),
@@ -507,7 +507,7 @@ impl Planner<'_> {
             let at = format!("{at}.messages[{m}]");
             let place = MessagePlace { account, service: existing, service_sid: service, conversation: sid };
             let message = self.message(&place, &messages, message, &at)?;
-            messages.put(Arc::new(message));
+            messages.put(message);
         }
         if let Some(next) = next_index {
             messages.reserve_until(next);
@@ -537,7 +537,7 @@ impl Planner<'_> {
         earlier: &MessageLog,
         doc: MessageDocument,
         at: &str,
-    ) -> Result<Message, ImportError> {
+    ) -> Result<StoredMessage, ImportError> {
         let index = doc.index.unwrap_or_else(|| earlier.next_index());
         if index < earlier.next_index() {
             return Err(fault(&format!("{at}.index"), format!("{index} is not above the previous message's index")));
@@ -617,20 +617,16 @@ pub(super) fn to_message(
     conversation_sid: ConversationSid,
     now: Timestamp,
     at: &str,
-) -> Result<Message, ImportError> {
+) -> Result<StoredMessage, ImportError> {
     let date_created = date(&doc.date_created, &format!("{at}.date_created"))?.unwrap_or(now);
+    let author = checked(validate::name(doc.author, ApiError::AuthorTooLong), at, "author")?;
+    let body = checked(validate::body(doc.body), at, "body")?;
     let attributes = validate::attributes(doc.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES);
     let last_updated_by = validate::name(doc.last_updated_by, ApiError::LastUpdatedByTooLong);
-    Ok(Message {
+    let fields = Message {
         sid: parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?,
         conversation_sid,
         index: doc.index.ok_or_else(|| fault(&format!("{at}.index"), "missing".into()))?,
-        text: MessageText::new(
-            checked(validate::name(doc.author, ApiError::AuthorTooLong), at, "author")?
-                .as_deref()
-                .unwrap_or(DEFAULT_AUTHOR),
-            checked(validate::body(doc.body), at, "body")?.as_deref(),
-        ),
         attributes: checked(attributes, at, "attributes")?.map(Into::into),
         was_edited: doc.was_edited.unwrap_or(false),
         participant_sid: doc
@@ -666,7 +662,8 @@ pub(super) fn to_message(
         .boxed(),
         date_created,
         date_updated: date(&doc.date_updated, &format!("{at}.date_updated"))?.unwrap_or(date_created),
-    })
+    };
+    Ok(StoredMessage::new(fields, author.as_deref().unwrap_or(DEFAULT_AUTHOR), body.as_deref()))
 }
 
 fn to_receipt(doc: ReceiptDocument, now: Timestamp, at: &str) -> Result<Receipt, ImportError> {
@@ -764,7 +761,7 @@ pub(super) fn apply(plan: Plan, tenants: &mut HashMap<AccountSid, Tenant>, now: 
                 }
                 service.messages.reserve(messages.len());
                 for message in messages.ordered().values() {
-                    service.messages.insert(message.sid, Arc::clone(message));
+                    service.messages.insert(message.sid, message.clone());
                 }
                 service.conversations.push(conversation.sid, ConversationData { conversation, messages, participants });
             }

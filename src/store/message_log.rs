@@ -2,9 +2,8 @@
 //! service's job (`ServiceData::messages`): one probe, without finding the conversation.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use super::model::Message;
+use super::model::StoredMessage;
 
 /// Messages ordered by index.
 ///
@@ -12,7 +11,7 @@ use super::model::Message;
 /// reused, even after the newest message is deleted.
 #[derive(Debug, Default)]
 pub struct MessageLog {
-    by_index: BTreeMap<u64, Arc<Message>>,
+    by_index: BTreeMap<u64, StoredMessage>,
     next_index: u64,
 }
 
@@ -25,7 +24,7 @@ impl MessageLog {
     /// Adds `message`, or puts a new version of it (same index) in place of the old one. A
     /// new message's index must be at least [`next_index`](Self::next_index) (new messages
     /// take it; imports keep their recorded indices).
-    pub fn put(&mut self, message: Arc<Message>) {
+    pub fn put(&mut self, message: StoredMessage) {
         self.next_index = self.next_index.max(message.index.saturating_add(1));
         self.by_index.insert(message.index, message);
     }
@@ -41,12 +40,12 @@ impl MessageLog {
         self.by_index.len()
     }
 
-    pub fn remove(&mut self, index: u64) -> Option<Arc<Message>> {
+    pub fn remove(&mut self, index: u64) -> Option<StoredMessage> {
         self.by_index.remove(&index)
     }
 
     /// The messages by index, for paging.
-    pub fn ordered(&self) -> &BTreeMap<u64, Arc<Message>> {
+    pub fn ordered(&self) -> &BTreeMap<u64, StoredMessage> {
         &self.by_index
     }
 }
@@ -55,22 +54,22 @@ impl MessageLog {
 mod tests {
     use super::*;
     use crate::sid::{ConversationSid, MessageSid};
-    use crate::store::model::MessageText;
+    use crate::store::model::Message;
     use crate::time::Timestamp;
 
-    fn message(bits: u128, index: u64, body: &str) -> Arc<Message> {
-        Arc::new(Message {
+    fn message(bits: u128, index: u64, body: &str) -> StoredMessage {
+        let fields = Message {
             sid: MessageSid::from_bits(bits),
             conversation_sid: ConversationSid::from_bits(1),
             index,
-            text: MessageText::new("system", Some(body)),
             attributes: None,
             was_edited: false,
             participant_sid: None,
             extras: None,
             date_created: Timestamp::from_unix_seconds(0),
             date_updated: Timestamp::from_unix_seconds(0),
-        })
+        };
+        StoredMessage::new(fields, "system", Some(body))
     }
 
     fn bodies(log: &MessageLog) -> Vec<(u64, &str)> {

@@ -1,8 +1,6 @@
 //! Messages in the store: one index sequence per conversation, each message with its
 //! author participant, media, content template and delivery receipts.
 
-use std::sync::Arc;
-
 use super::*;
 
 /// What SMS and WhatsApp carry: a conversation with such participants refuses longer
@@ -30,7 +28,7 @@ impl Store {
         scope: ServiceScope,
         reference: &ConversationRef,
         mut fields: MessageFields,
-    ) -> Result<Located<Arc<Message>>, StoreError> {
+    ) -> Result<Located<StoredMessage>, StoreError> {
         self.write(
             account,
             |tenant, sids, now| {
@@ -72,11 +70,10 @@ impl Store {
                 let conversation_sid = conversation.conversation.sid;
                 let index = conversation.messages.next_index();
                 let sid = fresh(sids, MessageSid::from_bits, |sid| service.messages.contains_key(sid));
-                let message = Arc::new(Message {
+                let message = Message {
                     sid,
                     conversation_sid,
                     index,
-                    text: MessageText::new(&author, fields.body.as_deref()),
                     attributes: fields.attributes.map(Into::into),
                     was_edited: false,
                     participant_sid,
@@ -89,8 +86,9 @@ impl Store {
                     .boxed(),
                     date_created,
                     date_updated: fields.date_updated.unwrap_or(date_created),
-                });
-                service.put_message(Arc::clone(&message))?;
+                };
+                let message = StoredMessage::new(message, &author, fields.body.as_deref());
+                service.put_message(message.clone())?;
                 if let Some(media) = fields.media_sid.and_then(|sid| service.media.get_mut(&sid)) {
                     media.attached_to = Some((conversation_sid, sid));
                 }
@@ -107,11 +105,11 @@ impl Store {
         scope: ServiceScope,
         reference: &ConversationRef,
         sid: MessageSid,
-    ) -> Result<Located<Arc<Message>>, StoreError> {
+    ) -> Result<Located<StoredMessage>, StoreError> {
         self.read(account, |tenant| {
             let service = tenant.service(scope)?;
             let message = service.message(reference, sid)?;
-            Ok(service.locate(message.conversation_sid, Arc::clone(message)))
+            Ok(service.locate(message.conversation_sid, message.clone()))
         })
     }
 
@@ -127,7 +125,7 @@ impl Store {
         scope: ServiceScope,
         reference: &ConversationRef,
         request: &PageRequest,
-        read: impl FnOnce(Located<Selection<&Arc<Message>>>) -> R,
+        read: impl FnOnce(Located<Selection<&StoredMessage>>) -> R,
     ) -> Result<R, StoreError> {
         self.read(account, |tenant| {
             let conversation = tenant.service(scope)?.conversation(reference)?;
@@ -145,12 +143,13 @@ impl Store {
         reference: &ConversationRef,
         sid: MessageSid,
         fields: MessageFields,
-    ) -> Result<Located<Arc<Message>>, StoreError> {
+    ) -> Result<Located<StoredMessage>, StoreError> {
         self.write(
             account,
             |tenant, _, now| {
                 let service = tenant.service_mut(scope)?;
-                let mut message = Message::clone(service.message(reference, sid)?);
+                let current = service.message(reference, sid)?.clone();
+                let mut message = Message::clone(&current);
                 if fields.body.is_some() && message.media().is_some() {
                     return Err(StoreError::MediaBodyUpdate);
                 }
@@ -158,9 +157,6 @@ impl Store {
                 check_sms_body(conversation, fields.body.as_deref())?;
                 if let Some(author) = &fields.author {
                     message.participant_sid = conversation.author_participant(author);
-                }
-                if fields.author.is_some() || fields.body.is_some() {
-                    message.text = message.text.with(fields.author.as_deref(), fields.body.as_deref());
                 }
                 if let Some(attributes) = fields.attributes {
                     message.attributes = Some(attributes.into());
@@ -175,8 +171,8 @@ impl Store {
                 }
                 message.date_updated = fields.date_updated.unwrap_or(now);
                 message.was_edited = true;
-                let message = Arc::new(message);
-                service.put_message(Arc::clone(&message))?;
+                let message = current.with(message, fields.author.as_deref(), fields.body.as_deref());
+                service.put_message(message.clone())?;
                 Ok(service.locate(message.conversation_sid, message))
             },
             |located| put_message(account, located),
@@ -255,7 +251,7 @@ impl Store {
         &self,
         account: AccountSid,
         update: ReceiptUpdate,
-    ) -> Result<Located<Arc<Message>>, StoreError> {
+    ) -> Result<Located<StoredMessage>, StoreError> {
         self.write(
             account,
             |tenant, _, now| {
@@ -268,8 +264,8 @@ impl Store {
                     })
                     .ok_or(StoreError::ConversationNotFound)?;
                 let service = tenant.service_mut(ServiceScope::Explicit(service))?;
-                let current = service.message(&ConversationRef::Sid(update.conversation), update.message)?;
-                let mut message = Message::clone(current);
+                let current = service.message(&ConversationRef::Sid(update.conversation), update.message)?.clone();
+                let mut message = Message::clone(&current);
                 let extras = message.extras.as_mut().ok_or(StoreError::NotFound)?;
                 let mut touched = 0;
                 for receipt in extras.receipts.iter_mut().filter(|r| update.receipt.is_none_or(|sid| sid == r.sid)) {
@@ -284,8 +280,8 @@ impl Store {
                 if touched == 0 {
                     return Err(StoreError::NotFound);
                 }
-                let message = Arc::new(message);
-                service.put_message(Arc::clone(&message))?;
+                let message = current.with(message, None, None);
+                service.put_message(message.clone())?;
                 Ok(service.locate(message.conversation_sid, message))
             },
             |located| put_message(account, located),

@@ -32,8 +32,8 @@ use message_log::MessageLog;
 pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
 use model::{
     ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, DeliveryStatus, Media,
-    Message, MessageExtras, MessageFields, MessageText, MessagingBinding, Participant, ParticipantFields, Receipt,
-    Service,
+    Message, MessageExtras, MessageFields, MessagingBinding, Participant, ParticipantFields, Receipt, Service,
+    StoredMessage,
 };
 pub use participants::{ParticipantRef, default_participant_role};
 use persist::{Change, StateFile};
@@ -190,7 +190,7 @@ fn put_conversation(account: AccountSid, snapshot: &ConversationSnapshot) -> Cha
     }
 }
 
-fn put_message(account: AccountSid, located: &Located<Arc<Message>>) -> Change {
+fn put_message(account: AccountSid, located: &Located<StoredMessage>) -> Change {
     Change::PutMessage {
         account: account.to_string(),
         service: located.chat_service_sid.to_string(),
@@ -249,7 +249,7 @@ struct ServiceData {
     /// values, without finding the conversation first: in a store of a million messages
     /// each step is a cache and TLB miss, and these two cut a fetch's from four to two.
     /// Message SIDs are therefore unique within a service, as Twilio's are everywhere.
-    messages: SidTable<MessageSid, Arc<Message>>,
+    messages: SidTable<MessageSid, StoredMessage>,
     unique_names: HashMap<Arc<str>, ConversationSid>,
     /// Files uploaded to the Media Content Service for this service.
     media: HashMap<MediaSid, Media>,
@@ -482,7 +482,7 @@ impl ServiceData {
     }
 
     /// The message `sid` of the conversation `reference` names.
-    fn message(&self, reference: &ConversationRef, sid: MessageSid) -> Result<&Arc<Message>, StoreError> {
+    fn message(&self, reference: &ConversationRef, sid: MessageSid) -> Result<&StoredMessage, StoreError> {
         let conversation = self.conversation_sid(reference).ok_or(StoreError::ConversationNotFound)?;
         match self.messages.get(&sid) {
             Some(message) if message.conversation_sid == conversation => Ok(message),
@@ -494,16 +494,16 @@ impl ServiceData {
     }
 
     /// Adds a message to its conversation, or replaces the stored version of it.
-    fn put_message(&mut self, message: Arc<Message>) -> Result<(), StoreError> {
+    fn put_message(&mut self, message: StoredMessage) -> Result<(), StoreError> {
         let conversation =
             self.conversations.get_mut(&message.conversation_sid).ok_or(StoreError::ConversationNotFound)?;
-        conversation.messages.put(Arc::clone(&message));
+        conversation.messages.put(message.clone());
         self.messages.insert(message.sid, message);
         Ok(())
     }
 
     /// Removes a message (of whichever conversation holds it).
-    fn remove_message(&mut self, sid: MessageSid) -> Option<Arc<Message>> {
+    fn remove_message(&mut self, sid: MessageSid) -> Option<StoredMessage> {
         let message = self.messages.remove(&sid)?;
         if let Some(conversation) = self.conversations.get_mut(&message.conversation_sid) {
             conversation.messages.remove(message.index);

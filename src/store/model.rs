@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use triomphe::HeaderSlice;
+
 use crate::sid::{
     ChannelMessageSid, ChatServiceSid, ContentSid, ConversationSid, MediaSid, MessageSid, ParticipantSid, ReceiptSid,
     RoleSid,
@@ -97,7 +99,8 @@ pub struct ConversationSnapshot {
     pub message_count: usize,
 }
 
-/// A message (`IM…`) as stored. Text fields are boxed slices: no spare capacity per message.
+/// A message's fields but its author and body, which [`StoredMessage`] keeps beside them.
+/// Text fields are boxed slices: no spare capacity per message.
 #[derive(Clone, Debug)]
 pub struct Message {
     pub sid: MessageSid,
@@ -105,8 +108,6 @@ pub struct Message {
     /// `ServiceData::messages`), and this tells whether the URL named its conversation.
     pub conversation_sid: ConversationSid,
     pub index: u64,
-    /// The author and the body.
-    pub text: MessageText,
     /// `None` renders as Twilio's default `"{}"`.
     pub attributes: Option<Box<str>>,
     /// Whether the message was updated since it was created (Chat v2's `was_edited`).
@@ -121,16 +122,6 @@ pub struct Message {
 }
 
 impl Message {
-    /// Who wrote it: an identity, an address, or `system`.
-    pub fn author(&self) -> &str {
-        self.text.author()
-    }
-
-    /// The text, if it has one (a media message may not).
-    pub fn body(&self) -> Option<&str> {
-        self.text.body()
-    }
-
     /// The attached media, if any.
     pub fn media(&self) -> Option<&MediaRef> {
         self.extras.as_ref().and_then(|extras| extras.media.as_ref())
@@ -159,49 +150,81 @@ impl Message {
     }
 }
 
-/// A message's author and body in one allocation: every response with the message reads
-/// both, and in a large store each allocation read is a cache miss of its own.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MessageText {
-    /// The author, then the body.
-    text: Box<str>,
+/// A message as stored: its fields, then its author and body, in one reference-counted
+/// allocation. Cloning shares it; a change stores a new one, so a reader holding the old
+/// version keeps a consistent copy.
+///
+/// One allocation rather than a record pointing at its text: every response reads both,
+/// and in a store of a million messages each allocation is a cache and TLB miss of its own
+/// (the allocator keeps sizes apart, so the two would never share a page).
+#[derive(Clone)]
+pub struct StoredMessage(triomphe::Arc<HeaderSlice<StoredHeader, str>>);
+
+/// What precedes the text in a [`StoredMessage`]'s allocation.
+struct StoredHeader {
+    fields: Message,
+    /// Where the author ends and the body begins.
     author_len: usize,
     has_body: bool,
-    /// Whether either holds a character JSON escapes: decided once here, rather than on
-    /// every response that renders the message.
+    /// Whether author or body holds a character JSON escapes: decided once here, rather
+    /// than on every response that renders the message.
     needs_escaping: bool,
 }
 
-impl MessageText {
-    pub fn new(author: &str, body: Option<&str>) -> Self {
-        let text = [author, body.unwrap_or_default()].concat().into_boxed_str();
-        let needs_escaping = crate::json::needs_escaping(text.as_bytes());
-        Self { text, author_len: author.len(), has_body: body.is_some(), needs_escaping }
+impl StoredMessage {
+    /// Stores `fields` with `author` and `body`.
+    pub fn new(fields: Message, author: &str, body: Option<&str>) -> Self {
+        let text = [author, body.unwrap_or_default()].concat();
+        let header = StoredHeader {
+            fields,
+            author_len: author.len(),
+            has_body: body.is_some(),
+            needs_escaping: crate::json::needs_escaping(text.as_bytes()),
+        };
+        Self(triomphe::Arc::from_header_and_str(header, &text))
+    }
+
+    /// Who wrote it: an identity, an address, or `system`.
+    pub fn author(&self) -> &str {
+        self.text().0
+    }
+
+    /// The text, if it has one (a media message may not).
+    pub fn body(&self) -> Option<&str> {
+        self.text().1
+    }
+
+    /// The author and the body, split once (a page renders both for every message).
+    pub fn text(&self) -> (&str, Option<&str>) {
+        let HeaderSlice { header, slice } = &*self.0;
+        // The split falls where `new` joined them, so it is always on a char boundary.
+        let (author, body) = slice.split_at_checked(header.author_len).unwrap_or((slice, ""));
+        (author, header.has_body.then_some(body))
     }
 
     /// Whether the author or the body holds a character JSON escapes.
     pub fn needs_escaping(&self) -> bool {
-        self.needs_escaping
+        self.0.header.needs_escaping
     }
 
-    pub fn author(&self) -> &str {
-        self.parts().0
+    /// `fields` stored with this message's text, its author or body replaced where given.
+    pub fn with(&self, fields: Message, author: Option<&str>, body: Option<&str>) -> Self {
+        Self::new(fields, author.unwrap_or(self.author()), body.or(self.body()))
     }
+}
 
-    pub fn body(&self) -> Option<&str> {
-        self.parts().1
+impl std::ops::Deref for StoredMessage {
+    type Target = Message;
+
+    fn deref(&self) -> &Message {
+        &self.0.header.fields
     }
+}
 
-    /// The author and the body, split once (a page renders both for every message).
-    pub fn parts(&self) -> (&str, Option<&str>) {
-        // The split falls where `new` joined them, so it is always on a char boundary.
-        let (author, body) = self.text.split_at_checked(self.author_len).unwrap_or((&self.text, ""));
-        (author, self.has_body.then_some(body))
-    }
-
-    /// The same message text with a new author or body (`None`: unchanged).
-    pub fn with(&self, author: Option<&str>, body: Option<&str>) -> Self {
-        Self::new(author.unwrap_or(self.author()), body.or(self.body()))
+impl std::fmt::Debug for StoredMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (author, body) = self.text();
+        f.debug_struct("StoredMessage").field("fields", &**self).field("author", &author).field("body", &body).finish()
     }
 }
 
@@ -486,34 +509,49 @@ mod tests {
 
     #[test]
     fn a_plain_message_stays_small() {
-        // The fields every message pays for; text lives in its own allocation. With the
-        // `Arc`'s two counts they fit mimalloc's 160-byte size class.
-        assert!(std::mem::size_of::<Message>() <= 136, "{} bytes", std::mem::size_of::<Message>());
+        // The fields every message pays for, then its text: with a one-line author and
+        // body, a message fits mimalloc's 224-byte size class.
+        assert!(std::mem::size_of::<StoredHeader>() <= 136, "{} bytes", std::mem::size_of::<StoredHeader>());
     }
 }
 
 #[cfg(test)]
-mod message_text_tests {
-    use super::MessageText;
+mod stored_message_tests {
+    use super::*;
+
+    fn stored(author: &str, body: Option<&str>) -> StoredMessage {
+        let fields = Message {
+            sid: MessageSid::from_bits(1),
+            conversation_sid: ConversationSid::from_bits(2),
+            index: 0,
+            attributes: None,
+            was_edited: false,
+            participant_sid: None,
+            extras: None,
+            date_created: Timestamp::from_unix_seconds(0),
+            date_updated: Timestamp::from_unix_seconds(0),
+        };
+        StoredMessage::new(fields, author, body)
+    }
 
     #[test]
     fn author_and_body_come_back_apart_and_change_independently() {
-        let text = MessageText::new("alice", Some("héllo"));
-        assert_eq!((text.author(), text.body()), ("alice", Some("héllo")));
-        let without = MessageText::new("system", None);
+        let text = stored("alice", Some("héllo"));
+        assert_eq!(text.text(), ("alice", Some("héllo")));
+        let without = stored("system", None);
         assert_eq!((without.author(), without.body()), ("system", None));
-        let empty = MessageText::new("bob", Some(""));
-        assert_eq!(empty.body(), Some(""), "an empty body is not a missing one");
-        assert_eq!(text.with(Some("carol"), None), MessageText::new("carol", Some("héllo")));
-        assert_eq!(text.with(None, Some("bye")), MessageText::new("alice", Some("bye")));
-        assert_eq!(without.with(None, Some("now")), MessageText::new("system", Some("now")));
+        assert_eq!(stored("bob", Some("")).body(), Some(""), "an empty body is not a missing one");
+        assert_eq!(text.with(Message::clone(&text), Some("carol"), None).text(), ("carol", Some("héllo")));
+        assert_eq!(text.with(Message::clone(&text), None, Some("bye")).text(), ("alice", Some("bye")));
+        assert_eq!(without.with(Message::clone(&without), None, Some("now")).text(), ("system", Some("now")));
     }
 
     #[test]
     fn the_need_for_json_escapes_is_decided_once_for_author_and_body() {
-        assert!(!MessageText::new("alice", Some("hello")).needs_escaping());
-        assert!(MessageText::new("alice", Some("say \"hi\"")).needs_escaping());
-        assert!(MessageText::new("a\\b", None).needs_escaping());
-        assert!(!MessageText::new("alice", Some("say \"hi\"")).with(None, Some("fine")).needs_escaping());
+        assert!(!stored("alice", Some("hello")).needs_escaping());
+        assert!(stored("alice", Some("say \"hi\"")).needs_escaping());
+        assert!(stored("a\\b", None).needs_escaping());
+        let quoted = stored("alice", Some("say \"hi\""));
+        assert!(!quoted.with(Message::clone(&quoted), None, Some("fine")).needs_escaping());
     }
 }

@@ -21,7 +21,6 @@ use super::document::{
     ConversationDocument, ImportError, MediaDocument, MessageDocument, ParticipantDocument, ServiceDocument,
     StateDocument, to_conversation, to_media, to_message, to_participant, to_service,
 };
-use super::model::Message;
 use super::participants::default_participant_role;
 use super::{ConversationData, ServiceData, Tenant};
 use crate::sid::{AccountSid, ConversationSid, MessageSid};
@@ -266,7 +265,7 @@ pub(super) fn replay(
                     return Err(missing("message", format!("index {} was already used", message.index)));
                 }
                 _ => service_data
-                    .put_message(Arc::new(message))
+                    .put_message(message)
                     .map_err(|_| missing("conversation", format!("{conversation} does not exist")))?,
             }
             // A message with media is what attached it: the upload's side is not logged.
@@ -281,7 +280,7 @@ pub(super) fn replay(
             let conversation_sid: ConversationSid = sid(&conversation)?;
             let service = service_mut(tenants, &account, &service, now)?;
             if service.messages.get(&message_sid).is_some_and(|m| m.conversation_sid == conversation_sid)
-                && let Some(media) = service.remove_message(message_sid).as_deref().and_then(Message::media)
+                && let Some(media) = service.remove_message(message_sid).as_deref().and_then(|message| message.media())
             {
                 service.media.remove(&media.sid);
             }

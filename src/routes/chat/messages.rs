@@ -16,7 +16,7 @@ use crate::pagination::{ListBody, OrderedPageParams, PageLinks};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid};
 use crate::state::AppState;
 use crate::store::Located;
-use crate::store::model::{MediaRef, Message, MessageFields};
+use crate::store::model::{MediaRef, MessageFields, StoredMessage};
 use crate::time::Timestamp;
 use crate::urls::{ConversationUrl, Href, UrlForm};
 use crate::validate;
@@ -109,7 +109,7 @@ async fn list(
     let located = state
         .store
         .list_messages(account, scope.service, &scope.conversation, &request, |located| {
-            located.map(|page| page.map(Arc::clone))
+            located.map(|page| page.map(StoredMessage::clone))
         })
         .map_err(ApiError::from_chat)?;
     let url = channel_url(base, &located);
@@ -169,11 +169,11 @@ pub struct ChatMessageResource {
     account_sid: AccountSid,
     service_sid: ChatServiceSid,
     url: ConversationUrl,
-    message: Arc<Message>,
+    message: StoredMessage,
 }
 
 impl ChatMessageResource {
-    fn new(account_sid: AccountSid, base: Arc<str>, located: Located<Arc<Message>>) -> Self {
+    fn new(account_sid: AccountSid, base: Arc<str>, located: Located<StoredMessage>) -> Self {
         let url = channel_url(base, &located);
         Self { account_sid, service_sid: located.chat_service_sid, url, message: located.value }
     }
@@ -223,7 +223,7 @@ impl<'a> From<&'a MediaRef> for MediaWire<'a> {
 
 impl Serialize for ChatMessageResource {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let message = &*self.message;
+        let message = &self.message;
         let channel = self.url.conversation;
         ChatMessageWire {
             sid: message.sid,
