@@ -503,9 +503,9 @@ impl Planner<'_> {
         let conversation =
             to_conversation(ConversationDocument { sid: Some(sid.to_string()), ..doc }, service, self.now, at)?;
         let mut messages = MessageLog::default();
+        let place = MessagePlace { account, service: existing, service_sid: service, conversation: sid };
         for (m, message) in message_docs.into_iter().enumerate() {
             let at = format!("{at}.messages[{m}]");
-            let place = MessagePlace { account, service: existing, service_sid: service, conversation: sid };
             let message = self.message(&place, &messages, message, &at)?;
             messages.put(message);
         }

@@ -245,10 +245,11 @@ struct ServiceData {
     service: Service,
     conversations: Sequenced<ConversationSid, ConversationData>,
     /// Every message of the service's conversations, by SID (each conversation keeps its
-    /// own in index order). A fetch is then one probe of a table that keeps keys beside
+    /// own in index order). A fetch is one probe of this table, which keeps keys beside
     /// values, without finding the conversation first: in a store of a million messages
-    /// each step is a cache and TLB miss, and these two cut a fetch's from four to two.
-    /// Message SIDs are therefore unique within a service, as Twilio's are everywhere.
+    /// every page a lookup touches is a cache and TLB miss, and a fetch now touches two
+    /// (the slot, then the message with its text) where it touched five. Message SIDs are
+    /// therefore unique within a service, as Twilio's are everywhere.
     messages: SidTable<MessageSid, StoredMessage>,
     unique_names: HashMap<Arc<str>, ConversationSid>,
     /// Files uploaded to the Media Content Service for this service.
