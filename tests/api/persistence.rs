@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -39,12 +39,16 @@ async fn post(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> r
     request.header("Content-Type", "application/x-www-form-urlencoded").body(body).send().await
 }
 
+/// A request without a body, as the test account.
+async fn send(client: &reqwest::Client, method: Method, url: String) -> reqwest::Response {
+    client.request(method, url).basic_auth(ACCOUNT, Some("t")).send().await.expect("send")
+}
+
 async fn all_messages(client: &reqwest::Client, base: &str, conversation: &str) -> Vec<Value> {
     let mut url = format!("{base}/v1/Conversations/{conversation}/Messages?PageSize=100");
     let mut messages = Vec::new();
     loop {
-        let page: Value =
-            client.get(&url).basic_auth(ACCOUNT, Some("t")).send().await.expect("send").json().await.expect("JSON");
+        let page: Value = send(client, Method::GET, url.clone()).await.json().await.expect("JSON");
         messages.extend(page["messages"].as_array().expect("messages").iter().cloned());
         match page["meta"]["next_page_url"].as_str() {
             Some(next) => url = next.to_owned(),
@@ -128,30 +132,15 @@ async fn updates_deletes_and_resets_survive_restarts() {
     post(&client, format!("{}/v1/Conversations/kept/Messages/{}", base(&running), sids[0]), &[("Body", "edited")])
         .await
         .expect("send");
-    client
-        .delete(format!("{}/v1/Conversations/kept/Messages/{}", base(&running), sids[2]))
-        .basic_auth(ACCOUNT, Some("t"))
-        .send()
-        .await
-        .expect("send");
-    client
-        .delete(format!("{}/v1/Conversations/dropped", base(&running)))
-        .basic_auth(ACCOUNT, Some("t"))
-        .send()
-        .await
-        .expect("send");
+    send(&client, Method::DELETE, format!("{}/v1/Conversations/kept/Messages/{}", base(&running), sids[2])).await;
+    send(&client, Method::DELETE, format!("{}/v1/Conversations/dropped", base(&running))).await;
     running.kill();
 
     let restarted = spawn_binary_with(&["--state-file", state.arg()]);
     let messages = all_messages(&client, &restarted.base, "kept").await;
     let bodies: Vec<&str> = messages.iter().filter_map(|m| m["body"].as_str()).collect();
     assert_eq!(bodies, ["edited", "b"]);
-    let gone = client
-        .get(format!("{}/v1/Conversations/dropped", restarted.base))
-        .basic_auth(ACCOUNT, Some("t"))
-        .send()
-        .await
-        .expect("send");
+    let gone = send(&client, Method::GET, format!("{}/v1/Conversations/dropped", restarted.base)).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     let next: Value = post(&client, format!("{}/v1/Conversations/kept/Messages", restarted.base), &[])
         .await
@@ -164,15 +153,8 @@ async fn updates_deletes_and_resets_survive_restarts() {
     client.post(format!("{}/_emulator/reset", restarted.base)).send().await.expect("send");
     restarted.kill();
     let after_reset = spawn_binary_with(&["--state-file", state.arg()]);
-    let listed: Value = client
-        .get(format!("{}/v1/Conversations", after_reset.base))
-        .basic_auth(ACCOUNT, Some("t"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("JSON");
+    let listed: Value =
+        send(&client, Method::GET, format!("{}/v1/Conversations", after_reset.base)).await.json().await.expect("JSON");
     assert_eq!(listed["conversations"], serde_json::json!([]));
 }
 
@@ -246,12 +228,8 @@ async fn participants_receipts_and_media_survive_a_restart() {
     let messages = all_messages(&client, &restarted.base, "rich").await;
     assert_eq!(messages[0]["delivery"]["delivered"], "all");
     assert_eq!(messages[0]["media"][0]["sid"], media.as_str());
-    let content = client
-        .get(format!("{}/v1/Services/{service}/Media/{media}/Content", restarted.base))
-        .basic_auth(ACCOUNT, Some("t"))
-        .send()
-        .await
-        .expect("send");
+    let content =
+        send(&client, Method::GET, format!("{}/v1/Services/{service}/Media/{media}/Content", restarted.base)).await;
     assert_eq!(content.text().await.expect("text"), "hello");
     let again = post(&client, format!("{}/v1/Conversations/rich/Messages", restarted.base), &[("MediaSid", &media)])
         .await
