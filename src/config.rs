@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::sid::{AccountSid, ApiKeySid};
+use crate::store::Durability;
+use crate::store::persist::{DEFAULT_COMPACT_AFTER, SyncPolicy};
 
 /// The default port: Twilio's emulator needs one that clashes with nothing common (not
 /// 3000, 8080 or Prism's 4010).
@@ -76,6 +78,17 @@ pub struct Config {
     #[arg(long, env = "TWILIO_EMULATOR_STATE_FILE")]
     pub state_file: Option<PathBuf>,
 
+    /// When the state file's log reaches the disk: `never` synced by the emulator (a write
+    /// survives the process dying, not the machine), or `always` before the answer (it
+    /// survives power loss too, at the cost of a sync per write).
+    #[arg(long, env = "TWILIO_EMULATOR_STATE_SYNC", value_enum, default_value_t = StateSync::Never)]
+    pub state_sync: StateSync,
+
+    /// Rewrites the state file's snapshot once this many changes were logged since the
+    /// last one (and at least as many as the snapshot holds records).
+    #[arg(long, env = "TWILIO_EMULATOR_STATE_COMPACT_AFTER", default_value_t = DEFAULT_COMPACT_AFTER)]
+    pub state_compact_after: usize,
+
     /// How many Twilio API requests the request journal keeps (oldest dropped first).
     #[arg(long, env = "TWILIO_EMULATOR_JOURNAL_SIZE", default_value_t = DEFAULT_JOURNAL_SIZE)]
     pub journal_size: usize,
@@ -96,6 +109,24 @@ pub struct Config {
     /// Largest request body accepted, in bytes; larger ones get a 413.
     #[arg(long, env = "TWILIO_EMULATOR_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+}
+
+/// When the state file's log is synced to the disk (see `--state-sync`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StateSync {
+    Never,
+    Always,
+}
+
+impl Config {
+    /// How the state file is to be kept.
+    pub fn durability(&self) -> Durability {
+        let sync = match self.state_sync {
+            StateSync::Never => SyncPolicy::Never,
+            StateSync::Always => SyncPolicy::Always,
+        };
+        Durability { sync, compact_after: self.state_compact_after }
+    }
 }
 
 /// What to do instead of serving.
@@ -119,6 +150,8 @@ impl Config {
             accounts: Vec::new(),
             seed_file: None,
             state_file: None,
+            state_sync: StateSync::Never,
+            state_compact_after: DEFAULT_COMPACT_AFTER,
             journal_size: DEFAULT_JOURNAL_SIZE,
             control_token: None,
             no_control: false,

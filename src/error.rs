@@ -276,6 +276,26 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::ReceiptTransition(from, to) => {
                 Self::InvalidParameter(format!("A receipt cannot go from {from} to {to}"))
             }
+            StoreError::IndicesExhausted => {
+                Self::InvalidParameter("The conversation has no message index left to give".to_owned())
+            }
+            // No route commits a proposal yet; one that is overtaken is retried by its caller.
+            StoreError::Conflict => Self::Internal("a proposed change was overtaken".to_owned()),
+        }
+    }
+}
+
+impl From<crate::store::document::ImportError> for ApiError {
+    fn from(error: crate::store::document::ImportError) -> Self {
+        ApiError::InvalidParameter(format!("Invalid state document: {error}"))
+    }
+}
+
+impl From<crate::store::ImportFailure> for ApiError {
+    fn from(failure: crate::store::ImportFailure) -> Self {
+        match failure {
+            crate::store::ImportFailure::Invalid(error) => error.into(),
+            crate::store::ImportFailure::NotDurable => crate::store::StoreError::Persistence.into(),
         }
     }
 }

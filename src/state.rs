@@ -9,8 +9,8 @@ use crate::auth::Credentials;
 use crate::config::Config;
 use crate::control::ControlPlane;
 use crate::sid::SidGenerator;
-use crate::store::document::ImportError;
-use crate::store::{ImportMode, StateFileError, Store};
+
+use crate::store::{ImportFailure, ImportMode, StateFileError, Store};
 use crate::time::Clock;
 
 /// Shared state, cloned into every request and every middleware of it: one reference
@@ -68,7 +68,7 @@ pub enum StartupError {
     #[error("seed {path} is not a state document: {error}")]
     SeedMalformed { path: PathBuf, error: serde_json::Error },
     #[error("seed {path} was refused: {error}")]
-    SeedRefused { path: PathBuf, error: ImportError },
+    SeedRefused { path: PathBuf, error: ImportFailure },
     #[error("state file {path}: {error} (the file was left untouched)")]
     StateFile { path: PathBuf, error: StateFileError },
 }
@@ -81,7 +81,7 @@ impl AppState {
         if let Some(path) = &config.state_file {
             restored = state
                 .store
-                .open_state_file(path)
+                .open_state_file(path, config.durability())
                 .map_err(|error| StartupError::StateFile { path: path.clone(), error })?;
         }
         // Seeds fill a new state; a restored one already holds them.

@@ -12,20 +12,19 @@
 
 use std::collections::HashSet;
 
-use super::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::change::Change;
 use super::fresh;
-use super::message_log::MessageLog;
 use super::model::{
     ChannelType, Conversation, ConversationState, DeliveryStatus, Media, MediaRef, Message, MessageExtras,
     MessagingBinding, Participant, Receipt, Service, StoredMessage,
 };
 use super::participants::default_participant_role;
-use super::sequenced::Sequenced;
-use super::{ConversationData, DEFAULT_AUTHOR, DEFAULT_SERVICE_NAME, ServiceData, Tenant, default_service_sid};
+use super::tables::{ConversationData, ServiceData, Tables, Tenant};
+use super::{DEFAULT_AUTHOR, DEFAULT_SERVICE_NAME, default_service_sid};
 use crate::error::ApiError;
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, RoleSid, SidGenerator};
 use crate::time::Timestamp;
@@ -175,12 +174,6 @@ pub struct ImportError {
     pub problem: String,
 }
 
-impl From<ImportError> for ApiError {
-    fn from(error: ImportError) -> Self {
-        ApiError::InvalidParameter(format!("Invalid state document: {error}"))
-    }
-}
-
 /// What an import added.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ImportSummary {
@@ -200,17 +193,17 @@ pub(super) fn export<'a>(tenants: impl Iterator<Item = (&'a AccountSid, &'a Tena
 }
 
 fn export_account(sid: AccountSid, tenant: &Tenant) -> AccountDocument {
-    let services = tenant.services.values().map(export_service).collect();
+    let services = tenant.services().values().map(export_service).collect();
     AccountDocument { account_sid: sid.to_string(), conversations: Vec::new(), services }
 }
 
 fn export_service(data: &ServiceData) -> ServiceDocument {
-    let mut media: Vec<MediaDocument> = data.media.values().map(media_document).collect();
+    let mut media: Vec<MediaDocument> = data.all_media().map(media_document).collect();
     media.sort_by(|a, b| a.sid.cmp(&b.sid));
     ServiceDocument {
-        conversations: data.conversations.values().map(export_conversation).collect(),
+        conversations: data.conversations().values().map(export_conversation).collect(),
         media,
-        ..service_document(&data.service)
+        ..service_document(data.service())
     }
 }
 
@@ -249,9 +242,9 @@ pub(super) fn participant_document(participant: &Participant) -> ParticipantDocu
 
 fn export_conversation(data: &ConversationData) -> ConversationDocument {
     ConversationDocument {
-        messages: data.messages.ordered().values().map(message_document).collect(),
-        participants: data.participants.values().map(participant_document).collect(),
-        ..conversation_document(&data.conversation, data.messages.next_index())
+        messages: data.messages().ordered().values().map(message_document).collect(),
+        participants: data.participants().values().map(participant_document).collect(),
+        ..conversation_document(data.conversation(), data.messages().next_index())
     }
 }
 
@@ -328,6 +321,11 @@ fn serde_plain<T: Serialize>(value: &T) -> String {
 
 // --- Import ---------------------------------------------------------------------------
 
+/// The largest message index: the largest integer a JavaScript number (twilio-node's
+/// `index`) holds exactly. An index above it could not be read back by every SDK, and an
+/// index that cannot grow would make every later message take the same one.
+pub const MAX_INDEX: u64 = (1 << 53) - 1;
+
 /// Where an imported message goes: its SID must be new to the service.
 struct MessagePlace<'a> {
     account: AccountSid,
@@ -337,28 +335,39 @@ struct MessagePlace<'a> {
     conversation: ConversationSid,
 }
 
-/// A checked document, ready to be applied without any further failure.
+/// A checked document, ready to be applied as changes that all fit.
 pub(super) struct Plan {
-    accounts: Vec<(AccountSid, Vec<PlannedService>)>,
+    accounts: Vec<PlannedAccount>,
     pub summary: ImportSummary,
+}
+
+struct PlannedAccount {
+    sid: AccountSid,
+    /// Whether the account is new to the store (it must be opened first).
+    is_new: bool,
+    services: Vec<PlannedService>,
 }
 
 struct PlannedService {
     service: Service,
+    /// Whether the service is new to the store (an existing one is reused, not replaced).
+    is_new: bool,
     conversations: Vec<PlannedConversation>,
     media: Vec<Media>,
 }
 
 struct PlannedConversation {
     conversation: Conversation,
-    messages: MessageLog,
-    participants: Sequenced<ParticipantSid, Participant>,
+    /// In index order.
+    messages: Vec<StoredMessage>,
+    next_index: u64,
+    participants: Vec<Participant>,
 }
 
 /// Checks `document` against `existing` tenants and itself, and turns it into a [`Plan`].
 pub(super) fn plan(
     document: StateDocument,
-    existing: &HashMap<AccountSid, Tenant>,
+    existing: &Tables,
     sids: &mut SidGenerator,
     now: Timestamp,
 ) -> Result<Plan, ImportError> {
@@ -378,14 +387,15 @@ pub(super) fn plan(
         if !seen_accounts.insert(sid) {
             return Err(fault(&at, format!("account {sid} appears twice")));
         }
-        accounts.push((sid, planner.account(sid, account, &at)?));
+        let is_new = existing.tenant(sid).is_none();
+        accounts.push(PlannedAccount { sid, is_new, services: planner.account(sid, account, &at)? });
     }
     planner.summary.accounts = accounts.len();
     Ok(Plan { accounts, summary: planner.summary })
 }
 
 struct Planner<'a> {
-    existing: &'a HashMap<AccountSid, Tenant>,
+    existing: &'a Tables,
     sids: &'a mut SidGenerator,
     now: Timestamp,
     seen_conversations: HashSet<(AccountSid, ConversationSid)>,
@@ -401,7 +411,7 @@ impl Planner<'_> {
         account: AccountDocument,
         at: &str,
     ) -> Result<Vec<PlannedService>, ImportError> {
-        let tenant = self.existing.get(&sid);
+        let tenant = self.existing.tenant(sid);
         let mut services: Vec<PlannedService> = Vec::new();
         let mut service_docs = account.services;
         if !account.conversations.is_empty() {
@@ -414,15 +424,15 @@ impl Planner<'_> {
         }
         for (s, doc) in service_docs.into_iter().enumerate() {
             let at = format!("{at}.services[{s}]");
-            let service = self.service(sid, tenant, &doc, &at)?;
+            let (service, is_new) = self.service(sid, tenant, &doc, &at)?;
             let planned = match services.iter_mut().find(|p| p.service.sid == service.sid) {
                 Some(planned) => planned,
                 None => {
-                    services.push(PlannedService { service, conversations: Vec::new(), media: Vec::new() });
+                    services.push(PlannedService { service, is_new, conversations: Vec::new(), media: Vec::new() });
                     services.last_mut().ok_or_else(|| fault(&at, "internal: no service".into()))?
                 }
             };
-            let existing_service = tenant.and_then(|t| t.services.get(&planned.service.sid));
+            let existing_service = tenant.and_then(|t| t.services().get(&planned.service.sid));
             for (c, conversation) in doc.conversations.into_iter().enumerate() {
                 let at = format!("{at}.conversations[{c}]");
                 let planned_conversation = self.conversation(
@@ -438,7 +448,7 @@ impl Planner<'_> {
             for (m, media) in doc.media.into_iter().enumerate() {
                 let at = format!("{at}.media[{m}]");
                 let media = to_media(media, self.now, &at)?;
-                let taken = existing_service.is_some_and(|s| s.media.contains_key(&media.sid))
+                let taken = existing_service.is_some_and(|s| s.media(&media.sid).is_some())
                     || planned.media.iter().any(|other| other.sid == media.sid);
                 if taken {
                     return Err(fault(&at, format!("media {} already exists", media.sid)));
@@ -455,17 +465,19 @@ impl Planner<'_> {
         tenant: Option<&Tenant>,
         doc: &ServiceDocument,
         at: &str,
-    ) -> Result<Service, ImportError> {
+    ) -> Result<(Service, bool), ImportError> {
         let sid = match &doc.sid {
             Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
-            None => fresh(self.sids, ChatServiceSid::from_bits, |sid| tenant.is_some_and(|t| t.services.contains(sid))),
+            None => {
+                fresh(self.sids, ChatServiceSid::from_bits, |sid| tenant.is_some_and(|t| t.services().contains(sid)))
+            }
         };
-        if let Some(existing) = tenant.and_then(|t| t.services.get(&sid)) {
-            return Ok(existing.service.clone());
+        if let Some(existing) = tenant.and_then(|t| t.services().get(&sid)) {
+            return Ok((existing.service().clone(), false));
         }
         self.summary.services += 1;
         let doc = ServiceDocument { sid: Some(sid.to_string()), conversations: Vec::new(), ..doc.clone() };
-        to_service(doc, sid == default_service_sid(account), self.now, at)
+        Ok((to_service(doc, sid == default_service_sid(account), self.now, at)?, true))
     }
 
     fn conversation(
@@ -477,7 +489,7 @@ impl Planner<'_> {
         mut doc: ConversationDocument,
         at: &str,
     ) -> Result<PlannedConversation, ImportError> {
-        let taken = |sid: &ConversationSid| existing.is_some_and(|s| s.conversations.contains(sid));
+        let taken = |sid: &ConversationSid| existing.is_some_and(|s| s.conversations().contains(sid));
         let sid = match &doc.sid {
             Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
             None => fresh(self.sids, ConversationSid::from_bits, |sid| {
@@ -488,7 +500,7 @@ impl Planner<'_> {
             return Err(fault(at, format!("conversation {sid} already exists")));
         }
         if let Some(name) = &doc.unique_name {
-            let in_store = existing.is_some_and(|s| s.unique_names.contains_key(name.as_str()));
+            let in_store = existing.is_some_and(|s| s.unique_name_owner(name).is_some());
             let in_document = planned.iter().any(|p| p.conversation.unique_name.as_deref() == Some(name.as_str()));
             if in_store || in_document {
                 return Err(fault(
@@ -502,49 +514,57 @@ impl Planner<'_> {
         let next_index = doc.next_index;
         let conversation =
             to_conversation(ConversationDocument { sid: Some(sid.to_string()), ..doc }, service, self.now, at)?;
-        let mut messages = MessageLog::default();
+        let mut messages: Vec<StoredMessage> = Vec::with_capacity(message_docs.len());
+        let mut next = 0;
         let place = MessagePlace { account, service: existing, service_sid: service, conversation: sid };
         for (m, message) in message_docs.into_iter().enumerate() {
             let at = format!("{at}.messages[{m}]");
-            let message = self.message(&place, &messages, message, &at)?;
-            messages.put(message);
+            let message = self.message(&place, next, message, &at)?;
+            next = message.index + 1;
+            messages.push(message);
         }
-        if let Some(next) = next_index {
-            messages.reserve_until(next);
+        if let Some(reserved) = next_index {
+            if reserved > MAX_INDEX {
+                return Err(fault(&format!("{at}.next_index"), format!("{reserved} leaves no index to grow into")));
+            }
+            next = next.max(reserved);
         }
-        let mut participants = Sequenced::default();
+        let mut participants: Vec<Participant> = Vec::with_capacity(participant_docs.len());
+        let seen = |sid: &ParticipantSid, participants: &[Participant]| participants.iter().any(|p| p.sid == *sid);
         for (p, participant) in participant_docs.into_iter().enumerate() {
             let at = format!("{at}.participants[{p}]");
             let sid = match &participant.sid {
                 Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
-                None => fresh(self.sids, ParticipantSid::from_bits, |sid| participants.contains(sid)),
+                None => fresh(self.sids, ParticipantSid::from_bits, |sid| seen(sid, &participants)),
             };
-            if participants.contains(&sid) {
+            if seen(&sid, &participants) {
                 return Err(fault(&format!("{at}.sid"), format!("participant {sid} appears twice")));
             }
             let doc = ParticipantDocument { sid: Some(sid.to_string()), ..participant };
-            let participant = to_participant(doc, default_participant_role(service), self.now, &at)?;
-            participants.push(sid, participant);
+            participants.push(to_participant(doc, default_participant_role(service), self.now, &at)?);
         }
         self.summary.conversations += 1;
         self.summary.messages += messages.len();
-        Ok(PlannedConversation { conversation, messages, participants })
+        Ok(PlannedConversation { conversation, messages, next_index: next, participants })
     }
 
     fn message(
         &mut self,
         place: &MessagePlace,
-        earlier: &MessageLog,
+        next_index: u64,
         doc: MessageDocument,
         at: &str,
     ) -> Result<StoredMessage, ImportError> {
-        let index = doc.index.unwrap_or_else(|| earlier.next_index());
-        if index < earlier.next_index() {
+        let index = doc.index.unwrap_or(next_index);
+        if index < next_index {
             return Err(fault(&format!("{at}.index"), format!("{index} is not above the previous message's index")));
+        }
+        if index >= MAX_INDEX {
+            return Err(fault(&format!("{at}.index"), format!("{index} leaves no index to grow into")));
         }
         let key = |sid| (place.account, place.service_sid, sid);
         let taken = |sid: &MessageSid, seen: &HashSet<_>| {
-            place.service.is_some_and(|s| s.messages.contains_key(sid)) || seen.contains(&key(*sid))
+            place.service.is_some_and(|s| s.has_message(sid)) || seen.contains(&key(*sid))
         };
         let sid = match &doc.sid {
             Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
@@ -743,32 +763,45 @@ fn date(value: &Option<String>, at: &str) -> Result<Option<Timestamp>, ImportErr
         .transpose()
 }
 
-/// Adds the plan to `tenants`. Cannot fail: [`plan`] checked everything.
-pub(super) fn apply(plan: Plan, tenants: &mut HashMap<AccountSid, Tenant>, now: Timestamp) {
-    for (account, services) in plan.accounts {
-        let tenant = tenants.entry(account).or_insert_with(|| Tenant::new(account, now));
-        for planned in services {
-            let sid = planned.service.sid;
-            if !tenant.services.contains(&sid) {
-                tenant.services.push(sid, ServiceData::new(planned.service));
+impl Plan {
+    /// The changes that make the plan so. They all fit the tables it was checked against:
+    /// [`plan`] checked everything.
+    pub(super) fn into_changes(self, now: Timestamp) -> Vec<Change> {
+        let mut changes = Vec::new();
+        for PlannedAccount { sid: account, is_new, services } in self.accounts {
+            if is_new {
+                changes.push(Change::OpenAccount { account, at: now });
             }
-            let Some(service) = tenant.services.get_mut(&sid) else {
-                continue;
-            };
-            for PlannedConversation { conversation, messages, participants } in planned.conversations {
-                if let Some(name) = &conversation.unique_name {
-                    service.unique_names.insert(Arc::clone(name), conversation.sid);
+            for planned in services {
+                let service = planned.service.sid;
+                if planned.is_new {
+                    changes.push(Change::PutService { account, service: planned.service });
                 }
-                service.messages.reserve(messages.len());
-                for message in messages.ordered().values() {
-                    service.messages.insert(message.sid, message.clone());
+                for PlannedConversation { conversation, messages, next_index, participants } in planned.conversations {
+                    let conversation_sid = conversation.sid;
+                    changes.push(Change::PutConversation { account, conversation });
+                    changes.extend(participants.into_iter().map(|participant| Change::PutParticipant {
+                        account,
+                        service,
+                        conversation: conversation_sid,
+                        participant,
+                    }));
+                    changes.extend(messages.into_iter().map(|message| Change::PutMessage {
+                        account,
+                        service,
+                        message,
+                    }));
+                    changes.push(Change::ReserveIndices {
+                        account,
+                        service,
+                        conversation: conversation_sid,
+                        next_index,
+                    });
                 }
-                service.conversations.push(conversation.sid, ConversationData { conversation, messages, participants });
-            }
-            for media in planned.media {
-                service.media.insert(media.sid, media);
+                changes.extend(planned.media.into_iter().map(|media| Change::PutMedia { account, service, media }));
             }
         }
+        changes
     }
 }
 

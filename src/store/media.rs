@@ -1,7 +1,10 @@
 //! Uploaded media in the store (the Media Content Service): files kept per service until
 //! attached to one message, and deleted with it.
 
-use super::*;
+use super::change::Change;
+use super::model::Media;
+use super::{Decision, ServiceScope, Store, StoreError, fresh};
+use crate::sid::{AccountSid, ChatServiceSid, MediaSid};
 
 /// A file to store: what `POST /v1/Services/{IS}/Media` received.
 #[derive(Clone, Debug)]
@@ -9,7 +12,7 @@ pub struct Upload {
     pub content_type: String,
     pub filename: Option<String>,
     pub author: Option<String>,
-    pub content: axum::body::Bytes,
+    pub content: bytes::Bytes,
 }
 
 impl Store {
@@ -20,29 +23,21 @@ impl Store {
         service: ChatServiceSid,
         upload: Upload,
     ) -> Result<Media, StoreError> {
-        self.write(
-            account,
-            |tenant, sids, now| {
-                let service = tenant.service_mut(ServiceScope::Explicit(service))?;
-                let sid = fresh(sids, MediaSid::from_bits, |sid| service.media.contains_key(sid));
-                let media = Media {
-                    sid,
-                    content_type: upload.content_type.into(),
-                    filename: upload.filename.map(Into::into),
-                    author: upload.author.map(Into::into),
-                    content: upload.content,
-                    attached_to: None,
-                    date_created: now,
-                };
-                service.media.insert(sid, media.clone());
-                Ok(media)
-            },
-            |media| Change::PutMedia {
-                account: account.to_string(),
-                service: service.to_string(),
-                media: document::media_document(media),
-            },
-        )
+        self.write(account, |tenant, sids, now| {
+            let service = tenant.service(ServiceScope::Explicit(service))?;
+            let sid = fresh(sids, MediaSid::from_bits, |sid| service.media(sid).is_some());
+            let media = Media {
+                sid,
+                content_type: upload.content_type.into(),
+                filename: upload.filename.map(Into::into),
+                author: upload.author.map(Into::into),
+                content: upload.content,
+                attached_to: None,
+                date_created: now,
+            };
+            let change = Change::PutMedia { account, service: service.sid(), media: media.clone() };
+            Ok(Decision::one(change, media))
+        })
     }
 
     /// An upload with its content (shared, not copied).
@@ -54,7 +49,7 @@ impl Store {
     ) -> Result<Media, StoreError> {
         self.read(account, |tenant| {
             let service = tenant.service(ServiceScope::Explicit(service))?;
-            service.media.get(&sid).cloned().ok_or(StoreError::NotFound)
+            service.media(&sid).cloned().ok_or(StoreError::NotFound)
         })
     }
 }

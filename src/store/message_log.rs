@@ -9,7 +9,7 @@ use super::model::StoredMessage;
 ///
 /// The index of a message is its sequence number: indices increase strictly and are never
 /// reused, even after the newest message is deleted.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct MessageLog {
     by_index: BTreeMap<u64, StoredMessage>,
     next_index: u64,

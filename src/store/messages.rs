@@ -1,7 +1,14 @@
 //! Messages in the store: one index sequence per conversation, each message with its
 //! author participant, media, content template and delivery receipts.
 
-use super::*;
+use super::change::Change;
+use super::document::MAX_INDEX;
+use super::model::{DeliveryStatus, Message, MessageExtras, MessageFields, Receipt, StoredMessage};
+use super::tables::{ConversationData, Tenant};
+use super::{ConversationRef, DEFAULT_AUTHOR, Decision, Located, Proposal, ServiceScope, Store, StoreError, fresh};
+use crate::pagination::{PageRequest, Selection, select};
+use crate::sid::{AccountSid, ChannelMessageSid, ConversationSid, MessageSid, ReceiptSid, SidGenerator};
+use crate::time::Timestamp;
 
 /// What SMS and WhatsApp carry: a conversation with such participants refuses longer
 /// bodies (chat alone allows 32 KB).
@@ -27,75 +34,25 @@ impl Store {
         account: AccountSid,
         scope: ServiceScope,
         reference: &ConversationRef,
-        mut fields: MessageFields,
+        fields: MessageFields,
     ) -> Result<Located<StoredMessage>, StoreError> {
-        self.write(
-            account,
-            |tenant, sids, now| {
-                let service = tenant.service_mut(scope)?;
-                // A content template replaces body and media, as Twilio documents.
-                if fields.content_sid.is_some() {
-                    fields.body = None;
-                    fields.media_sid = None;
-                }
-                let media = match fields.media_sid {
-                    None => None,
-                    Some(sid) => {
-                        let media = service.media.get(&sid).ok_or(StoreError::MediaNotFound)?;
-                        if media.attached_to.is_some() {
-                            return Err(StoreError::MediaAlreadyAttached);
-                        }
-                        Some(media.reference())
-                    }
-                };
-                let conversation = service.conversation_mut(reference)?;
-                check_sms_body(conversation, fields.body.as_deref())?;
-                let author = fields.author.unwrap_or_else(|| DEFAULT_AUTHOR.to_owned());
-                let participant_sid = conversation.author_participant(&author);
-                let date_created = fields.date_created.unwrap_or(now);
-                let receipts = conversation
-                    .participants
-                    .values()
-                    .filter(|p| p.is_non_chat() && Some(p.sid) != participant_sid)
-                    .map(|p| Receipt {
-                        sid: ReceiptSid::from_bits(sids.next_bits()),
-                        participant_sid: p.sid,
-                        channel_message_sid: ChannelMessageSid::from_bits(sids.next_bits()),
-                        status: DeliveryStatus::Sent,
-                        error_code: 0,
-                        date_created,
-                        date_updated: date_created,
-                    })
-                    .collect();
-                let conversation_sid = conversation.conversation.sid;
-                let index = conversation.messages.next_index();
-                let sid = fresh(sids, MessageSid::from_bits, |sid| service.messages.contains_key(sid));
-                let message = Message {
-                    sid,
-                    conversation_sid,
-                    index,
-                    attributes: fields.attributes.map(Into::into),
-                    was_edited: false,
-                    participant_sid,
-                    extras: MessageExtras {
-                        media,
-                        content_sid: fields.content_sid,
-                        receipts,
-                        last_updated_by: fields.last_updated_by.map(Into::into),
-                    }
-                    .boxed(),
-                    date_created,
-                    date_updated: fields.date_updated.unwrap_or(date_created),
-                };
-                let message = StoredMessage::new(message, &author, fields.body.as_deref());
-                service.put_message(message.clone())?;
-                if let Some(media) = fields.media_sid.and_then(|sid| service.media.get_mut(&sid)) {
-                    media.attached_to = Some((conversation_sid, sid));
-                }
-                Ok(service.locate(conversation_sid, message))
-            },
-            |located| put_message(account, located),
-        )
+        self.write(account, |tenant, sids, now| {
+            decide_create_message(account, tenant, sids, now, scope, reference, fields)
+        })
+    }
+
+    /// The message [`create_message`](Self::create_message) would add, checked but not
+    /// committed: for a pre-event hook (`onMessageAdd`) that may still veto it.
+    pub fn propose_message(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        fields: MessageFields,
+    ) -> Result<Proposal<Located<StoredMessage>>, StoreError> {
+        self.propose(account, |tenant, sids, now| {
+            decide_create_message(account, tenant, sids, now, scope, reference, fields)
+        })
     }
 
     /// One message of a conversation.
@@ -129,7 +86,7 @@ impl Store {
     ) -> Result<R, StoreError> {
         self.read(account, |tenant| {
             let conversation = tenant.service(scope)?.conversation(reference)?;
-            let page = select(conversation.messages.ordered(), request, |_| true);
+            let page = select(conversation.messages().ordered(), request, |_| true);
             Ok(read(conversation.locate(page)))
         })
     }
@@ -144,39 +101,35 @@ impl Store {
         sid: MessageSid,
         fields: MessageFields,
     ) -> Result<Located<StoredMessage>, StoreError> {
-        self.write(
-            account,
-            |tenant, _, now| {
-                let service = tenant.service_mut(scope)?;
-                let current = service.message(reference, sid)?.clone();
-                let mut message = Message::clone(&current);
-                if fields.body.is_some() && message.media().is_some() {
-                    return Err(StoreError::MediaBodyUpdate);
-                }
-                let conversation = service.conversation_mut(reference)?;
-                check_sms_body(conversation, fields.body.as_deref())?;
-                if let Some(author) = &fields.author {
-                    message.participant_sid = conversation.author_participant(author);
-                }
-                if let Some(attributes) = fields.attributes {
-                    message.attributes = Some(attributes.into());
-                }
-                if let Some(last_updated_by) = fields.last_updated_by {
-                    let mut extras = message.extras.take().map(|boxed| *boxed).unwrap_or_default();
-                    extras.last_updated_by = Some(last_updated_by.into());
-                    message.extras = extras.boxed();
-                }
-                if let Some(date_created) = fields.date_created {
-                    message.date_created = date_created;
-                }
-                message.date_updated = fields.date_updated.unwrap_or(now);
-                message.was_edited = true;
-                let message = current.with(message, fields.author.as_deref(), fields.body.as_deref());
-                service.put_message(message.clone())?;
-                Ok(service.locate(message.conversation_sid, message))
-            },
-            |located| put_message(account, located),
-        )
+        self.write(account, |tenant, _, now| {
+            let service = tenant.service(scope)?;
+            let current = service.message(reference, sid)?.clone();
+            let mut message = Message::clone(&current);
+            if fields.body.is_some() && message.media().is_some() {
+                return Err(StoreError::MediaBodyUpdate);
+            }
+            let conversation = service.conversation(reference)?;
+            check_sms_body(conversation, fields.body.as_deref())?;
+            if let Some(author) = &fields.author {
+                message.participant_sid = conversation.author_participant(author);
+            }
+            if let Some(attributes) = fields.attributes {
+                message.attributes = Some(attributes.into());
+            }
+            if let Some(last_updated_by) = fields.last_updated_by {
+                let mut extras = message.extras.take().map(|boxed| *boxed).unwrap_or_default();
+                extras.last_updated_by = Some(last_updated_by.into());
+                message.extras = extras.boxed();
+            }
+            if let Some(date_created) = fields.date_created {
+                message.date_created = date_created;
+            }
+            message.date_updated = fields.date_updated.unwrap_or(now);
+            message.was_edited = true;
+            let message = current.with(message, fields.author.as_deref(), fields.body.as_deref());
+            let change = Change::PutMessage { account, service: service.sid(), message: message.clone() };
+            Ok(Decision::one(change, service.locate(message.conversation_sid, message)))
+        })
     }
 
     /// Deletes a message, and its media with it. Its index is not reused.
@@ -187,26 +140,11 @@ impl Store {
         reference: &ConversationRef,
         sid: MessageSid,
     ) -> Result<(), StoreError> {
-        self.write(
-            account,
-            |tenant, _, _| {
-                let service = tenant.service_mut(scope)?;
-                service.message(reference, sid)?;
-                let removed = service.remove_message(sid).ok_or(StoreError::NotFound)?;
-                let located = service.locate(removed.conversation_sid, sid);
-                if let Some(media) = removed.media() {
-                    service.media.remove(&media.sid);
-                }
-                Ok(located)
-            },
-            |located| Change::DeleteMessage {
-                account: account.to_string(),
-                service: located.chat_service_sid.to_string(),
-                conversation: located.conversation_sid.to_string(),
-                message: located.value.to_string(),
-            },
-        )
-        .map(drop)
+        self.write(account, |tenant, _, _| {
+            let service = tenant.service(scope)?;
+            let conversation = service.message(reference, sid)?.conversation_sid;
+            Ok(Decision::one(Change::DeleteMessage { account, service: service.sid(), conversation, message: sid }, ()))
+        })
     }
 
     /// A page of a message's delivery receipts, in the order its participants joined.
@@ -252,41 +190,106 @@ impl Store {
         account: AccountSid,
         update: ReceiptUpdate,
     ) -> Result<Located<StoredMessage>, StoreError> {
-        self.write(
-            account,
-            |tenant, _, now| {
-                let service = tenant
-                    .services
-                    .values()
-                    .map(|s| s.service.sid)
-                    .find(|sid| {
-                        tenant.services.get(sid).is_some_and(|s| s.conversations.contains(&update.conversation))
-                    })
-                    .ok_or(StoreError::ConversationNotFound)?;
-                let service = tenant.service_mut(ServiceScope::Explicit(service))?;
-                let current = service.message(&ConversationRef::Sid(update.conversation), update.message)?.clone();
-                let mut message = Message::clone(&current);
-                let extras = message.extras.as_mut().ok_or(StoreError::NotFound)?;
-                let mut touched = 0;
-                for receipt in extras.receipts.iter_mut().filter(|r| update.receipt.is_none_or(|sid| sid == r.sid)) {
-                    if !receipt.status.may_become(update.status) {
-                        return Err(StoreError::ReceiptTransition(receipt.status.as_str(), update.status.as_str()));
-                    }
-                    receipt.status = update.status;
-                    receipt.error_code = update.error_code;
-                    receipt.date_updated = now;
-                    touched += 1;
+        self.write(account, |tenant, _, now| {
+            let service = tenant
+                .services()
+                .values()
+                .find(|service| service.conversations().contains(&update.conversation))
+                .ok_or(StoreError::ConversationNotFound)?;
+            let current = service.message(&ConversationRef::Sid(update.conversation), update.message)?.clone();
+            let mut message = Message::clone(&current);
+            let extras = message.extras.as_mut().ok_or(StoreError::NotFound)?;
+            let mut touched = 0;
+            for receipt in extras.receipts.iter_mut().filter(|r| update.receipt.is_none_or(|sid| sid == r.sid)) {
+                if !receipt.status.may_become(update.status) {
+                    return Err(StoreError::ReceiptTransition(receipt.status.as_str(), update.status.as_str()));
                 }
-                if touched == 0 {
-                    return Err(StoreError::NotFound);
-                }
-                let message = current.with(message, None, None);
-                service.put_message(message.clone())?;
-                Ok(service.locate(message.conversation_sid, message))
-            },
-            |located| put_message(account, located),
-        )
+                receipt.status = update.status;
+                receipt.error_code = update.error_code;
+                receipt.date_updated = now;
+                touched += 1;
+            }
+            if touched == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let message = current.with(message, None, None);
+            let change = Change::PutMessage { account, service: service.sid(), message: message.clone() };
+            Ok(Decision::one(change, service.locate(message.conversation_sid, message)))
+        })
     }
+}
+
+/// Checks a new message against the conversation and decides the change that adds it.
+fn decide_create_message(
+    account: AccountSid,
+    tenant: &Tenant,
+    sids: &mut SidGenerator,
+    now: Timestamp,
+    scope: ServiceScope,
+    reference: &ConversationRef,
+    mut fields: MessageFields,
+) -> Result<Decision<Located<StoredMessage>>, StoreError> {
+    let service = tenant.service(scope)?;
+    // A content template replaces body and media, as Twilio documents.
+    if fields.content_sid.is_some() {
+        fields.body = None;
+        fields.media_sid = None;
+    }
+    let media = match fields.media_sid {
+        None => None,
+        Some(sid) => {
+            let media = service.media(&sid).ok_or(StoreError::MediaNotFound)?;
+            if media.attached_to.is_some() {
+                return Err(StoreError::MediaAlreadyAttached);
+            }
+            Some(media.reference())
+        }
+    };
+    let conversation = service.conversation(reference)?;
+    check_sms_body(conversation, fields.body.as_deref())?;
+    let author = fields.author.unwrap_or_else(|| DEFAULT_AUTHOR.to_owned());
+    let participant_sid = conversation.author_participant(&author);
+    let date_created = fields.date_created.unwrap_or(now);
+    let receipts = conversation
+        .participants()
+        .values()
+        .filter(|p| p.is_non_chat() && Some(p.sid) != participant_sid)
+        .map(|p| Receipt {
+            sid: ReceiptSid::from_bits(sids.next_bits()),
+            participant_sid: p.sid,
+            channel_message_sid: ChannelMessageSid::from_bits(sids.next_bits()),
+            status: DeliveryStatus::Sent,
+            error_code: 0,
+            date_created,
+            date_updated: date_created,
+        })
+        .collect();
+    let conversation_sid = conversation.conversation().sid;
+    let index = conversation.messages().next_index();
+    if index >= MAX_INDEX {
+        return Err(StoreError::IndicesExhausted);
+    }
+    let sid = fresh(sids, MessageSid::from_bits, |sid| service.has_message(sid));
+    let message = Message {
+        sid,
+        conversation_sid,
+        index,
+        attributes: fields.attributes.map(Into::into),
+        was_edited: false,
+        participant_sid,
+        extras: MessageExtras {
+            media,
+            content_sid: fields.content_sid,
+            receipts,
+            last_updated_by: fields.last_updated_by.map(Into::into),
+        }
+        .boxed(),
+        date_created,
+        date_updated: fields.date_updated.unwrap_or(date_created),
+    };
+    let message = StoredMessage::new(message, &author, fields.body.as_deref());
+    let change = Change::PutMessage { account, service: service.sid(), message: message.clone() };
+    Ok(Decision::one(change, service.locate(conversation_sid, message)))
 }
 
 /// Refuses a body longer than SMS or WhatsApp carry in a conversation that has such

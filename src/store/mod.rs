@@ -1,12 +1,22 @@
-//! The in-memory store: every account's services, conversations and messages.
+//! The store: every account's services, conversations and messages, in memory, with an
+//! optional durable state file.
+//!
+//! Every change goes one way: an operation checks its request against the tables (read
+//! only), decides the [`Change`]s that carry it out, and [`Store::commit`] makes them
+//! durable (when there is a state file), applies them (the one function that writes the
+//! tables, [`tables::Tables::apply`]) and hands them to the [change feed](feed). The
+//! import and the state file's replay produce changes too, so there is one author of
+//! every state change.
 //!
 //! The account is the outermost key, so one tenant can never reach another's data: every
 //! method takes the [`AccountSid`] the request authenticated as. Each method does its whole
-//! read-modify-write under one lock guard and returns owned values, so no caller can hold
+//! check-and-commit under one lock guard and returns owned values, so no caller can hold
 //! the lock, and no lock is ever held across an `.await`.
 
+pub mod change;
 mod conversations;
 pub mod document;
+pub mod feed;
 mod media;
 mod message_log;
 mod messages;
@@ -16,33 +26,25 @@ pub mod persist;
 mod sequenced;
 mod services;
 mod sid_table;
+mod tables;
 
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::pagination::{PageRequest, Selection, select};
-use crate::sid::{
-    AccountSid, ChannelMessageSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid, MessagingServiceSid,
-    ParticipantSid, ReceiptSid, RoleSid, SidGenerator, derive_bits,
-};
+use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSid, SidGenerator, derive_bits};
 use crate::time::{Clock, Timestamp};
-use document::{ConversationDocument, ImportError, ImportSummary, StateDocument};
+pub use change::{Change, Committed, CommittedRef, Prior};
+use document::{ImportError, ImportSummary, StateDocument};
+pub use feed::{ChangeFeed, DEFAULT_FEED_CAPACITY, FeedError, Subscription};
 pub use media::Upload;
-use message_log::MessageLog;
 pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
-use model::{
-    ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, DeliveryStatus, Media,
-    Message, MessageExtras, MessageFields, MessagingBinding, Participant, ParticipantFields, Receipt, Service,
-    StoredMessage,
-};
 pub use participants::{ParticipantRef, default_participant_role};
-use persist::{Change, StateFile};
-use sequenced::Sequenced;
-use sid_table::SidTable;
+use persist::{PersistError, Place, StateFile, SyncPolicy};
+use tables::{Tables, Tenant};
 
 /// The store's hash maps. Their keys are mostly random 128-bit SIDs, for which SipHash's
 /// resistance to crafted keys buys nothing; foldhash (hashbrown's own default) hashes them
-/// several times faster, and hashing was 5% of a fetch.
+/// several times faster.
 pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Twilio's author for messages created without one.
@@ -77,9 +79,15 @@ pub enum StoreError {
     /// A receipt cannot move to that status from where it is.
     #[error("receipt status cannot go from {0} to {1}")]
     ReceiptTransition(&'static str, &'static str),
-    /// The change could not be saved to the state file.
+    /// The change could not be made durable, so it was neither applied nor acknowledged.
     #[error("the state file could not be written")]
     Persistence,
+    /// The conversation has used every index a message can have.
+    #[error("no message index is left")]
+    IndicesExhausted,
+    /// A proposal was overtaken: the store changed between its check and its commit.
+    #[error("the store changed since the change was proposed")]
+    Conflict,
     /// The service or message named does not exist.
     #[error("not found")]
     NotFound,
@@ -152,13 +160,28 @@ impl<T> Located<T> {
 #[derive(Debug, thiserror::Error)]
 pub enum StateFileError {
     #[error(transparent)]
-    Read(#[from] persist::PersistError),
+    Read(#[from] PersistError),
     #[error("the snapshot does not describe a valid state: {0}")]
     Snapshot(ImportError),
-    #[error("change {line} of the log cannot be applied: {error}")]
-    Log { line: usize, error: ImportError },
+    #[error("{place} cannot be applied: {error}")]
+    Log { place: Place, error: ImportError },
     #[error("cannot write the state file: {0}")]
     Write(std::io::Error),
+}
+
+/// How the state file is kept.
+#[derive(Clone, Copy, Debug)]
+pub struct Durability {
+    pub sync: SyncPolicy,
+    /// Compact once at least this many changes were logged (and as many as the snapshot
+    /// holds records).
+    pub compact_after: usize,
+}
+
+impl Default for Durability {
+    fn default() -> Self {
+        Self { sync: SyncPolicy::default(), compact_after: persist::DEFAULT_COMPACT_AFTER }
+    }
 }
 
 /// Whether an import adds to the store or replaces it.
@@ -166,45 +189,6 @@ pub enum StateFileError {
 pub enum ImportMode {
     Merge,
     Replace,
-}
-
-/// Appends `change` to the state file, compacting it when the log has grown as large as
-/// the snapshot.
-fn save(file: &mut StateFile, tenants: &HashMap<AccountSid, Tenant>, change: &Change) -> Result<(), StoreError> {
-    let saved = file
-        .append(change)
-        .and_then(|()| if file.wants_compaction() { file.compact(&document::export(tenants.iter())) } else { Ok(()) });
-    saved.map_err(|error| {
-        tracing::error!(%error, "the state file could not be written");
-        StoreError::Persistence
-    })
-}
-
-fn put_conversation(account: AccountSid, snapshot: &ConversationSnapshot) -> Change {
-    let conversation = &snapshot.conversation;
-    Change::PutConversation {
-        account: account.to_string(),
-        service: conversation.chat_service_sid.to_string(),
-        // The conversation's own fields only: replay leaves its messages alone.
-        conversation: ConversationDocument { next_index: None, ..document::conversation_document(conversation, 0) },
-    }
-}
-
-fn put_message(account: AccountSid, located: &Located<StoredMessage>) -> Change {
-    Change::PutMessage {
-        account: account.to_string(),
-        service: located.chat_service_sid.to_string(),
-        conversation: located.conversation_sid.to_string(),
-        message: document::message_document(&located.value),
-    }
-}
-
-/// Frees a large structure on a short-lived thread, so that the lock holder (and the
-/// request waiting on it) does not pay for millions of deallocations.
-fn drop_elsewhere<T: Send + 'static>(value: T) {
-    if std::thread::Builder::new().name("store-drop".into()).spawn(move || drop(value)).is_err() {
-        // No thread to be had: free it here, slower but still correct.
-    }
 }
 
 /// Counts of what the store holds.
@@ -216,6 +200,40 @@ pub struct StoreStats {
     pub messages: usize,
 }
 
+/// What a check decided: the changes that carry a request out, and the answer to give once
+/// they are committed.
+#[derive(Debug)]
+pub(super) struct Decision<R> {
+    pub changes: Vec<Change>,
+    pub answer: R,
+}
+
+impl<R> Decision<R> {
+    /// One change and its answer: what most operations decide.
+    pub(super) fn one(change: Change, answer: R) -> Self {
+        Self { changes: vec![change], answer }
+    }
+}
+
+/// Changes checked but not yet committed, with the answer they will give: the seam where
+/// a pre-event webhook can veto a write, between its check and its commit, without any
+/// lock held while it waits.
+#[derive(Debug)]
+#[must_use = "a proposal changes nothing until it is committed"]
+pub struct Proposal<R> {
+    /// The store's last change when the check ran: the commit refuses a proposal the store
+    /// has moved past, since its check may no longer hold.
+    seq: u64,
+    decision: Decision<R>,
+}
+
+impl<R> Proposal<R> {
+    /// The changes the proposal would commit.
+    pub fn changes(&self) -> &[Change] {
+        &self.decision.changes
+    }
+}
+
 /// A cheap handle on the shared store.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -223,44 +241,16 @@ pub struct Store {
     /// and a blocking lock cannot be held across an `.await` by construction.
     inner: Arc<RwLock<Inner>>,
     clock: Clock,
+    feed: ChangeFeed,
 }
 
 #[derive(Debug)]
 struct Inner {
-    tenants: HashMap<AccountSid, Tenant>,
+    tables: Tables,
     sids: SidGenerator,
-    /// Where changes are saved, with `--state-file`.
+    /// The number of the last change committed.
+    seq: u64,
     state_file: Option<StateFile>,
-}
-
-/// One account's data.
-#[derive(Debug)]
-struct Tenant {
-    default_service: ChatServiceSid,
-    services: Sequenced<ChatServiceSid, ServiceData>,
-}
-
-#[derive(Debug)]
-struct ServiceData {
-    service: Service,
-    conversations: Sequenced<ConversationSid, ConversationData>,
-    /// Every message of the service's conversations, by SID (each conversation keeps its
-    /// own in index order). A fetch is one probe of this table, which keeps keys beside
-    /// values, without finding the conversation first: in a store of a million messages
-    /// every page a lookup touches is a cache and TLB miss, and a fetch now touches two
-    /// (the slot, then the message with its text) where it touched five. Message SIDs are
-    /// therefore unique within a service, as Twilio's are everywhere.
-    messages: SidTable<MessageSid, StoredMessage>,
-    unique_names: HashMap<Arc<str>, ConversationSid>,
-    /// Files uploaded to the Media Content Service for this service.
-    media: HashMap<MediaSid, Media>,
-}
-
-#[derive(Debug)]
-struct ConversationData {
-    conversation: Conversation,
-    messages: MessageLog,
-    participants: Sequenced<ParticipantSid, Participant>,
 }
 
 /// The default service's SID is a fixed function of the account SID: stable across
@@ -274,8 +264,7 @@ pub fn default_messaging_service_sid(account: AccountSid) -> MessagingServiceSid
     MessagingServiceSid::from_bits(derive_bits(account.bits(), 0x4d47))
 }
 
-/// Draws SIDs until one is not taken (a collision of 128 random bits is astronomically
-/// unlikely, but with a fixed seed two runs could meet the same sequence).
+/// A SID from `sids` that `taken` does not reject.
 fn fresh<K: Copy>(sids: &mut SidGenerator, make: fn(u128) -> K, taken: impl Fn(&K) -> bool) -> K {
     loop {
         let candidate = make(sids.next_bits());
@@ -288,12 +277,17 @@ fn fresh<K: Copy>(sids: &mut SidGenerator, make: fn(u128) -> K, taken: impl Fn(&
 impl Store {
     /// An empty store stamping records with `clock` and naming them with `sids`.
     pub fn new(clock: Clock, sids: SidGenerator) -> Self {
-        let inner = Inner { tenants: HashMap::default(), sids, state_file: None };
-        Self { inner: Arc::new(RwLock::new(inner)), clock }
+        let inner = Inner { tables: Tables::default(), sids, seq: 0, state_file: None };
+        Self { inner: Arc::new(RwLock::new(inner)), clock, feed: ChangeFeed::new(DEFAULT_FEED_CAPACITY) }
     }
 
-    /// A poisoned lock only means a panic elsewhere; the data is still consistent because
-    /// every write validates before it mutates, so keep serving.
+    /// A subscription to every change committed from now on.
+    pub fn subscribe(&self) -> Subscription {
+        self.feed.subscribe()
+    }
+
+    // A panic while the lock was held cannot leave the tables half-changed (a change is
+    // checked before it touches anything), so a poisoned lock is still safe to use.
     fn read_guard(&self) -> RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -307,31 +301,101 @@ impl Store {
     /// reads never change the state.
     fn read<R>(&self, account: AccountSid, f: impl FnOnce(&Tenant) -> R) -> R {
         let guard = self.read_guard();
-        match guard.tenants.get(&account) {
+        match guard.tables.tenant(account) {
             Some(tenant) => f(tenant),
             None => f(&Tenant::new(account, self.clock.now())),
         }
     }
 
-    /// Runs `f` on the account's data under the write lock, with a SID source and the time.
-    /// When the state is kept in a file, the change `f` made (described by `change`) is
-    /// appended to it before the lock is released, so the file sees changes in the order
-    /// the store made them, and before the client hears of them.
+    /// Checks a write against the account's data and commits what `check` decides, under
+    /// one write lock.
     fn write<R>(
         &self,
         account: AccountSid,
-        f: impl FnOnce(&mut Tenant, &mut SidGenerator, Timestamp) -> Result<R, StoreError>,
-        change: impl FnOnce(&R) -> Change,
+        check: impl FnOnce(&Tenant, &mut SidGenerator, Timestamp) -> Result<Decision<R>, StoreError>,
     ) -> Result<R, StoreError> {
         let mut guard = self.write_guard();
+        let decision = self.decide(&mut guard, account, check)?;
+        self.commit_locked(&mut guard, decision.changes)?;
+        Ok(decision.answer)
+    }
+
+    /// Runs `check` on the account's data (a fresh one for an account never written to)
+    /// and, if it decides any change there, opens the account first.
+    fn decide<R>(
+        &self,
+        inner: &mut Inner,
+        account: AccountSid,
+        check: impl FnOnce(&Tenant, &mut SidGenerator, Timestamp) -> Result<Decision<R>, StoreError>,
+    ) -> Result<Decision<R>, StoreError> {
         let now = self.clock.now();
-        let Inner { tenants, sids, state_file } = &mut *guard;
-        let tenant = tenants.entry(account).or_insert_with(|| Tenant::new(account, now));
-        let result = f(tenant, sids, now)?;
-        if let Some(file) = state_file {
-            save(file, tenants, &change(&result))?;
+        let Inner { tables, sids, .. } = inner;
+        let mut decision = match tables.tenant(account) {
+            Some(tenant) => check(tenant, sids, now)?,
+            None => {
+                let mut decision = check(&Tenant::new(account, now), sids, now)?;
+                // A write that fails (a 404, say) decides nothing, so it opens no account.
+                if !decision.changes.is_empty() {
+                    decision.changes.insert(0, Change::OpenAccount { account, at: now });
+                }
+                decision
+            }
+        };
+        decision.changes.shrink_to_fit();
+        Ok(decision)
+    }
+
+    /// Checks a write and holds its changes back: nothing is applied until
+    /// [`commit`](Self::commit). Meanwhile no lock is held, so the caller may wait (on a
+    /// pre-event webhook, say) before committing or dropping the proposal.
+    fn propose<R>(
+        &self,
+        account: AccountSid,
+        check: impl FnOnce(&Tenant, &mut SidGenerator, Timestamp) -> Result<Decision<R>, StoreError>,
+    ) -> Result<Proposal<R>, StoreError> {
+        let mut guard = self.write_guard();
+        let seq = guard.seq;
+        Ok(Proposal { seq, decision: self.decide(&mut guard, account, check)? })
+    }
+
+    /// Commits a proposal, unless the store has changed since it was checked
+    /// ([`StoreError::Conflict`]: check again).
+    pub fn commit<R>(&self, proposal: Proposal<R>) -> Result<R, StoreError> {
+        let mut guard = self.write_guard();
+        if guard.seq != proposal.seq {
+            return Err(StoreError::Conflict);
         }
-        Ok(result)
+        self.commit_locked(&mut guard, proposal.decision.changes)?;
+        Ok(proposal.decision.answer)
+    }
+
+    /// Makes `changes` durable, applies them and publishes them, in that order, under the
+    /// write lock the caller holds: the state file, the tables and the feed all see
+    /// commits in one order, and a commit that cannot be made durable is not applied.
+    fn commit_locked(&self, inner: &mut Inner, changes: Vec<Change>) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        if let Some(file) = &mut inner.state_file
+            && let Err(error) = file.append(inner.seq + 1, &changes)
+        {
+            tracing::error!(%error, "a change could not be made durable, so it was refused");
+            return Err(StoreError::Persistence);
+        }
+        for change in changes {
+            inner.seq += 1;
+            match inner.tables.apply(&change) {
+                Ok(before) => self.feed.publish(inner.seq, change, before),
+                // A check let through a change that does not fit: a bug, but one that left
+                // the tables as they were (as replay will, for the same change).
+                Err(misfit) => tracing::error!(%misfit, ?change, "a checked change did not fit the store"),
+            }
+        }
+        let Inner { tables, seq, state_file, .. } = inner;
+        if let Some(file) = state_file {
+            file.compact_if_due(*seq, || tables.clone());
+        }
+        Ok(())
     }
 
     // --- Whole-state operations (the control plane) ---------------------------------
@@ -340,23 +404,10 @@ impl Store {
     /// `seed`. The old data is freed on another thread: a reset answers in microseconds
     /// even when it drops millions of messages.
     pub fn reset(&self, account: Option<AccountSid>, seed: Option<u64>) -> Result<(), StoreError> {
-        let discarded = {
-            let mut guard = self.write_guard();
-            if let Some(seed) = seed {
-                guard.sids = SidGenerator::seeded(seed);
-            }
-            let discarded = match account {
-                Some(account) => guard.tenants.remove(&account).map(|tenant| [(account, tenant)].into_iter().collect()),
-                None => Some(std::mem::take(&mut guard.tenants)),
-            };
-            let Inner { tenants, state_file, .. } = &mut *guard;
-            if let Some(file) = state_file {
-                save(file, tenants, &Change::Reset { account: account.map(|sid| sid.to_string()) })?;
-            }
-            discarded
-        };
-        if let Some(discarded) = discarded.filter(|tenants| !tenants.is_empty()) {
-            drop_elsewhere(discarded);
+        let mut guard = self.write_guard();
+        self.commit_locked(&mut guard, vec![Change::Reset { account }])?;
+        if let Some(seed) = seed {
+            guard.sids = SidGenerator::seeded(seed);
         }
         Ok(())
     }
@@ -365,217 +416,113 @@ impl Store {
     pub fn export(&self, account: Option<AccountSid>) -> StateDocument {
         let guard = self.read_guard();
         match account {
-            Some(account) => document::export(guard.tenants.get_key_value(&account).into_iter()),
-            None => document::export(guard.tenants.iter()),
+            Some(account) => document::export(guard.tables.tenants().filter(|(sid, _)| **sid == account)),
+            None => document::export(guard.tables.tenants()),
         }
     }
 
     /// Adds `document` to the store (`Merge`) or makes it the whole state (`Replace`). All
-    /// or nothing: on error nothing has changed.
-    pub fn import(&self, document: StateDocument, mode: ImportMode) -> Result<ImportSummary, ImportError> {
+    /// or nothing: on error (a fault in the document, or a state file that cannot record
+    /// it) nothing has changed.
+    pub fn import(&self, document: StateDocument, mode: ImportMode) -> Result<ImportSummary, ImportFailure> {
         let mut guard = self.write_guard();
         let now = self.clock.now();
-        let Inner { tenants, sids, state_file } = &mut *guard;
-        let summary = match mode {
-            ImportMode::Merge => {
-                let plan = document::plan(document, tenants, sids, now)?;
-                let summary = plan.summary;
-                document::apply(plan, tenants, now);
-                summary
-            }
+        let Inner { tables, sids, .. } = &mut *guard;
+        let (plan, mut changes) = match mode {
+            ImportMode::Merge => (document::plan(document, tables, sids, now)?, Vec::new()),
             ImportMode::Replace => {
-                let plan = document::plan(document, &HashMap::default(), sids, now)?;
-                let summary = plan.summary;
-                let mut replacement = HashMap::default();
-                document::apply(plan, &mut replacement, now);
-                drop_elsewhere(std::mem::replace(tenants, replacement));
-                summary
+                (document::plan(document, &Tables::default(), sids, now)?, vec![Change::Reset { account: None }])
             }
         };
-        // An import is saved as a new snapshot rather than as logged changes.
-        if let Some(file) = state_file
-            && let Err(error) = file.compact(&document::export(tenants.iter()))
-        {
-            tracing::error!(%error, "the state file could not record an import");
-        }
+        let summary = plan.summary;
+        changes.extend(plan.into_changes(now));
+        self.commit_locked(&mut guard, changes).map_err(|_| ImportFailure::NotDurable)?;
         Ok(summary)
     }
 
     /// Restores the state saved at `path` (if any) and saves every later change there.
     /// Returns whether anything was restored. Nothing is written until what is saved has
-    /// been read back in full, so a corrupt file is left as it was.
-    pub fn open_state_file(&self, path: &Path) -> Result<bool, StateFileError> {
-        let saved = StateFile::read(path)?;
-        let restored = saved.snapshot.is_some() || !saved.changes.is_empty();
+    /// been read back in full, so a damaged file is left as it was.
+    pub fn open_state_file(&self, path: &Path, durability: Durability) -> Result<bool, StateFileError> {
+        let (mut file, saved) = StateFile::open(path, durability.sync, durability.compact_after)?;
+        let restored = saved.snapshot.is_some() || !saved.records.is_empty();
         let mut guard = self.write_guard();
         let now = self.clock.now();
-        let Inner { tenants, sids, state_file } = &mut *guard;
-        let mut recovered = HashMap::default();
+        let mut tables = Tables::default();
+        let mut seq = 0;
         if let Some(snapshot) = saved.snapshot {
-            let plan = document::plan(snapshot, &HashMap::default(), sids, now).map_err(StateFileError::Snapshot)?;
-            document::apply(plan, &mut recovered, now);
+            let plan =
+                document::plan(snapshot.document, &tables, &mut guard.sids, now).map_err(StateFileError::Snapshot)?;
+            for change in plan.into_changes(now) {
+                tables.apply(&change).map_err(|misfit| {
+                    StateFileError::Snapshot(ImportError { location: "snapshot".into(), problem: misfit.to_string() })
+                })?;
+            }
+            seq = snapshot.seq;
         }
-        for (number, change) in saved.changes.into_iter().enumerate() {
-            persist::replay(&mut recovered, change, now)
-                .map_err(|error| StateFileError::Log { line: number + 1, error })?;
+        for record in saved.records {
+            for (position, logged) in record.changes.into_iter().enumerate() {
+                let number = record.seq + position as u64;
+                // Replay is repeatable: what the snapshot already holds is skipped.
+                if number <= seq {
+                    continue;
+                }
+                let change = persist::typed(logged, now)
+                    .map_err(|error| StateFileError::Log { place: record.place.clone(), error })?;
+                if let Err(misfit) = tables.apply(&change) {
+                    // The live store skipped the same change the same way.
+                    tracing::warn!(place = %record.place, %misfit, "a logged change did not fit; skipped as it was live");
+                }
+                seq = number;
+            }
         }
-        let file = StateFile::create(path, &document::export(recovered.iter())).map_err(StateFileError::Write)?;
-        *tenants = recovered;
-        *state_file = Some(file);
+        file.rewrite(seq, &tables).map_err(StateFileError::Write)?;
+        guard.tables = tables;
+        guard.seq = seq;
+        guard.state_file = Some(file);
         Ok(restored)
+    }
+
+    /// Waits for a compaction of the state file that is under way.
+    pub fn finish_compaction(&self) {
+        let mut guard = self.write_guard();
+        if let Some(file) = &mut guard.state_file {
+            file.finish_compaction();
+        }
     }
 
     /// How much the store holds, for metrics.
     pub fn stats(&self) -> StoreStats {
         let guard = self.read_guard();
-        let mut stats = StoreStats { accounts: guard.tenants.len(), ..StoreStats::default() };
-        for tenant in guard.tenants.values() {
-            for service in tenant.services.values() {
+        let mut stats = StoreStats::default();
+        for (_, tenant) in guard.tables.tenants() {
+            stats.accounts += 1;
+            for service in tenant.services().values() {
                 stats.services += 1;
-                stats.conversations += service.conversations.len();
-                stats.messages += service.messages.len();
+                stats.conversations += service.conversations().len();
+                stats.messages += service.message_count();
             }
         }
         stats
     }
 }
 
-impl Tenant {
-    fn new(account: AccountSid, now: Timestamp) -> Self {
-        let default_service = default_service_sid(account);
-        let service = Service {
-            sid: default_service,
-            friendly_name: DEFAULT_SERVICE_NAME.into(),
-            date_created: now,
-            date_updated: now,
-        };
-        let mut services = Sequenced::default();
-        services.push(default_service, ServiceData::new(service));
-        Self { default_service, services }
-    }
-
-    fn resolve(&self, scope: ServiceScope) -> ChatServiceSid {
-        match scope {
-            ServiceScope::Default => self.default_service,
-            ServiceScope::Explicit(sid) => sid,
-        }
-    }
-
-    fn service(&self, scope: ServiceScope) -> Result<&ServiceData, StoreError> {
-        self.services.get(&self.resolve(scope)).ok_or(StoreError::NotFound)
-    }
-
-    fn service_mut(&mut self, scope: ServiceScope) -> Result<&mut ServiceData, StoreError> {
-        let sid = self.resolve(scope);
-        self.services.get_mut(&sid).ok_or(StoreError::NotFound)
-    }
-}
-
-impl ServiceData {
-    fn new(service: Service) -> Self {
-        Self {
-            service,
-            conversations: Sequenced::default(),
-            messages: SidTable::default(),
-            unique_names: HashMap::default(),
-            media: HashMap::default(),
-        }
-    }
-
-    /// The message `sid` of the conversation `reference` names.
-    fn message(&self, reference: &ConversationRef, sid: MessageSid) -> Result<&StoredMessage, StoreError> {
-        let conversation = self.conversation_sid(reference).ok_or(StoreError::ConversationNotFound)?;
-        match self.messages.get(&sid) {
-            Some(message) if message.conversation_sid == conversation => Ok(message),
-            // A message is only in the table while its conversation exists, so only a miss
-            // needs to ask which of the two is missing.
-            _ if self.conversations.contains(&conversation) => Err(StoreError::NotFound),
-            _ => Err(StoreError::ConversationNotFound),
-        }
-    }
-
-    /// Adds a message to its conversation, or replaces the stored version of it.
-    fn put_message(&mut self, message: StoredMessage) -> Result<(), StoreError> {
-        let conversation =
-            self.conversations.get_mut(&message.conversation_sid).ok_or(StoreError::ConversationNotFound)?;
-        conversation.messages.put(message.clone());
-        self.messages.insert(message.sid, message);
-        Ok(())
-    }
-
-    /// Removes a message (of whichever conversation holds it).
-    fn remove_message(&mut self, sid: MessageSid) -> Option<StoredMessage> {
-        let message = self.messages.remove(&sid)?;
-        if let Some(conversation) = self.conversations.get_mut(&message.conversation_sid) {
-            conversation.messages.remove(message.index);
-        }
-        Some(message)
-    }
-
-    /// Removes a conversation with its messages and unique name.
-    fn remove_conversation(&mut self, sid: ConversationSid) -> Option<ConversationData> {
-        let removed = self.conversations.remove(&sid)?;
-        for message in removed.messages.ordered().values() {
-            self.messages.remove(&message.sid);
-        }
-        if let Some(name) = &removed.conversation.unique_name {
-            self.unique_names.remove(name);
-        }
-        Some(removed)
-    }
-
-    /// Where a message of this service is, for a response.
-    fn locate<T>(&self, conversation_sid: ConversationSid, value: T) -> Located<T> {
-        Located { chat_service_sid: self.service.sid, conversation_sid, value }
-    }
-
-    fn conversation_sid(&self, reference: &ConversationRef) -> Option<ConversationSid> {
-        match reference {
-            ConversationRef::Sid(sid) => Some(*sid),
-            ConversationRef::UniqueName(name) => self.unique_names.get(name.as_str()).copied(),
-        }
-    }
-
-    fn conversation(&self, reference: &ConversationRef) -> Result<&ConversationData, StoreError> {
-        let sid = self.conversation_sid(reference);
-        sid.and_then(|sid| self.conversations.get(&sid)).ok_or(StoreError::ConversationNotFound)
-    }
-
-    fn conversation_mut(&mut self, reference: &ConversationRef) -> Result<&mut ConversationData, StoreError> {
-        let sid = self.conversation_sid(reference);
-        sid.and_then(|sid| self.conversations.get_mut(&sid)).ok_or(StoreError::ConversationNotFound)
-    }
-}
-
-impl ConversationData {
-    fn new(conversation: Conversation) -> Self {
-        Self { conversation, messages: MessageLog::default(), participants: Sequenced::default() }
-    }
-
-    /// Whether any participant is reached over SMS or WhatsApp: such conversations limit
-    /// bodies to what those channels carry, and their messages get receipts.
-    fn has_non_chat_participants(&self) -> bool {
-        self.participants.values().any(Participant::is_non_chat)
-    }
-
-    /// The participant who wrote as `author`, if any.
-    fn author_participant(&self, author: &str) -> Option<ParticipantSid> {
-        self.participants.values().find(|p| p.is_author(author)).map(|p| p.sid)
-    }
-
-    fn snapshot(&self) -> ConversationSnapshot {
-        ConversationSnapshot { conversation: self.conversation.clone(), message_count: self.messages.len() }
-    }
-
-    fn locate<T>(&self, value: T) -> Located<T> {
-        Located { chat_service_sid: self.conversation.chat_service_sid, conversation_sid: self.conversation.sid, value }
-    }
+/// Why an import was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    /// The document has a fault, named with its location.
+    #[error(transparent)]
+    Invalid(#[from] ImportError),
+    /// The state file could not record it.
+    #[error("the state file could not record the import")]
+    NotDurable,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pagination::{Cursor, Order};
+    use crate::pagination::{Cursor, Order, PageRequest};
+    use model::{Conversation, ConversationFields, MessageFields};
 
     fn store() -> Store {
         Store::new(Clock::fixed(Timestamp::from_unix_seconds(1_700_000_000)), SidGenerator::seeded(1))

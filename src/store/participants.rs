@@ -1,7 +1,14 @@
 //! Participants in the store: chat users by identity, SMS and WhatsApp users by address.
 //! Limits: <https://www.twilio.com/docs/conversations/conversations-limits>.
 
-use super::*;
+use std::sync::Arc;
+
+use super::change::Change;
+use super::model::{MessagingBinding, Participant, ParticipantFields};
+use super::tables::ConversationData;
+use super::{ConversationRef, Decision, Located, ServiceScope, Store, StoreError, fresh};
+use crate::pagination::{PageRequest, Selection};
+use crate::sid::{AccountSid, ChatServiceSid, ParticipantSid, RoleSid, derive_bits};
 
 /// At most this many participants in a conversation…
 const MAX_PARTICIPANTS: usize = 1000;
@@ -34,16 +41,16 @@ pub fn default_participant_role(service: ChatServiceSid) -> RoleSid {
 impl ConversationData {
     fn participant_sid(&self, reference: &ParticipantRef) -> Option<ParticipantSid> {
         match reference {
-            ParticipantRef::Sid(sid) => self.participants.contains(sid).then_some(*sid),
+            ParticipantRef::Sid(sid) => self.participants().contains(sid).then_some(*sid),
             ParticipantRef::Identity(identity) => {
-                self.participants.values().find(|p| p.identity.as_deref() == Some(identity.as_str())).map(|p| p.sid)
+                self.participants().values().find(|p| p.identity.as_deref() == Some(identity.as_str())).map(|p| p.sid)
             }
         }
     }
 
     /// Refuses a participant that would duplicate another one (other than `except`).
     fn check_unique(&self, candidate: &Participant, except: Option<ParticipantSid>) -> Result<(), StoreError> {
-        let others = self.participants.values().filter(|p| Some(p.sid) != except);
+        let others = self.participants().values().filter(|p| Some(p.sid) != except);
         for other in others {
             if candidate.identity.is_some() && other.identity == candidate.identity {
                 return Err(StoreError::ParticipantExists);
@@ -66,37 +73,32 @@ impl Store {
         reference: &ConversationRef,
         fields: ParticipantFields,
     ) -> Result<Located<Participant>, StoreError> {
-        self.write(
-            account,
-            |tenant, sids, now| {
-                let service = tenant.service_mut(scope)?;
-                let role = default_participant_role(service.service.sid);
-                let conversation = service.conversation_mut(reference)?;
-                let sid = fresh(sids, ParticipantSid::from_bits, |sid| conversation.participants.contains(sid));
-                let date_created = fields.date_created.unwrap_or(now);
-                let participant = Participant {
-                    sid,
-                    identity: fields.identity.map(Into::into),
-                    attributes: fields.attributes.map(Into::into),
-                    binding: binding(fields.address, fields.proxy_address, fields.projected_address, None),
-                    role_sid: fields.role_sid.unwrap_or(role),
-                    last_read_message_index: fields.last_read_message_index,
-                    last_read_timestamp: fields.last_read_timestamp,
-                    date_created,
-                    date_updated: fields.date_updated.unwrap_or(date_created),
-                };
-                conversation.check_unique(&participant, None)?;
-                let non_chat = conversation.participants.values().filter(|p| p.is_non_chat()).count();
-                if conversation.participants.len() >= MAX_PARTICIPANTS
-                    || (participant.is_non_chat() && non_chat >= MAX_NON_CHAT_PARTICIPANTS)
-                {
-                    return Err(StoreError::TooManyParticipants);
-                }
-                conversation.participants.push(sid, participant.clone());
-                Ok(conversation.locate(participant))
-            },
-            |located| put_participant(account, located),
-        )
+        self.write(account, |tenant, sids, now| {
+            let service = tenant.service(scope)?;
+            let role = default_participant_role(service.sid());
+            let conversation = service.conversation(reference)?;
+            let sid = fresh(sids, ParticipantSid::from_bits, |sid| conversation.participants().contains(sid));
+            let date_created = fields.date_created.unwrap_or(now);
+            let participant = Participant {
+                sid,
+                identity: fields.identity.map(Into::into),
+                attributes: fields.attributes.map(Into::into),
+                binding: binding(fields.address, fields.proxy_address, fields.projected_address, None),
+                role_sid: fields.role_sid.unwrap_or(role),
+                last_read_message_index: fields.last_read_message_index,
+                last_read_timestamp: fields.last_read_timestamp,
+                date_created,
+                date_updated: fields.date_updated.unwrap_or(date_created),
+            };
+            conversation.check_unique(&participant, None)?;
+            let non_chat = conversation.participants().values().filter(|p| p.is_non_chat()).count();
+            if conversation.participants().len() >= MAX_PARTICIPANTS
+                || (participant.is_non_chat() && non_chat >= MAX_NON_CHAT_PARTICIPANTS)
+            {
+                return Err(StoreError::TooManyParticipants);
+            }
+            Ok(put_participant(account, conversation, participant))
+        })
     }
 
     /// One participant, by SID or identity.
@@ -110,7 +112,7 @@ impl Store {
         self.read(account, |tenant| {
             let conversation = tenant.service(scope)?.conversation(reference)?;
             let sid = conversation.participant_sid(participant).ok_or(StoreError::NotFound)?;
-            let found = conversation.participants.get(&sid).ok_or(StoreError::NotFound)?;
+            let found = conversation.participants().get(&sid).ok_or(StoreError::NotFound)?;
             Ok(conversation.locate(found.clone()))
         })
     }
@@ -125,7 +127,7 @@ impl Store {
     ) -> Result<Located<Selection<Participant>>, StoreError> {
         self.read(account, |tenant| {
             let conversation = tenant.service(scope)?.conversation(reference)?;
-            let page = conversation.participants.select(request, |_| true).map(Participant::clone);
+            let page = conversation.participants().select(request, |_| true).map(Participant::clone);
             Ok(conversation.locate(page))
         })
     }
@@ -140,43 +142,37 @@ impl Store {
         participant: &ParticipantRef,
         fields: ParticipantFields,
     ) -> Result<Located<Participant>, StoreError> {
-        self.write(
-            account,
-            |tenant, _, now| {
-                let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
-                let sid = conversation.participant_sid(participant).ok_or(StoreError::NotFound)?;
-                let mut updated = conversation.participants.get(&sid).ok_or(StoreError::NotFound)?.clone();
-                if let Some(identity) = fields.identity {
-                    updated.identity = Some(identity.into());
-                }
-                if let Some(attributes) = fields.attributes {
-                    updated.attributes = Some(attributes.into());
-                }
-                if fields.proxy_address.is_some() || fields.projected_address.is_some() {
-                    let address = updated.binding.as_ref().and_then(|b| b.address.as_deref().map(str::to_owned));
-                    updated.binding =
-                        binding(address, fields.proxy_address, fields.projected_address, updated.binding.as_ref());
-                }
-                if let Some(role) = fields.role_sid {
-                    updated.role_sid = role;
-                }
-                if let Some(index) = fields.last_read_message_index {
-                    updated.last_read_message_index = Some(index);
-                }
-                if let Some(at) = fields.last_read_timestamp {
-                    updated.last_read_timestamp = Some(at);
-                }
-                if let Some(date_created) = fields.date_created {
-                    updated.date_created = date_created;
-                }
-                updated.date_updated = fields.date_updated.unwrap_or(now);
-                conversation.check_unique(&updated, Some(sid))?;
-                let slot = conversation.participants.get_mut(&sid).ok_or(StoreError::NotFound)?;
-                *slot = updated.clone();
-                Ok(conversation.locate(updated))
-            },
-            |located| put_participant(account, located),
-        )
+        self.write(account, |tenant, _, now| {
+            let conversation = tenant.service(scope)?.conversation(reference)?;
+            let sid = conversation.participant_sid(participant).ok_or(StoreError::NotFound)?;
+            let mut updated = conversation.participants().get(&sid).ok_or(StoreError::NotFound)?.clone();
+            if let Some(identity) = fields.identity {
+                updated.identity = Some(identity.into());
+            }
+            if let Some(attributes) = fields.attributes {
+                updated.attributes = Some(attributes.into());
+            }
+            if fields.proxy_address.is_some() || fields.projected_address.is_some() {
+                let address = updated.binding.as_ref().and_then(|b| b.address.as_deref().map(str::to_owned));
+                updated.binding =
+                    binding(address, fields.proxy_address, fields.projected_address, updated.binding.as_ref());
+            }
+            if let Some(role) = fields.role_sid {
+                updated.role_sid = role;
+            }
+            if let Some(index) = fields.last_read_message_index {
+                updated.last_read_message_index = Some(index);
+            }
+            if let Some(at) = fields.last_read_timestamp {
+                updated.last_read_timestamp = Some(at);
+            }
+            if let Some(date_created) = fields.date_created {
+                updated.date_created = date_created;
+            }
+            updated.date_updated = fields.date_updated.unwrap_or(now);
+            conversation.check_unique(&updated, Some(sid))?;
+            Ok(put_participant(account, conversation, updated))
+        })
     }
 
     /// Removes a participant from a conversation.
@@ -187,22 +183,18 @@ impl Store {
         reference: &ConversationRef,
         participant: &ParticipantRef,
     ) -> Result<(), StoreError> {
-        self.write(
-            account,
-            |tenant, _, _| {
-                let conversation = tenant.service_mut(scope)?.conversation_mut(reference)?;
-                let sid = conversation.participant_sid(participant).ok_or(StoreError::NotFound)?;
-                conversation.participants.remove(&sid).ok_or(StoreError::NotFound)?;
-                Ok(conversation.locate(sid))
-            },
-            |located| Change::DeleteParticipant {
-                account: account.to_string(),
-                service: located.chat_service_sid.to_string(),
-                conversation: located.conversation_sid.to_string(),
-                participant: located.value.to_string(),
-            },
-        )
-        .map(drop)
+        self.write(account, |tenant, _, _| {
+            let conversation = tenant.service(scope)?.conversation(reference)?;
+            let sid = conversation.participant_sid(participant).ok_or(StoreError::NotFound)?;
+            let place = conversation.locate(sid);
+            let change = Change::DeleteParticipant {
+                account,
+                service: place.chat_service_sid,
+                conversation: place.conversation_sid,
+                participant: sid,
+            };
+            Ok(Decision::one(change, ()))
+        })
     }
 }
 
@@ -223,11 +215,18 @@ fn binding(
     (binding != MessagingBinding::default()).then_some(binding)
 }
 
-fn put_participant(account: AccountSid, located: &Located<Participant>) -> Change {
-    Change::PutParticipant {
-        account: account.to_string(),
-        service: located.chat_service_sid.to_string(),
-        conversation: located.conversation_sid.to_string(),
-        participant: document::participant_document(&located.value),
-    }
+/// The decision to put `participant` in `conversation`, answering with it.
+fn put_participant(
+    account: AccountSid,
+    conversation: &ConversationData,
+    participant: Participant,
+) -> Decision<Located<Participant>> {
+    let place = conversation.locate(participant);
+    let change = Change::PutParticipant {
+        account,
+        service: place.chat_service_sid,
+        conversation: place.conversation_sid,
+        participant: place.value.clone(),
+    };
+    Decision::one(change, place)
 }

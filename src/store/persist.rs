@@ -1,411 +1,592 @@
-//! The state file (`--state-file PATH`): a snapshot of the whole state at `PATH` and an
-//! append-only log of changes since it at `PATH.log`, one JSON line per change.
+//! The state file (`--state-file PATH`): a snapshot of the whole state at `PATH`, and a
+//! log of the changes committed since, at `PATH.log`.
 //!
-//! Every change is appended, under the store's lock and before the request is answered,
-//! with one `write` of a whole line. The operating system keeps what was written when the
-//! process dies, so a crash or a `kill -9` loses at most the request in flight, whose line
-//! may be cut short: a torn last line is dropped on restart, a torn line anywhere else is
-//! corruption. The snapshot is rewritten by writing `PATH.tmp`, syncing it and renaming it
-//! over `PATH`, so there is never a half-written snapshot. A file that cannot be read back
-//! stops start-up and is left untouched.
+//! The contract, each point a test in `tests/api/persistence.rs` or below:
+//! - A commit is appended to the log, as one record, before it is applied or answered. A
+//!   write that fails (disk full, any I/O error) is cut back off the log, and the commit
+//!   is refused: memory is unchanged and the client gets a 5xx. If even the cut fails, the
+//!   file takes no more writes until a restart recovers it.
+//! - Every record carries a CRC-32 of its text and the sequence number of its first
+//!   change. A torn last record (the process died while writing it: never acknowledged)
+//!   is dropped with a warning; a damaged record anywhere else stops start-up with its
+//!   number and byte offset, and nothing is written.
+//! - The snapshot records the sequence number it holds everything up to, so replay skips
+//!   what it already holds: a crash at any step of a compaction loses nothing.
+//! - Compaction renames the log aside (`PATH.log.old`) under the store's lock, then writes
+//!   the snapshot from a copy of the tables on a thread of its own (`PATH.compacting`,
+//!   synced, renamed over `PATH`), and only then deletes the old log. A snapshot that fails
+//!   never replaces a good one, and the writes it would have covered stay in the logs.
+//! - One process per state file: `PATH.lock` is locked by the operating system for as long
+//!   as the process runs.
+//! - By default the log is not synced on every commit: what was written survives the
+//!   process (a crash, `kill -9`), not the machine (power loss). [`SyncPolicy::Always`]
+//!   syncs every commit before it is acknowledged.
 
-use super::HashMap;
+use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
 
+use super::change::Change;
+use super::default_service_sid;
 use super::document::{
-    ConversationDocument, ImportError, MediaDocument, MessageDocument, ParticipantDocument, ServiceDocument,
+    self, ConversationDocument, ImportError, MediaDocument, MessageDocument, ParticipantDocument, ServiceDocument,
     StateDocument, to_conversation, to_media, to_message, to_participant, to_service,
 };
 use super::participants::default_participant_role;
-use super::{ConversationData, ServiceData, Tenant};
-use crate::sid::{AccountSid, ConversationSid, MessageSid};
+use super::tables::Tables;
+use crate::sid::{AccountSid, ChatServiceSid};
 use crate::time::Timestamp;
 
-/// Below this many log lines, compaction is not worth its full rewrite.
-const MIN_LOG_LINES_BEFORE_COMPACTION: usize = 10_000;
+/// Below this many logged changes, compaction is not worth its full rewrite.
+pub const DEFAULT_COMPACT_AFTER: usize = 10_000;
 
-/// One change to the state, as logged.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Change {
-    PutService {
-        account: String,
-        service: ServiceDocument,
-    },
-    DeleteService {
-        account: String,
-        service: String,
-    },
-    /// A conversation's own fields, created or updated; its messages are untouched.
-    PutConversation {
-        account: String,
-        service: String,
-        conversation: ConversationDocument,
-    },
-    DeleteConversation {
-        account: String,
-        service: String,
-        conversation: String,
-    },
-    /// A message, created or updated.
-    PutMessage {
-        account: String,
-        service: String,
-        conversation: String,
-        message: MessageDocument,
-    },
-    DeleteMessage {
-        account: String,
-        service: String,
-        conversation: String,
-        message: String,
-    },
-    /// A participant, added or updated.
-    PutParticipant {
-        account: String,
-        service: String,
-        conversation: String,
-        participant: ParticipantDocument,
-    },
-    DeleteParticipant {
-        account: String,
-        service: String,
-        conversation: String,
-        participant: String,
-    },
-    /// An upload, with its content.
-    PutMedia {
-        account: String,
-        service: String,
-        media: MediaDocument,
-    },
-    /// Everything, or one account, wiped.
-    Reset {
-        account: Option<String>,
-    },
+/// The first line of a snapshot starts with this.
+const SNAPSHOT_MAGIC: &str = "twilio-conversations-emulator state v1";
+
+/// When the log is synced to the disk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// Never on a commit: a commit survives the process dying, not the machine.
+    #[default]
+    Never,
+    /// Every commit, before it is acknowledged: it survives power loss too.
+    Always,
 }
 
-/// Why saved state could not be read back.
-#[derive(Debug, thiserror::Error)]
-pub enum PersistError {
-    #[error("cannot read {path}: {error}")]
-    Unreadable { path: PathBuf, error: io::Error },
-    #[error("{path} is not a state document: {error}")]
-    CorruptSnapshot { path: PathBuf, error: serde_json::Error },
-    #[error("{path}, line {line}, is not a logged change: {error}")]
-    CorruptLog { path: PathBuf, line: usize, error: serde_json::Error },
+/// One change as the log writes it: the document format's records, so that the log reads
+/// like the state documents it replays into.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Logged {
+    OpenAccount { account: String, at: String },
+    Reset { account: Option<String> },
+    PutService { account: String, service: ServiceDocument },
+    DeleteService { account: String, service: String },
+    PutConversation { account: String, service: String, conversation: ConversationDocument },
+    DeleteConversation { account: String, service: String, conversation: String },
+    PutMessage { account: String, service: String, conversation: String, message: MessageDocument },
+    DeleteMessage { account: String, service: String, conversation: String, message: String },
+    ReserveIndices { account: String, service: String, conversation: String, next_index: u64 },
+    PutParticipant { account: String, service: String, conversation: String, participant: ParticipantDocument },
+    DeleteParticipant { account: String, service: String, conversation: String, participant: String },
+    PutMedia { account: String, service: String, media: MediaDocument },
+}
+
+/// A record of the log: one commit.
+#[derive(Debug, Serialize, Deserialize)]
+struct RecordBody {
+    /// The sequence number of its first change; the others follow one by one.
+    seq: u64,
+    changes: Vec<Logged>,
+}
+
+/// A commit read back from the log.
+#[derive(Debug)]
+pub struct Record {
+    pub seq: u64,
+    pub changes: Vec<Logged>,
+    pub place: Place,
+}
+
+/// Where a record is, for messages about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    pub path: PathBuf,
+    /// 1-based, counted within its file.
+    pub record: usize,
+    pub offset: u64,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, record {} at byte {}", self.path.display(), self.record, self.offset)
+    }
+}
+
+/// The snapshot read back.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// Every change up to this one is in `document`.
+    pub seq: u64,
+    pub document: StateDocument,
 }
 
 /// What was saved, read back at start-up.
 #[derive(Debug, Default)]
 pub struct Saved {
-    pub snapshot: Option<StateDocument>,
-    pub changes: Vec<Change>,
+    pub snapshot: Option<Snapshot>,
+    /// Every record of the old log (if a compaction was interrupted) and the log, in order.
+    pub records: Vec<Record>,
+}
+
+/// Why saved state could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    #[error("cannot read or lock {path}: {error}")]
+    Unreadable { path: PathBuf, error: io::Error },
+    #[error("{path} is in use by another process (it holds {lock}); one process per state file")]
+    Locked { path: PathBuf, lock: PathBuf },
+    #[error("{path} is not a snapshot this version can read: {problem}")]
+    DamagedSnapshot { path: PathBuf, problem: String },
+    #[error("{place} is damaged: {problem}")]
+    DamagedRecord { place: Place, problem: String },
+}
+
+/// The file names one state file uses, all derived from its own by adding a suffix, so
+/// none can be the state file itself.
+#[derive(Clone, Debug)]
+struct Paths {
+    snapshot: PathBuf,
+    log: PathBuf,
+    old_log: PathBuf,
+    temporary: PathBuf,
+    lock: PathBuf,
+}
+
+impl Paths {
+    fn new(path: &Path) -> Self {
+        let with = |suffix: &str| {
+            let mut name: OsString = path.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        Self {
+            snapshot: path.to_owned(),
+            log: with(".log"),
+            old_log: with(".log.old"),
+            temporary: with(".compacting"),
+            lock: with(".lock"),
+        }
+    }
 }
 
 /// The open state file.
 #[derive(Debug)]
 pub struct StateFile {
-    snapshot_path: PathBuf,
-    log_path: PathBuf,
+    paths: Paths,
+    /// Held (and locked) for as long as the file is open.
+    _lock: File,
     log: File,
-    log_lines: usize,
+    /// The length of the log up to its last whole record: a failed write is cut back here.
+    log_len: u64,
+    /// Changes logged since the last compaction began.
+    logged: usize,
     /// Records in the last snapshot: compaction waits until the log is about as long.
     snapshot_records: usize,
+    compact_after: usize,
+    policy: SyncPolicy,
+    /// A failed write could not be cut back off the log: appending more would bury it.
+    broken: bool,
+    compaction: Option<JoinHandle<()>>,
 }
 
 impl StateFile {
-    /// Reads what is saved at `path` (nothing, for a new file) without changing anything.
-    pub fn read(path: &Path) -> Result<Saved, PersistError> {
-        let snapshot = match fs::read(path) {
-            Ok(bytes) => Some(
-                serde_json::from_slice(&bytes)
-                    .map_err(|error| PersistError::CorruptSnapshot { path: path.to_owned(), error })?,
-            ),
+    /// Locks the state file at `path` and reads what it holds, changing nothing.
+    pub fn open(path: &Path, policy: SyncPolicy, compact_after: usize) -> Result<(Self, Saved), PersistError> {
+        let paths = Paths::new(path);
+        let unreadable = |path: &Path| {
+            let path = path.to_owned();
+            move |error| PersistError::Unreadable { path, error }
+        };
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&paths.lock)
+            .map_err(unreadable(&paths.lock))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(PersistError::Locked { path: path.to_owned(), lock: paths.lock });
+            }
+            Err(fs::TryLockError::Error(error)) => return Err(unreadable(&paths.lock)(error)),
+        }
+        let snapshot = match fs::read(&paths.snapshot) {
+            Ok(bytes) => Some(read_snapshot(&paths.snapshot, &bytes)?),
             Err(error) if error.kind() == io::ErrorKind::NotFound => None,
-            Err(error) => return Err(PersistError::Unreadable { path: path.to_owned(), error }),
+            Err(error) => return Err(unreadable(&paths.snapshot)(error)),
         };
-        let log_path = log_path(path);
-        let text = match fs::read(&log_path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(error) => return Err(PersistError::Unreadable { path: log_path, error }),
+        let mut records = Vec::new();
+        for log in [&paths.old_log, &paths.log] {
+            let bytes = match fs::read(log) {
+                Ok(bytes) => bytes,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(unreadable(log)(error)),
+            };
+            read_records(log, &bytes, &mut records)?;
+        }
+        let log = OpenOptions::new().create(true).append(true).open(&paths.log).map_err(unreadable(&paths.log))?;
+        let file = Self {
+            paths,
+            _lock: lock,
+            log,
+            log_len: 0,
+            logged: 0,
+            snapshot_records: 0,
+            compact_after,
+            policy,
+            broken: false,
+            compaction: None,
         };
-        let mut changes = Vec::new();
-        let lines: Vec<&[u8]> = text.split(|byte| *byte == b'\n').filter(|line| !line.is_empty()).collect();
-        let complete = text.ends_with(b"\n");
-        for (number, line) in lines.iter().enumerate() {
-            match serde_json::from_slice(line) {
-                Ok(change) => changes.push(change),
-                // The last line of a log that does not end in a newline was being written
-                // when the process died: that request was never answered.
-                Err(_) if number + 1 == lines.len() && !complete => break,
-                Err(error) => return Err(PersistError::CorruptLog { path: log_path, line: number + 1, error }),
+        Ok((file, Saved { snapshot, records }))
+    }
+
+    /// Makes `tables` (everything up to change `seq`) the snapshot and empties the logs,
+    /// synchronously: what start-up does once it has read the file back.
+    pub(super) fn rewrite(&mut self, seq: u64, tables: &Tables) -> io::Result<()> {
+        let document = document::export(tables.tenants());
+        self.snapshot_records = tables.record_count();
+        write_snapshot(&self.paths, seq, &document)?;
+        remove_if_present(&self.paths.old_log)?;
+        self.log = OpenOptions::new().create(true).write(true).truncate(true).open(&self.paths.log)?;
+        self.log = OpenOptions::new().append(true).open(&self.paths.log)?;
+        self.log_len = 0;
+        self.logged = 0;
+        Ok(())
+    }
+
+    /// Appends one commit, whose first change is number `seq`, as one record. On error the
+    /// log is cut back to where it was, so the commit left no trace.
+    pub fn append(&mut self, seq: u64, changes: &[Change]) -> io::Result<()> {
+        if self.broken {
+            return Err(io::Error::other("an earlier failed write could not be undone; restart to recover"));
+        }
+        let body = RecordBody { seq, changes: changes.iter().map(logged).collect() };
+        let text = serde_json::to_vec(&body).map_err(io::Error::other)?;
+        let mut line = format!("{:08x} ", crc32fast::hash(&text)).into_bytes();
+        line.extend_from_slice(&text);
+        line.push(b'\n');
+        let written = self.log.write_all(&line).and_then(|()| match self.policy {
+            SyncPolicy::Always => self.log.sync_data(),
+            SyncPolicy::Never => Ok(()),
+        });
+        match written {
+            Ok(()) => {
+                self.log_len += line.len() as u64;
+                self.logged += changes.len();
+                Ok(())
+            }
+            Err(error) => {
+                if let Err(cut) = self.log.set_len(self.log_len) {
+                    tracing::error!(%cut, "a failed write could not be cut off the state file's log");
+                    self.broken = true;
+                }
+                Err(error)
             }
         }
-        Ok(Saved { snapshot, changes })
     }
 
-    /// Makes `document` the snapshot at `path`, empties the log, and opens it for appending.
-    pub fn create(path: &Path, document: &StateDocument) -> io::Result<Self> {
-        let log_path = log_path(path);
-        let mut file = Self {
-            snapshot_path: path.to_owned(),
-            log: OpenOptions::new().create(true).append(true).open(&log_path)?,
-            log_path,
-            log_lines: 0,
-            snapshot_records: 0,
-        };
-        file.compact(document)?;
-        Ok(file)
-    }
-
-    /// Appends one change, as one line in one write.
-    pub fn append(&mut self, change: &Change) -> io::Result<()> {
-        let mut line = serde_json::to_vec(change).map_err(io::Error::other)?;
-        line.push(b'\n');
-        self.log.write_all(&line)?;
-        self.log_lines += 1;
-        Ok(())
-    }
-
-    /// Whether the log has grown enough that rewriting the snapshot pays for itself:
-    /// amortised, each change is then written about twice.
-    pub fn wants_compaction(&self) -> bool {
-        self.log_lines >= MIN_LOG_LINES_BEFORE_COMPACTION.max(self.snapshot_records)
-    }
-
-    /// Writes `document` as the new snapshot and empties the log.
-    pub fn compact(&mut self, document: &StateDocument) -> io::Result<()> {
-        let temporary = self.snapshot_path.with_extension("tmp");
-        {
-            let mut file = File::create(&temporary)?;
-            serde_json::to_writer(io::BufWriter::new(&mut file), document).map_err(io::Error::other)?;
-            file.sync_all()?;
+    /// Starts a compaction when the log has grown as long as the snapshot (amortised, each
+    /// change is then written about twice) and none is running. `copy` is called under
+    /// the store's lock for the tables as of change `seq`; the snapshot is written from
+    /// the copy on a thread of its own, so the lock is held only for the copy.
+    pub(super) fn compact_if_due(&mut self, seq: u64, copy: impl FnOnce() -> Tables) {
+        if self.broken || self.logged < self.compact_after.max(self.snapshot_records) {
+            return;
         }
-        fs::rename(&temporary, &self.snapshot_path)?;
-        // Only once the new snapshot is in place is the log it contains emptied.
-        self.log = OpenOptions::new().create(true).write(true).truncate(true).open(&self.log_path)?;
-        self.log = OpenOptions::new().append(true).open(&self.log_path)?;
-        self.log_lines = 0;
-        self.snapshot_records = records(document);
-        Ok(())
+        if let Some(running) = self.compaction.take() {
+            if !running.is_finished() {
+                self.compaction = Some(running);
+                return;
+            }
+            let _ = running.join();
+        }
+        // The old log left by a compaction that failed still holds changes no snapshot
+        // has: the new snapshot will, and the log goes on past it (replay skips what the
+        // snapshot holds).
+        if !self.paths.old_log.exists()
+            && let Err(error) = self.rotate()
+        {
+            tracing::error!(%error, "the state file's log could not be set aside for compaction");
+            return;
+        }
+        self.logged = 0;
+        let tables = copy();
+        self.snapshot_records = tables.record_count();
+        let paths = self.paths.clone();
+        let spawned = std::thread::Builder::new().name("state-file-compaction".into()).spawn(move || {
+            let document = document::export(tables.tenants());
+            drop(tables);
+            let done = write_snapshot(&paths, seq, &document).and_then(|()| remove_if_present(&paths.old_log));
+            if let Err(error) = done {
+                tracing::error!(%error, "compaction failed; the previous snapshot and the logs still hold every change");
+            }
+        });
+        match spawned {
+            Ok(handle) => self.compaction = Some(handle),
+            Err(error) => tracing::error!(%error, "no thread for compaction; it will be tried again later"),
+        }
+    }
+
+    /// Waits for a running compaction to end (tests and shutdown).
+    pub fn finish_compaction(&mut self) {
+        if let Some(running) = self.compaction.take() {
+            let _ = running.join();
+        }
+    }
+
+    /// Moves the log aside as the old log and starts a new one.
+    fn rotate(&mut self) -> io::Result<()> {
+        fs::rename(&self.paths.log, &self.paths.old_log)?;
+        match OpenOptions::new().create(true).append(true).open(&self.paths.log) {
+            Ok(log) => {
+                self.log = log;
+                self.log_len = 0;
+                Ok(())
+            }
+            Err(error) => {
+                // Keep appending to the file as it was: put its name back, or stop taking
+                // writes that a later compaction would delete with the old log.
+                if fs::rename(&self.paths.old_log, &self.paths.log).is_err() {
+                    self.broken = true;
+                }
+                Err(error)
+            }
+        }
     }
 }
 
-/// Applies one logged change to `tenants`, as the store applied it when it was logged.
-pub(super) fn replay(
-    tenants: &mut HashMap<AccountSid, Tenant>,
-    change: Change,
-    now: Timestamp,
-) -> Result<(), ImportError> {
-    match change {
-        Change::Reset { account: None } => tenants.clear(),
-        Change::Reset { account: Some(account) } => {
-            tenants.remove(&sid::<AccountSid>(&account)?);
-        }
-        Change::PutService { account, service } => {
-            let account: AccountSid = sid(&account)?;
-            let tenant = tenants.entry(account).or_insert_with(|| Tenant::new(account, now));
-            let is_default = service.sid.as_deref() == Some(tenant.default_service.to_string().as_str());
-            let service = to_service(service, is_default, now, "service")?;
-            match tenant.services.get_mut(&service.sid) {
-                Some(existing) => existing.service = service,
-                None => {
-                    tenant.services.push(service.sid, ServiceData::new(service));
-                }
+/// Writes `document` (everything up to change `seq`) as the snapshot: to the temporary
+/// file, synced, then renamed over the snapshot, so a snapshot is either whole or absent.
+fn write_snapshot(paths: &Paths, seq: u64, document: &StateDocument) -> io::Result<()> {
+    let body = serde_json::to_vec(document).map_err(io::Error::other)?;
+    let header = format!("{SNAPSHOT_MAGIC} seq={seq} crc={:08x}\n", snapshot_crc(seq, &body));
+    let written = (|| {
+        let mut file = File::create(&paths.temporary)?;
+        file.write_all(header.as_bytes())?;
+        file.write_all(&body)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&paths.temporary, &paths.snapshot)?;
+        sync_directory(&paths.snapshot)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&paths.temporary);
+    }
+    written
+}
+
+/// Syncs the directory holding `path`, so that a rename in it survives power loss.
+fn sync_directory(path: &Path) -> io::Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    File::open(directory)?.sync_all()
+}
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    }
+}
+
+/// The checksum of a snapshot covers its sequence number and its body.
+fn snapshot_crc(seq: u64, body: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(seq.to_string().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    hasher.finalize()
+}
+
+fn read_snapshot(path: &Path, bytes: &[u8]) -> Result<Snapshot, PersistError> {
+    let damaged = |problem: &str| PersistError::DamagedSnapshot { path: path.to_owned(), problem: problem.to_owned() };
+    let newline = bytes.iter().position(|b| *b == b'\n').ok_or_else(|| damaged("no header line"))?;
+    let (header, body) = (&bytes[..newline], &bytes[newline + 1..]);
+    let header = std::str::from_utf8(header).map_err(|_| damaged("the header is not text"))?;
+    let fields = header.strip_prefix(SNAPSHOT_MAGIC).ok_or_else(|| damaged("the header is not a snapshot's"))?;
+    let (seq, crc) = match fields.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [seq, crc] => (seq.strip_prefix("seq="), crc.strip_prefix("crc=")),
+        _ => (None, None),
+    };
+    let seq: u64 = seq.and_then(|seq| seq.parse().ok()).ok_or_else(|| damaged("the header has no sequence number"))?;
+    let crc =
+        crc.and_then(|crc| u32::from_str_radix(crc, 16).ok()).ok_or_else(|| damaged("the header has no checksum"))?;
+    if snapshot_crc(seq, body) != crc {
+        return Err(damaged("its checksum does not match its contents"));
+    }
+    let document = serde_json::from_slice(body).map_err(|error| damaged(&error.to_string()))?;
+    Ok(Snapshot { seq, document })
+}
+
+/// Reads the records of one log file into `records`.
+fn read_records(path: &Path, bytes: &[u8], records: &mut Vec<Record>) -> Result<(), PersistError> {
+    let mut offset = 0usize;
+    let mut number = 0usize;
+    while offset < bytes.len() {
+        number += 1;
+        let place = Place { path: path.to_owned(), record: number, offset: offset as u64 };
+        let damaged = |problem: &str| PersistError::DamagedRecord { place: place.clone(), problem: problem.to_owned() };
+        let Some(length) = bytes[offset..].iter().position(|b| *b == b'\n') else {
+            // The last record has no end: the process died while writing it, so it was
+            // never acknowledged. Unless it is whole but for a damaged newline.
+            let rest = &bytes[offset..];
+            if rest.len() > 1 && parse_record(&rest[..rest.len() - 1]).is_ok() {
+                return Err(damaged("its end of line is damaged"));
             }
+            tracing::warn!(%place, "dropping a torn last record of the state file's log (never acknowledged)");
+            break;
+        };
+        let line = &bytes[offset..offset + length];
+        let body = parse_record(line).map_err(damaged)?;
+        if let Some(previous) = records.last()
+            && body.seq < previous.seq + previous.changes.len() as u64
+        {
+            return Err(damaged("its sequence number goes backwards"));
         }
-        Change::DeleteService { account, service } => {
-            if let Some(tenant) = tenants.get_mut(&sid(&account)?) {
-                tenant.services.remove(&sid(&service)?);
-            }
-        }
-        Change::PutConversation { account, service, conversation } => {
-            let service = service_mut(tenants, &account, &service, now)?;
-            let conversation = to_conversation(conversation, service.service.sid, now, "conversation")?;
-            let sid = conversation.sid;
-            if let Some(name) = &conversation.unique_name {
-                service.unique_names.insert(Arc::clone(name), sid);
-            }
-            match service.conversations.get_mut(&sid) {
-                Some(existing) => {
-                    let old = std::mem::replace(&mut existing.conversation, conversation);
-                    if let Some(old_name) = old.unique_name
-                        && existing.conversation.unique_name.as_ref() != Some(&old_name)
-                    {
-                        service.unique_names.remove(&old_name);
-                    }
-                }
-                None => {
-                    service.conversations.push(sid, ConversationData::new(conversation));
-                }
-            }
-        }
-        Change::DeleteConversation { account, service, conversation } => {
-            service_mut(tenants, &account, &service, now)?.remove_conversation(sid(&conversation)?);
-        }
-        Change::PutMessage { account, service, conversation, message } => {
-            let data = conversation_mut(tenants, &account, &service, &conversation, now)?;
-            let conversation_sid = data.conversation.sid;
-            let next_index = data.messages.next_index();
-            let message = to_message(message, conversation_sid, now, "message")?;
-            let (message_sid, media) = (message.sid, message.media().map(|media| media.sid));
-            let service_data = service_mut(tenants, &account, &service, now)?;
-            match service_data.messages.get(&message_sid) {
-                Some(stored) if stored.conversation_sid != conversation_sid || stored.index != message.index => {
-                    return Err(missing("message", format!("{message_sid} is stored elsewhere")));
-                }
-                None if message.index < next_index => {
-                    return Err(missing("message", format!("index {} was already used", message.index)));
-                }
-                _ => service_data
-                    .put_message(message)
-                    .map_err(|_| missing("conversation", format!("{conversation} does not exist")))?,
-            }
-            // A message with media is what attached it: the upload's side is not logged.
-            if let Some(upload) =
-                media.and_then(|sid| service_mut(tenants, &account, &service, now).ok()?.media.get_mut(&sid))
-            {
-                upload.attached_to = Some((conversation_sid, message_sid));
-            }
-        }
-        Change::DeleteMessage { account, service, conversation, message } => {
-            let message_sid: MessageSid = sid(&message)?;
-            let conversation_sid: ConversationSid = sid(&conversation)?;
-            let service = service_mut(tenants, &account, &service, now)?;
-            if service.messages.get(&message_sid).is_some_and(|m| m.conversation_sid == conversation_sid)
-                && let Some(media) = service.remove_message(message_sid).as_deref().and_then(|message| message.media())
-            {
-                service.media.remove(&media.sid);
-            }
-        }
-        Change::PutParticipant { account, service, conversation, participant } => {
-            let role = default_participant_role(sid(&service)?);
-            let participants = &mut conversation_mut(tenants, &account, &service, &conversation, now)?.participants;
-            let participant = to_participant(participant, role, now, "participant")?;
-            match participants.get_mut(&participant.sid) {
-                Some(slot) => *slot = participant,
-                None => {
-                    participants.push(participant.sid, participant);
-                }
-            }
-        }
-        Change::DeleteParticipant { account, service, conversation, participant } => {
-            let participants = &mut conversation_mut(tenants, &account, &service, &conversation, now)?.participants;
-            participants.remove(&sid(&participant)?);
-        }
-        Change::PutMedia { account, service, media } => {
-            let media = to_media(media, now, "media")?;
-            service_mut(tenants, &account, &service, now)?.media.insert(media.sid, media);
-        }
+        records.push(Record { seq: body.seq, changes: body.changes, place });
+        offset += length + 1;
     }
     Ok(())
 }
 
-fn service_mut<'a>(
-    tenants: &'a mut HashMap<AccountSid, Tenant>,
-    account: &str,
-    service: &str,
-    now: Timestamp,
-) -> Result<&'a mut ServiceData, ImportError> {
-    let account: AccountSid = sid(account)?;
-    let tenant = tenants.entry(account).or_insert_with(|| Tenant::new(account, now));
-    tenant.services.get_mut(&sid(service)?).ok_or_else(|| missing("service", format!("{service} does not exist")))
+fn parse_record(line: &[u8]) -> Result<RecordBody, &'static str> {
+    if line.len() < 9 || line[8] != b' ' {
+        return Err("it does not start with a checksum");
+    }
+    let crc = std::str::from_utf8(&line[..8]).ok().and_then(|hex| u32::from_str_radix(hex, 16).ok());
+    let text = &line[9..];
+    if crc != Some(crc32fast::hash(text)) {
+        return Err("its checksum does not match its contents");
+    }
+    serde_json::from_slice(text).map_err(|_| "it is not a logged commit")
 }
 
-fn conversation_mut<'a>(
-    tenants: &'a mut HashMap<AccountSid, Tenant>,
-    account: &str,
-    service: &str,
-    conversation: &str,
-    now: Timestamp,
-) -> Result<&'a mut ConversationData, ImportError> {
-    let service = service_mut(tenants, account, service, now)?;
-    service
-        .conversations
-        .get_mut(&sid(conversation)?)
-        .ok_or_else(|| missing("conversation", format!("{conversation} does not exist")))
+// --- Changes to and from the log's records ----------------------------------------------
+
+/// A change as the log writes it.
+fn logged(change: &Change) -> Logged {
+    let text = |sid: &dyn std::fmt::Display| sid.to_string();
+    match change {
+        Change::OpenAccount { account, at } => Logged::OpenAccount { account: text(account), at: at.to_string() },
+        Change::Reset { account } => Logged::Reset { account: account.map(|sid| sid.to_string()) },
+        Change::PutService { account, service } => {
+            Logged::PutService { account: text(account), service: document::service_document(service) }
+        }
+        Change::DeleteService { account, service } => {
+            Logged::DeleteService { account: text(account), service: text(service) }
+        }
+        Change::PutConversation { account, conversation } => Logged::PutConversation {
+            account: text(account),
+            service: text(&conversation.chat_service_sid),
+            // The conversation's own fields only: its messages are logged as theirs.
+            conversation: ConversationDocument { next_index: None, ..document::conversation_document(conversation, 0) },
+        },
+        Change::DeleteConversation { account, service, conversation } => Logged::DeleteConversation {
+            account: text(account),
+            service: text(service),
+            conversation: text(conversation),
+        },
+        Change::PutMessage { account, service, message } => Logged::PutMessage {
+            account: text(account),
+            service: text(service),
+            conversation: text(&message.conversation_sid),
+            message: document::message_document(message),
+        },
+        Change::DeleteMessage { account, service, conversation, message } => Logged::DeleteMessage {
+            account: text(account),
+            service: text(service),
+            conversation: text(conversation),
+            message: text(message),
+        },
+        Change::ReserveIndices { account, service, conversation, next_index } => Logged::ReserveIndices {
+            account: text(account),
+            service: text(service),
+            conversation: text(conversation),
+            next_index: *next_index,
+        },
+        Change::PutParticipant { account, service, conversation, participant } => Logged::PutParticipant {
+            account: text(account),
+            service: text(service),
+            conversation: text(conversation),
+            participant: document::participant_document(participant),
+        },
+        Change::DeleteParticipant { account, service, conversation, participant } => Logged::DeleteParticipant {
+            account: text(account),
+            service: text(service),
+            conversation: text(conversation),
+            participant: text(participant),
+        },
+        Change::PutMedia { account, service, media } => {
+            Logged::PutMedia { account: text(account), service: text(service), media: document::media_document(media) }
+        }
+    }
+}
+
+/// A logged change as the store applies it. `now` only fills what a hand-edited record
+/// leaves out: the store logs every field.
+pub(super) fn typed(logged: Logged, now: Timestamp) -> Result<Change, ImportError> {
+    Ok(match logged {
+        Logged::OpenAccount { account, at } => Change::OpenAccount {
+            account: sid(&account)?,
+            at: Timestamp::parse_rfc3339(&at).map_err(|_| fault("at", format!("`{at}` is not a date")))?,
+        },
+        Logged::Reset { account } => Change::Reset { account: account.as_deref().map(sid).transpose()? },
+        Logged::PutService { account, service } => {
+            let account: AccountSid = sid(&account)?;
+            let is_default = service.sid.as_deref() == Some(default_service_sid(account).to_string().as_str());
+            Change::PutService { account, service: to_service(service, is_default, now, "service")? }
+        }
+        Logged::DeleteService { account, service } => {
+            Change::DeleteService { account: sid(&account)?, service: sid(&service)? }
+        }
+        Logged::PutConversation { account, service, conversation } => Change::PutConversation {
+            account: sid(&account)?,
+            conversation: to_conversation(conversation, sid(&service)?, now, "conversation")?,
+        },
+        Logged::DeleteConversation { account, service, conversation } => Change::DeleteConversation {
+            account: sid(&account)?,
+            service: sid(&service)?,
+            conversation: sid(&conversation)?,
+        },
+        Logged::PutMessage { account, service, conversation, message } => Change::PutMessage {
+            account: sid(&account)?,
+            service: sid(&service)?,
+            message: to_message(message, sid(&conversation)?, now, "message")?,
+        },
+        Logged::DeleteMessage { account, service, conversation, message } => Change::DeleteMessage {
+            account: sid(&account)?,
+            service: sid(&service)?,
+            conversation: sid(&conversation)?,
+            message: sid(&message)?,
+        },
+        Logged::ReserveIndices { account, service, conversation, next_index } => Change::ReserveIndices {
+            account: sid(&account)?,
+            service: sid(&service)?,
+            conversation: sid(&conversation)?,
+            next_index,
+        },
+        Logged::PutParticipant { account, service, conversation, participant } => {
+            let service: ChatServiceSid = sid(&service)?;
+            Change::PutParticipant {
+                account: sid(&account)?,
+                service,
+                conversation: sid(&conversation)?,
+                participant: to_participant(participant, default_participant_role(service), now, "participant")?,
+            }
+        }
+        Logged::DeleteParticipant { account, service, conversation, participant } => Change::DeleteParticipant {
+            account: sid(&account)?,
+            service: sid(&service)?,
+            conversation: sid(&conversation)?,
+            participant: sid(&participant)?,
+        },
+        Logged::PutMedia { account, service, media } => {
+            Change::PutMedia { account: sid(&account)?, service: sid(&service)?, media: to_media(media, now, "media")? }
+        }
+    })
 }
 
 fn sid<T: std::str::FromStr>(raw: &str) -> Result<T, ImportError> {
-    raw.parse().map_err(|_| missing("sid", format!("`{raw}` is not a SID of the right kind")))
+    raw.parse().map_err(|_| fault("sid", format!("`{raw}` is not a SID of the right kind")))
 }
 
-fn missing(location: &str, problem: String) -> ImportError {
+fn fault(location: &str, problem: String) -> ImportError {
     ImportError { location: location.to_owned(), problem }
-}
-
-fn log_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".log");
-    PathBuf::from(name)
-}
-
-/// How many services, conversations and messages a document holds.
-fn records(document: &StateDocument) -> usize {
-    document
-        .accounts
-        .iter()
-        .flat_map(|account| &account.services)
-        .map(|service| 1 + service.conversations.iter().map(|c| 1 + c.messages.len()).sum::<usize>())
-        .sum()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn temp(name: &str) -> PathBuf {
-        std::env::temp_dir().join(format!("emulator-persist-{}-{name}.json", std::process::id()))
-    }
-
-    fn reset(account: &str) -> Change {
-        Change::Reset { account: Some(account.to_owned()) }
-    }
-
-    #[test]
-    fn changes_survive_a_reopen_and_a_torn_last_line_is_dropped() {
-        let path = temp("torn");
-        let mut file = StateFile::create(&path, &StateDocument::default()).unwrap();
-        file.append(&reset("a")).unwrap();
-        file.append(&reset("b")).unwrap();
-        drop(file);
-        OpenOptions::new().append(true).open(log_path(&path)).unwrap().write_all(b"{\"op\":\"res").unwrap();
-
-        let saved = StateFile::read(&path).unwrap();
-
-        assert_eq!(saved.snapshot, Some(StateDocument::default()));
-        assert_eq!(saved.changes, [reset("a"), reset("b")]);
-        let _ = fs::remove_file(&path);
-        let _ = fs::remove_file(log_path(&path));
-    }
-
-    #[test]
-    fn a_corrupt_line_in_the_middle_is_an_error() {
-        let path = temp("corrupt");
-        fs::write(log_path(&path), "garbage\n{\"op\":\"reset\",\"account\":null}\n").unwrap();
-        let error = StateFile::read(&path).unwrap_err();
-        assert!(matches!(error, PersistError::CorruptLog { line: 1, .. }), "{error}");
-        let _ = fs::remove_file(log_path(&path));
-    }
-
-    #[test]
-    fn compaction_replaces_the_snapshot_and_empties_the_log() {
-        let path = temp("compact");
-        let mut file = StateFile::create(&path, &StateDocument::default()).unwrap();
-        file.append(&reset("a")).unwrap();
-        let document = StateDocument { accounts: Vec::new() };
-        file.compact(&document).unwrap();
-        let saved = StateFile::read(&path).unwrap();
-        assert_eq!((saved.snapshot, saved.changes.len()), (Some(document), 0));
-        assert!(!path.with_extension("tmp").exists());
-        let _ = fs::remove_file(&path);
-        let _ = fs::remove_file(log_path(&path));
-    }
 }

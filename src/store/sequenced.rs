@@ -13,7 +13,7 @@ use std::hash::Hash;
 /// The values live in the hash map, so a lookup is one probe: a store of 10,000
 /// conversations is mostly out of cache, and walking a B-tree after the probe cost a
 /// fetch two or three more cache misses. Listing pays a probe per value instead.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Sequenced<K, V> {
     values: HashMap<K, (u64, V)>,
     order: BTreeMap<u64, K>,

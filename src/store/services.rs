@@ -1,46 +1,43 @@
 //! Conversation Services in the store.
 
-use super::*;
+use super::change::Change;
+use super::model::Service;
+use super::{Decision, Store, StoreError, fresh};
+use crate::pagination::{PageRequest, Selection};
+use crate::sid::{AccountSid, ChatServiceSid};
 
 impl Store {
     /// Creates a service named `friendly_name`.
     pub fn create_service(&self, account: AccountSid, friendly_name: String) -> Result<Service, StoreError> {
-        self.write(
-            account,
-            |tenant, sids, now| {
-                let sid = fresh(sids, ChatServiceSid::from_bits, |sid| tenant.services.contains(sid));
-                let service =
-                    Service { sid, friendly_name: friendly_name.into(), date_created: now, date_updated: now };
-                tenant.services.push(sid, ServiceData::new(service.clone()));
-                Ok(service)
-            },
-            |service| Change::PutService { account: account.to_string(), service: document::service_document(service) },
-        )
+        self.write(account, |tenant, sids, now| {
+            let sid = fresh(sids, ChatServiceSid::from_bits, |sid| tenant.services().contains(sid));
+            let service = Service { sid, friendly_name: friendly_name.into(), date_created: now, date_updated: now };
+            Ok(Decision::one(Change::PutService { account, service: service.clone() }, service))
+        })
     }
 
     /// The service `sid` of this account.
     pub fn fetch_service(&self, account: AccountSid, sid: ChatServiceSid) -> Result<Service, StoreError> {
         self.read(account, |tenant| {
-            tenant.services.get(&sid).map(|data| data.service.clone()).ok_or(StoreError::NotFound)
+            tenant.services().get(&sid).map(|data| data.service().clone()).ok_or(StoreError::NotFound)
         })
     }
 
     /// A page of the account's services, oldest (the default one) first.
     pub fn list_services(&self, account: AccountSid, request: &PageRequest) -> Selection<Service> {
-        self.read(account, |tenant| tenant.services.select(request, |_| true).map(|data| data.service.clone()))
+        self.read(account, |tenant| tenant.services().select(request, |_| true).map(|data| data.service().clone()))
     }
 
     /// Deletes a service with all its conversations and messages.
     pub fn delete_service(&self, account: AccountSid, sid: ChatServiceSid) -> Result<(), StoreError> {
-        self.write(
-            account,
-            |tenant, _, _| {
-                if sid == tenant.default_service {
-                    return Err(StoreError::DefaultServiceUndeletable);
-                }
-                tenant.services.remove(&sid).map(drop).ok_or(StoreError::NotFound)
-            },
-            |()| Change::DeleteService { account: account.to_string(), service: sid.to_string() },
-        )
+        self.write(account, |tenant, _, _| {
+            if sid == tenant.default_service() {
+                return Err(StoreError::DefaultServiceUndeletable);
+            }
+            if !tenant.services().contains(&sid) {
+                return Err(StoreError::NotFound);
+            }
+            Ok(Decision::one(Change::DeleteService { account, service: sid }, ()))
+        })
     }
 }

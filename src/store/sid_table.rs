@@ -10,6 +10,7 @@ use std::hash::{BuildHasher, Hash};
 use std::mem;
 
 /// Values found by SID, for tables large enough that cache misses are the cost of a lookup.
+#[derive(Clone)]
 pub struct SidTable<K, V> {
     /// A power of two in length (or empty); `None` is a free slot.
     slots: Box<[Option<(K, V)>]>,

@@ -176,7 +176,13 @@ pub fn spawn_binary() -> RunningBinary {
 
 /// Like [`spawn_binary`], with extra command-line arguments.
 pub fn spawn_binary_with(extra: &[&str]) -> RunningBinary {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_twilio-conversations-emulator"))
+    start_binary(binary_command(extra))
+}
+
+/// The command [`spawn_binary_with`] runs, for a test that adds to it (limits, say).
+pub fn binary_command(extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_twilio-conversations-emulator"));
+    command
         .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "warn"])
         .args(extra)
         // The emulator's own variables in the developer's shell must not leak in.
@@ -192,11 +198,17 @@ pub fn spawn_binary_with(extra: &[&str]) -> RunningBinary {
         .env_remove("TWILIO_EMULATOR_JOURNAL_SIZE")
         .env_remove("TWILIO_EMULATOR_CONTROL_TOKEN")
         .env_remove("TWILIO_EMULATOR_NO_CONTROL")
+        .env_remove("TWILIO_EMULATOR_STATE_SYNC")
+        .env_remove("TWILIO_EMULATOR_STATE_COMPACT_AFTER")
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the emulator binary");
+        .stderr(Stdio::inherit());
+    command
+}
+
+/// Starts `command` (from [`binary_command`]) and waits for its "listening on" line.
+pub fn start_binary(mut command: Command) -> RunningBinary {
+    let mut child = command.spawn().expect("start the emulator binary");
     let stdout = child.stdout.take().expect("piped stdout");
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).expect("read the listening line");

@@ -29,7 +29,9 @@ impl TempState {
 impl Drop for TempState {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
-        let _ = std::fs::remove_file(self.log());
+        for suffix in [".log", ".log.old", ".lock", ".compacting"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.arg()));
+        }
     }
 }
 
@@ -158,14 +160,16 @@ async fn updates_deletes_and_resets_survive_restarts() {
     assert_eq!(listed["conversations"], serde_json::json!([]));
 }
 
-fn start_fails_leaving(path: &Path) -> String {
-    let before = std::fs::read(path).expect("read state file");
+/// Starts the emulator on the state file `state`, expects start-up to fail, and checks that
+/// `watched` (the snapshot or the log) was left as it was.
+fn start_fails_leaving(state: &TempState, watched: &Path) -> String {
+    let before = std::fs::read(watched).expect("read state file");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_twilio-conversations-emulator"))
-        .args(["--port", "0", "--state-file", path.to_str().expect("utf-8")])
+        .args(["--port", "0", "--state-file", state.arg()])
         .output()
         .expect("run");
     assert!(!output.status.success(), "start-up must fail");
-    assert_eq!(std::fs::read(path).expect("read state file"), before, "the file was not overwritten");
+    assert_eq!(std::fs::read(watched).expect("read state file"), before, "the file was not overwritten");
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
@@ -173,13 +177,15 @@ fn start_fails_leaving(path: &Path) -> String {
 fn a_corrupt_state_file_stops_start_up_and_is_left_untouched() {
     let state = TempState::new("corrupt");
     std::fs::write(&state.0, "{ this is not json").expect("write");
-    let stderr = start_fails_leaving(&state.0);
-    assert!(stderr.contains("not a state document"), "{stderr}");
+    let stderr = start_fails_leaving(&state, &state.0);
+    assert!(stderr.contains("is not a snapshot"), "{stderr}");
 
-    std::fs::write(&state.0, r#"{"accounts":[]}"#).expect("write");
+    // A good snapshot, then a log whose first record is not one.
+    std::fs::remove_file(&state.0).expect("remove");
+    drop(spawn_binary_with(&["--state-file", state.arg()]));
     std::fs::write(state.log(), "{\"op\":\"nonsense\"}\n{\"op\":\"reset\",\"account\":null}\n").expect("write");
-    let stderr = start_fails_leaving(&state.log());
-    assert!(stderr.contains("line 1"), "{stderr}");
+    let stderr = start_fails_leaving(&state, &state.log());
+    assert!(stderr.contains("record 1 at byte 0"), "{stderr}");
 }
 
 #[tokio::test]

@@ -1,0 +1,118 @@
+//! A change to the store: the one currency of every write.
+//!
+//! Live API writes (both URL forms and Chat v2), the control plane (reset, receipts), an
+//! import and the state file's replay all describe what they do as [`Change`]s, and one
+//! function ([`super::tables::Tables::apply`]) applies them. A change carries typed SIDs
+//! and, where a record is created or replaced, the whole new record, so applying it needs
+//! no clock, no SID source and no further check: the same change applied to the same state
+//! always gives the same state, which is what makes the state file's replay repeatable.
+
+use std::sync::Arc;
+
+use super::model::{Conversation, Media, Participant, Service, StoredMessage};
+use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid};
+use crate::time::Timestamp;
+
+/// One change to the state.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// The first write to an account: it gets its default service, created at `at`.
+    /// Reads of an account never written to see the same thing without storing it.
+    OpenAccount { account: AccountSid, at: Timestamp },
+    /// Everything, or one account, wiped.
+    Reset { account: Option<AccountSid> },
+    /// A service's own fields, created or replaced; its conversations are untouched.
+    PutService { account: AccountSid, service: Service },
+    /// A service, with everything in it.
+    DeleteService { account: AccountSid, service: ChatServiceSid },
+    /// A conversation's own fields, created or replaced; its messages and participants
+    /// are untouched. Its `chat_service_sid` says where it lives.
+    PutConversation { account: AccountSid, conversation: Conversation },
+    /// A conversation with its messages (and their media) and participants.
+    DeleteConversation { account: AccountSid, service: ChatServiceSid, conversation: ConversationSid },
+    /// A message, created or replaced (its `conversation_sid` says where it lives). A
+    /// message with media marks the upload attached to it.
+    PutMessage { account: AccountSid, service: ChatServiceSid, message: StoredMessage },
+    /// A message and its media. Its index is not handed out again.
+    DeleteMessage { account: AccountSid, service: ChatServiceSid, conversation: ConversationSid, message: MessageSid },
+    /// Indices below `next_index` count as used (by messages deleted since): an import
+    /// carries them so that they are never handed out again.
+    ReserveIndices { account: AccountSid, service: ChatServiceSid, conversation: ConversationSid, next_index: u64 },
+    /// A participant, added or replaced.
+    PutParticipant {
+        account: AccountSid,
+        service: ChatServiceSid,
+        conversation: ConversationSid,
+        participant: Participant,
+    },
+    DeleteParticipant {
+        account: AccountSid,
+        service: ChatServiceSid,
+        conversation: ConversationSid,
+        participant: ParticipantSid,
+    },
+    /// An upload, with its content.
+    PutMedia { account: AccountSid, service: ChatServiceSid, media: Media },
+}
+
+impl Change {
+    /// The account the change is about; `None` for a reset of every account.
+    pub fn account(&self) -> Option<AccountSid> {
+        match self {
+            Self::Reset { account } => *account,
+            Self::OpenAccount { account, .. }
+            | Self::PutService { account, .. }
+            | Self::DeleteService { account, .. }
+            | Self::PutConversation { account, .. }
+            | Self::DeleteConversation { account, .. }
+            | Self::PutMessage { account, .. }
+            | Self::DeleteMessage { account, .. }
+            | Self::ReserveIndices { account, .. }
+            | Self::PutParticipant { account, .. }
+            | Self::DeleteParticipant { account, .. }
+            | Self::PutMedia { account, .. } => Some(*account),
+        }
+    }
+
+    /// The conversation the change is about, if it is about one: changes of one
+    /// conversation reach subscribers in the order they were committed.
+    pub fn conversation(&self) -> Option<ConversationSid> {
+        match self {
+            Self::PutConversation { conversation, .. } => Some(conversation.sid),
+            Self::PutMessage { message, .. } => Some(message.conversation_sid),
+            Self::DeleteConversation { conversation, .. }
+            | Self::DeleteMessage { conversation, .. }
+            | Self::ReserveIndices { conversation, .. }
+            | Self::PutParticipant { conversation, .. }
+            | Self::DeleteParticipant { conversation, .. } => Some(*conversation),
+            _ => None,
+        }
+    }
+}
+
+/// What a change replaced or removed: the record as it was before, for subscribers that
+/// render "updated" and "removed" events.
+#[derive(Clone, Debug)]
+pub enum Prior {
+    /// Nothing was there (a creation), or the change replaces no single record.
+    Nothing,
+    Service(Service),
+    Conversation(Conversation),
+    Message(StoredMessage),
+    Participant(Participant),
+    Media(Media),
+}
+
+/// A committed change, as the change feed delivers it.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    /// The change's position in the store's history: strictly increasing, one per change,
+    /// the same number the state file records it under.
+    pub seq: u64,
+    pub change: Change,
+    /// The record the change replaced or removed.
+    pub before: Prior,
+}
+
+/// The feed's unit: shared, so that every subscriber reads the same allocation.
+pub type CommittedRef = Arc<Committed>;

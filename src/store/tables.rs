@@ -1,0 +1,413 @@
+//! The store's tables and their indexes, and [`Tables::apply`], the one function that
+//! changes them.
+//!
+//! Every index (unique names, the per-service message table, next indices, media
+//! attachments) is kept here and only here: the operations, the import and the state
+//! file's replay read the tables through `&` references and describe what they want done
+//! as [`Change`]s, so no other file can leave an index out of step with its table.
+
+use std::sync::Arc;
+
+use super::HashMap;
+use super::change::{Change, Prior};
+use super::message_log::MessageLog;
+use super::model::{Conversation, Media, Participant, Service, StoredMessage};
+use super::sequenced::Sequenced;
+use super::sid_table::SidTable;
+use super::{ConversationRef, DEFAULT_SERVICE_NAME, Located, ServiceScope, StoreError, default_service_sid};
+use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid, ParticipantSid};
+use crate::time::Timestamp;
+
+/// Every account's data. `Clone` shares the records (they are reference-counted) and
+/// copies only the indexes: what the state file's compaction snapshots without holding
+/// the lock while it writes.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Tables {
+    tenants: HashMap<AccountSid, Tenant>,
+}
+
+/// One account's data.
+#[derive(Clone, Debug)]
+pub(super) struct Tenant {
+    default_service: ChatServiceSid,
+    services: Sequenced<ChatServiceSid, ServiceData>,
+}
+
+/// A service's conversations, with the indexes that find them and their messages.
+#[derive(Clone, Debug)]
+pub(super) struct ServiceData {
+    service: Service,
+    conversations: Sequenced<ConversationSid, ConversationData>,
+    /// Every message of the service by SID: a fetch finds its message in one probe,
+    /// without finding the conversation first. Message SIDs are unique per service, as
+    /// Twilio's are.
+    messages: SidTable<MessageSid, StoredMessage>,
+    unique_names: HashMap<Arc<str>, ConversationSid>,
+    media: HashMap<MediaSid, Media>,
+}
+
+/// A conversation with its messages (by index) and participants.
+#[derive(Clone, Debug)]
+pub(super) struct ConversationData {
+    conversation: Conversation,
+    messages: MessageLog,
+    participants: Sequenced<ParticipantSid, Participant>,
+}
+
+/// Why a change could not be applied: the change does not fit the state (a replayed log
+/// that does not belong to its snapshot, or a bug in a check).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Misfit(String);
+
+fn misfit(problem: impl Into<String>) -> Misfit {
+    Misfit(problem.into())
+}
+
+impl Tables {
+    /// The account's data, if it was ever written to.
+    pub(super) fn tenant(&self, account: AccountSid) -> Option<&Tenant> {
+        self.tenants.get(&account)
+    }
+
+    /// Every account, in no particular order.
+    pub(super) fn tenants(&self) -> impl Iterator<Item = (&AccountSid, &Tenant)> {
+        self.tenants.iter()
+    }
+
+    /// How many services, conversations and messages there are: what a snapshot's size
+    /// is measured in.
+    pub(super) fn record_count(&self) -> usize {
+        let services = self.tenants.values().flat_map(|tenant| tenant.services.values());
+        services.map(|service| 1 + service.conversations.len() + service.messages.len()).sum()
+    }
+
+    /// Applies one change. Each change is checked against the state before anything is
+    /// touched, so a change that does not fit leaves the tables as they were.
+    pub(super) fn apply(&mut self, change: &Change) -> Result<Prior, Misfit> {
+        match change {
+            Change::OpenAccount { account, at } => {
+                self.tenants.entry(*account).or_insert_with(|| Tenant::new(*account, *at));
+                Ok(Prior::Nothing)
+            }
+            Change::Reset { account: None } => {
+                drop_elsewhere(std::mem::take(&mut self.tenants));
+                Ok(Prior::Nothing)
+            }
+            Change::Reset { account: Some(account) } => {
+                if let Some(tenant) = self.tenants.remove(account) {
+                    drop_elsewhere(tenant);
+                }
+                Ok(Prior::Nothing)
+            }
+            Change::PutService { account, service } => {
+                let tenant = self.tenant_mut(*account)?;
+                match tenant.services.get_mut(&service.sid) {
+                    Some(data) => Ok(Prior::Service(std::mem::replace(&mut data.service, service.clone()))),
+                    None => {
+                        tenant.services.push(service.sid, ServiceData::new(service.clone()));
+                        Ok(Prior::Nothing)
+                    }
+                }
+            }
+            Change::DeleteService { account, service } => {
+                let tenant = self.tenant_mut(*account)?;
+                if *service == tenant.default_service {
+                    return Err(misfit(format!("{service} is the default service")));
+                }
+                let removed = tenant.services.remove(service).ok_or_else(|| misfit(format!("no service {service}")))?;
+                let prior = Prior::Service(removed.service.clone());
+                drop_elsewhere(removed);
+                Ok(prior)
+            }
+            Change::PutConversation { account, conversation } => {
+                let service = self.service_mut(*account, conversation.chat_service_sid)?;
+                let sid = conversation.sid;
+                if let Some(name) = &conversation.unique_name
+                    && service.unique_names.get(name).is_some_and(|owner| *owner != sid)
+                {
+                    return Err(misfit(format!("unique name `{name}` is taken")));
+                }
+                let prior = match service.conversations.get_mut(&sid) {
+                    Some(data) => {
+                        let old = std::mem::replace(&mut data.conversation, conversation.clone());
+                        if let Some(old_name) = &old.unique_name {
+                            service.unique_names.remove(old_name);
+                        }
+                        Prior::Conversation(old)
+                    }
+                    None => {
+                        service.conversations.push(sid, ConversationData::new(conversation.clone()));
+                        Prior::Nothing
+                    }
+                };
+                if let Some(name) = &conversation.unique_name {
+                    service.unique_names.insert(Arc::clone(name), sid);
+                }
+                Ok(prior)
+            }
+            Change::DeleteConversation { account, service, conversation } => {
+                let service = self.service_mut(*account, *service)?;
+                let removed = service
+                    .conversations
+                    .remove(conversation)
+                    .ok_or_else(|| misfit(format!("no conversation {conversation}")))?;
+                for message in removed.messages.ordered().values() {
+                    service.messages.remove(&message.sid);
+                    if let Some(media) = message.media() {
+                        service.media.remove(&media.sid);
+                    }
+                }
+                if let Some(name) = &removed.conversation.unique_name {
+                    service.unique_names.remove(name);
+                }
+                let prior = Prior::Conversation(removed.conversation.clone());
+                drop_elsewhere(removed);
+                Ok(prior)
+            }
+            Change::PutMessage { account, service, message } => {
+                let service = self.service_mut(*account, *service)?;
+                let conversation = service
+                    .conversations
+                    .get_mut(&message.conversation_sid)
+                    .ok_or_else(|| misfit(format!("no conversation {}", message.conversation_sid)))?;
+                let prior = match service.messages.get(&message.sid) {
+                    Some(stored)
+                        if stored.conversation_sid != message.conversation_sid || stored.index != message.index =>
+                    {
+                        return Err(misfit(format!("{} is stored elsewhere", message.sid)));
+                    }
+                    Some(stored) => Prior::Message(stored.clone()),
+                    None if message.index < conversation.messages.next_index() => {
+                        return Err(misfit(format!("index {} was already used", message.index)));
+                    }
+                    None => Prior::Nothing,
+                };
+                conversation.messages.put(message.clone());
+                service.messages.insert(message.sid, message.clone());
+                if let Some(upload) = message.media().and_then(|media| service.media.get_mut(&media.sid)) {
+                    upload.attached_to = Some((message.conversation_sid, message.sid));
+                }
+                Ok(prior)
+            }
+            Change::DeleteMessage { account, service, conversation, message } => {
+                let service = self.service_mut(*account, *service)?;
+                match service.messages.get(message) {
+                    Some(stored) if stored.conversation_sid == *conversation => {}
+                    _ => return Err(misfit(format!("no message {message} in {conversation}"))),
+                }
+                let removed =
+                    service.messages.remove(message).ok_or_else(|| misfit(format!("no message {message}")))?;
+                if let Some(data) = service.conversations.get_mut(conversation) {
+                    data.messages.remove(removed.index);
+                }
+                if let Some(media) = removed.media() {
+                    service.media.remove(&media.sid);
+                }
+                Ok(Prior::Message(removed))
+            }
+            Change::ReserveIndices { account, service, conversation, next_index } => {
+                self.conversation_mut(*account, *service, *conversation)?.messages.reserve_until(*next_index);
+                Ok(Prior::Nothing)
+            }
+            Change::PutParticipant { account, service, conversation, participant } => {
+                let participants = &mut self.conversation_mut(*account, *service, *conversation)?.participants;
+                match participants.get_mut(&participant.sid) {
+                    Some(slot) => Ok(Prior::Participant(std::mem::replace(slot, participant.clone()))),
+                    None => {
+                        participants.push(participant.sid, participant.clone());
+                        Ok(Prior::Nothing)
+                    }
+                }
+            }
+            Change::DeleteParticipant { account, service, conversation, participant } => {
+                let participants = &mut self.conversation_mut(*account, *service, *conversation)?.participants;
+                let removed =
+                    participants.remove(participant).ok_or_else(|| misfit(format!("no participant {participant}")))?;
+                Ok(Prior::Participant(removed))
+            }
+            Change::PutMedia { account, service, media } => {
+                let service = self.service_mut(*account, *service)?;
+                Ok(service.media.insert(media.sid, media.clone()).map_or(Prior::Nothing, Prior::Media))
+            }
+        }
+    }
+
+    fn tenant_mut(&mut self, account: AccountSid) -> Result<&mut Tenant, Misfit> {
+        self.tenants.get_mut(&account).ok_or_else(|| misfit(format!("account {account} was never opened")))
+    }
+
+    fn service_mut(&mut self, account: AccountSid, service: ChatServiceSid) -> Result<&mut ServiceData, Misfit> {
+        self.tenant_mut(account)?.services.get_mut(&service).ok_or_else(|| misfit(format!("no service {service}")))
+    }
+
+    fn conversation_mut(
+        &mut self,
+        account: AccountSid,
+        service: ChatServiceSid,
+        conversation: ConversationSid,
+    ) -> Result<&mut ConversationData, Misfit> {
+        self.service_mut(account, service)?
+            .conversations
+            .get_mut(&conversation)
+            .ok_or_else(|| misfit(format!("no conversation {conversation}")))
+    }
+}
+
+/// Frees a large structure on a short-lived thread, so that the lock holder (and the
+/// request waiting on it) does not pay for millions of deallocations.
+fn drop_elsewhere<T: Send + 'static>(value: T) {
+    if std::thread::Builder::new().name("store-drop".into()).spawn(move || drop(value)).is_err() {
+        // No thread to be had: the value was moved into the failed spawn and freed there,
+        // slower but still correct.
+    }
+}
+
+impl Tenant {
+    /// An account as it is before its first write: its default service and nothing else.
+    pub(super) fn new(account: AccountSid, now: Timestamp) -> Self {
+        let default_service = default_service_sid(account);
+        let service = Service {
+            sid: default_service,
+            friendly_name: DEFAULT_SERVICE_NAME.into(),
+            date_created: now,
+            date_updated: now,
+        };
+        let mut services = Sequenced::default();
+        services.push(default_service, ServiceData::new(service));
+        Self { default_service, services }
+    }
+
+    pub(super) fn default_service(&self) -> ChatServiceSid {
+        self.default_service
+    }
+
+    pub(super) fn services(&self) -> &Sequenced<ChatServiceSid, ServiceData> {
+        &self.services
+    }
+
+    pub(super) fn resolve(&self, scope: ServiceScope) -> ChatServiceSid {
+        match scope {
+            ServiceScope::Default => self.default_service,
+            ServiceScope::Explicit(sid) => sid,
+        }
+    }
+
+    pub(super) fn service(&self, scope: ServiceScope) -> Result<&ServiceData, StoreError> {
+        self.services.get(&self.resolve(scope)).ok_or(StoreError::NotFound)
+    }
+}
+
+impl ServiceData {
+    fn new(service: Service) -> Self {
+        Self {
+            service,
+            conversations: Sequenced::default(),
+            messages: SidTable::default(),
+            unique_names: HashMap::default(),
+            media: HashMap::default(),
+        }
+    }
+
+    pub(super) fn service(&self) -> &Service {
+        &self.service
+    }
+
+    pub(super) fn sid(&self) -> ChatServiceSid {
+        self.service.sid
+    }
+
+    pub(super) fn conversations(&self) -> &Sequenced<ConversationSid, ConversationData> {
+        &self.conversations
+    }
+
+    /// How many messages the service holds, over all its conversations.
+    pub(super) fn message_count(&self) -> usize {
+        self.messages.len()
+    }
+
+    pub(super) fn has_message(&self, sid: &MessageSid) -> bool {
+        self.messages.contains_key(sid)
+    }
+
+    pub(super) fn media(&self, sid: &MediaSid) -> Option<&Media> {
+        self.media.get(sid)
+    }
+
+    pub(super) fn all_media(&self) -> impl Iterator<Item = &Media> {
+        self.media.values()
+    }
+
+    pub(super) fn unique_name_owner(&self, name: &str) -> Option<ConversationSid> {
+        self.unique_names.get(name).copied()
+    }
+
+    /// The message `sid` of the conversation `reference` names.
+    pub(super) fn message(&self, reference: &ConversationRef, sid: MessageSid) -> Result<&StoredMessage, StoreError> {
+        let conversation = self.conversation_sid(reference).ok_or(StoreError::ConversationNotFound)?;
+        match self.messages.get(&sid) {
+            Some(message) if message.conversation_sid == conversation => Ok(message),
+            // A message is only in the table while its conversation exists, so only a miss
+            // needs to ask which of the two is missing.
+            _ if self.conversations.contains(&conversation) => Err(StoreError::NotFound),
+            _ => Err(StoreError::ConversationNotFound),
+        }
+    }
+
+    /// Where a message of this service is, for a response.
+    pub(super) fn locate<T>(&self, conversation_sid: ConversationSid, value: T) -> Located<T> {
+        Located { chat_service_sid: self.service.sid, conversation_sid, value }
+    }
+
+    pub(super) fn conversation_sid(&self, reference: &ConversationRef) -> Option<ConversationSid> {
+        match reference {
+            ConversationRef::Sid(sid) => Some(*sid),
+            ConversationRef::UniqueName(name) => self.unique_names.get(name.as_str()).copied(),
+        }
+    }
+
+    pub(super) fn conversation(&self, reference: &ConversationRef) -> Result<&ConversationData, StoreError> {
+        let sid = self.conversation_sid(reference);
+        sid.and_then(|sid| self.conversations.get(&sid)).ok_or(StoreError::ConversationNotFound)
+    }
+}
+
+impl ConversationData {
+    fn new(conversation: Conversation) -> Self {
+        Self { conversation, messages: MessageLog::default(), participants: Sequenced::default() }
+    }
+
+    pub(super) fn conversation(&self) -> &Conversation {
+        &self.conversation
+    }
+
+    pub(super) fn messages(&self) -> &MessageLog {
+        &self.messages
+    }
+
+    pub(super) fn participants(&self) -> &Sequenced<ParticipantSid, Participant> {
+        &self.participants
+    }
+
+    /// Whether any participant is reached over SMS or WhatsApp: such conversations limit
+    /// bodies to what those channels carry, and their messages get receipts.
+    pub(super) fn has_non_chat_participants(&self) -> bool {
+        self.participants.values().any(Participant::is_non_chat)
+    }
+
+    /// The participant who wrote as `author`, if any.
+    pub(super) fn author_participant(&self, author: &str) -> Option<ParticipantSid> {
+        self.participants.values().find(|p| p.is_author(author)).map(|p| p.sid)
+    }
+
+    pub(super) fn snapshot(&self) -> super::model::ConversationSnapshot {
+        super::model::ConversationSnapshot {
+            conversation: self.conversation.clone(),
+            message_count: self.messages.len(),
+        }
+    }
+
+    pub(super) fn locate<T>(&self, value: T) -> Located<T> {
+        Located { chat_service_sid: self.conversation.chat_service_sid, conversation_sid: self.conversation.sid, value }
+    }
+}
