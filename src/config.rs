@@ -7,7 +7,7 @@ use clap::Parser;
 
 use crate::sid::{AccountSid, ApiKeySid};
 use crate::store::Durability;
-use crate::store::persist::{DEFAULT_COMPACT_AFTER, SyncPolicy};
+use crate::store::persist::{CrashPoint, DEFAULT_COMPACT_AFTER, SyncPolicy};
 
 /// The default port: Twilio's emulator needs one that clashes with nothing common (not
 /// 3000, 8080 or Prism's 4010).
@@ -89,6 +89,10 @@ pub struct Config {
     #[arg(long, env = "TWILIO_EMULATOR_STATE_COMPACT_AFTER", default_value_t = DEFAULT_COMPACT_AFTER)]
     pub state_compact_after: usize,
 
+    /// For the emulator's own crash tests: abort at this step of the first compaction.
+    #[arg(long, hide = true)]
+    pub crash_during_compaction: Option<CrashPoint>,
+
     /// How many Twilio API requests the request journal keeps (oldest dropped first).
     #[arg(long, env = "TWILIO_EMULATOR_JOURNAL_SIZE", default_value_t = DEFAULT_JOURNAL_SIZE)]
     pub journal_size: usize,
@@ -125,7 +129,7 @@ impl Config {
             StateSync::Never => SyncPolicy::Never,
             StateSync::Always => SyncPolicy::Always,
         };
-        Durability { sync, compact_after: self.state_compact_after }
+        Durability { sync, compact_after: self.state_compact_after, crash_at: self.crash_during_compaction }
     }
 }
 
@@ -152,6 +156,7 @@ impl Config {
             state_file: None,
             state_sync: StateSync::Never,
             state_compact_after: DEFAULT_COMPACT_AFTER,
+            crash_during_compaction: None,
             journal_size: DEFAULT_JOURNAL_SIZE,
             control_token: None,
             no_control: false,

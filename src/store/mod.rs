@@ -14,6 +14,8 @@
 //! the lock, and no lock is ever held across an `.await`.
 
 pub mod change;
+#[cfg(test)]
+mod contract_tests;
 mod conversations;
 pub mod document;
 pub mod feed;
@@ -39,7 +41,7 @@ pub use feed::{ChangeFeed, DEFAULT_FEED_CAPACITY, FeedError, Subscription};
 pub use media::Upload;
 pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
 pub use participants::{ParticipantRef, default_participant_role};
-use persist::{PersistError, Place, StateFile, SyncPolicy};
+use persist::{CrashPoint, PersistError, Place, StateFile, SyncPolicy};
 use tables::{Tables, Tenant};
 
 /// The store's hash maps. Their keys are mostly random 128-bit SIDs, for which SipHash's
@@ -176,11 +178,13 @@ pub struct Durability {
     /// Compact once at least this many changes were logged (and as many as the snapshot
     /// holds records).
     pub compact_after: usize,
+    /// Tests only: die on purpose at this step of a compaction.
+    pub crash_at: Option<CrashPoint>,
 }
 
 impl Default for Durability {
     fn default() -> Self {
-        Self { sync: SyncPolicy::default(), compact_after: persist::DEFAULT_COMPACT_AFTER }
+        Self { sync: SyncPolicy::default(), compact_after: persist::DEFAULT_COMPACT_AFTER, crash_at: None }
     }
 }
 
@@ -444,7 +448,7 @@ impl Store {
     /// Returns whether anything was restored. Nothing is written until what is saved has
     /// been read back in full, so a damaged file is left as it was.
     pub fn open_state_file(&self, path: &Path, durability: Durability) -> Result<bool, StateFileError> {
-        let (mut file, saved) = StateFile::open(path, durability.sync, durability.compact_after)?;
+        let (mut file, saved) = StateFile::open(path, durability.sync, durability.compact_after, durability.crash_at)?;
         let restored = saved.snapshot.is_some() || !saved.records.is_empty();
         let mut guard = self.write_guard();
         let now = self.clock.now();

@@ -57,6 +57,28 @@ pub enum SyncPolicy {
     Always,
 }
 
+/// A step of compaction where the process can be made to die on purpose
+/// (`--crash-during-compaction`), so that tests can check that a crash there loses nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CrashPoint {
+    /// The log was set aside; no snapshot written yet.
+    Rotated,
+    /// The new snapshot is written and synced under its temporary name.
+    SnapshotWritten,
+    /// The new snapshot replaced the old one; the old log is still there.
+    SnapshotRenamed,
+    /// The old log is gone too.
+    OldLogRemoved,
+}
+
+/// Dies, as a crash would (no destructors, no flush), if `at` is `here`.
+fn crash_if(at: Option<CrashPoint>, here: CrashPoint) {
+    if at == Some(here) {
+        eprintln!("crashing on purpose during compaction: {here:?}");
+        std::process::abort();
+    }
+}
+
 /// One change as the log writes it: the document format's records, so that the log reads
 /// like the state documents it replays into.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -182,11 +204,17 @@ pub struct StateFile {
     /// A failed write could not be cut back off the log: appending more would bury it.
     broken: bool,
     compaction: Option<JoinHandle<()>>,
+    crash_at: Option<CrashPoint>,
 }
 
 impl StateFile {
     /// Locks the state file at `path` and reads what it holds, changing nothing.
-    pub fn open(path: &Path, policy: SyncPolicy, compact_after: usize) -> Result<(Self, Saved), PersistError> {
+    pub fn open(
+        path: &Path,
+        policy: SyncPolicy,
+        compact_after: usize,
+        crash_at: Option<CrashPoint>,
+    ) -> Result<(Self, Saved), PersistError> {
         let paths = Paths::new(path);
         let unreadable = |path: &Path| {
             let path = path.to_owned();
@@ -212,7 +240,7 @@ impl StateFile {
         };
         let mut records = Vec::new();
         for log in [&paths.old_log, &paths.log] {
-            let bytes = match fs::read(log) {
+            let bytes = match read_length(log) {
                 Ok(bytes) => bytes,
                 Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
                 Err(error) => return Err(unreadable(log)(error)),
@@ -231,6 +259,7 @@ impl StateFile {
             policy,
             broken: false,
             compaction: None,
+            crash_at,
         };
         Ok((file, Saved { snapshot, records }))
     }
@@ -240,7 +269,7 @@ impl StateFile {
     pub(super) fn rewrite(&mut self, seq: u64, tables: &Tables) -> io::Result<()> {
         let document = document::export(tables.tenants());
         self.snapshot_records = tables.record_count();
-        write_snapshot(&self.paths, seq, &document)?;
+        write_snapshot(&self.paths, seq, &document, None)?;
         remove_if_present(&self.paths.old_log)?;
         self.log = OpenOptions::new().create(true).write(true).truncate(true).open(&self.paths.log)?;
         self.log = OpenOptions::new().append(true).open(&self.paths.log)?;
@@ -304,14 +333,19 @@ impl StateFile {
             tracing::error!(%error, "the state file's log could not be set aside for compaction");
             return;
         }
+        crash_if(self.crash_at, CrashPoint::Rotated);
         self.logged = 0;
         let tables = copy();
         self.snapshot_records = tables.record_count();
-        let paths = self.paths.clone();
+        let (paths, crash_at) = (self.paths.clone(), self.crash_at);
         let spawned = std::thread::Builder::new().name("state-file-compaction".into()).spawn(move || {
             let document = document::export(tables.tenants());
             drop(tables);
-            let done = write_snapshot(&paths, seq, &document).and_then(|()| remove_if_present(&paths.old_log));
+            let done = write_snapshot(&paths, seq, &document, crash_at).and_then(|()| {
+                remove_if_present(&paths.old_log)?;
+                crash_if(crash_at, CrashPoint::OldLogRemoved);
+                Ok(())
+            });
             if let Err(error) = done {
                 tracing::error!(%error, "compaction failed; the previous snapshot and the logs still hold every change");
             }
@@ -352,7 +386,7 @@ impl StateFile {
 
 /// Writes `document` (everything up to change `seq`) as the snapshot: to the temporary
 /// file, synced, then renamed over the snapshot, so a snapshot is either whole or absent.
-fn write_snapshot(paths: &Paths, seq: u64, document: &StateDocument) -> io::Result<()> {
+fn write_snapshot(paths: &Paths, seq: u64, document: &StateDocument, crash_at: Option<CrashPoint>) -> io::Result<()> {
     let body = serde_json::to_vec(document).map_err(io::Error::other)?;
     let header = format!("{SNAPSHOT_MAGIC} seq={seq} crc={:08x}\n", snapshot_crc(seq, &body));
     let written = (|| {
@@ -361,8 +395,11 @@ fn write_snapshot(paths: &Paths, seq: u64, document: &StateDocument) -> io::Resu
         file.write_all(&body)?;
         file.sync_all()?;
         drop(file);
+        crash_if(crash_at, CrashPoint::SnapshotWritten);
         fs::rename(&paths.temporary, &paths.snapshot)?;
-        sync_directory(&paths.snapshot)
+        sync_directory(&paths.snapshot)?;
+        crash_if(crash_at, CrashPoint::SnapshotRenamed);
+        Ok(())
     })();
     if written.is_err() {
         let _ = fs::remove_file(&paths.temporary);
@@ -377,6 +414,17 @@ fn sync_directory(path: &Path) -> io::Result<()> {
         _ => Path::new("."),
     };
     File::open(directory)?.sync_all()
+}
+
+/// The file's contents, as long as it says it is: a device (a log linked to `/dev/full`
+/// in a test, say) reads as empty instead of endlessly.
+fn read_length(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = File::open(path)?;
+    let length = file.metadata()?.len();
+    let mut bytes = Vec::with_capacity(usize::try_from(length).unwrap_or(0));
+    file.take(length).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn remove_if_present(path: &Path) -> io::Result<()> {
