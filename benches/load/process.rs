@@ -29,7 +29,13 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the emulator on a free loopback port, with request logging off.
     pub fn emulator() -> Result<Self, String> {
+        Self::emulator_with(&[])
+    }
+
+    /// Like [`emulator`](Self::emulator), with extra arguments (`--state-file`, say).
+    pub fn emulator_with(arguments: &[&str]) -> Result<Self, String> {
         let mut command = emulator_command();
+        command.args(arguments);
         die_with_parent(&mut command);
         let emulator = Self::start(&mut command, None)?;
         // For attaching a profiler to it: `perf record -p PID`.
@@ -125,6 +131,9 @@ pub fn emulator_command() -> Command {
         .env_remove("TWILIO_EMULATOR_API_KEYS")
         .env_remove("TWILIO_EMULATOR_SEED")
         .env_remove("TWILIO_EMULATOR_MAX_BODY_BYTES")
+        .env_remove("TWILIO_EMULATOR_STATE_FILE")
+        .env_remove("TWILIO_EMULATOR_STATE_SYNC")
+        .env_remove("TWILIO_EMULATOR_STATE_COMPACT_AFTER")
         .env_remove("RUST_LOG")
         .env_remove(crate::ROLE_VARIABLE);
     command

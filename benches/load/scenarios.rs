@@ -50,6 +50,10 @@ const MEMORY_OVERHEAD_BYTES: usize = 300;
 
 /// Page size of every list scenario: the SDKs' default.
 const PAGE_SIZE: usize = 50;
+/// Creates with `--state-file`, as a share of creates in memory.
+const DURABLE_CREATE_MIN_RATIO: f64 = 0.5;
+/// The slowest fetches (p99) while the state file compacts a store of 300,000 messages.
+const COMPACTION_FETCH_P99_MAX: Duration = Duration::from_millis(50);
 
 /// Runs every scenario, adding rows to `report` as they finish.
 pub async fn run_all(settings: &Settings, report: &mut Report) -> Result<(), String> {
@@ -74,6 +78,10 @@ pub async fn run_all(settings: &Settings, report: &mut Report) -> Result<(), Str
     if settings.runs("import") {
         eprintln!("import of {large} messages");
         import(settings, report).await?;
+    }
+    if settings.runs("durable") {
+        eprintln!("--state-file: creates, and fetches during a compaction");
+        durable(settings, report).await?;
     }
     Ok(())
 }
@@ -495,6 +503,95 @@ async fn import(settings: &Settings, report: &mut Report) -> Result<(), String> 
             String::from_utf8_lossy(&body[..body.len().min(300)])
         ));
     }
+    report.push(row);
+    Ok(())
+}
+
+// --- The state file -------------------------------------------------------------------
+
+/// A fresh directory under the system's temporary one, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Result<Self, String> {
+        let path = std::env::temp_dir().join(format!("bench-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).map_err(|e| format!("create {}: {e}", path.display()))?;
+        Ok(Self(path))
+    }
+
+    fn file(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn durable(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    let directory = TempDir::new("durable")?;
+
+    // Creates: the same requests to a durable emulator and to one in memory, in turns.
+    let state = directory.file("creates.json");
+    let on_disk = ServerProcess::emulator_with(&["--state-file", &state])?;
+    let in_memory = ServerProcess::emulator()?;
+    let (disk_target, memory_target) = (Target::new(&on_disk), Target::new(&in_memory));
+    let disk_messages = uri(messages_path(&create_conversation(&mut Connection::open(&disk_target).await?).await?));
+    let memory_messages = uri(messages_path(&create_conversation(&mut Connection::open(&memory_target).await?).await?));
+    let plan_for = |messages: Uri| -> Plan { Arc::new(move |_| create_request(messages.clone())) };
+    let (disk_plan, memory_plan) = (plan_for(disk_messages), plan_for(memory_messages));
+    let [disk, memory] = compare(
+        settings,
+        Size::Message,
+        [Contender::new(&disk_target, &disk_plan, false), Contender::new(&memory_target, &memory_plan, false)],
+    )
+    .await?;
+    let mut row = throughput_row("create a message, --state-file (vs in memory)", settings, &disk, &memory)
+        .at_least(DURABLE_CREATE_MIN_RATIO);
+    row.notes = "ratio to the same creates in memory, not to the static baseline; default --state-sync never".into();
+    report.push(row);
+    drop((on_disk, in_memory));
+
+    // Fetches while a store of 300,000 messages (30 % of the large store) compacts: the
+    // store fills to just under the compaction threshold, then a few creates cross it
+    // while the fetches run.
+    let size = (settings.large_store * 3 / 10).max(1_000);
+    let state = directory.file("compacting.json");
+    let threshold = size.to_string();
+    let emulator = ServerProcess::emulator_with(&["--state-file", &state, "--state-compact-after", &threshold])?;
+    let target = Target::new(&emulator);
+    let conversation = create_conversation(&mut Connection::open(&target).await?).await?;
+    let filled = fill(settings, &target, std::slice::from_ref(&conversation), size - 500, 97).await?;
+    let fetches =
+        rotating_fetch(Arc::new(filled.captured.iter().map(|(_, sid)| message_uri(&conversation, sid)).collect()));
+    let snapshot_before = std::fs::metadata(&state).map(|m| m.len()).unwrap_or(0);
+    let options = RunOptions { connections: settings.connections, capture_every: 0, deadline: settings.deadline };
+    let crossing = fill(settings, &target, std::slice::from_ref(&conversation), 1_000, 0);
+    let (fetched, crossed) = tokio::join!(http::run(&target, &fetches, 0..settings.requests * 2, options), crossing);
+    let (fetched, _) = (fetched?, crossed?);
+    // The snapshot is written on a thread of its own: wait for it to land.
+    let deadline = std::time::Instant::now() + settings.deadline;
+    while std::fs::metadata(&state).map(|m| m.len()).unwrap_or(0) <= snapshot_before {
+        if std::time::Instant::now() > deadline {
+            return Err("the store never compacted".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let p99 = Duration::from_micros(fetched.latency_us(0.99) as u64);
+    let mut row = Row::new(format!("fetch p99 while {} messages compact", thousands(size as f64)));
+    row.connections = Some(settings.connections);
+    row.emulator = Some(Throughput::from(&fetched));
+    row.measured = format!("{} p99", millis(p99));
+    row.target = format!("< {}", millis(COMPACTION_FETCH_P99_MAX));
+    row.verdict = Verdict::judge(p99 < COMPACTION_FETCH_P99_MAX);
+    row.notes = format!(
+        "p50 {:.0} µs; snapshot {:.1} MiB",
+        fetched.latency_us(0.5),
+        mebibytes(std::fs::metadata(&state).map(|m| m.len()).unwrap_or(0))
+    );
     report.push(row);
     Ok(())
 }
