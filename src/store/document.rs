@@ -524,7 +524,7 @@ impl Planner<'_> {
             messages.push(message);
         }
         if let Some(reserved) = next_index {
-            if reserved > MAX_INDEX {
+            if reserved > MAX_INDEX + 1 {
                 return Err(fault(&format!("{at}.next_index"), format!("{reserved} leaves no index to grow into")));
             }
             next = next.max(reserved);
@@ -559,8 +559,8 @@ impl Planner<'_> {
         if index < next_index {
             return Err(fault(&format!("{at}.index"), format!("{index} is not above the previous message's index")));
         }
-        if index >= MAX_INDEX {
-            return Err(fault(&format!("{at}.index"), format!("{index} leaves no index to grow into")));
+        if index > MAX_INDEX {
+            return Err(fault(&format!("{at}.index"), format!("{index} is above the largest index, {MAX_INDEX}")));
         }
         let key = |sid| (place.account, place.service_sid, sid);
         let taken = |sid: &MessageSid, seen: &HashSet<_>| {

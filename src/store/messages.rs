@@ -266,7 +266,7 @@ fn decide_create_message(
         .collect();
     let conversation_sid = conversation.conversation().sid;
     let index = conversation.messages().next_index();
-    if index >= MAX_INDEX {
+    if index > MAX_INDEX {
         return Err(StoreError::IndicesExhausted);
     }
     let sid = fresh(sids, MessageSid::from_bits, |sid| service.has_message(sid));

@@ -129,6 +129,45 @@ async fn an_import_that_fails_half_way_changes_nothing() {
 }
 
 #[tokio::test]
+async fn an_import_refuses_indices_that_cannot_grow_naming_the_item() {
+    let app = spawn_app().await;
+    let largest = (1u64 << 53) - 1;
+    let cases = [
+        ("a message past the largest index", json!({ "messages": [{ "index": largest + 1 }] }), "messages[0].index"),
+        ("a message at 2^64-1", json!({ "messages": [{ "index": u64::MAX }] }), "messages[0].index"),
+        ("a next index of 2^64-1", json!({ "next_index": u64::MAX }), "next_index"),
+    ];
+    for (description, conversation, item) in cases {
+        let document = json!({ "accounts": [{ "account_sid": ACCOUNT, "conversations": [conversation] }] });
+        let response = app.control(Method::POST, "/_emulator/state", Some(&document)).await;
+        let refusal = assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
+        assert!(refusal.contains(&format!("conversations[0].{item}")), "{description}: {refusal}");
+    }
+
+    // The largest index that still leaves room is accepted, and the next create takes it.
+    let document = json!({ "accounts": [{ "account_sid": ACCOUNT, "conversations": [
+        { "unique_name": "edge", "messages": [{ "index": largest - 1 }] }
+    ]}]});
+    let imported = app.control(Method::POST, "/_emulator/state", Some(&document)).await;
+    assert_eq!(imported.status(), StatusCode::OK);
+    let created = app.send(Method::POST, "/v1/Conversations/edge/Messages", &[("Body", "last")]).await;
+    assert_eq!(json_ok(created).await["index"], largest);
+    let refused = app.send(Method::POST, "/v1/Conversations/edge/Messages", &[("Body", "one too many")]).await;
+    assert_twilio_error(refused, StatusCode::BAD_REQUEST, 20001).await;
+}
+
+#[tokio::test]
+async fn a_write_that_fails_leaves_its_account_out_of_the_export() {
+    let app = spawn_app().await;
+
+    let missing =
+        app.send_as(OTHER_ACCOUNT, Method::POST, "/v1/Conversations/nowhere/Messages", &[("Body", "x")]).await;
+
+    assert_twilio_error(missing, StatusCode::NOT_FOUND, 20404).await;
+    assert_eq!(export(&app).await, json!({ "accounts": [] }));
+}
+
+#[tokio::test]
 async fn an_import_refuses_a_message_sid_its_service_already_uses() {
     let app = spawn_app().await;
     let sid = "IM0123456789abcdef0123456789abcdef";
