@@ -13,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiError;
 use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, OrderedPageParams, PageLinks};
-use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid};
+use crate::routes::messages::MediaWire;
+use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid};
 use crate::state::AppState;
 use crate::store::Located;
-use crate::store::model::{MediaRef, MessageFields, StoredMessage};
+use crate::store::model::{MessageFields, StoredMessage};
 use crate::time::Timestamp;
 use crate::urls::{ConversationUrl, Href, UrlForm};
 use crate::validate;
@@ -199,26 +200,6 @@ struct ChatMessageWire<'a> {
     message_type: &'static str,
     media: Option<MediaWire<'a>>,
     url: Href<'a>,
-}
-
-/// A Chat message's `media` object.
-#[derive(Serialize)]
-struct MediaWire<'a> {
-    sid: MediaSid,
-    size: u64,
-    content_type: &'a str,
-    filename: Option<&'a str>,
-}
-
-impl<'a> From<&'a MediaRef> for MediaWire<'a> {
-    fn from(media: &'a MediaRef) -> Self {
-        Self {
-            sid: media.sid,
-            size: media.size,
-            content_type: &media.content_type,
-            filename: media.filename.as_deref(),
-        }
-    }
 }
 
 impl Serialize for ChatMessageResource {
