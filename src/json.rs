@@ -3,11 +3,13 @@
 //! serde_json escapes every string it writes, byte by byte, and axum's `Json` feeds it
 //! into a growing `BytesMut` in small slices; profiling a page of 50 messages showed those
 //! two at half of all instructions. Here a response is written as a sequence of literal
-//! fragments (keys with their punctuation, `","date_updated":"`), pre-rendered ASCII
-//! values (SIDs, timestamps, URLs: nothing to escape) and escaped user text, into one
-//! buffer that becomes the response body without a copy. The caller spells out the
-//! document, so the writer has no notion of objects or commas: for a message, that halves
-//! the number of writes.
+//! fragments (a key with its punctuation, `,"date_updated":`), pre-rendered ASCII values
+//! (SIDs, timestamps, URLs: nothing to escape) and escaped user text, into one buffer that
+//! becomes the response body without a copy. The caller spells out the document, so the
+//! writer has no notion of objects or commas. A fragment holds at most one key: fusing the
+//! literals of neighbouring keys saves a few writes per message, but then adding a field
+//! means editing literals that span keys. The message writer keeps a serde
+//! representation (`routes::messages::MessageWire`) that its tests compare byte for byte.
 
 use axum::body::Body;
 use axum::http::HeaderValue;
@@ -19,6 +21,23 @@ use serde::Serialize;
 pub trait Ascii {
     /// Appends the text form to `out`.
     fn write_ascii(&self, out: &mut Vec<u8>);
+
+    /// Appends the text form in quotes: a JSON string. Values of a fixed width (SIDs,
+    /// timestamps) write it with [`quoted`] as one copy, since every write into the buffer
+    /// costs a capacity check and a length update, and a page writes thousands.
+    fn write_quoted(&self, out: &mut Vec<u8>) {
+        out.push(b'"');
+        self.write_ascii(out);
+        out.push(b'"');
+    }
+}
+
+/// `ascii` between quotes, on the stack: `QUOTED` must be `N + 2`.
+pub fn quoted<const N: usize, const QUOTED: usize>(ascii: &[u8; N]) -> [u8; QUOTED] {
+    const { assert!(QUOTED == N + 2, "a quoted value is two bytes longer") };
+    let mut out = [b'"'; QUOTED];
+    out[1..=N].copy_from_slice(ascii);
+    out
 }
 
 /// A JSON document being written.
@@ -41,6 +60,8 @@ impl Json {
     }
 
     /// Appends pre-rendered ASCII that needs no escaping (see [`Ascii`]), unquoted.
+    // Inlined so that a fixed-width fragment is copied with its length known.
+    #[inline(always)]
     pub fn ascii_bytes(&mut self, ascii: &[u8]) {
         self.buf.extend_from_slice(ascii);
     }
@@ -48,9 +69,7 @@ impl Json {
     /// Appends `"<value>"`.
     #[inline]
     pub fn ascii(&mut self, value: &impl Ascii) {
-        self.buf.push(b'"');
-        value.write_ascii(&mut self.buf);
-        self.buf.push(b'"');
+        value.write_quoted(&mut self.buf);
     }
 
     /// Appends `"<value>"` or `null`.

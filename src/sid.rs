@@ -58,6 +58,10 @@ macro_rules! sid_type {
             fn write_ascii(&self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&render($prefix, self.bits()).0);
             }
+
+            fn write_quoted(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&crate::json::quoted::<34, 36>(&render($prefix, self.bits()).0));
+            }
         }
 
         impl FromStr for $name {

@@ -151,6 +151,17 @@ impl crate::json::Ascii for Timestamp {
             None => out.extend_from_slice(self.to_string().as_bytes()),
         }
     }
+
+    fn write_quoted(&self, out: &mut Vec<u8>) {
+        match self.to_ascii() {
+            Some(ascii) => out.extend_from_slice(&crate::json::quoted::<20, 22>(&ascii)),
+            None => {
+                out.push(b'"');
+                self.write_ascii(out);
+                out.push(b'"');
+            }
+        }
+    }
 }
 
 impl serde::Serialize for Timestamp {
