@@ -5,6 +5,9 @@
 //! Every rejection (bad path, query, form, header, credentials, unknown route, wrong method,
 //! oversized body) ends up here, so a client never sees a plain-text or empty error.
 
+use std::borrow::Cow;
+use std::fmt;
+
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -46,203 +49,277 @@ pub mod messages {
     pub const CHANNEL_UNIQUE_NAME_TAKEN: &str = "Channel with provided unique name already exists";
     pub const CHANNEL_UNIQUE_NAME_IS_SID: &str = "Unique name should not match channel SID pattern";
     pub const LAST_UPDATED_BY_TOO_LONG: &str = "Last Updated By parameter is too long";
+    pub const NO_MESSAGE_INDEX_LEFT: &str = "The conversation has no message index left to give";
+    pub const EMPTY_FAULT_RULE: &str = "A fault rule needs an `error`, a `latency_ms`, or both";
 }
 
-/// An API failure. Each variant names the HTTP status and Twilio code it answers with.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// An API failure. Each variant's HTTP status, Twilio code and message are one row of the
+/// table in [`ApiError::row`]; its `Display` is the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     /// 404, code 20404. The body names the request path without `/v1`, as Twilio does; the
     /// response middleware fills it in because only the request knows its path.
-    #[error("resource not found")]
     NotFound,
     /// 401, code 20003: no usable `Authorization: Basic` header.
-    #[error("no credentials")]
     NoCredentials,
     /// 401, code 20003: a username that is neither an `AC…` nor an `SK…` SID.
-    #[error("invalid username")]
     InvalidUsername,
     /// 401, code 20003: a known username with the wrong secret (strict mode only).
-    #[error("invalid credentials")]
     InvalidCredentials,
     /// 405, code 20004; the `Allow` header is added by the router.
-    #[error("method not allowed")]
     MethodNotAllowed,
     /// 413, code 20413: the request body exceeds the server's limit.
-    #[error("payload too large")]
     PayloadTooLarge,
-    /// 400, code 20001: a parameter or header with a value outside its type or enum.
-    #[error("invalid parameter: {0}")]
-    InvalidParameter(String),
+    /// 400, code 20001: a parameter, header or body refused; [`InvalidParameter`] says
+    /// which and why.
+    InvalidParameter(InvalidParameter),
     /// 400, code 50304.
-    #[error("attributes are not valid JSON")]
     AttributesNotJson,
     /// 400, code 50303.
-    #[error("attributes too long")]
     AttributesTooLong,
     /// 400, code 50504.
-    #[error("body too long")]
     BodyTooLong,
     /// 400, code 50310.
-    #[error("author too long")]
     AuthorTooLong,
     /// 400, code 50308.
-    #[error("invalid DateCreated")]
     InvalidDateCreated,
     /// 400, code 50309.
-    #[error("invalid DateUpdated")]
     InvalidDateUpdated,
     /// 400, code 50003.
-    #[error("friendly name too long")]
     FriendlyNameTooLong,
     /// 400, code 50004.
-    #[error("unique name too long")]
     UniqueNameTooLong,
     /// 400, code 50390: a unique name shaped like a `CH…` SID would make paths ambiguous.
-    #[error("unique name looks like a SID")]
     UniqueNameIsSid,
     /// 409, code 50353.
-    #[error("unique name taken")]
     UniqueNameTaken,
     /// 400, code 20001: the account's default service backs `/v1/Conversations`.
-    #[error("default service cannot be deleted")]
     DefaultServiceUndeletable,
     /// 404, code 50300: Chat v2's answer for a channel that does not exist.
-    #[error("channel not found")]
     ChannelNotFound,
     /// 409, code 50307: Chat v2's duplicate unique name.
-    #[error("channel unique name taken")]
     ChannelUniqueNameTaken,
     /// 400, code 50306: Chat v2's unique name shaped like a `CH…` SID.
-    #[error("channel unique name looks like a SID")]
     ChannelUniqueNameIsSid,
     /// 400, code 50505.
-    #[error("LastUpdatedBy too long")]
     LastUpdatedByTooLong,
     /// 409, code 50433: a participant with this identity is already in the conversation.
-    #[error("participant exists")]
     ParticipantExists,
     /// 409, code 50416: a participant with this address and proxy address already exists.
-    #[error("binding exists")]
     BindingExists,
     /// 400, code 20001: over 1,000 participants, or over 50 reached by SMS or WhatsApp.
-    #[error("too many participants")]
     TooManyParticipants,
     /// 400, code 50510: `MediaSid` is not an `ME…` SID.
-    #[error("invalid media SID")]
     InvalidMediaSid,
     /// 400, code 50507: no such upload in the service.
-    #[error("media not found")]
     MediaNotFound,
     /// 400, code 50508: the upload is attached to another message.
-    #[error("media already attached")]
     MediaAlreadyAttached,
     /// 400, code 50509: the body of a media message cannot be changed.
-    #[error("media body update")]
     MediaBodyUpdate,
     /// 400, code 21656: `ContentVariables` is not a JSON object.
-    #[error("invalid content variables")]
     InvalidContentVariables,
     /// 401, code 20003: a `/_emulator/` request without the `--control-token`.
-    #[error("control token required")]
     ControlTokenRequired,
-    /// 500, code 20500. Never expected; logged by the tracing layer.
-    #[error("internal error: {0}")]
+    /// 400, code 20001: the conversation has used every message index there is.
+    NoMessageIndexLeft,
+    /// 400, code 20001: a fault rule with neither an error nor a latency would do nothing.
+    EmptyFaultRule,
+    /// 400, code 20001: the fault rule table holds `max` rules already.
+    TooManyFaultRules { max: usize },
+    /// 500, code 20500. Never expected; the cause is logged by the response middleware and
+    /// never shown to the client.
     Internal(String),
 }
 
 impl ApiError {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::NotFound | Self::ChannelNotFound => StatusCode::NOT_FOUND,
-            Self::NoCredentials | Self::InvalidUsername | Self::InvalidCredentials | Self::ControlTokenRequired => {
-                StatusCode::UNAUTHORIZED
-            }
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UniqueNameTaken | Self::ChannelUniqueNameTaken | Self::ParticipantExists | Self::BindingExists => {
-                StatusCode::CONFLICT
-            }
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::BAD_REQUEST,
-        }
+    /// A 20001 for `parameter`, worded by `problem`.
+    pub fn invalid(parameter: &'static str, problem: InvalidValue) -> Self {
+        Self::InvalidParameter(InvalidParameter { parameter, problem })
     }
 
-    fn code(&self) -> u32 {
-        match self {
-            Self::NotFound => 20404,
-            Self::NoCredentials | Self::InvalidUsername | Self::InvalidCredentials | Self::ControlTokenRequired => {
-                20003
-            }
-            Self::MethodNotAllowed => 20004,
-            Self::PayloadTooLarge => 20413,
-            Self::InvalidParameter(_) | Self::DefaultServiceUndeletable => 20001,
-            Self::AttributesNotJson => 50304,
-            Self::AttributesTooLong => 50303,
-            Self::BodyTooLong => 50504,
-            Self::AuthorTooLong => 50310,
-            Self::InvalidDateCreated => 50308,
-            Self::InvalidDateUpdated => 50309,
-            Self::FriendlyNameTooLong => 50003,
-            Self::UniqueNameTooLong => 50004,
-            Self::UniqueNameIsSid => 50390,
-            Self::UniqueNameTaken => 50353,
-            Self::ChannelNotFound => 50300,
-            Self::ParticipantExists => 50433,
-            Self::BindingExists => 50416,
-            Self::TooManyParticipants => 20001,
-            Self::InvalidMediaSid => 50510,
-            Self::MediaNotFound => 50507,
-            Self::MediaAlreadyAttached => 50508,
-            Self::MediaBodyUpdate => 50509,
-            Self::InvalidContentVariables => 21656,
-            Self::ChannelUniqueNameTaken => 50307,
-            Self::ChannelUniqueNameIsSid => 50306,
-            Self::LastUpdatedByTooLong => 50505,
-            Self::Internal(_) => 20500,
-        }
-    }
-
-    fn message(&self) -> String {
+    /// The table: every variant's HTTP status, Twilio code and message, in one place.
+    fn row(&self) -> (StatusCode, u32, Cow<'_, str>) {
+        use StatusCode as S;
         use messages::*;
-        match self {
-            Self::NotFound => NOT_FOUND_GENERIC.into(),
-            Self::NoCredentials => NO_CREDENTIALS.into(),
-            Self::InvalidUsername => INVALID_USERNAME.into(),
-            Self::InvalidCredentials => INVALID_CREDENTIALS.into(),
-            Self::MethodNotAllowed => METHOD_NOT_ALLOWED.into(),
-            Self::PayloadTooLarge => PAYLOAD_TOO_LARGE.into(),
-            Self::InvalidParameter(message) => message.clone(),
-            Self::AttributesNotJson => ATTRIBUTES_NOT_JSON.into(),
-            Self::AttributesTooLong => ATTRIBUTES_TOO_LONG.into(),
-            Self::BodyTooLong => BODY_TOO_LONG.into(),
-            Self::AuthorTooLong => AUTHOR_TOO_LONG.into(),
-            Self::InvalidDateCreated => INVALID_DATE_CREATED.into(),
-            Self::InvalidDateUpdated => INVALID_DATE_UPDATED.into(),
-            Self::FriendlyNameTooLong => FRIENDLY_NAME_TOO_LONG.into(),
-            Self::UniqueNameTooLong => UNIQUE_NAME_TOO_LONG.into(),
-            Self::UniqueNameIsSid => UNIQUE_NAME_IS_SID.into(),
-            Self::UniqueNameTaken => UNIQUE_NAME_TAKEN.into(),
-            Self::DefaultServiceUndeletable => DEFAULT_SERVICE_UNDELETABLE.into(),
-            Self::ChannelNotFound => CHANNEL_NOT_FOUND.into(),
-            Self::ParticipantExists => PARTICIPANT_EXISTS.into(),
-            Self::BindingExists => BINDING_EXISTS.into(),
-            Self::TooManyParticipants => TOO_MANY_PARTICIPANTS.into(),
-            Self::InvalidMediaSid => INVALID_MEDIA_SID.into(),
-            Self::MediaNotFound => MEDIA_NOT_FOUND.into(),
-            Self::MediaAlreadyAttached => MEDIA_ALREADY_ATTACHED.into(),
-            Self::MediaBodyUpdate => MEDIA_BODY_UPDATE.into(),
-            Self::InvalidContentVariables => INVALID_CONTENT_VARIABLES.into(),
-            Self::ControlTokenRequired => CONTROL_TOKEN_REQUIRED.into(),
-            Self::ChannelUniqueNameTaken => CHANNEL_UNIQUE_NAME_TAKEN.into(),
-            Self::ChannelUniqueNameIsSid => CHANNEL_UNIQUE_NAME_IS_SID.into(),
-            Self::LastUpdatedByTooLong => LAST_UPDATED_BY_TOO_LONG.into(),
-            Self::Internal(_) => INTERNAL.into(),
-        }
+        let (status, code, message): (StatusCode, u32, &str) = match self {
+            Self::NotFound => (S::NOT_FOUND, 20404, NOT_FOUND_GENERIC),
+            Self::NoCredentials => (S::UNAUTHORIZED, 20003, NO_CREDENTIALS),
+            Self::InvalidUsername => (S::UNAUTHORIZED, 20003, INVALID_USERNAME),
+            Self::InvalidCredentials => (S::UNAUTHORIZED, 20003, INVALID_CREDENTIALS),
+            Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, 20004, METHOD_NOT_ALLOWED),
+            Self::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, 20413, PAYLOAD_TOO_LARGE),
+            Self::InvalidParameter(invalid) => return (S::BAD_REQUEST, 20001, invalid.to_string().into()),
+            Self::AttributesNotJson => (S::BAD_REQUEST, 50304, ATTRIBUTES_NOT_JSON),
+            Self::AttributesTooLong => (S::BAD_REQUEST, 50303, ATTRIBUTES_TOO_LONG),
+            Self::BodyTooLong => (S::BAD_REQUEST, 50504, BODY_TOO_LONG),
+            Self::AuthorTooLong => (S::BAD_REQUEST, 50310, AUTHOR_TOO_LONG),
+            Self::InvalidDateCreated => (S::BAD_REQUEST, 50308, INVALID_DATE_CREATED),
+            Self::InvalidDateUpdated => (S::BAD_REQUEST, 50309, INVALID_DATE_UPDATED),
+            Self::FriendlyNameTooLong => (S::BAD_REQUEST, 50003, FRIENDLY_NAME_TOO_LONG),
+            Self::UniqueNameTooLong => (S::BAD_REQUEST, 50004, UNIQUE_NAME_TOO_LONG),
+            Self::UniqueNameIsSid => (S::BAD_REQUEST, 50390, UNIQUE_NAME_IS_SID),
+            Self::UniqueNameTaken => (S::CONFLICT, 50353, UNIQUE_NAME_TAKEN),
+            Self::DefaultServiceUndeletable => (S::BAD_REQUEST, 20001, DEFAULT_SERVICE_UNDELETABLE),
+            Self::ChannelNotFound => (S::NOT_FOUND, 50300, CHANNEL_NOT_FOUND),
+            Self::ChannelUniqueNameTaken => (S::CONFLICT, 50307, CHANNEL_UNIQUE_NAME_TAKEN),
+            Self::ChannelUniqueNameIsSid => (S::BAD_REQUEST, 50306, CHANNEL_UNIQUE_NAME_IS_SID),
+            Self::LastUpdatedByTooLong => (S::BAD_REQUEST, 50505, LAST_UPDATED_BY_TOO_LONG),
+            Self::ParticipantExists => (S::CONFLICT, 50433, PARTICIPANT_EXISTS),
+            Self::BindingExists => (S::CONFLICT, 50416, BINDING_EXISTS),
+            Self::TooManyParticipants => (S::BAD_REQUEST, 20001, TOO_MANY_PARTICIPANTS),
+            Self::InvalidMediaSid => (S::BAD_REQUEST, 50510, INVALID_MEDIA_SID),
+            Self::MediaNotFound => (S::BAD_REQUEST, 50507, MEDIA_NOT_FOUND),
+            Self::MediaAlreadyAttached => (S::BAD_REQUEST, 50508, MEDIA_ALREADY_ATTACHED),
+            Self::MediaBodyUpdate => (S::BAD_REQUEST, 50509, MEDIA_BODY_UPDATE),
+            Self::InvalidContentVariables => (S::BAD_REQUEST, 21656, INVALID_CONTENT_VARIABLES),
+            Self::ControlTokenRequired => (S::UNAUTHORIZED, 20003, CONTROL_TOKEN_REQUIRED),
+            Self::NoMessageIndexLeft => (S::BAD_REQUEST, 20001, NO_MESSAGE_INDEX_LEFT),
+            Self::EmptyFaultRule => (S::BAD_REQUEST, 20001, EMPTY_FAULT_RULE),
+            Self::TooManyFaultRules { max } => {
+                let message = format!("There are already {max} fault rules; delete some first");
+                return (S::BAD_REQUEST, 20001, message.into());
+            }
+            Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, 20500, INTERNAL),
+        };
+        (status, code, message.into())
     }
 
     /// The Twilio-shaped body for this error.
     pub fn body(&self) -> ErrorBody {
-        ErrorBody::new(self.status(), self.code(), self.message())
+        let (status, code, message) = self.row();
+        ErrorBody::new(status, code, message.into_owned())
+    }
+}
+
+/// The Twilio message, as the body's `message` carries it.
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.row().2)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A refused parameter (or header, or body): which, and what is wrong with it. Call sites
+/// say what is wrong; the wording lives in this type's `Display`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidParameter {
+    /// As the client spells it: `PageSize`, `X-Twilio-Webhook-Enabled header value`, or
+    /// `` `path` `` for the control plane's JSON fields.
+    pub parameter: &'static str,
+    pub problem: InvalidValue,
+}
+
+/// What is wrong with a parameter. Each variant is one sentence of [`InvalidParameter`]'s
+/// `Display`, shown here with `p` for the parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvalidValue {
+    /// `Invalid p: 'value'`: not of the parameter's type.
+    Malformed(String),
+    /// `Invalid p: 'value' is not <expected>`.
+    NotA { value: String, expected: Expected },
+    /// `Invalid p: <cause>`: a parser's own explanation.
+    Unparsable(String),
+    /// `Unreadable p: <cause>`.
+    Unreadable(String),
+    /// `Missing required parameter p in the post body`.
+    Missing,
+    /// `A p header is required`.
+    MissingHeader,
+    /// `p is longer than <n> characters`.
+    LongerThan(usize),
+    /// `p is too long`.
+    TooLong,
+    /// `p cannot be updated`.
+    Immutable,
+    /// `p is required with <other>`.
+    RequiredWith(&'static str),
+    /// `Either p or <other> must be specified`.
+    EitherOr(&'static str),
+    /// `Give exactly one of p`, where `p` lists the choices.
+    ExactlyOne,
+    /// `` `p` must be <expected>, not <value> ``.
+    MustBe { value: String, expected: Expected },
+    /// `` `p` is not <expected>: `value` ``.
+    IsNot { value: String, expected: Expected },
+    /// `` `p` must be at least 1; omit it for a rule that never expires ``.
+    ZeroTimes,
+    /// `` `p` <value> would never match: the /_emulator/ endpoints are never faulted ``.
+    NeverMatches(String),
+    /// `A receipt cannot go from <from> to <to>`.
+    ReceiptTransition { from: &'static str, to: &'static str },
+}
+
+/// What a parameter's value should have been, completing an [`InvalidValue`] sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// `one of <choices>`.
+    OneOf(&'static str),
+    /// `an integer between 1 and <max>`.
+    PositiveUpTo(usize),
+    /// `a non-negative integer`.
+    NonNegativeInteger,
+    /// `an RFC 3339 date`.
+    Rfc3339Date,
+    /// `a date in years 0001 to 9999 (UTC)`: what Twilio's format can print.
+    PrintableDate,
+    /// `a number of seconds that keeps the clock in years 0001 to 9999 (UTC)`.
+    PrintableClock,
+    /// `at most <max>`.
+    AtMost(u64),
+    /// `between 0 and 1`.
+    Probability,
+    /// `an HTTP error status (400 to 599)`.
+    HttpErrorStatus,
+    /// `a Twilio error code`.
+    TwilioErrorCode,
+    /// `an HTTP method`.
+    HttpMethod,
+}
+
+impl fmt::Display for InvalidParameter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.parameter;
+        match &self.problem {
+            InvalidValue::Malformed(value) => write!(f, "Invalid {p}: '{value}'"),
+            InvalidValue::NotA { value, expected } => write!(f, "Invalid {p}: '{value}' is not {expected}"),
+            InvalidValue::Unparsable(cause) => write!(f, "Invalid {p}: {cause}"),
+            InvalidValue::Unreadable(cause) => write!(f, "Unreadable {p}: {cause}"),
+            InvalidValue::Missing => write!(f, "Missing required parameter {p} in the post body"),
+            InvalidValue::MissingHeader => write!(f, "A {p} header is required"),
+            InvalidValue::LongerThan(max) => write!(f, "{p} is longer than {max} characters"),
+            InvalidValue::TooLong => write!(f, "{p} is too long"),
+            InvalidValue::Immutable => write!(f, "{p} cannot be updated"),
+            InvalidValue::RequiredWith(other) => write!(f, "{p} is required with {other}"),
+            InvalidValue::EitherOr(other) => write!(f, "Either {p} or {other} must be specified"),
+            InvalidValue::ExactlyOne => write!(f, "Give exactly one of {p}"),
+            InvalidValue::MustBe { value, expected } => write!(f, "`{p}` must be {expected}, not {value}"),
+            InvalidValue::IsNot { value, expected } => write!(f, "`{p}` is not {expected}: `{value}`"),
+            InvalidValue::ZeroTimes => write!(f, "`{p}` must be at least 1; omit it for a rule that never expires"),
+            InvalidValue::NeverMatches(value) => {
+                write!(f, "`{p}` {value} would never match: the /_emulator/ endpoints are never faulted")
+            }
+            InvalidValue::ReceiptTransition { from, to } => write!(f, "A receipt cannot go from {from} to {to}"),
+        }
+    }
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OneOf(choices) => write!(f, "one of {choices}"),
+            Self::PositiveUpTo(max) => write!(f, "an integer between 1 and {max}"),
+            Self::NonNegativeInteger => f.write_str("a non-negative integer"),
+            Self::Rfc3339Date => f.write_str("an RFC 3339 date"),
+            Self::PrintableDate => f.write_str("a date in years 0001 to 9999 (UTC)"),
+            Self::PrintableClock => f.write_str("a number of seconds that keeps the clock in years 0001 to 9999 (UTC)"),
+            Self::AtMost(max) => write!(f, "at most {max}"),
+            Self::Probability => f.write_str("between 0 and 1"),
+            Self::HttpErrorStatus => f.write_str("an HTTP error status (400 to 599)"),
+            Self::TwilioErrorCode => f.write_str("a Twilio error code"),
+            Self::HttpMethod => f.write_str("an HTTP method"),
+        }
     }
 }
 
@@ -274,11 +351,9 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::MediaBodyUpdate => Self::MediaBodyUpdate,
             StoreError::BodyTooLongForSms => Self::BodyTooLong,
             StoreError::ReceiptTransition(from, to) => {
-                Self::InvalidParameter(format!("A receipt cannot go from {from} to {to}"))
+                Self::invalid("status", InvalidValue::ReceiptTransition { from, to })
             }
-            StoreError::IndicesExhausted => {
-                Self::InvalidParameter("The conversation has no message index left to give".to_owned())
-            }
+            StoreError::IndicesExhausted => Self::NoMessageIndexLeft,
             // No route commits a proposal yet; one that is overtaken is retried by its caller.
             StoreError::Conflict => Self::Internal("a proposed change was overtaken".to_owned()),
         }
@@ -287,7 +362,7 @@ impl From<crate::store::StoreError> for ApiError {
 
 impl From<crate::store::document::ImportError> for ApiError {
     fn from(error: crate::store::document::ImportError) -> Self {
-        ApiError::InvalidParameter(format!("Invalid state document: {error}"))
+        Self::invalid("state document", InvalidValue::Unparsable(error.to_string()))
     }
 }
 
@@ -349,11 +424,13 @@ impl ErrorBody {
     }
 }
 
+/// The cause of a 5xx, carried on the response to the middleware that logs it
+/// (`crate::routes`): building a response stays free of side effects.
+#[derive(Clone, Debug)]
+pub struct ErrorCause(pub String);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Self::Internal(cause) = &self {
-            tracing::error!(%cause, "internal error");
-        }
         let mut response = self.body().into_response_with_status();
         match self {
             Self::NotFound => {
@@ -363,6 +440,9 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Twilio API\""));
+            }
+            Self::Internal(cause) => {
+                response.extensions_mut().insert(ErrorCause(cause));
             }
             _ => {}
         }
@@ -385,19 +465,290 @@ mod tests {
         assert_eq!(ErrorBody::not_found("/v1x").message, "The requested resource /v1x was not found");
     }
 
+    /// The row every variant must have: (HTTP status, Twilio code, message). There is no
+    /// wildcard, so a new variant fails to compile until it has a row here (and a place in
+    /// [`after`]).
+    fn row_of(error: &ApiError) -> (u16, u32, &'static str) {
+        use ApiError::*;
+        match error {
+            NotFound => (404, 20404, "The requested resource was not found"),
+            NoCredentials => (401, 20003, "Authentication Error - No credentials provided"),
+            InvalidUsername => (401, 20003, "Authentication Error - invalid username"),
+            InvalidCredentials => (401, 20003, "Authentication Error - invalid credentials"),
+            MethodNotAllowed => (405, 20004, "Method not allowed"),
+            PayloadTooLarge => (413, 20413, "Request entity is larger than limits defined by the server"),
+            // Every sentence of this one is in `every_invalid_parameter_sentence_keeps_its_wording`.
+            InvalidParameter(_) => (400, 20001, "Invalid Page: 'x'"),
+            AttributesNotJson => (400, 50304, "Attributes not valid JSON"),
+            AttributesTooLong => (400, 50303, "Attributes too long"),
+            BodyTooLong => (400, 50504, "Message body parameter is too long"),
+            AuthorTooLong => (400, 50310, "Author parameter is too long"),
+            InvalidDateCreated => (400, 50308, "Invalid Date Created parameter"),
+            InvalidDateUpdated => (400, 50309, "Invalid Date Updated parameter"),
+            FriendlyNameTooLong => (400, 50003, "Friendly name too long"),
+            UniqueNameTooLong => (400, 50004, "Unique Name too long"),
+            UniqueNameIsSid => (400, 50390, "Unique name should not match conversation SID pattern"),
+            UniqueNameTaken => (409, 50353, "Conversation with provided unique name already exists"),
+            DefaultServiceUndeletable => {
+                (400, 20001, "The default Conversation Service of an account cannot be deleted")
+            }
+            ChannelNotFound => (404, 50300, "Channel not found"),
+            ChannelUniqueNameTaken => (409, 50307, "Channel with provided unique name already exists"),
+            ChannelUniqueNameIsSid => (400, 50306, "Unique name should not match channel SID pattern"),
+            LastUpdatedByTooLong => (400, 50505, "Last Updated By parameter is too long"),
+            ParticipantExists => (409, 50433, "Participant already exists"),
+            BindingExists => {
+                (409, 50416, "A binding for this participant and proxy address already exists in Conversation")
+            }
+            TooManyParticipants => (
+                400,
+                20001,
+                "Conversation participants limit exceeded: at most 1000 participants, 50 of them SMS or WhatsApp",
+            ),
+            InvalidMediaSid => (400, 50510, "Invalid message media SID"),
+            MediaNotFound => (400, 50507, "Media not found"),
+            MediaAlreadyAttached => (400, 50508, "Media already sent with another message"),
+            MediaBodyUpdate => (400, 50509, "Media message body update not allowed"),
+            InvalidContentVariables => (400, 21656, "The ContentVariables Parameter is invalid"),
+            ControlTokenRequired => {
+                (401, 20003, "The emulator's control endpoints need `Authorization: Bearer <control token>`")
+            }
+            NoMessageIndexLeft => (400, 20001, "The conversation has no message index left to give"),
+            EmptyFaultRule => (400, 20001, "A fault rule needs an `error`, a `latency_ms`, or both"),
+            TooManyFaultRules { .. } => (400, 20001, "There are already 1000 fault rules; delete some first"),
+            Internal(_) => (500, 20500, "Internal Server Error"),
+        }
+    }
+
+    /// The variant after `error`, with sample contents, so that the test can visit them all:
+    /// exhaustive like [`row_of`], so a new variant has to join the walk.
+    fn after(error: &ApiError) -> Option<ApiError> {
+        use ApiError::*;
+        Some(match error {
+            NotFound => NoCredentials,
+            NoCredentials => InvalidUsername,
+            InvalidUsername => InvalidCredentials,
+            InvalidCredentials => MethodNotAllowed,
+            MethodNotAllowed => PayloadTooLarge,
+            PayloadTooLarge => ApiError::invalid("Page", InvalidValue::Malformed("x".into())),
+            InvalidParameter(_) => AttributesNotJson,
+            AttributesNotJson => AttributesTooLong,
+            AttributesTooLong => BodyTooLong,
+            BodyTooLong => AuthorTooLong,
+            AuthorTooLong => InvalidDateCreated,
+            InvalidDateCreated => InvalidDateUpdated,
+            InvalidDateUpdated => FriendlyNameTooLong,
+            FriendlyNameTooLong => UniqueNameTooLong,
+            UniqueNameTooLong => UniqueNameIsSid,
+            UniqueNameIsSid => UniqueNameTaken,
+            UniqueNameTaken => DefaultServiceUndeletable,
+            DefaultServiceUndeletable => ChannelNotFound,
+            ChannelNotFound => ChannelUniqueNameTaken,
+            ChannelUniqueNameTaken => ChannelUniqueNameIsSid,
+            ChannelUniqueNameIsSid => LastUpdatedByTooLong,
+            LastUpdatedByTooLong => ParticipantExists,
+            ParticipantExists => BindingExists,
+            BindingExists => TooManyParticipants,
+            TooManyParticipants => InvalidMediaSid,
+            InvalidMediaSid => MediaNotFound,
+            MediaNotFound => MediaAlreadyAttached,
+            MediaAlreadyAttached => MediaBodyUpdate,
+            MediaBodyUpdate => InvalidContentVariables,
+            InvalidContentVariables => ControlTokenRequired,
+            ControlTokenRequired => NoMessageIndexLeft,
+            NoMessageIndexLeft => EmptyFaultRule,
+            EmptyFaultRule => TooManyFaultRules { max: 1000 },
+            TooManyFaultRules { .. } => Internal("the disk is full".into()),
+            Internal(_) => return None,
+        })
+    }
+
     #[test]
-    fn every_variant_maps_to_a_4xx_or_documented_500() {
-        let all = [
-            ApiError::NotFound,
-            ApiError::NoCredentials,
-            ApiError::MethodNotAllowed,
-            ApiError::PayloadTooLarge,
-            ApiError::InvalidParameter("x".into()),
-            ApiError::AttributesNotJson,
-            ApiError::UniqueNameTaken,
-        ];
-        for error in all {
-            assert!(error.status().is_client_error(), "{error:?}");
+    fn every_variant_has_its_status_code_message_and_body_shape() {
+        let every_variant: Vec<ApiError> = std::iter::successors(Some(ApiError::NotFound), after).collect();
+        let kinds: std::collections::HashSet<_> = every_variant.iter().map(std::mem::discriminant).collect();
+        assert_eq!(kinds.len(), every_variant.len(), "the walk visits each variant once");
+        for error in every_variant {
+            let (status, code, message) = row_of(&error);
+            // Assert: the table's row, and `Display` as the message.
+            let body = error.body();
+            assert_eq!((body.status, body.code, body.message.as_str()), (status, code, message), "{error:?}");
+            assert_eq!(error.to_string(), message, "{error:?}");
+            assert_eq!(body.more_info, format!("https://www.twilio.com/docs/errors/{code}"));
+            // Assert: the body's keys, `detail` only on 401s, as the real API sends.
+            let json = serde_json::to_value(&body).expect("an error body serializes");
+            let keys: Vec<&str> = json.as_object().expect("an object").keys().map(String::as_str).collect();
+            let mut expected = vec!["code", "message", "more_info", "status"];
+            if status == 401 {
+                expected.push("detail");
+                assert_eq!(json["detail"], messages::AUTH_DETAIL);
+            }
+            let (mut keys, mut expected) = (keys, expected);
+            keys.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(keys, expected, "{error:?}");
+            // Assert: the response, with what the middleware needs to finish it.
+            let response = error.clone().into_response();
+            assert_eq!(response.status().as_u16(), status, "{error:?}");
+            assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+            let challenges =
+                matches!(error, ApiError::NoCredentials | ApiError::InvalidUsername | ApiError::InvalidCredentials);
+            assert_eq!(response.headers().contains_key(header::WWW_AUTHENTICATE), challenges, "{error:?}");
+            let needs_path = response.extensions().get::<NeedsResourcePath>().is_some();
+            assert_eq!(needs_path, error == ApiError::NotFound, "{error:?}");
+            let cause = response.extensions().get::<ErrorCause>().map(|ErrorCause(cause)| cause.as_str());
+            assert_eq!(cause, (status == 500).then_some("the disk is full"), "{error:?}");
+        }
+    }
+
+    /// Where a problem's sentence sits in [`invalid_rows`]; exhaustive, like [`ordinal`].
+    fn problem_ordinal(problem: &InvalidValue) -> usize {
+        use InvalidValue::*;
+        match problem {
+            Malformed(_) => 0,
+            NotA { .. } => 1,
+            Unparsable(_) => 2,
+            Unreadable(_) => 3,
+            Missing => 4,
+            MissingHeader => 5,
+            LongerThan(_) => 6,
+            TooLong => 7,
+            Immutable => 8,
+            RequiredWith(_) => 9,
+            EitherOr(_) => 10,
+            ExactlyOne => 11,
+            MustBe { .. } => 12,
+            IsNot { .. } => 13,
+            ZeroTimes => 14,
+            NeverMatches(_) => 15,
+            ReceiptTransition { .. } => 16,
+        }
+    }
+
+    /// Every [`Expected`], for the rows below; exhaustive, like [`ordinal`].
+    fn expected_ordinal(expected: Expected) -> usize {
+        use Expected::*;
+        match expected {
+            OneOf(_) => 0,
+            PositiveUpTo(_) => 1,
+            NonNegativeInteger => 2,
+            Rfc3339Date => 3,
+            PrintableDate => 4,
+            PrintableClock => 5,
+            AtMost(_) => 6,
+            Probability => 7,
+            HttpErrorStatus => 8,
+            TwilioErrorCode => 9,
+            HttpMethod => 10,
+        }
+    }
+
+    /// Each sentence as the call sites produce it today: these are the messages on the wire.
+    fn invalid_rows() -> Vec<(&'static str, InvalidValue, &'static str)> {
+        use InvalidValue::*;
+        let not = |value: &str, expected| NotA { value: value.into(), expected };
+        let must = |value: &str, expected| MustBe { value: value.into(), expected };
+        vec![
+            ("ContentSid", Malformed("HX1".into()), "Invalid ContentSid: 'HX1'"),
+            (
+                "Order parameter",
+                not("sideways", Expected::OneOf("asc, desc")),
+                "Invalid Order parameter: 'sideways' is not one of asc, desc",
+            ),
+            (
+                "`account`",
+                Unparsable("`IS1` is not a valid AC SID".into()),
+                "Invalid `account`: `IS1` is not a valid AC SID",
+            ),
+            ("body", Unreadable("connection reset".into()), "Unreadable body: connection reset"),
+            ("FriendlyName", Missing, "Missing required parameter FriendlyName in the post body"),
+            ("Content-Type", MissingHeader, "A Content-Type header is required"),
+            ("Identity", LongerThan(256), "Identity is longer than 256 characters"),
+            ("CreatedBy", TooLong, "CreatedBy is too long"),
+            ("MessagingBinding.Address", Immutable, "MessagingBinding.Address cannot be updated"),
+            (
+                "MessagingBinding.ProxyAddress",
+                RequiredWith("MessagingBinding.Address"),
+                "MessagingBinding.ProxyAddress is required with MessagingBinding.Address",
+            ),
+            (
+                "Identity",
+                EitherOr("MessagingBinding.Address"),
+                "Either Identity or MessagingBinding.Address must be specified",
+            ),
+            (
+                "freeze_at, offset_seconds, advance_seconds",
+                ExactlyOne,
+                "Give exactly one of freeze_at, offset_seconds, advance_seconds",
+            ),
+            ("latency_ms", must("60001", Expected::AtMost(60_000)), "`latency_ms` must be at most 60000, not 60001"),
+            (
+                "method",
+                IsNot { value: "GE T".into(), expected: Expected::HttpMethod },
+                "`method` is not an HTTP method: `GE T`",
+            ),
+            ("times", ZeroTimes, "`times` must be at least 1; omit it for a rule that never expires"),
+            (
+                "path",
+                NeverMatches("/_emulator/**".into()),
+                "`path` /_emulator/** would never match: the /_emulator/ endpoints are never faulted",
+            ),
+            ("status", ReceiptTransition { from: "read", to: "sent" }, "A receipt cannot go from read to sent"),
+            // Every other `Expected`, in the sentences that use them.
+            (
+                "PageSize",
+                not("0", Expected::PositiveUpTo(100)),
+                "Invalid PageSize: '0' is not an integer between 1 and 100",
+            ),
+            ("Page", not("-1", Expected::NonNegativeInteger), "Invalid Page: '-1' is not a non-negative integer"),
+            ("freeze_at", not("soon", Expected::Rfc3339Date), "Invalid freeze_at: 'soon' is not an RFC 3339 date"),
+            (
+                "freeze_at",
+                not("0000-01-01T00:00:00Z", Expected::PrintableDate),
+                "Invalid freeze_at: '0000-01-01T00:00:00Z' is not a date in years 0001 to 9999 (UTC)",
+            ),
+            (
+                "offset_seconds",
+                not("9223372036854775807", Expected::PrintableClock),
+                "Invalid offset_seconds: '9223372036854775807' is not a number of seconds that keeps the clock in \
+                 years 0001 to 9999 (UTC)",
+            ),
+            ("probability", must("1.5", Expected::Probability), "`probability` must be between 0 and 1, not 1.5"),
+            (
+                "error.status",
+                must("200", Expected::HttpErrorStatus),
+                "`error.status` must be an HTTP error status (400 to 599), not 200",
+            ),
+            ("error.code", must("0", Expected::TwilioErrorCode), "`error.code` must be a Twilio error code, not 0"),
+        ]
+    }
+
+    #[test]
+    fn every_invalid_parameter_sentence_keeps_its_wording_and_code() {
+        let rows = invalid_rows();
+        let mut problems: Vec<usize> = rows.iter().map(|(_, problem, _)| problem_ordinal(problem)).collect();
+        problems.sort_unstable();
+        problems.dedup();
+        assert_eq!(
+            problems,
+            (0..=problem_ordinal(&InvalidValue::ReceiptTransition { from: "", to: "" })).collect::<Vec<_>>()
+        );
+        let mut expectations: Vec<usize> = rows
+            .iter()
+            .filter_map(|(_, problem, _)| match problem {
+                InvalidValue::NotA { expected, .. }
+                | InvalidValue::MustBe { expected, .. }
+                | InvalidValue::IsNot { expected, .. } => Some(expected_ordinal(*expected)),
+                _ => None,
+            })
+            .collect();
+        expectations.sort_unstable();
+        expectations.dedup();
+        assert_eq!(expectations, (0..=expected_ordinal(Expected::HttpMethod)).collect::<Vec<_>>());
+        for (parameter, problem, message) in rows {
+            let error = ApiError::invalid(parameter, problem);
+            let body = error.body();
+            assert_eq!((body.status, body.code, body.message.as_str()), (400, 20001, message));
         }
     }
 }

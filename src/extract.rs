@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
 
 use crate::auth::Credentials;
-use crate::error::ApiError;
+use crate::error::{ApiError, InvalidValue};
 use crate::memo::{Memo, remembered};
 use crate::sid::{AccountSid, MessageSid, ReceiptSid};
 use crate::state::AppState;
@@ -102,10 +102,10 @@ impl<S: Send + Sync> FromRequestParts<S> for WebhookEnabled {
         match value.to_str().map(str::trim) {
             Ok(v) if v.eq_ignore_ascii_case("true") => Ok(Self(true)),
             Ok(v) if v.eq_ignore_ascii_case("false") => Ok(Self(false)),
-            _ => Err(ApiError::InvalidParameter(format!(
-                "Invalid X-Twilio-Webhook-Enabled header value: '{}'",
-                String::from_utf8_lossy(value.as_bytes())
-            ))),
+            _ => Err(ApiError::invalid(
+                "X-Twilio-Webhook-Enabled header value",
+                InvalidValue::Malformed(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+            )),
         }
     }
 }
@@ -139,7 +139,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for TwilioQuery<T>
 }
 
 fn invalid_parameters(error: serde_urlencoded::de::Error) -> ApiError {
-    ApiError::InvalidParameter(format!("Invalid parameters: {error}"))
+    ApiError::invalid("parameters", InvalidValue::Unparsable(error.to_string()))
 }
 
 /// The conversation a URL names, on either URL form: `/v1/Conversations/{CH}` (the
@@ -273,9 +273,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ControlJson<T> {
     async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
         let bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
             .await
-            .map_err(|error| ApiError::InvalidParameter(format!("Unreadable body: {error}")))?;
+            .map_err(|error| ApiError::invalid("body", InvalidValue::Unreadable(error.to_string())))?;
         serde_json::from_slice(&bytes)
             .map(Self)
-            .map_err(|error| ApiError::InvalidParameter(format!("Invalid JSON body: {error}")))
+            .map_err(|error| ApiError::invalid("JSON body", InvalidValue::Unparsable(error.to_string())))
     }
 }

@@ -14,7 +14,7 @@ use std::ops::Bound;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Expected, InvalidValue};
 use crate::json::Json;
 
 /// Twilio's default page size.
@@ -36,7 +36,8 @@ impl Order {
         } else if value.eq_ignore_ascii_case("desc") {
             Ok(Self::Desc)
         } else {
-            Err(ApiError::InvalidParameter(format!("Invalid Order parameter: '{value}' is not one of asc, desc")))
+            let (value, expected) = (value.to_owned(), Expected::OneOf("asc, desc"));
+            Err(ApiError::invalid("Order parameter", InvalidValue::NotA { value, expected }))
         }
     }
 
@@ -72,7 +73,7 @@ impl Cursor {
     }
 
     fn parse_token(token: &str) -> Result<Self, ApiError> {
-        let invalid = || ApiError::InvalidParameter(format!("Invalid PageToken: '{token}'"));
+        let invalid = || ApiError::invalid("PageToken", InvalidValue::Malformed(token.to_owned()));
         let rest = token.strip_prefix("PT").ok_or_else(invalid)?;
         let (kind, digits) = rest.split_at_checked(1).ok_or_else(invalid)?;
         let key: u64 = digits.parse().map_err(|_| invalid())?;
@@ -139,9 +140,8 @@ impl PageRequest {
                     && digits.bytes().all(|b| b.is_ascii_digit())
                     && digits.bytes().any(|b| b != b'0');
                 if !is_positive_integer {
-                    return Err(ApiError::InvalidParameter(format!(
-                        "Invalid PageSize: '{raw}' is not an integer between 1 and {max_size}"
-                    )));
+                    let (value, expected) = (raw.to_owned(), Expected::PositiveUpTo(max_size));
+                    return Err(ApiError::invalid("PageSize", InvalidValue::NotA { value, expected }));
                 }
                 // Any positive integer is clamped, even one too large for a machine word.
                 digits.parse::<usize>().map_or(max_size, |size| size.min(max_size))
@@ -150,7 +150,8 @@ impl PageRequest {
         let number = match params.page.as_deref() {
             None => 0,
             Some(raw) => raw.trim().parse::<usize>().map_err(|_| {
-                ApiError::InvalidParameter(format!("Invalid Page: '{raw}' is not a non-negative integer"))
+                let (value, expected) = (raw.to_owned(), Expected::NonNegativeInteger);
+                ApiError::invalid("Page", InvalidValue::NotA { value, expected })
             })?,
         };
         let cursor = match params.page_token.as_deref() {

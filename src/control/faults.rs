@@ -25,7 +25,7 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::pattern::PathPattern;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, Expected, InvalidValue};
 use crate::extract::ControlJson;
 use crate::sid::AccountSid;
 use crate::state::AppState;
@@ -256,9 +256,7 @@ impl Faults {
     fn add(&self, spec: RuleSpec) -> Result<RuleView, ApiError> {
         let mut set = self.lock();
         if set.rules.len() >= MAX_RULES {
-            return Err(ApiError::InvalidParameter(format!(
-                "There are already {MAX_RULES} fault rules; delete some first"
-            )));
+            return Err(ApiError::TooManyFaultRules { max: MAX_RULES });
         }
         let id = FaultId(set.next_id);
         set.next_id += 1;
@@ -336,44 +334,44 @@ impl TryFrom<NewRule> for RuleSpec {
     type Error = ApiError;
 
     fn try_from(new: NewRule) -> Result<Self, ApiError> {
-        let invalid = |message: String| ApiError::InvalidParameter(message);
         if new.error.is_none() && new.latency_ms.is_none() {
-            return Err(invalid("A fault rule needs an `error`, a `latency_ms`, or both".to_owned()));
+            return Err(ApiError::EmptyFaultRule);
         }
         let method = new
             .method
             .map(|method| {
-                Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-                    .map_err(|_| invalid(format!("`method` is not an HTTP method: `{method}`")))
+                Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+                    ApiError::invalid("method", InvalidValue::IsNot { value: method, expected: Expected::HttpMethod })
+                })
             })
             .transpose()?;
-        let path: PathPattern = new
+        let path = new
             .path
             .as_deref()
             .unwrap_or("/**")
-            .parse()
-            .map_err(|error| invalid(format!("Invalid `path`: {error}")))?;
+            .parse::<PathPattern>()
+            .map_err(|error| ApiError::invalid("`path`", InvalidValue::Unparsable(error.to_string())))?;
         if super::is_control_path(path.as_str()) {
-            return Err(invalid(format!(
-                "`path` {path} would never match: the /_emulator/ endpoints are never faulted"
-            )));
+            return Err(ApiError::invalid("path", InvalidValue::NeverMatches(path.to_string())));
         }
         let account = new
             .account
             .map(|account| account.parse::<AccountSid>())
             .transpose()
-            .map_err(|error| invalid(format!("Invalid `account`: {error}")))?;
+            .map_err(|error| ApiError::invalid("`account`", InvalidValue::Unparsable(error.to_string())))?;
         let error = new.error.map(ErrorAnswer::try_from).transpose()?;
         let latency_ms = new.latency_ms.unwrap_or(0);
         if latency_ms > MAX_LATENCY_MS {
-            return Err(invalid(format!("`latency_ms` must be at most {MAX_LATENCY_MS}, not {latency_ms}")));
+            let (value, expected) = (latency_ms.to_string(), Expected::AtMost(MAX_LATENCY_MS));
+            return Err(ApiError::invalid("latency_ms", InvalidValue::MustBe { value, expected }));
         }
         if new.times == Some(0) {
-            return Err(invalid("`times` must be at least 1; omit it for a rule that never expires".to_owned()));
+            return Err(ApiError::invalid("times", InvalidValue::ZeroTimes));
         }
         let probability = new.probability.unwrap_or(1.0);
         if !(0.0..=1.0).contains(&probability) {
-            return Err(invalid(format!("`probability` must be between 0 and 1, not {probability}")));
+            let (value, expected) = (probability.to_string(), Expected::Probability);
+            return Err(ApiError::invalid("probability", InvalidValue::MustBe { value, expected }));
         }
         Ok(Self { method, path, account, error, latency_ms, times: new.times, probability, seed: new.seed })
     }
@@ -387,15 +385,14 @@ impl TryFrom<NewError> for ErrorAnswer {
             .ok()
             .filter(|status| status.is_client_error() || status.is_server_error())
             .ok_or_else(|| {
-                ApiError::InvalidParameter(format!(
-                    "`error.status` must be an HTTP error status (400 to 599), not {}",
-                    new.status
-                ))
+                let (value, expected) = (new.status.to_string(), Expected::HttpErrorStatus);
+                ApiError::invalid("error.status", InvalidValue::MustBe { value, expected })
             })?;
         // Twilio's 20xxx codes mirror HTTP statuses (20404, 20429, 20500, 20503).
         let code = new.code.unwrap_or(20_000 + u32::from(status.as_u16()));
         if code == 0 {
-            return Err(ApiError::InvalidParameter("`error.code` must be a Twilio error code, not 0".to_owned()));
+            let (value, expected) = (code.to_string(), Expected::TwilioErrorCode);
+            return Err(ApiError::invalid("error.code", InvalidValue::MustBe { value, expected }));
         }
         let message = new.message.unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned());
         Ok(Self { status, code, message, retry_after_seconds: new.retry_after_seconds })
@@ -510,7 +507,8 @@ mod tests {
         ];
         for (json, expected) in cases {
             match spec(json.clone()) {
-                Err(ApiError::InvalidParameter(message)) => {
+                Err(error @ ApiError::InvalidParameter(_) | error @ ApiError::EmptyFaultRule) => {
+                    let message = error.to_string();
                     assert!(message.contains(expected), "{json}: {message}");
                 }
                 other => panic!("{json}: expected a 400, got {other:?}"),

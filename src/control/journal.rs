@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::faults::FaultId;
 use super::pattern::PathPattern;
-use crate::error::ApiError;
+use crate::error::{ApiError, InvalidValue};
 use crate::extract::TwilioQuery;
 use crate::sid::{AccountSid, ApiKeySid};
 use crate::state::AppState;
@@ -291,14 +291,14 @@ impl TryFrom<ListQuery> for Filter {
             .account
             .map(|account| account.parse::<AccountSid>())
             .transpose()
-            .map_err(|error| ApiError::InvalidParameter(format!("Invalid `account`: {error}")))?;
+            .map_err(|error| ApiError::invalid("`account`", InvalidValue::Unparsable(error.to_string())))?;
         let path = query
             .path
             .map(|path| {
                 if PathPattern::is_glob(&path) {
                     path.parse()
                         .map(PathFilter::Glob)
-                        .map_err(|error| ApiError::InvalidParameter(format!("Invalid `path`: {error}")))
+                        .map_err(|error| ApiError::invalid("`path`", InvalidValue::Unparsable(error.to_string())))
                 } else {
                     Ok(PathFilter::Substring(path))
                 }

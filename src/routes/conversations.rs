@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Expected, InvalidValue};
 use crate::extract::{BaseUrl, ConversationScope, ServicePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSid};
@@ -71,9 +71,8 @@ impl ConversationParams {
 
 fn parse_state(value: &str) -> Result<ConversationState, ApiError> {
     ConversationState::parse(value).ok_or_else(|| {
-        ApiError::InvalidParameter(format!(
-            "Invalid State: '{value}' is not one of initializing, inactive, active, closed"
-        ))
+        let (value, expected) = (value.to_owned(), Expected::OneOf("initializing, inactive, active, closed"));
+        ApiError::invalid("State", InvalidValue::NotA { value, expected })
     })
 }
 
@@ -121,10 +120,10 @@ async fn list(
     TwilioQuery(params): TwilioQuery<ListParams>,
 ) -> Result<Json<ListBody<ConversationResource>>, ApiError> {
     let request = PageRequest::parse(&params.page, Order::Asc, MAX_PAGE_SIZE)?;
-    let date = |name: &str, value: &Option<String>, parse: fn(&str) -> Result<Timestamp, _>| {
+    let date = |name: &'static str, value: &Option<String>, parse: fn(&str) -> Result<Timestamp, _>| {
         value
             .as_deref()
-            .map(|raw| parse(raw).map_err(|_| ApiError::InvalidParameter(format!("Invalid {name}: '{raw}'"))))
+            .map(|raw| parse(raw).map_err(|_| ApiError::invalid(name, InvalidValue::Malformed(raw.to_owned()))))
             .transpose()
     };
     let filter = ConversationFilter {

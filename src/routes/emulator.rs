@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Expected, InvalidValue};
 use crate::extract::{ControlJson, TwilioQuery};
 use crate::sid::AccountSid;
 use crate::sid::{MessageSid, ParticipantSid, ReceiptSid};
@@ -74,14 +74,14 @@ impl Scope {
     fn account(&self) -> Result<Option<AccountSid>, ApiError> {
         self.account
             .as_deref()
-            .map(|raw| raw.parse().map_err(|_| ApiError::InvalidParameter(format!("Invalid account: '{raw}'"))))
+            .map(|raw| raw.parse().map_err(|_| ApiError::invalid("account", InvalidValue::Malformed(raw.to_owned()))))
             .transpose()
     }
 
     fn seed(&self) -> Result<Option<u64>, ApiError> {
         self.seed
             .as_deref()
-            .map(|raw| raw.parse().map_err(|_| ApiError::InvalidParameter(format!("Invalid seed: '{raw}'"))))
+            .map(|raw| raw.parse().map_err(|_| ApiError::invalid("seed", InvalidValue::Malformed(raw.to_owned()))))
             .transpose()
     }
 }
@@ -136,7 +136,7 @@ async fn update_receipts(
     State(state): State<AppState>,
     ControlJson(change): ControlJson<ReceiptChange>,
 ) -> Result<Json<DeliveryReport>, ApiError> {
-    let field = |name: &str, raw: &str| ApiError::InvalidParameter(format!("Invalid {name}: '{raw}'"));
+    let field = |name: &'static str, raw: &str| ApiError::invalid(name, InvalidValue::Malformed(raw.to_owned()));
     let account: AccountSid = change.account_sid.parse().map_err(|_| field("account_sid", &change.account_sid))?;
     let status = DeliveryStatus::parse(&change.status).ok_or_else(|| field("status", &change.status))?;
     let update = ReceiptUpdate {
@@ -237,16 +237,15 @@ async fn set_clock(
     match (change.freeze_at, change.offset_seconds, change.advance_seconds) {
         (Some(at), None, None) => {
             let at = Timestamp::parse_rfc3339(&at).map_err(|_| {
-                ApiError::InvalidParameter(format!("Invalid freeze_at: '{at}' is not an RFC 3339 date"))
+                ApiError::invalid("freeze_at", InvalidValue::NotA { value: at, expected: Expected::Rfc3339Date })
             })?;
             state.clock.freeze(at);
         }
         (None, Some(offset), None) => state.clock.run_with_offset(offset),
         (None, None, Some(seconds)) => state.clock.advance(seconds),
         _ => {
-            return Err(ApiError::InvalidParameter(
-                "Give exactly one of freeze_at, offset_seconds, advance_seconds".to_owned(),
-            ));
+            let choices = "freeze_at, offset_seconds, advance_seconds";
+            return Err(ApiError::invalid(choices, InvalidValue::ExactlyOne));
         }
     }
     Ok(report(&state))

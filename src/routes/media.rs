@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, InvalidValue};
 use crate::extract::{BaseUrl, ServicePath, Tenant, TwilioQuery, path_params};
 use crate::sid::{ChatServiceSid, ConversationSid, MediaSid, MessageSid};
 use crate::state::AppState;
@@ -53,7 +53,7 @@ async fn upload(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::InvalidParameter("A Content-Type header is required".to_owned()))?
+        .ok_or_else(|| ApiError::invalid("Content-Type", InvalidValue::MissingHeader))?
         .to_owned();
     let filename = params.filename.or_else(|| filename_from_disposition(headers.get(CONTENT_DISPOSITION)));
     let content = axum::body::to_bytes(request.into_body(), state.settings.max_body_bytes)

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, InvalidValue};
 use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::json::{Ascii, Json, JsonBody};
 use crate::pagination::{OrderedPageParams, PageLinks};
@@ -64,7 +64,7 @@ impl MessageParams {
             media_sid: validate::media_sid(self.media_sid.as_deref())?,
             content_sid: self
                 .content_sid
-                .map(|raw| raw.parse().map_err(|_| ApiError::InvalidParameter(format!("Invalid ContentSid: '{raw}'"))))
+                .map(|raw| raw.parse().map_err(|_| ApiError::invalid("ContentSid", InvalidValue::Malformed(raw))))
                 .transpose()?,
             last_updated_by: None,
             date_created: validate::date_created(self.date_created.as_deref())?,

@@ -25,7 +25,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower::Service;
 
-use crate::error::{ApiError, ErrorBody, NeedsResourcePath};
+use crate::error::{ApiError, ErrorBody, ErrorCause, NeedsResourcePath};
 use crate::state::AppState;
 
 /// Where conversations live on each URL form: the account's default service, or one named
@@ -98,8 +98,9 @@ async fn around_every_request(State(state): State<AppState>, request: Request, n
 
 /// Everything around a handler (`handle`), for routes matched by the router or by the
 /// [`shortcut`]: the control plane observes the request, error responses get their Twilio
-/// envelope, and the request is logged at `info` (method, path, status, latency to the
-/// response head). One layer rather than three (with `tower_http`'s `TraceLayer`), because
+/// envelope, the cause of an internal error is logged at `error` (the client sees only
+/// Twilio's 20500), and the request is logged at `info` (method, path, status, latency to
+/// the response head). One layer rather than three (with `tower_http`'s `TraceLayer`), because
 /// each layer of a router is cloned, boxed and polled on every request.
 async fn answer<Handled>(
     state: &AppState,
@@ -115,6 +116,9 @@ where
     let uri = request.uri().clone();
     let response = crate::control::observe(state, route, request, handle).await;
     let response = twilio_envelope(uri.path(), response);
+    if let Some(ErrorCause(cause)) = response.extensions().get() {
+        tracing::error!(%method, path = uri.path(), status = response.status().as_u16(), %cause, "internal error");
+    }
     tracing::info!(
         target: "twilio_conversations_emulator::request",
         %method,

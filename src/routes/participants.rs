@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, InvalidValue};
 use crate::extract::{BaseUrl, ConversationScope, ParticipantPath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, ParticipantSid, RoleSid};
@@ -60,8 +60,8 @@ struct ParticipantParams {
 
 impl ParticipantParams {
     fn validate(self) -> Result<ParticipantFields, ApiError> {
-        let address = |value: Option<String>, name: &str| {
-            validate::name(value, ApiError::InvalidParameter(format!("{name} is longer than 256 characters")))
+        let address = |value: Option<String>, name: &'static str| {
+            validate::name(value, ApiError::invalid(name, InvalidValue::LongerThan(validate::NAME_MAX_CHARS)))
         };
         Ok(ParticipantFields {
             identity: address(self.identity, "Identity")?,
@@ -72,21 +72,21 @@ impl ParticipantParams {
             role_sid: self
                 .role_sid
                 .map(|raw| {
-                    raw.parse::<RoleSid>().map_err(|_| ApiError::InvalidParameter(format!("Invalid RoleSid: '{raw}'")))
+                    raw.parse::<RoleSid>().map_err(|_| ApiError::invalid("RoleSid", InvalidValue::Malformed(raw)))
                 })
                 .transpose()?,
             last_read_message_index: self
                 .last_read_message_index
                 .map(|raw| {
                     raw.parse::<u64>()
-                        .map_err(|_| ApiError::InvalidParameter(format!("Invalid LastReadMessageIndex: '{raw}'")))
+                        .map_err(|_| ApiError::invalid("LastReadMessageIndex", InvalidValue::Malformed(raw)))
                 })
                 .transpose()?,
             last_read_timestamp: self
                 .last_read_timestamp
                 .map(|raw| {
                     Timestamp::parse_rfc3339(&raw)
-                        .map_err(|_| ApiError::InvalidParameter(format!("Invalid LastReadTimestamp: '{raw}'")))
+                        .map_err(|_| ApiError::invalid("LastReadTimestamp", InvalidValue::Malformed(raw)))
                 })
                 .transpose()?,
             date_created: validate::date_created(self.date_created.as_deref())?,
@@ -107,14 +107,11 @@ async fn create(
     let fields = params.validate()?;
     match (&fields.identity, &fields.address, &fields.proxy_address) {
         (None, None, _) => {
-            return Err(ApiError::InvalidParameter(
-                "Either Identity or MessagingBinding.Address must be specified".to_owned(),
-            ));
+            return Err(ApiError::invalid("Identity", InvalidValue::EitherOr("MessagingBinding.Address")));
         }
         (_, Some(_), None) => {
-            return Err(ApiError::InvalidParameter(
-                "MessagingBinding.ProxyAddress is required with MessagingBinding.Address".to_owned(),
-            ));
+            let problem = InvalidValue::RequiredWith("MessagingBinding.Address");
+            return Err(ApiError::invalid("MessagingBinding.ProxyAddress", problem));
         }
         _ => {}
     }
@@ -166,7 +163,7 @@ async fn update(
     TwilioForm(params): TwilioForm<ParticipantParams>,
 ) -> Result<Json<ParticipantResource>, ApiError> {
     if params.address.is_some() {
-        return Err(ApiError::InvalidParameter("MessagingBinding.Address cannot be updated".to_owned()));
+        return Err(ApiError::invalid("MessagingBinding.Address", InvalidValue::Immutable));
     }
     let fields = params.validate()?;
     let scope = path.scope;

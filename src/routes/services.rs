@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, InvalidValue};
 use crate::extract::{BaseUrl, ServicePath, Tenant, TwilioForm, TwilioQuery};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid};
@@ -42,9 +42,8 @@ async fn create(
     BaseUrl(base): BaseUrl,
     TwilioForm(params): TwilioForm<CreateParams>,
 ) -> Result<(StatusCode, Json<ServiceResource>), ApiError> {
-    let friendly_name = validate::name(params.friendly_name, ApiError::FriendlyNameTooLong)?.ok_or_else(|| {
-        ApiError::InvalidParameter("Missing required parameter FriendlyName in the post body".to_owned())
-    })?;
+    let friendly_name = validate::name(params.friendly_name, ApiError::FriendlyNameTooLong)?
+        .ok_or_else(|| ApiError::invalid("FriendlyName", InvalidValue::Missing))?;
     let service = state.store.create_service(account, friendly_name)?;
     Ok((StatusCode::CREATED, Json(ServiceResource { account_sid: account, base, service })))
 }

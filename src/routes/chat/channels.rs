@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Expected, InvalidValue};
 use crate::extract::{BaseUrl, ConversationScope, ServicePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid};
@@ -56,7 +56,7 @@ impl ChannelParams {
             // The type of a channel cannot be changed; Twilio ignores it on update.
             (false, _) => None,
         };
-        let created_by = validate::name(self.created_by, ApiError::InvalidParameter("CreatedBy is too long".into()))?;
+        let created_by = validate::name(self.created_by, ApiError::invalid("CreatedBy", InvalidValue::TooLong))?;
         Ok(ConversationFields {
             friendly_name: validate::name(self.friendly_name, ApiError::FriendlyNameTooLong)?,
             unique_name,
@@ -71,8 +71,10 @@ impl ChannelParams {
 }
 
 fn parse_type(value: &str) -> Result<ChannelType, ApiError> {
-    ChannelType::parse(value)
-        .ok_or_else(|| ApiError::InvalidParameter(format!("Invalid Type: '{value}' is not one of public, private")))
+    ChannelType::parse(value).ok_or_else(|| {
+        let (value, expected) = (value.to_owned(), Expected::OneOf("public, private"));
+        ApiError::invalid("Type", InvalidValue::NotA { value, expected })
+    })
 }
 
 #[derive(Debug, Deserialize)]
