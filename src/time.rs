@@ -7,80 +7,120 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::memo::{Memo, remembered};
 
-/// A point in time with one-second precision, stored as seconds since the Unix epoch.
+/// A point in time with one-second precision, stored as seconds since the Unix epoch,
+/// always within years 0001 to 9999 in UTC.
 ///
 /// Twilio's REST JSON never carries fractional seconds, and twilio-python parses dates with
 /// a strict `%Y-%m-%dT%H:%M:%SZ`, so anything else would reach Python users as a string.
+/// That format has four digits of year and no sign: an instant outside those years could
+/// be stored but not printed so that a client reads it back, so none is ever made.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct Timestamp(i64);
 
 /// Why a date parameter could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not an RFC 3339 date-time")]
-pub struct InvalidTimestamp(pub String);
+pub enum InvalidTimestamp {
+    /// Not an RFC 3339 date-time (nor, where one is taken, a plain date).
+    #[error("`{0}` is not an RFC 3339 date-time")]
+    Malformed(String),
+    /// A date-time that is valid but falls outside years 0001 to 9999 in UTC (once its
+    /// offset is applied, `0001-01-01T00:00:00+01:00` is in year 0).
+    #[error("`{0}` is outside years 0001 to 9999 (UTC)")]
+    OutOfRange(String),
+}
 
 impl Timestamp {
+    /// The first instant Twilio's format can print: 0001-01-01T00:00:00Z.
+    pub const MIN: Self = Self(-62_135_596_800);
+    /// The last: 9999-12-31T23:59:59Z.
+    pub const MAX: Self = Self(253_402_300_799);
+
     /// The Unix time in seconds.
     pub const fn unix_seconds(self) -> i64 {
         self.0
     }
 
-    /// A timestamp from Unix seconds.
+    /// A timestamp from Unix seconds, or `None` outside [`Self::MIN`]..=[`Self::MAX`].
+    pub const fn checked_from_unix_seconds(seconds: i64) -> Option<Self> {
+        if seconds < Self::MIN.0 || seconds > Self::MAX.0 { None } else { Some(Self(seconds)) }
+    }
+
+    /// A timestamp from Unix seconds, held to [`Self::MIN`]..=[`Self::MAX`].
     pub const fn from_unix_seconds(seconds: i64) -> Self {
-        Self(seconds)
+        match Self::checked_from_unix_seconds(seconds) {
+            Some(at) => at,
+            None if seconds < 0 => Self::MIN,
+            None => Self::MAX,
+        }
+    }
+
+    /// `seconds` later (earlier when negative), or `None` outside the printable years.
+    pub fn checked_add(self, seconds: i64) -> Option<Self> {
+        self.0.checked_add(seconds).and_then(Self::checked_from_unix_seconds)
     }
 
     /// Parses an RFC 3339 date-time as the SDKs send it: `Z` or a numeric offset, with or
     /// without fractional seconds. Offsets are converted to UTC (twilio-go sends local time
     /// with an offset) and fractions are dropped, as Twilio "ignores any milliseconds".
+    /// Instants outside years 0001 to 9999 in UTC are refused here, at the edge, because
+    /// they could not be printed back (see [`Timestamp`]).
     pub fn parse_rfc3339(value: &str) -> Result<Self, InvalidTimestamp> {
-        DateTime::parse_from_rfc3339(value.trim())
-            .map(|parsed| Self(parsed.timestamp()))
-            .map_err(|_| InvalidTimestamp(value.to_owned()))
+        let parsed =
+            DateTime::parse_from_rfc3339(value.trim()).map_err(|_| InvalidTimestamp::Malformed(value.to_owned()))?;
+        Self::checked_from_unix_seconds(parsed.timestamp())
+            .ok_or_else(|| InvalidTimestamp::OutOfRange(value.to_owned()))
     }
 
     /// Parses the start of a date range (`StartDate`): a plain date means its midnight.
     pub fn parse_range_start(value: &str) -> Result<Self, InvalidTimestamp> {
-        match Self::parse_plain_date(value) {
+        match Self::parse_plain_date(value)? {
             Some(midnight) => Ok(midnight),
             None => Self::parse_rfc3339(value),
         }
     }
 
-    /// Parses the exclusive end of a date range (`EndDate`): a plain date includes that
-    /// whole day, a date-time includes that second.
-    pub fn parse_range_end(value: &str) -> Result<Self, InvalidTimestamp> {
+    /// Parses the end of a date range (`EndDate`) into the first instant after it: a plain
+    /// date includes that whole day, a date-time includes that second. `None` when that
+    /// instant is past [`Self::MAX`]: then no timestamp is after the range, so it has no end.
+    pub fn parse_range_end(value: &str) -> Result<Option<Self>, InvalidTimestamp> {
         const DAY: i64 = 86_400;
-        match Self::parse_plain_date(value) {
-            Some(midnight) => Ok(Self(midnight.0 + DAY)),
-            None => Self::parse_rfc3339(value).map(|at| Self(at.0 + 1)),
-        }
+        Ok(match Self::parse_plain_date(value)? {
+            Some(midnight) => midnight.checked_add(DAY),
+            None => Self::parse_rfc3339(value)?.checked_add(1),
+        })
     }
 
-    fn parse_plain_date(value: &str) -> Option<Self> {
-        let date = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()?;
-        date.and_hms_opt(0, 0, 0).map(|midnight| Self(midnight.and_utc().timestamp()))
+    /// A plain `YYYY-MM-DD` date's midnight; `None` for anything else, and an error for a
+    /// date outside the printable years.
+    fn parse_plain_date(value: &str) -> Result<Option<Self>, InvalidTimestamp> {
+        let Ok(date) = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d") else {
+            return Ok(None);
+        };
+        let midnight = date.and_hms_opt(0, 0, 0).map(|midnight| midnight.and_utc().timestamp());
+        match midnight.and_then(Self::checked_from_unix_seconds) {
+            Some(midnight) => Ok(Some(midnight)),
+            None => Err(InvalidTimestamp::OutOfRange(value.to_owned())),
+        }
     }
 }
 
 impl Timestamp {
-    /// `YYYY-MM-DDTHH:MM:SSZ` as 20 ASCII bytes, for years 0 to 9999; `None` outside them.
-    /// Written by hand because this runs twice per message served: no allocation, no
-    /// format-string interpretation.
-    fn to_ascii(self) -> Option<[u8; 20]> {
+    /// `YYYY-MM-DDTHH:MM:SSZ` as 20 ASCII bytes. Written by hand because this runs twice
+    /// per message served: no allocation, no format-string interpretation.
+    fn to_ascii(self) -> [u8; 20] {
         let days = self.0.div_euclid(86_400);
         let seconds_of_day = self.0.rem_euclid(86_400);
-        let date = remembered(&LAST_DATE, &days, || date_ascii(days))?;
+        let date = remembered(&LAST_DATE, &days, || date_ascii(days));
         let mut out = *b"0000-00-00T00:00:00Z";
         out[..10].copy_from_slice(&date);
         put_pair(&mut out, 11, seconds_of_day / 3600);
         put_pair(&mut out, 14, seconds_of_day / 60 % 60);
         put_pair(&mut out, 17, seconds_of_day % 60);
-        Some(out)
+        out
     }
 }
 
@@ -88,11 +128,12 @@ thread_local! {
     /// The last day this thread rendered, with its `YYYY-MM-DD`. The timestamps of a page
     /// of messages almost always fall on one day, and the calendar arithmetic is most of
     /// the cost of rendering one.
-    static LAST_DATE: Memo<i64, Option<[u8; 10]>> = const { RefCell::new(None) };
+    static LAST_DATE: Memo<i64, [u8; 10]> = const { RefCell::new(None) };
 }
 
-/// `YYYY-MM-DD` of the day `days` after 1970-01-01, for years 0 to 9999.
-fn date_ascii(days: i64) -> Option<[u8; 10]> {
+/// `YYYY-MM-DD` of the day `days` after 1970-01-01, for the days of a [`Timestamp`] (years
+/// 0001 to 9999, so four digits).
+fn date_ascii(days: i64) -> [u8; 10] {
     // Civil-from-days (Howard Hinnant's algorithm), valid for the whole i64 day range.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -103,21 +144,18 @@ fn date_ascii(days: i64) -> Option<[u8; 10]> {
     let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
     let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
-    if !(0..=9999).contains(&year) {
-        return None;
-    }
     let mut out = *b"0000-00-00";
     put_pair(&mut out, 0, year / 100);
     put_pair(&mut out, 2, year % 100);
     put_pair(&mut out, 5, month);
     put_pair(&mut out, 8, day);
-    Some(out)
+    out
 }
 
 /// Writes `value` (0 to 99) as two digits at `at`, by table: a page of 50 messages renders
-/// 100 timestamps.
+/// 100 timestamps. Anything else (never passed) is held to that range rather than panic.
 fn put_pair(out: &mut [u8], at: usize, value: i64) {
-    let pair = usize::try_from(value).unwrap_or_default() * 2;
+    let pair = usize::try_from(value.clamp(0, 99)).unwrap_or_default() * 2;
     out[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
 }
 
@@ -131,36 +169,18 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.to_ascii() {
-            // The buffer holds only ASCII digits and separators.
-            Some(ascii) => f.write_str(std::str::from_utf8(&ascii).map_err(|_| fmt::Error)?),
-            // Years beyond 9999 (only reachable through absurd input): chrono prints them.
-            None => match DateTime::<Utc>::from_timestamp(self.0, 0) {
-                Some(datetime) => f.write_str(&datetime.to_rfc3339_opts(SecondsFormat::Secs, true)),
-                None => write!(f, "{}", self.0),
-            },
-        }
+        // The buffer holds only ASCII digits and separators.
+        f.write_str(std::str::from_utf8(&self.to_ascii()).map_err(|_| fmt::Error)?)
     }
 }
 
 impl crate::json::Ascii for Timestamp {
     fn write_ascii(&self, out: &mut Vec<u8>) {
-        match self.to_ascii() {
-            Some(ascii) => out.extend_from_slice(&ascii),
-            // Digits, signs and separators only, whatever the year.
-            None => out.extend_from_slice(self.to_string().as_bytes()),
-        }
+        out.extend_from_slice(&self.to_ascii());
     }
 
     fn write_quoted(&self, out: &mut Vec<u8>) {
-        match self.to_ascii() {
-            Some(ascii) => out.extend_from_slice(&crate::json::quoted::<20, 22>(&ascii)),
-            None => {
-                out.push(b'"');
-                self.write_ascii(out);
-                out.push(b'"');
-            }
-        }
+        out.extend_from_slice(&crate::json::quoted::<20, 22>(&self.to_ascii()));
     }
 }
 
@@ -188,6 +208,11 @@ struct ClockSetting {
 /// Marks an unfrozen clock; no timestamp Twilio can print is this far in the past.
 const NOT_FROZEN: i64 = i64::MIN;
 
+/// A clock setting refused because "now" would leave the years a [`Timestamp`] can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the clock would leave years 0001 to 9999 (UTC)")]
+pub struct ClockOutOfRange;
+
 /// What a clock currently does, for reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClockMode {
@@ -211,11 +236,15 @@ impl Clock {
         clock
     }
 
-    /// The current time, truncated to whole seconds.
+    /// The current time, truncated to whole seconds. A running clock's offset was checked
+    /// when set, but the system clock moves on: "now" is held to the printable years
+    /// rather than ever leaving them.
     pub fn now(&self) -> Timestamp {
         match self.mode() {
             ClockMode::Frozen { at } => at,
-            ClockMode::Running { offset_seconds } => Timestamp(Utc::now().timestamp().saturating_add(offset_seconds)),
+            ClockMode::Running { offset_seconds } => {
+                Timestamp::from_unix_seconds(Utc::now().timestamp().saturating_add(offset_seconds))
+            }
         }
     }
 
@@ -232,17 +261,39 @@ impl Clock {
         self.setting.frozen.store(at.0.max(NOT_FROZEN + 1), Ordering::Release);
     }
 
-    /// Lets the clock run, `offset_seconds` ahead of (or behind) the system clock.
-    pub fn run_with_offset(&self, offset_seconds: i64) {
+    /// Lets the clock run, `offset_seconds` ahead of (or behind) the system clock; refused
+    /// when that would put "now" outside the printable years.
+    pub fn run_with_offset(&self, offset_seconds: i64) -> Result<(), ClockOutOfRange> {
+        Utc::now()
+            .timestamp()
+            .checked_add(offset_seconds)
+            .and_then(Timestamp::checked_from_unix_seconds)
+            .ok_or(ClockOutOfRange)?;
+        self.run(offset_seconds);
+        Ok(())
+    }
+
+    /// Back to the system clock.
+    pub fn reset(&self) {
+        self.run(0);
+    }
+
+    fn run(&self, offset_seconds: i64) {
         self.setting.offset.store(offset_seconds, Ordering::Release);
         self.setting.frozen.store(NOT_FROZEN, Ordering::Release);
     }
 
-    /// Moves the clock forward by `seconds`, frozen or running.
-    pub fn advance(&self, seconds: i64) {
+    /// Moves the clock forward by `seconds` (back, when negative), frozen or running;
+    /// refused when that would put "now" outside the printable years.
+    pub fn advance(&self, seconds: i64) -> Result<(), ClockOutOfRange> {
         match self.mode() {
-            ClockMode::Frozen { at } => self.freeze(Timestamp(at.0.saturating_add(seconds))),
-            ClockMode::Running { offset_seconds } => self.run_with_offset(offset_seconds.saturating_add(seconds)),
+            ClockMode::Frozen { at } => {
+                self.freeze(at.checked_add(seconds).ok_or(ClockOutOfRange)?);
+                Ok(())
+            }
+            ClockMode::Running { offset_seconds } => {
+                self.run_with_offset(offset_seconds.checked_add(seconds).ok_or(ClockOutOfRange)?)
+            }
         }
     }
 }
@@ -255,10 +306,11 @@ mod tests {
     fn the_fast_formatter_agrees_with_chrono() {
         let samples =
             [0, 1, 59, 86_399, 86_400, 951_782_400, 1_700_000_000, 4_102_444_799, 253_402_300_799, -1, -86_401];
+        let samples = samples.into_iter().chain([Timestamp::MIN.0, Timestamp::MIN.0 + 86_399, Timestamp::MAX.0]);
         let spread = (0..2_000).map(|i| i * 12_345_679 - 10_000_000_000);
-        for seconds in samples.into_iter().chain(spread) {
+        for seconds in samples.chain(spread) {
             let expected =
-                DateTime::<Utc>::from_timestamp(seconds, 0).unwrap().to_rfc3339_opts(SecondsFormat::Secs, true);
+                DateTime::<Utc>::from_timestamp(seconds, 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             assert_eq!(Timestamp(seconds).to_string(), expected, "{seconds}");
         }
     }
@@ -279,12 +331,87 @@ mod tests {
     fn clocks_freeze_offset_and_advance() {
         let clock = Clock::fixed(Timestamp(1_000));
         let shared = clock.clone();
-        shared.advance(5);
+        shared.advance(5).expect("a step within the printable years");
         assert_eq!(clock.now(), Timestamp(1_005));
-        clock.run_with_offset(3_600);
+        clock.run_with_offset(3_600).expect("an hour ahead is fine");
         let ahead = clock.now().unix_seconds() - Utc::now().timestamp();
         assert!((3_599..=3_601).contains(&ahead), "{ahead}");
         assert_eq!(clock.mode(), ClockMode::Running { offset_seconds: 3_600 });
+    }
+
+    #[test]
+    fn instants_outside_years_0001_to_9999_in_utc_are_refused_when_parsed() {
+        // Arrange: both ends, reached with and without an offset.
+        let refused = [
+            "0000-01-01T00:00:00+01:00",
+            "0000-12-31T23:59:59Z",
+            "0001-01-01T00:59:59+01:00",
+            "9999-12-31T23:59:59-01:00",
+            "9999-12-31T23:00:00-01:00",
+        ];
+        let accepted = [
+            ("0001-01-01T00:00:00Z", Timestamp::MIN),
+            ("0001-01-01T01:00:00+01:00", Timestamp::MIN),
+            ("9999-12-31T23:59:59Z", Timestamp::MAX),
+            ("9999-12-31T22:59:59-01:00", Timestamp::MAX),
+        ];
+        // Act and assert.
+        for raw in refused {
+            assert_eq!(Timestamp::parse_rfc3339(raw), Err(InvalidTimestamp::OutOfRange(raw.to_owned())), "{raw}");
+            assert!(Timestamp::parse_range_start(raw).is_err(), "{raw}");
+        }
+        for (raw, expected) in accepted {
+            assert_eq!(Timestamp::parse_rfc3339(raw), Ok(expected), "{raw}");
+        }
+        assert_eq!(Timestamp::MIN.to_string(), "0001-01-01T00:00:00Z");
+        assert_eq!(Timestamp::MAX.to_string(), "9999-12-31T23:59:59Z");
+        assert_eq!(Timestamp::parse_range_start("0000-12-31"), Err(InvalidTimestamp::OutOfRange("0000-12-31".into())));
+        assert_eq!(Timestamp::parse_range_start("0001-01-01"), Ok(Timestamp::MIN));
+    }
+
+    #[test]
+    fn a_range_ending_after_the_last_printable_instant_has_no_end() {
+        assert_eq!(Timestamp::parse_range_end("9999-12-31"), Ok(None));
+        assert_eq!(Timestamp::parse_range_end("9999-12-31T23:59:59Z"), Ok(None));
+        assert_eq!(Timestamp::parse_range_end("9999-12-31T23:59:58Z"), Ok(Some(Timestamp::MAX)));
+        assert_eq!(Timestamp::parse_range_end("9999-12-30"), Ok(Some(Timestamp(Timestamp::MAX.0 - 86_399))));
+    }
+
+    #[test]
+    fn arithmetic_on_timestamps_stays_within_the_printable_years() {
+        assert_eq!(Timestamp::MAX.checked_add(1), None);
+        assert_eq!(Timestamp::MIN.checked_add(-1), None);
+        assert_eq!(Timestamp::MAX.checked_add(i64::MAX), None);
+        assert_eq!(Timestamp::MIN.checked_add(i64::MIN), None);
+        assert_eq!(Timestamp::MIN.checked_add(1), Some(Timestamp(Timestamp::MIN.0 + 1)));
+        assert_eq!(Timestamp::from_unix_seconds(i64::MAX), Timestamp::MAX);
+        assert_eq!(Timestamp::from_unix_seconds(i64::MIN), Timestamp::MIN);
+        assert_eq!(Timestamp::checked_from_unix_seconds(Timestamp::MAX.0 + 1), None);
+    }
+
+    #[test]
+    fn clock_settings_that_would_leave_the_printable_years_are_refused_and_change_nothing() {
+        // A frozen clock at either end cannot step past it.
+        let clock = Clock::fixed(Timestamp::MAX);
+        assert_eq!(clock.advance(1), Err(ClockOutOfRange));
+        assert_eq!(clock.advance(i64::MAX), Err(ClockOutOfRange));
+        assert_eq!(clock.now(), Timestamp::MAX);
+        clock.freeze(Timestamp::MIN);
+        assert_eq!(clock.advance(-1), Err(ClockOutOfRange));
+        assert_eq!(clock.advance(i64::MIN), Err(ClockOutOfRange));
+        assert_eq!(clock.mode(), ClockMode::Frozen { at: Timestamp::MIN });
+        // A running clock refuses offsets that take it out, and steps that overflow.
+        let clock = Clock::system();
+        for offset in [i64::MAX, i64::MIN, Timestamp::MAX.0, -Timestamp::MAX.0] {
+            assert_eq!(clock.run_with_offset(offset), Err(ClockOutOfRange), "{offset}");
+        }
+        assert_eq!(clock.mode(), ClockMode::Running { offset_seconds: 0 });
+        let to_the_end = Timestamp::MAX.0 - Utc::now().timestamp() - 60;
+        clock.run_with_offset(to_the_end).expect("a minute before the end is printable");
+        assert_eq!(clock.advance(120), Err(ClockOutOfRange));
+        assert_eq!(clock.advance(i64::MAX), Err(ClockOutOfRange));
+        assert_eq!(clock.mode(), ClockMode::Running { offset_seconds: to_the_end });
+        assert!(clock.now() <= Timestamp::MAX);
     }
 
     #[test]
@@ -297,7 +424,10 @@ mod tests {
     #[test]
     fn date_ranges_accept_plain_dates_and_include_the_end_day() {
         assert_eq!(Timestamp::parse_range_start("2024-01-31").unwrap().to_string(), "2024-01-31T00:00:00Z");
-        assert_eq!(Timestamp::parse_range_end("2024-01-31").unwrap().to_string(), "2024-02-01T00:00:00Z");
-        assert_eq!(Timestamp::parse_range_end("2024-01-31T10:00:00Z").unwrap().to_string(), "2024-01-31T10:00:01Z");
+        assert_eq!(Timestamp::parse_range_end("2024-01-31").unwrap().unwrap().to_string(), "2024-02-01T00:00:00Z");
+        assert_eq!(
+            Timestamp::parse_range_end("2024-01-31T10:00:00Z").unwrap().unwrap().to_string(),
+            "2024-01-31T10:00:01Z"
+        );
     }
 }

@@ -19,7 +19,7 @@ use crate::store::model::{
     Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, ConversationState,
 };
 use crate::store::{ServiceScope, default_messaging_service_sid};
-use crate::time::Timestamp;
+use crate::time::{InvalidTimestamp, Timestamp};
 use crate::urls::{ConversationUrl, Href};
 use crate::validate;
 
@@ -76,6 +76,17 @@ fn parse_state(value: &str) -> Result<ConversationState, ApiError> {
     })
 }
 
+/// `StartDate` or `EndDate`, read with `parse`; 20001 naming the parameter when unreadable.
+fn range_date<T>(
+    name: &'static str,
+    value: Option<&str>,
+    parse: fn(&str) -> Result<T, InvalidTimestamp>,
+) -> Result<Option<T>, ApiError> {
+    value
+        .map(|raw| parse(raw).map_err(|_| ApiError::invalid(name, InvalidValue::Malformed(raw.to_owned()))))
+        .transpose()
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ListParams {
@@ -120,17 +131,12 @@ async fn list(
     TwilioQuery(params): TwilioQuery<ListParams>,
 ) -> Result<Json<ListBody<ConversationResource>>, ApiError> {
     let request = PageRequest::parse(&params.page, Order::Asc, MAX_PAGE_SIZE)?;
-    let date = |name: &'static str, value: &Option<String>, parse: fn(&str) -> Result<Timestamp, _>| {
-        value
-            .as_deref()
-            .map(|raw| parse(raw).map_err(|_| ApiError::invalid(name, InvalidValue::Malformed(raw.to_owned()))))
-            .transpose()
-    };
     let filter = ConversationFilter {
         state: params.state.as_deref().map(parse_state).transpose()?,
         channel_type: None,
-        created_from: date("StartDate", &params.start_date, Timestamp::parse_range_start)?,
-        created_before: date("EndDate", &params.end_date, Timestamp::parse_range_end)?,
+        created_from: range_date("StartDate", params.start_date.as_deref(), Timestamp::parse_range_start)?,
+        // An end past the last printable instant leaves the range open.
+        created_before: range_date("EndDate", params.end_date.as_deref(), Timestamp::parse_range_end)?.flatten(),
     };
     let selection = state.store.list_conversations(account, scope, &filter, &request)?;
     let path = match scope {

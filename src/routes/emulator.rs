@@ -20,7 +20,7 @@ use crate::state::{AppState, ControlAccess};
 use crate::store::document::{ImportSummary, StateDocument};
 use crate::store::model::{DeliveryStatus, DeliverySummary};
 use crate::store::{ImportMode, ReceiptUpdate};
-use crate::time::{ClockMode, Timestamp};
+use crate::time::{ClockMode, InvalidTimestamp, Timestamp};
 
 /// The `/_emulator/` routes.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -236,13 +236,21 @@ async fn set_clock(
 ) -> Result<Json<ClockReport>, ApiError> {
     match (change.freeze_at, change.offset_seconds, change.advance_seconds) {
         (Some(at), None, None) => {
-            let at = Timestamp::parse_rfc3339(&at).map_err(|_| {
-                ApiError::invalid("freeze_at", InvalidValue::NotA { value: at, expected: Expected::Rfc3339Date })
+            let at = Timestamp::parse_rfc3339(&at).map_err(|error| {
+                let (value, expected) = match error {
+                    InvalidTimestamp::Malformed(value) => (value, Expected::Rfc3339Date),
+                    InvalidTimestamp::OutOfRange(value) => (value, Expected::PrintableDate),
+                };
+                ApiError::invalid("freeze_at", InvalidValue::NotA { value, expected })
             })?;
             state.clock.freeze(at);
         }
-        (None, Some(offset), None) => state.clock.run_with_offset(offset),
-        (None, None, Some(seconds)) => state.clock.advance(seconds),
+        (None, Some(offset), None) => {
+            state.clock.run_with_offset(offset).map_err(|_| out_of_range("offset_seconds", offset))?
+        }
+        (None, None, Some(seconds)) => {
+            state.clock.advance(seconds).map_err(|_| out_of_range("advance_seconds", seconds))?
+        }
         _ => {
             let choices = "freeze_at, offset_seconds, advance_seconds";
             return Err(ApiError::invalid(choices, InvalidValue::ExactlyOne));
@@ -253,6 +261,11 @@ async fn set_clock(
 
 /// `DELETE /_emulator/clock`: back to the system clock.
 async fn reset_clock(State(state): State<AppState>) -> Json<ClockReport> {
-    state.clock.run_with_offset(0);
+    state.clock.reset();
     report(&state)
+}
+
+/// A clock setting that would take "now" outside the years Twilio's dates can print.
+fn out_of_range(parameter: &'static str, seconds: i64) -> ApiError {
+    ApiError::invalid(parameter, InvalidValue::NotA { value: seconds.to_string(), expected: Expected::PrintableClock })
 }

@@ -6,6 +6,7 @@ mod chat;
 mod concurrency;
 mod control;
 mod conversations;
+mod dates;
 mod emulator;
 mod errors;
 mod helpers;
