@@ -2,34 +2,26 @@
 //! Twilio error code. Limits: <https://www.twilio.com/docs/conversations/conversations-limits>.
 
 use crate::error::ApiError;
-use crate::sid::{ConversationSid, looks_like_sid};
+pub use crate::store::limits::{
+    CHAT_BODY_MAX_BYTES, CONVERSATION_ATTRIBUTES_MAX_BYTES, MESSAGE_ATTRIBUTES_MAX_BYTES, NAME_MAX_CHARS,
+};
+use crate::store::limits::{self, Violation};
 use crate::time::Timestamp;
-
-/// Message attributes: 4 KB of JSON.
-pub const MESSAGE_ATTRIBUTES_MAX_BYTES: usize = 4 * 1024;
-/// Conversation attributes: 16 KB of JSON.
-pub const CONVERSATION_ATTRIBUTES_MAX_BYTES: usize = 16 * 1024;
-/// Message body in a chat-only conversation: 32 KB. (The 1,600-character limit applies
-/// only where a message goes out over SMS or WhatsApp.)
-pub const CHAT_BODY_MAX_BYTES: usize = 32 * 1024;
-/// Author, friendly and unique names: 256 characters, like identities.
-pub const NAME_MAX_CHARS: usize = 256;
 
 /// `Attributes` must be valid JSON within `max_bytes`.
 pub fn attributes(value: Option<String>, max_bytes: usize) -> Result<Option<String>, ApiError> {
     let Some(value) = value else { return Ok(None) };
-    if value.len() > max_bytes {
-        return Err(ApiError::AttributesTooLong);
-    }
-    // `IgnoredAny` checks the syntax without building a value.
-    serde_json::from_str::<serde::de::IgnoredAny>(&value).map_err(|_| ApiError::AttributesNotJson)?;
+    limits::attributes(&value, max_bytes).map_err(|violation| match violation {
+        Violation::NotJson => ApiError::AttributesNotJson,
+        Violation::TooLong | Violation::ShapedLikeSid => ApiError::AttributesTooLong,
+    })?;
     Ok(Some(value))
 }
 
 /// A message `Body` within the chat limit.
 pub fn body(value: Option<String>) -> Result<Option<String>, ApiError> {
     match value {
-        Some(body) if body.len() > CHAT_BODY_MAX_BYTES => Err(ApiError::BodyTooLong),
+        Some(body) if limits::body(&body).is_err() => Err(ApiError::BodyTooLong),
         other => Ok(other),
     }
 }
@@ -37,20 +29,21 @@ pub fn body(value: Option<String>) -> Result<Option<String>, ApiError> {
 /// A name-like parameter (`Author`, `FriendlyName`, `UniqueName`) of at most 256 characters.
 pub fn name(value: Option<String>, too_long: ApiError) -> Result<Option<String>, ApiError> {
     match value {
-        Some(name) if name.chars().count() > NAME_MAX_CHARS => Err(too_long),
+        Some(name) if limits::name(&name).is_err() => Err(too_long),
         other => Ok(other),
     }
 }
 
 /// A conversation's (or channel's) `UniqueName`: at most 256 characters, and not shaped
-/// like a `CH…` SID, which would make `/Conversations/{CH or unique_name}` ambiguous.
-/// Conversations and Chat refuse the latter with different codes, hence `shaped_like_sid`.
+/// like a `CH…` SID. Conversations and Chat refuse the latter with different codes, hence
+/// `shaped_like_sid`.
 pub fn unique_name(value: Option<String>, shaped_like_sid: ApiError) -> Result<Option<String>, ApiError> {
-    let value = name(value, ApiError::UniqueNameTooLong)?;
-    if value.as_deref().is_some_and(|name| looks_like_sid(name, ConversationSid::PREFIX)) {
-        return Err(shaped_like_sid);
+    let Some(value) = value else { return Ok(None) };
+    match limits::unique_name(&value) {
+        Ok(()) => Ok(Some(value)),
+        Err(Violation::ShapedLikeSid) => Err(shaped_like_sid),
+        Err(Violation::TooLong | Violation::NotJson) => Err(ApiError::UniqueNameTooLong),
     }
-    Ok(value)
 }
 
 /// `MediaSid`: an `ME…` SID, or Twilio's 50510.

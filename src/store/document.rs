@@ -17,6 +17,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::change::Change;
+use super::limits::{self, Violation};
 use super::fresh;
 use super::model::{
     ChannelType, Conversation, ConversationState, DeliveryStatus, Media, MediaRef, Message, MessageExtras,
@@ -25,10 +26,8 @@ use super::model::{
 use super::participants::default_participant_role;
 use super::tables::{ConversationData, ServiceData, Tables, Tenant};
 use super::{DEFAULT_AUTHOR, DEFAULT_SERVICE_NAME, default_service_sid};
-use crate::error::ApiError;
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, RoleSid, SidGenerator};
 use crate::time::Timestamp;
-use crate::validate;
 
 /// The whole state, or part of it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -592,7 +591,7 @@ pub(super) fn to_service(
 ) -> Result<Service, ImportError> {
     let sid: ChatServiceSid = parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?;
     let friendly_name = match doc.friendly_name {
-        Some(name) => checked(validate::name(Some(name), ApiError::FriendlyNameTooLong), at, "friendly_name")?,
+        Some(name) => within(Some(name), limits::name, at, "friendly_name")?,
         None if is_default => Some(DEFAULT_SERVICE_NAME.to_owned()),
         None => None,
     };
@@ -613,19 +612,19 @@ pub(super) fn to_conversation(
     at: &str,
 ) -> Result<Conversation, ImportError> {
     let date_created = date(&doc.date_created, &format!("{at}.date_created"))?.unwrap_or(now);
-    let unique_name = checked(validate::unique_name(doc.unique_name, ApiError::UniqueNameIsSid), at, "unique_name")?;
-    let attributes = validate::attributes(doc.attributes, validate::CONVERSATION_ATTRIBUTES_MAX_BYTES);
+    let unique_name = within(doc.unique_name, limits::unique_name, at, "unique_name")?;
+    let attributes = within(doc.attributes, conversation_attributes, at, "attributes")?;
     Ok(Conversation {
         sid: parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?,
         chat_service_sid: service,
-        friendly_name: checked(validate::name(doc.friendly_name, ApiError::FriendlyNameTooLong), at, "friendly_name")?
+        friendly_name: within(doc.friendly_name, limits::name, at, "friendly_name")?
             .map(Into::into),
         unique_name: unique_name.map(Into::into),
-        attributes: checked(attributes, at, "attributes")?.map(Into::into),
+        attributes: attributes.map(Into::into),
         state: parse_enum(doc.state.as_deref(), ConversationState::parse, &format!("{at}.state"))?.unwrap_or_default(),
         channel_type: parse_enum(doc.channel_type.as_deref(), ChannelType::parse, &format!("{at}.type"))?
             .unwrap_or(ChannelType::Private),
-        created_by: checked(validate::name(doc.created_by, ApiError::AuthorTooLong), at, "created_by")?.map(Into::into),
+        created_by: within(doc.created_by, limits::name, at, "created_by")?.map(Into::into),
         date_created,
         date_updated: date(&doc.date_updated, &format!("{at}.date_updated"))?.unwrap_or(date_created),
     })
@@ -639,15 +638,15 @@ pub(super) fn to_message(
     at: &str,
 ) -> Result<StoredMessage, ImportError> {
     let date_created = date(&doc.date_created, &format!("{at}.date_created"))?.unwrap_or(now);
-    let author = checked(validate::name(doc.author, ApiError::AuthorTooLong), at, "author")?;
-    let body = checked(validate::body(doc.body), at, "body")?;
-    let attributes = validate::attributes(doc.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES);
-    let last_updated_by = validate::name(doc.last_updated_by, ApiError::LastUpdatedByTooLong);
+    let author = within(doc.author, limits::name, at, "author")?;
+    let body = within(doc.body, limits::body, at, "body")?;
+    let attributes = within(doc.attributes, message_attributes, at, "attributes")?;
+    let last_updated_by = within(doc.last_updated_by, limits::name, at, "last_updated_by")?;
     let fields = Message {
         sid: parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?,
         conversation_sid,
         index: doc.index.ok_or_else(|| fault(&format!("{at}.index"), "missing".into()))?,
-        attributes: checked(attributes, at, "attributes")?.map(Into::into),
+        attributes: attributes.map(Into::into),
         was_edited: doc.was_edited.unwrap_or(false),
         participant_sid: doc
             .participant_sid
@@ -677,7 +676,7 @@ pub(super) fn to_message(
                 .enumerate()
                 .map(|(r, receipt)| to_receipt(receipt, now, &format!("{at}.receipts[{r}]")))
                 .collect::<Result<_, _>>()?,
-            last_updated_by: checked(last_updated_by, at, "last_updated_by")?.map(Into::into),
+            last_updated_by: last_updated_by.map(Into::into),
         }
         .boxed(),
         date_created,
@@ -713,11 +712,11 @@ pub(super) fn to_participant(
         proxy_address: doc.proxy_address.map(Into::into),
         projected_address: doc.projected_address.map(Into::into),
     };
-    let attributes = validate::attributes(doc.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES);
+    let attributes = within(doc.attributes, message_attributes, at, "attributes")?;
     Ok(Participant {
         sid: parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?,
         identity: doc.identity.map(Into::into),
-        attributes: checked(attributes, at, "attributes")?.map(Into::into),
+        attributes: attributes.map(Into::into),
         binding: (binding != MessagingBinding::default()).then_some(binding),
         role_sid: doc
             .role_sid
@@ -817,7 +816,24 @@ fn parse_enum<T>(value: Option<&str>, parse: fn(&str) -> Option<T>, at: &str) ->
     value.map(|raw| parse(raw).ok_or_else(|| fault(at, format!("`{raw}` is not an allowed value")))).transpose()
 }
 
-/// Runs one of the API's validators, reporting its failure at `at.field`.
-fn checked<T>(result: Result<T, ApiError>, at: &str, field: &str) -> Result<T, ImportError> {
-    result.map_err(|error| fault(&format!("{at}.{field}"), error.body().message))
+/// Checks a text field against one of the store's limits, reporting a violation at
+/// `at.field`.
+fn within(
+    value: Option<String>,
+    rule: impl Fn(&str) -> Result<(), Violation>,
+    at: &str,
+    field: &str,
+) -> Result<Option<String>, ImportError> {
+    match value.as_deref().map(rule) {
+        Some(Err(violation)) => Err(fault(&format!("{at}.{field}"), violation.to_string())),
+        _ => Ok(value),
+    }
+}
+
+fn message_attributes(value: &str) -> Result<(), Violation> {
+    limits::attributes(value, limits::MESSAGE_ATTRIBUTES_MAX_BYTES)
+}
+
+fn conversation_attributes(value: &str) -> Result<(), Violation> {
+    limits::attributes(value, limits::CONVERSATION_ATTRIBUTES_MAX_BYTES)
 }

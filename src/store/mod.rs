@@ -19,6 +19,7 @@ mod contract_tests;
 mod conversations;
 pub mod document;
 pub mod feed;
+pub mod limits;
 mod media;
 mod message_log;
 mod messages;
