@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 
 use super::model::{ConversationFields, MessageFields, ParticipantFields};
+use super::selection::{Cursor, Order, PageRequest};
 use super::*;
-use crate::pagination::{Cursor, Order, PageRequest};
 use crate::sid::MessageSid;
 
 fn store() -> Store {

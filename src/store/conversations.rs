@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use super::change::Change;
 use super::model::{ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot};
+use super::selection::{PageRequest, Selection};
 use super::tables::ConversationData;
 use super::{ConversationRef, Decision, ServiceScope, Store, StoreError, fresh};
-use crate::pagination::{PageRequest, Selection};
 use crate::sid::{AccountSid, ConversationSid};
 
 impl Store {

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::change::Change;
-use super::limits::{self, Violation};
 use super::fresh;
+use super::limits::{self, Violation};
 use super::model::{
     ChannelType, Conversation, ConversationState, DeliveryStatus, Media, MediaRef, Message, MessageExtras,
     MessagingBinding, Participant, Receipt, Service, StoredMessage,
@@ -617,8 +617,7 @@ pub(super) fn to_conversation(
     Ok(Conversation {
         sid: parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?,
         chat_service_sid: service,
-        friendly_name: within(doc.friendly_name, limits::name, at, "friendly_name")?
-            .map(Into::into),
+        friendly_name: within(doc.friendly_name, limits::name, at, "friendly_name")?.map(Into::into),
         unique_name: unique_name.map(Into::into),
         attributes: attributes.map(Into::into),
         state: parse_enum(doc.state.as_deref(), ConversationState::parse, &format!("{at}.state"))?.unwrap_or_default(),

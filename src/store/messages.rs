@@ -4,9 +4,9 @@
 use super::change::Change;
 use super::document::MAX_INDEX;
 use super::model::{DeliveryStatus, Message, MessageExtras, MessageFields, Receipt, StoredMessage};
+use super::selection::{PageRequest, Selection, select};
 use super::tables::{ConversationData, Tenant};
 use super::{ConversationRef, DEFAULT_AUTHOR, Decision, Located, Proposal, ServiceScope, Store, StoreError, fresh};
-use crate::pagination::{PageRequest, Selection, select};
 use crate::sid::{AccountSid, ChannelMessageSid, ConversationSid, MessageSid, ReceiptSid, SidGenerator};
 use crate::time::Timestamp;
 

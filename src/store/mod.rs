@@ -26,6 +26,7 @@ mod messages;
 pub mod model;
 mod participants;
 pub mod persist;
+pub mod selection;
 mod sequenced;
 mod services;
 mod sid_table;
@@ -525,8 +526,8 @@ pub enum ImportFailure {
 
 #[cfg(test)]
 mod tests {
+    use super::selection::{Cursor, Order, PageRequest};
     use super::*;
-    use crate::pagination::{Cursor, Order, PageRequest};
     use model::{Conversation, ConversationFields, MessageFields};
 
     fn store() -> Store {

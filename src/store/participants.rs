@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use super::change::Change;
 use super::model::{MessagingBinding, Participant, ParticipantFields};
+use super::selection::{PageRequest, Selection};
 use super::tables::ConversationData;
 use super::{ConversationRef, Decision, Located, ServiceScope, Store, StoreError, fresh};
-use crate::pagination::{PageRequest, Selection};
 use crate::sid::{AccountSid, ChatServiceSid, ParticipantSid, RoleSid, derive_bits};
 
 /// At most this many participants in a conversation…

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::HashMap;
-use crate::pagination::{PageRequest, Selection, select};
+use super::selection::{PageRequest, Selection, select};
 use std::hash::Hash;
 
 /// Values found by their SID and ordered by a strictly increasing sequence number.
@@ -78,7 +78,7 @@ impl<K: Copy + Eq + Hash, V> Sequenced<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pagination::{Cursor, Order};
+    use crate::store::selection::{Cursor, Order};
 
     #[test]
     fn sequences_increase_and_are_not_reused() {

@@ -2,8 +2,8 @@
 
 use super::change::Change;
 use super::model::Service;
+use super::selection::{PageRequest, Selection};
 use super::{Decision, Store, StoreError, fresh};
-use crate::pagination::{PageRequest, Selection};
 use crate::sid::{AccountSid, ChatServiceSid};
 
 impl Store {
