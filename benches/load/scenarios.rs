@@ -476,8 +476,33 @@ async fn import(settings: &Settings, report: &mut Report) -> Result<(), String> 
         content_type: document.content_type,
         ..Planned::post(endpoint, document.body.clone(), StatusCode::OK)
     };
+    // A message to fetch, over a connection of its own, for as long as the import runs:
+    // the slowest fetch is how long the import kept the store from readers.
+    let mut probe = Connection::open(&target).await?;
+    let probed = create_conversation(&mut probe).await?;
+    let created = capture(&mut probe, &create_request(uri(messages_path(&probed)))).await?;
+    let sid =
+        serde_json::from_str::<serde_json::Value>(&created).ok().and_then(|m| m["sid"].as_str().map(str::to_owned));
+    let fetch = Planned::get(message_uri(&probed, &sid.ok_or("the probe's message has no SID")?));
+    let importing = std::sync::atomic::AtomicBool::new(true);
     let sent = Instant::now();
-    let (status, body) = connection.send(&request).await?;
+    let import = async {
+        let answer = connection.send(&request).await;
+        importing.store(false, std::sync::atomic::Ordering::Relaxed);
+        answer
+    };
+    let probing = async {
+        let (mut slowest, mut fetches) = (Duration::ZERO, 0usize);
+        while importing.load(std::sync::atomic::Ordering::Relaxed) {
+            let started = Instant::now();
+            probe.expect(&fetch).await?;
+            slowest = slowest.max(started.elapsed());
+            fetches += 1;
+        }
+        Ok::<_, String>((slowest, fetches))
+    };
+    let (answer, probed) = tokio::join!(import, probing);
+    let ((status, body), (slowest, fetches)) = (answer?, probed?);
     let elapsed = sent.elapsed();
     if status == StatusCode::NOT_FOUND {
         row.verdict = Verdict::NotAvailable;
@@ -493,9 +518,10 @@ async fn import(settings: &Settings, report: &mut Report) -> Result<(), String> 
         connection.expect(&Planned::get(document.check)).await?;
         row.measured = millis(elapsed);
         row.notes = format!(
-            "document of {:.1} MiB; VmRSS after: {:.1} MiB",
+            "document of {:.1} MiB; VmRSS after: {:.1} MiB; slowest of {fetches} fetches during it: {}",
             mebibytes(document.body.len() as u64),
-            mebibytes(emulator.resident_bytes()?)
+            mebibytes(emulator.resident_bytes()?),
+            millis(slowest)
         );
     } else {
         return Err(format!(

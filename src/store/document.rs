@@ -10,12 +10,15 @@
 //! itself) before anything changes, and the first fault is reported with its location,
 //! e.g. `accounts[0].services[1].conversations[2].messages[3].attributes: not valid JSON`.
 
-use std::collections::HashSet;
-
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::HashMap;
+
+/// The import's sets of what it has seen. Keys are SIDs, which foldhash hashes several
+/// times faster than SipHash; an import of a million messages checks each once.
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use super::change::Change;
 use super::fresh;
 use super::limits::{self, Violation};
@@ -363,9 +366,68 @@ struct PlannedConversation {
     participants: Vec<Participant>,
 }
 
-/// Checks `document` against `existing` tenants and itself, and turns it into a [`Plan`].
-pub(super) fn plan(
+/// A document checked as far as it can be without the store: every record's fields, and
+/// its messages converted (the bulk of an import's work, done before the store's lock is
+/// taken). Only what depends on the store is left: SIDs to choose, and conflicts with
+/// what is stored.
+pub(super) struct Prepared {
+    /// The document, with an account's top-level conversations moved into its default
+    /// service and every conversation's messages taken out into `messages`.
     document: StateDocument,
+    /// Each conversation's messages, by (account, service, conversation) position.
+    messages: HashMap<(usize, usize, usize), Vec<PreparedMessage>>,
+}
+
+/// A message built but not yet placed: its SID (when the document gives none) and its
+/// conversation's are chosen under the lock ([`StoredMessage::place`]).
+pub(super) struct PreparedMessage {
+    sid: Option<MessageSid>,
+    message: StoredMessage,
+}
+
+/// Checks and converts what `document` holds without the store (see [`Prepared`]).
+pub(super) fn prepare(mut document: StateDocument, now: Timestamp) -> Result<Prepared, ImportError> {
+    let mut messages = HashMap::default();
+    for (a, account) in document.accounts.iter_mut().enumerate() {
+        if !account.conversations.is_empty() {
+            let sid: AccountSid = parse_sid(&account.account_sid, &format!("accounts[{a}].account_sid"))?;
+            let default = ServiceDocument {
+                sid: Some(default_service_sid(sid).to_string()),
+                conversations: std::mem::take(&mut account.conversations),
+                ..ServiceDocument::default()
+            };
+            account.services.insert(0, default);
+        }
+        for (s, service) in account.services.iter_mut().enumerate() {
+            for (c, conversation) in service.conversations.iter_mut().enumerate() {
+                let docs = std::mem::take(&mut conversation.messages);
+                let mut prepared = Vec::with_capacity(docs.len());
+                let mut next_index = 0;
+                for (m, doc) in docs.into_iter().enumerate() {
+                    let at = format!("accounts[{a}].services[{s}].conversations[{c}].messages[{m}]");
+                    let index = doc.index.unwrap_or(next_index);
+                    if index < next_index {
+                        let problem = format!("{index} is not above the previous message's index");
+                        return Err(fault(&format!("{at}.index"), problem));
+                    }
+                    if index > MAX_INDEX {
+                        let problem = format!("{index} is above the largest index, {MAX_INDEX}");
+                        return Err(fault(&format!("{at}.index"), problem));
+                    }
+                    next_index = index + 1;
+                    prepared.push(prepare_message(doc, index, now, &at)?);
+                }
+                messages.insert((a, s, c), prepared);
+            }
+        }
+    }
+    Ok(Prepared { document, messages })
+}
+
+/// Checks a [`prepare`]d document against `existing` tenants and itself, and turns it into
+/// a [`Plan`].
+pub(super) fn plan(
+    prepared: Prepared,
     existing: &Tables,
     sids: &mut SidGenerator,
     now: Timestamp,
@@ -374,12 +436,13 @@ pub(super) fn plan(
         existing,
         sids,
         now,
-        seen_conversations: HashSet::new(),
-        seen_messages: HashSet::new(),
+        seen_conversations: HashSet::default(),
+        seen_messages: HashSet::default(),
         summary: ImportSummary::default(),
     };
+    let Prepared { document, mut messages } = prepared;
     let mut accounts = Vec::new();
-    let mut seen_accounts = HashSet::new();
+    let mut seen_accounts = HashSet::default();
     for (a, account) in document.accounts.into_iter().enumerate() {
         let at = format!("accounts[{a}]");
         let sid: AccountSid = parse_sid(&account.account_sid, &format!("{at}.account_sid"))?;
@@ -387,7 +450,8 @@ pub(super) fn plan(
             return Err(fault(&at, format!("account {sid} appears twice")));
         }
         let is_new = existing.tenant(sid).is_none();
-        accounts.push(PlannedAccount { sid, is_new, services: planner.account(sid, account, &at)? });
+        let services = planner.account(sid, account, &mut messages, a, &at)?;
+        accounts.push(PlannedAccount { sid, is_new, services });
     }
     planner.summary.accounts = accounts.len();
     Ok(Plan { accounts, summary: planner.summary })
@@ -408,20 +472,13 @@ impl Planner<'_> {
         &mut self,
         sid: AccountSid,
         account: AccountDocument,
+        messages: &mut HashMap<(usize, usize, usize), Vec<PreparedMessage>>,
+        a: usize,
         at: &str,
     ) -> Result<Vec<PlannedService>, ImportError> {
         let tenant = self.existing.tenant(sid);
         let mut services: Vec<PlannedService> = Vec::new();
-        let mut service_docs = account.services;
-        if !account.conversations.is_empty() {
-            let default = ServiceDocument {
-                sid: Some(default_service_sid(sid).to_string()),
-                conversations: account.conversations,
-                ..ServiceDocument::default()
-            };
-            service_docs.insert(0, default);
-        }
-        for (s, doc) in service_docs.into_iter().enumerate() {
+        for (s, doc) in account.services.into_iter().enumerate() {
             let at = format!("{at}.services[{s}]");
             let (service, is_new) = self.service(sid, tenant, &doc, &at)?;
             let planned = match services.iter_mut().find(|p| p.service.sid == service.sid) {
@@ -440,6 +497,7 @@ impl Planner<'_> {
                     &planned.conversations,
                     planned.service.sid,
                     conversation,
+                    messages.remove(&(a, s, c)).unwrap_or_default(),
                     &at,
                 )?;
                 planned.conversations.push(planned_conversation);
@@ -479,6 +537,7 @@ impl Planner<'_> {
         Ok((to_service(doc, sid == default_service_sid(account), self.now, at)?, true))
     }
 
+    #[allow(clippy::too_many_arguments)] // A conversation's place is four things; bundling them would name nothing.
     fn conversation(
         &mut self,
         account: AccountSid,
@@ -486,6 +545,7 @@ impl Planner<'_> {
         planned: &[PlannedConversation],
         service: ChatServiceSid,
         mut doc: ConversationDocument,
+        prepared: Vec<PreparedMessage>,
         at: &str,
     ) -> Result<PlannedConversation, ImportError> {
         let taken = |sid: &ConversationSid| existing.is_some_and(|s| s.conversations().contains(sid));
@@ -508,17 +568,16 @@ impl Planner<'_> {
                 ));
             }
         }
-        let message_docs = std::mem::take(&mut doc.messages);
         let participant_docs = std::mem::take(&mut doc.participants);
         let next_index = doc.next_index;
         let conversation =
             to_conversation(ConversationDocument { sid: Some(sid.to_string()), ..doc }, service, self.now, at)?;
-        let mut messages: Vec<StoredMessage> = Vec::with_capacity(message_docs.len());
+        let mut messages: Vec<StoredMessage> = Vec::with_capacity(prepared.len());
         let mut next = 0;
         let place = MessagePlace { account, service: existing, service_sid: service, conversation: sid };
-        for (m, message) in message_docs.into_iter().enumerate() {
-            let at = format!("{at}.messages[{m}]");
-            let message = self.message(&place, next, message, &at)?;
+        for (m, message) in prepared.into_iter().enumerate() {
+            let at = || format!("{at}.messages[{m}]");
+            let message = self.message(&place, message, at)?;
             next = message.index + 1;
             messages.push(message);
         }
@@ -550,33 +609,26 @@ impl Planner<'_> {
     fn message(
         &mut self,
         place: &MessagePlace,
-        next_index: u64,
-        doc: MessageDocument,
-        at: &str,
+        prepared: PreparedMessage,
+        at: impl Fn() -> String,
     ) -> Result<StoredMessage, ImportError> {
-        let index = doc.index.unwrap_or(next_index);
-        if index < next_index {
-            return Err(fault(&format!("{at}.index"), format!("{index} is not above the previous message's index")));
-        }
-        if index > MAX_INDEX {
-            return Err(fault(&format!("{at}.index"), format!("{index} is above the largest index, {MAX_INDEX}")));
-        }
         let key = |sid| (place.account, place.service_sid, sid);
         let taken = |sid: &MessageSid, seen: &HashSet<_>| {
             place.service.is_some_and(|s| s.has_message(sid)) || seen.contains(&key(*sid))
         };
-        let sid = match &doc.sid {
-            Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
+        let sid = match prepared.sid {
+            Some(sid) => sid,
             None => fresh(self.sids, MessageSid::from_bits, |sid| taken(sid, &self.seen_messages)),
         };
         if taken(&sid, &self.seen_messages) || !self.seen_messages.insert(key(sid)) {
             return Err(fault(
-                &format!("{at}.sid"),
+                &format!("{}.sid", at()),
                 format!("message {sid} already exists in service {}", place.service_sid),
             ));
         }
-        let doc = MessageDocument { sid: Some(sid.to_string()), index: Some(index), ..doc };
-        to_message(doc, place.conversation, self.now, at)
+        let mut message = prepared.message;
+        message.place(sid, place.conversation);
+        Ok(message)
     }
 }
 
@@ -636,15 +688,26 @@ pub(super) fn to_message(
     now: Timestamp,
     at: &str,
 ) -> Result<StoredMessage, ImportError> {
+    let sid = parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?;
+    let index = doc.index.ok_or_else(|| fault(&format!("{at}.index"), "missing".into()))?;
+    let mut message = prepare_message(doc, index, now, at)?.message;
+    message.place(sid, conversation_sid);
+    Ok(message)
+}
+
+/// A message's fields, author and body from its document, checked: everything but its
+/// SID and its conversation's, which may still have to be chosen. `index` is its index.
+fn prepare_message(doc: MessageDocument, index: u64, now: Timestamp, at: &str) -> Result<PreparedMessage, ImportError> {
+    let sid = doc.sid.as_deref().map(|raw| parse_sid(raw, &format!("{at}.sid"))).transpose()?;
     let date_created = date(&doc.date_created, &format!("{at}.date_created"))?.unwrap_or(now);
     let author = within(doc.author, limits::name, at, "author")?;
     let body = within(doc.body, limits::body, at, "body")?;
     let attributes = within(doc.attributes, message_attributes, at, "attributes")?;
     let last_updated_by = within(doc.last_updated_by, limits::name, at, "last_updated_by")?;
     let fields = Message {
-        sid: parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?,
-        conversation_sid,
-        index: doc.index.ok_or_else(|| fault(&format!("{at}.index"), "missing".into()))?,
+        sid: MessageSid::from_bits(0),
+        conversation_sid: ConversationSid::from_bits(0),
+        index,
         attributes: attributes.map(Into::into),
         was_edited: doc.was_edited.unwrap_or(false),
         participant_sid: doc
@@ -681,7 +744,8 @@ pub(super) fn to_message(
         date_created,
         date_updated: date(&doc.date_updated, &format!("{at}.date_updated"))?.unwrap_or(date_created),
     };
-    Ok(StoredMessage::new(fields, author.as_deref().unwrap_or(DEFAULT_AUTHOR), body.as_deref()))
+    let message = StoredMessage::new(fields, author.as_deref().unwrap_or(DEFAULT_AUTHOR), body.as_deref());
+    Ok(PreparedMessage { sid, message })
 }
 
 fn to_receipt(doc: ReceiptDocument, now: Timestamp, at: &str) -> Result<Receipt, ImportError> {

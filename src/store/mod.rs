@@ -430,14 +430,18 @@ impl Store {
     /// Adds `document` to the store (`Merge`) or makes it the whole state (`Replace`). All
     /// or nothing: on error (a fault in the document, or a state file that cannot record
     /// it) nothing has changed.
+    ///
+    /// The document's records are checked and converted before the lock is taken; under it
+    /// are only the checks against the store, the SIDs to choose, and the commit.
     pub fn import(&self, document: StateDocument, mode: ImportMode) -> Result<ImportSummary, ImportFailure> {
-        let mut guard = self.write_guard();
         let now = self.clock.now();
+        let prepared = document::prepare(document, now)?;
+        let mut guard = self.write_guard();
         let Inner { tables, sids, .. } = &mut *guard;
         let (plan, mut changes) = match mode {
-            ImportMode::Merge => (document::plan(document, tables, sids, now)?, Vec::new()),
+            ImportMode::Merge => (document::plan(prepared, tables, sids, now)?, Vec::new()),
             ImportMode::Replace => {
-                (document::plan(document, &Tables::default(), sids, now)?, vec![Change::Reset { account: None }])
+                (document::plan(prepared, &Tables::default(), sids, now)?, vec![Change::Reset { account: None }])
             }
         };
         let summary = plan.summary;
@@ -457,8 +461,8 @@ impl Store {
         let mut tables = Tables::default();
         let mut seq = 0;
         if let Some(snapshot) = saved.snapshot {
-            let plan =
-                document::plan(snapshot.document, &tables, &mut guard.sids, now).map_err(StateFileError::Snapshot)?;
+            let prepared = document::prepare(snapshot.document, now).map_err(StateFileError::Snapshot)?;
+            let plan = document::plan(prepared, &tables, &mut guard.sids, now).map_err(StateFileError::Snapshot)?;
             for change in plan.into_changes(now) {
                 tables.apply(&change).map_err(|misfit| {
                     StateFileError::Snapshot(ImportError { location: "snapshot".into(), problem: misfit.to_string() })

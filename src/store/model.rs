@@ -207,6 +207,22 @@ impl StoredMessage {
         self.0.header.needs_escaping
     }
 
+    /// Gives a message built before its place was known its SID and its conversation's.
+    /// Only a message nothing else holds yet can be placed; one already shared is built
+    /// again, so no holder ever sees a message change.
+    pub fn place(&mut self, sid: MessageSid, conversation_sid: ConversationSid) {
+        match triomphe::Arc::get_mut(&mut self.0) {
+            Some(stored) => {
+                stored.header.fields.sid = sid;
+                stored.header.fields.conversation_sid = conversation_sid;
+            }
+            None => {
+                let fields = Message { sid, conversation_sid, ..Message::clone(self) };
+                *self = self.with(fields, None, None);
+            }
+        }
+    }
+
     /// `fields` stored with this message's text, its author or body replaced where given.
     pub fn with(&self, fields: Message, author: Option<&str>, body: Option<&str>) -> Self {
         Self::new(fields, author.unwrap_or(self.author()), body.or(self.body()))
