@@ -82,7 +82,7 @@ mod tests {
     const SK: &str = "SK00000000000000000000000000000002";
 
     fn credentials(accounts: &[(&str, &str)], keys: &[(&str, Option<&str>)]) -> Credentials {
-        let mut config = Config::for_tests();
+        let mut config = Config::defaults();
         config.accounts = accounts.iter().map(|(sid, token)| (sid.parse().unwrap(), token.to_string())).collect();
         config.api_keys = keys
             .iter()

@@ -81,7 +81,7 @@ fn an_unusable_port_is_a_clear_start_up_error() {
 
 #[tokio::test]
 async fn public_url_overrides_the_host_in_every_url() {
-    let config = Config { public_url: Some("https://emulator.example:9999/".into()), ..Config::for_tests() };
+    let config = Config { public_url: Some("https://emulator.example:9999/".into()), ..Config::defaults() };
     let app = spawn_app_with(config).await;
     let conversation = app.post("/v1/Conversations", &[]).await;
     assert!(
@@ -95,7 +95,7 @@ async fn public_url_overrides_the_host_in_every_url() {
 
 #[tokio::test]
 async fn the_router_serves_requests_in_process() {
-    let router = app(AppState::new(&Config::for_tests(), "localhost:4747".into()));
+    let router = app(AppState::new(&Config::defaults(), "localhost:4747".into()));
     let credentials = base64_basic(ACCOUNT, "token");
     let request =
         Request::get("/v1/Configuration").header("Authorization", credentials).body(Body::empty()).expect("request");

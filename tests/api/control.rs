@@ -94,7 +94,7 @@ async fn the_journal_redacts_the_password_but_keeps_the_account_sid() {
 #[tokio::test]
 async fn the_journal_records_rejected_and_unknown_requests_but_not_control_ones() {
     // Arrange
-    let config = Config { max_body_bytes: 64, ..Config::for_tests() };
+    let config = Config { max_body_bytes: 64, ..Config::defaults() };
     let app = spawn_app_with(config).await;
     let anonymous = app.client.get(format!("{}/v1/Services", app.base)).send().await.expect("sent");
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
@@ -166,7 +166,7 @@ async fn invalid_journal_queries_are_twilio_400s() {
 #[tokio::test]
 async fn the_journal_is_bounded_and_clearable() {
     // Arrange
-    let app = spawn_app_with(Config { journal_size: 3, ..Config::for_tests() }).await;
+    let app = spawn_app_with(Config { journal_size: 3, ..Config::defaults() }).await;
 
     // Act
     for size in 1..=5 {

@@ -60,8 +60,8 @@ async fn sids(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn the_same_seed_gives_the_same_sids_and_they_stay_unique() {
-    let first = spawn_app_with(Config { seed: Some(42), ..Config::for_tests() }).await;
-    let second = spawn_app_with(Config { seed: Some(42), ..Config::for_tests() }).await;
+    let first = spawn_app_with(Config { seed: Some(42), ..Config::defaults() }).await;
+    let second = spawn_app_with(Config { seed: Some(42), ..Config::defaults() }).await;
     let (a, b) = (sids(&first).await, sids(&second).await);
     assert_eq!(a, b);
     assert_eq!(a.iter().collect::<std::collections::HashSet<_>>().len(), a.len(), "unique");
@@ -69,7 +69,7 @@ async fn the_same_seed_gives_the_same_sids_and_they_stay_unique() {
     // A reset with a seed restarts the same sequence.
     first.control(Method::POST, "/_emulator/reset?seed=42", None).await;
     assert_eq!(sids(&first).await, a);
-    let other_seed = spawn_app_with(Config { seed: Some(43), ..Config::for_tests() }).await;
+    let other_seed = spawn_app_with(Config { seed: Some(43), ..Config::defaults() }).await;
     assert_ne!(sids(&other_seed).await, a);
 }
 
@@ -284,7 +284,7 @@ async fn the_clock_can_be_frozen_advanced_and_offset() {
 
 #[tokio::test]
 async fn the_control_plane_can_be_protected_or_disabled_but_health_stays_open() {
-    let protected = spawn_app_with(Config { control_token: Some("s3cret".into()), ..Config::for_tests() }).await;
+    let protected = spawn_app_with(Config { control_token: Some("s3cret".into()), ..Config::defaults() }).await;
     assert_twilio_error(
         protected.control(Method::GET, "/_emulator/state", None).await,
         StatusCode::UNAUTHORIZED,
@@ -301,7 +301,7 @@ async fn the_control_plane_can_be_protected_or_disabled_but_health_stays_open() 
     assert_eq!(with_token.status(), StatusCode::OK);
     assert_eq!(protected.control(Method::GET, "/_emulator/health", None).await.status(), StatusCode::OK);
 
-    let disabled = spawn_app_with(Config { no_control: true, ..Config::for_tests() }).await;
+    let disabled = spawn_app_with(Config { no_control: true, ..Config::defaults() }).await;
     assert_twilio_error(disabled.control(Method::POST, "/_emulator/reset", None).await, StatusCode::NOT_FOUND, 20404)
         .await;
     assert_eq!(disabled.control(Method::GET, "/_emulator/health", None).await.status(), StatusCode::OK);
@@ -317,7 +317,7 @@ async fn strict_auth_rejects_wrong_secrets_and_accepts_right_ones_for_both_basic
     let config = Config {
         accounts: vec![(ACCOUNT.parse().expect("AC"), "right-token".into())],
         api_keys: vec![key],
-        ..Config::for_tests()
+        ..Config::defaults()
     };
     let app = spawn_app_with(config).await;
     let url = format!("{}/v1/Conversations", app.base);
@@ -343,7 +343,7 @@ async fn one_authorization_header_gets_each_servers_own_answer_every_time() {
     // one server's answer to another, nor a right token's answer to a wrong one.
     let strict = spawn_app_with(Config {
         accounts: vec![(ACCOUNT.parse().expect("AC"), "right-token".into())],
-        ..Config::for_tests()
+        ..Config::defaults()
     })
     .await;
     let open = spawn_app().await;

@@ -25,7 +25,7 @@ pub struct TestApp {
 
 /// Starts the emulator on a random loopback port.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Config::for_tests()).await
+    spawn_app_with(Config::defaults()).await
 }
 
 /// Starts the emulator with `config` on a random loopback port.

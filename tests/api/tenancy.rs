@@ -57,7 +57,7 @@ async fn api_keys_act_for_their_bound_account_and_unbound_keys_for_their_own() {
     let bound_key = "SK00000000000000000000000000000abc";
     let binding =
         ApiKey { sid: bound_key.parse().expect("SK SID"), secret: None, account: ACCOUNT.parse().expect("AC SID") };
-    let config = Config { api_keys: vec![binding], ..Config::for_tests() };
+    let config = Config { api_keys: vec![binding], ..Config::defaults() };
     let app = spawn_app_with(config).await;
     let conversation = app.conversation(&Form::Default).await;
 
