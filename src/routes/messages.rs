@@ -79,6 +79,8 @@ impl MessageParams {
 }
 
 /// Create a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#create-a-conversationmessage-resource>
+///
+/// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn create(
     State(state): State<AppState>,
     Tenant(account): Tenant,
@@ -93,6 +95,8 @@ pub(super) async fn create(
 }
 
 /// Fetch a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#fetch-a-conversationmessage-resource>
+///
+/// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn fetch(
     State(state): State<AppState>,
     Tenant(account): Tenant,
@@ -105,6 +109,8 @@ pub(super) async fn fetch(
 }
 
 /// List a conversation's messages: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#read-multiple-conversationmessage-resources>
+///
+/// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn list(
     State(state): State<AppState>,
     Tenant(account): Tenant,
@@ -137,6 +143,8 @@ pub(super) async fn list(
 }
 
 /// Update a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#update-a-conversationmessage-resource>
+///
+/// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn update(
     State(state): State<AppState>,
     Tenant(account): Tenant,
@@ -152,6 +160,8 @@ pub(super) async fn update(
 }
 
 /// Delete a message (204, empty body): <https://www.twilio.com/docs/conversations/api/conversation-message-resource#delete-a-conversationmessage-resource>
+///
+/// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn delete(
     State(state): State<AppState>,
     Tenant(account): Tenant,
