@@ -6,13 +6,12 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, InvalidValue};
-use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
+use crate::extract::{ApiCall, ConversationScope, MessagePath, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::json::{Ascii, Json, JsonBody};
 use crate::pagination::{OrderedPageParams, PageLinks};
 use crate::sid::{AccountSid, ChatServiceSid, ContentSid, ConversationSid, MediaSid, MessageSid, ParticipantSid};
@@ -82,9 +81,7 @@ impl MessageParams {
 ///
 /// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn create(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
@@ -97,12 +94,7 @@ pub(super) async fn create(
 /// Fetch a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#fetch-a-conversationmessage-resource>
 ///
 /// Served by [`super::shortcut`] too: it may take only the extractors listed there.
-pub(super) async fn fetch(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
-    path: MessagePath,
-) -> Result<JsonBody, ApiError> {
+pub(super) async fn fetch(ApiCall { state, account, base }: ApiCall, path: MessagePath) -> Result<JsonBody, ApiError> {
     let scope = path.scope;
     let located = state.store.fetch_message(account, scope.service, &scope.conversation, path.sid)?;
     Ok(MessageResource::new(account, base, scope.service, located).into_body())
@@ -112,9 +104,7 @@ pub(super) async fn fetch(
 ///
 /// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn list(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     TwilioQuery(params): TwilioQuery<OrderedPageParams>,
 ) -> Result<JsonBody, ApiError> {
@@ -146,9 +136,7 @@ pub(super) async fn list(
 ///
 /// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn update(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     path: MessagePath,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
@@ -163,8 +151,7 @@ pub(super) async fn update(
 ///
 /// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn delete(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
+    ApiCall { state, account, .. }: ApiCall,
     path: MessagePath,
     _webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {

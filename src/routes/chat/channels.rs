@@ -3,14 +3,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, Expected, InvalidValue};
-use crate::extract::{BaseUrl, ConversationScope, ServicePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
+use crate::extract::{ApiCall, ConversationScope, ServicePath, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid};
 use crate::state::AppState;
@@ -88,9 +87,7 @@ struct ListParams {
 
 /// Create a channel: <https://www.twilio.com/docs/chat/rest/channel-resource#create-a-channel-resource>
 async fn create(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     ServicePath(scope): ServicePath,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<ChannelParams>,
@@ -102,9 +99,7 @@ async fn create(
 
 /// Fetch a channel by SID or unique name: <https://www.twilio.com/docs/chat/rest/channel-resource#fetch-a-channel-resource>
 async fn fetch(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
 ) -> Result<Json<ChannelResource>, ApiError> {
     let snapshot =
@@ -114,9 +109,7 @@ async fn fetch(
 
 /// List a service's channels: <https://www.twilio.com/docs/chat/rest/channel-resource#read-multiple-channel-resources>
 async fn list(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     ServicePath(scope): ServicePath,
     TwilioQuery(params): TwilioQuery<ListParams>,
 ) -> Result<Json<ListBody<ChannelResource>>, ApiError> {
@@ -142,9 +135,7 @@ async fn list(
 
 /// Update a channel: <https://www.twilio.com/docs/chat/rest/channel-resource#update-a-channel-resource>
 async fn update(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<ChannelParams>,
@@ -159,8 +150,7 @@ async fn update(
 
 /// Delete a channel and its messages: <https://www.twilio.com/docs/chat/rest/channel-resource#delete-a-channel-resource>
 async fn delete(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
+    ApiCall { state, account, .. }: ApiCall,
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {

@@ -4,14 +4,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
+use crate::extract::{ApiCall, ConversationScope, MessagePath, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, OrderedPageParams, PageLinks};
 use crate::routes::messages::MediaWire;
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid};
@@ -70,9 +69,7 @@ impl MessageParams {
 
 /// Send a message: <https://www.twilio.com/docs/chat/rest/message-resource#create-a-message-resource>
 async fn create(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
@@ -85,9 +82,7 @@ async fn create(
 
 /// Fetch a message: <https://www.twilio.com/docs/chat/rest/message-resource#fetch-a-message-resource>
 async fn fetch(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     path: MessagePath,
 ) -> Result<Json<ChatMessageResource>, ApiError> {
     let scope = path.scope;
@@ -100,9 +95,7 @@ async fn fetch(
 
 /// List a channel's messages: <https://www.twilio.com/docs/chat/rest/message-resource#read-multiple-message-resources>
 async fn list(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     TwilioQuery(params): TwilioQuery<OrderedPageParams>,
 ) -> Result<Json<ListBody<ChatMessageResource>>, ApiError> {
@@ -132,9 +125,7 @@ async fn list(
 
 /// Update a message: <https://www.twilio.com/docs/chat/rest/message-resource#update-a-message-resource>
 async fn update(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     path: MessagePath,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
@@ -150,8 +141,7 @@ async fn update(
 
 /// Delete a message (204, empty body): <https://www.twilio.com/docs/chat/rest/message-resource#delete-a-message-resource>
 async fn delete(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
+    ApiCall { state, account, .. }: ApiCall,
     path: MessagePath,
     _webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
