@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::ChatError;
 use crate::error::ApiError;
 use crate::extract::{ApiCall, ConversationScope, MessagePath, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, OrderedPageParams, PageLinks};
@@ -73,10 +74,9 @@ async fn create(
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
-) -> Result<(StatusCode, Json<ChatMessageResource>), ApiError> {
+) -> Result<(StatusCode, Json<ChatMessageResource>), ChatError> {
     let fields = params.validate(true)?;
-    let located =
-        state.store.create_message(account, scope.service, &scope.conversation, fields).map_err(ApiError::from_chat)?;
+    let located = state.store.create_message(account, scope.service, &scope.conversation, fields)?;
     Ok((StatusCode::CREATED, Json(ChatMessageResource::new(account, base, located))))
 }
 
@@ -84,12 +84,9 @@ async fn create(
 async fn fetch(
     ApiCall { state, account, base }: ApiCall,
     path: MessagePath,
-) -> Result<Json<ChatMessageResource>, ApiError> {
+) -> Result<Json<ChatMessageResource>, ChatError> {
     let scope = path.scope;
-    let located = state
-        .store
-        .fetch_message(account, scope.service, &scope.conversation, path.sid)
-        .map_err(ApiError::from_chat)?;
+    let located = state.store.fetch_message(account, scope.service, &scope.conversation, path.sid)?;
     Ok(Json(ChatMessageResource::new(account, base, located)))
 }
 
@@ -98,14 +95,11 @@ async fn list(
     ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     TwilioQuery(params): TwilioQuery<OrderedPageParams>,
-) -> Result<Json<ListBody<ChatMessageResource>>, ApiError> {
+) -> Result<Json<ListBody<ChatMessageResource>>, ChatError> {
     let (request, filters) = params.parse(MAX_PAGE_SIZE)?;
-    let located = state
-        .store
-        .list_messages(account, scope.service, &scope.conversation, &request, |located| {
-            located.map(|page| page.map(StoredMessage::clone))
-        })
-        .map_err(ApiError::from_chat)?;
+    let located = state.store.list_messages(account, scope.service, &scope.conversation, &request, |located| {
+        located.map(|page| page.map(StoredMessage::clone))
+    })?;
     let url = channel_url(base, &located);
     let links = PageLinks { base: &url.base, path: url.path() + "/Messages", filters };
     let meta = links.meta(&request, &located.value, "messages");
@@ -129,13 +123,10 @@ async fn update(
     path: MessagePath,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
-) -> Result<Json<ChatMessageResource>, ApiError> {
+) -> Result<Json<ChatMessageResource>, ChatError> {
     let fields = params.validate(false)?;
     let scope = path.scope;
-    let located = state
-        .store
-        .update_message(account, scope.service, &scope.conversation, path.sid, fields)
-        .map_err(ApiError::from_chat)?;
+    let located = state.store.update_message(account, scope.service, &scope.conversation, path.sid, fields)?;
     Ok(Json(ChatMessageResource::new(account, base, located)))
 }
 
@@ -144,9 +135,9 @@ async fn delete(
     ApiCall { state, account, .. }: ApiCall,
     path: MessagePath,
     _webhooks: WebhookEnabled,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, ChatError> {
     let scope = path.scope;
-    state.store.delete_message(account, scope.service, &scope.conversation, path.sid).map_err(ApiError::from_chat)?;
+    state.store.delete_message(account, scope.service, &scope.conversation, path.sid)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
