@@ -146,7 +146,9 @@ fn base_url(headers: &HeaderMap, settings: &Settings) -> Arc<str> {
 /// `X-Twilio-Webhook-Enabled`, accepted on every write. Its value must be `true` or
 /// `false`; until webhooks are emulated it changes nothing else.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct WebhookEnabled(pub bool);
+pub struct WebhookEnabled(
+    #[expect(dead_code, reason = "no webhook is sent yet; the value is parsed so that a bad one is refused")] pub bool,
+);
 
 impl<S: Send + Sync> FromRequestParts<S> for WebhookEnabled {
     type Rejection = ApiError;

@@ -16,21 +16,21 @@
 //! The library never binds a socket: [`serve`] takes a listener, so tests and the binary
 //! choose where it listens.
 
-pub mod auth;
+pub(crate) mod auth;
 pub mod config;
-pub mod control;
-pub mod error;
-pub mod extract;
+pub(crate) mod control;
+pub(crate) mod error;
+pub(crate) mod extract;
 pub mod healthcheck;
 pub mod json;
-pub mod memo;
-pub mod pagination;
-pub mod routes;
-pub mod sid;
-pub mod state;
+pub(crate) mod memo;
+pub(crate) mod pagination;
+pub(crate) mod routes;
+pub(crate) mod sid;
+pub(crate) mod state;
 pub mod store;
-pub mod time;
-pub mod urls;
+pub(crate) mod time;
+pub(crate) mod urls;
 pub mod validate;
 
 use std::future::Future;
@@ -39,6 +39,7 @@ use axum::ServiceExt;
 use tokio::net::TcpListener;
 
 pub use config::Config;
+pub use routes::App;
 pub use state::AppState;
 
 /// The complete application: every route, with one `info` log line per request (method,
