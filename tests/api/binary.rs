@@ -1,15 +1,16 @@
 //! The binary as operators run it: flags, the healthcheck subcommand, graceful shutdown,
 //! and the library's router used in-process without a socket.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 use twilio_conversations_emulator::{AppState, Config, app};
 
-use crate::helpers::{ACCOUNT, spawn_app_with, spawn_binary};
+use reqwest::Method;
+
+use crate::helpers::{ACCOUNT, spawn_app_with, spawn_binary, spawn_binary_with};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_twilio-conversations-emulator");
 
@@ -25,7 +26,7 @@ fn healthcheck(port: u16) -> bool {
 #[test]
 fn healthcheck_succeeds_against_a_running_instance_and_fails_without_one() {
     let running = spawn_binary();
-    let port: u16 = running.base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in base URL");
+    let port = running.port();
     assert!(healthcheck(port), "healthy instance on {port}");
     drop(running);
     assert!(!healthcheck(port), "nothing listens on {port} any more");
@@ -33,37 +34,18 @@ fn healthcheck_succeeds_against_a_running_instance_and_fails_without_one() {
 
 #[test]
 fn sigterm_shuts_the_server_down_gracefully() {
-    let mut running = spawn_binary();
-    let pid = running.pid().to_string();
-    let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
-    assert!(sent.success());
-    let status = running.wait();
+    let (status, _) = spawn_binary().terminate();
     assert!(status.success(), "exit status after SIGTERM: {status}");
 }
 
 #[tokio::test]
 async fn each_request_is_logged_once_at_info_without_colours_off_a_terminal() {
-    let mut child = Command::new(BINARY)
-        .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "info"])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the emulator binary");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("listening line");
-    let base = line.trim().strip_prefix("listening on ").expect("listening line").to_owned();
-    let response = reqwest::Client::new()
-        .get(format!("{base}/v1/Conversations/CH00000000000000000000000000000000"))
-        .basic_auth(ACCOUNT, Some("t"))
-        .send()
-        .await
-        .expect("send");
+    let running = spawn_binary_with(&["--log-level", "info"]);
+    let response = running.send(Method::GET, "/v1/Conversations/CH00000000000000000000000000000000", &[]).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("run kill");
-    assert!(sent.success());
-    let output = child.wait_with_output().expect("wait for the emulator");
-    let log = String::from_utf8_lossy(&output.stderr);
+
+    let (_, log) = running.terminate();
+
     let logged: Vec<&str> = log.lines().filter(|line| line.contains("method=GET")).collect();
     assert_eq!(logged.len(), 1, "{log}");
     assert!(logged[0].contains(r#"path="/v1/Conversations/CH00000000000000000000000000000000" status=404"#), "{log}");
@@ -73,8 +55,7 @@ async fn each_request_is_logged_once_at_info_without_colours_off_a_terminal() {
 #[test]
 fn an_unusable_port_is_a_clear_start_up_error() {
     let running = spawn_binary();
-    let port = running.base.rsplit(':').next().expect("port").to_owned();
-    let output = Command::new(BINARY).args(["--port", &port]).output().expect("run");
+    let output = Command::new(BINARY).args(["--port", &running.port().to_string()]).output().expect("run");
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot listen"), "{output:?}");
 }

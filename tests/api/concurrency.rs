@@ -41,15 +41,12 @@ async fn sixty_four_concurrent_creators_lose_nothing_and_share_no_index() {
             "{}: indices are 0..{total} with no gaps or repeats",
             form.name()
         );
-        let mut listed = Vec::new();
-        let mut page = app.get(&format!("{}?PageSize=100", form.messages(&conversation))).await;
-        loop {
-            listed.extend(page["messages"].as_array().expect("messages").iter().map(sid_of));
-            let Some(next) = page["meta"]["next_page_url"].as_str() else {
-                break;
-            };
-            page = app.get_url(next).await;
-        }
+        let listed: Vec<String> = app
+            .all_messages(&format!("{}?PageSize=100", form.messages(&conversation)))
+            .await
+            .iter()
+            .map(sid_of)
+            .collect();
         let created_sids: HashSet<String> = created.iter().map(sid_of).collect();
         assert_eq!(listed.len(), total, "{}", form.name());
         assert_eq!(listed.into_iter().collect::<HashSet<_>>(), created_sids, "every created message is stored");

@@ -204,10 +204,7 @@ async fn an_import_refuses_a_message_sid_its_service_already_uses() {
 async fn seed_files_load_at_start_up_from_a_file_or_a_directory() {
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed_support_desk.json");
     let running = spawn_binary_with(&["--seed-file", seed]);
-    let client = reqwest::Client::new();
-    let url = format!("{}/v1/Conversations/support-1234/Messages", running.base);
-    let page: Value =
-        client.get(url).basic_auth(ACCOUNT, Some("t")).send().await.expect("send").json().await.expect("JSON");
+    let page = running.get("/v1/Conversations/support-1234/Messages").await;
     let bodies: Vec<&str> =
         page["messages"].as_array().expect("messages").iter().filter_map(|m| m["body"].as_str()).collect();
     assert_eq!(bodies, ["Where is my order?", "It ships today."]);
@@ -223,12 +220,7 @@ async fn seed_files_load_at_start_up_from_a_file_or_a_directory() {
     .expect("write");
     std::fs::write(directory.join("ignored.txt"), "not a seed").expect("write");
     let running = spawn_binary_with(&["--seed-file", directory.to_str().expect("utf-8 path")]);
-    let fetched = client
-        .get(format!("{}/v1/Conversations/b", running.base))
-        .basic_auth(OTHER_ACCOUNT, Some("t"))
-        .send()
-        .await
-        .expect("send");
+    let fetched = running.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Conversations/b", &[]).await;
     assert_eq!(fetched.status(), StatusCode::OK);
     std::fs::remove_dir_all(&directory).expect("clean up");
 }

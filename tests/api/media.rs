@@ -3,21 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Form, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app};
-
-async fn upload(app: &TestApp, service: &str, bytes: &'static [u8], content_type: &str, filename: &str) -> Value {
-    let response = app
-        .client
-        .post(format!("{}/v1/Services/{service}/Media?Filename={filename}", app.base))
-        .basic_auth(app.account, Some("t"))
-        .header("Content-Type", content_type)
-        .body(bytes)
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    json_ok(response).await
-}
+use crate::helpers::{Form, TestApp, assert_twilio_error, sid_of, spawn_app};
 
 /// The service a form's conversations live in.
 async fn service_of(app: &TestApp, form: &Form) -> String {
@@ -31,7 +17,7 @@ async fn service_of(app: &TestApp, form: &Form) -> String {
 async fn uploaded_media_can_be_fetched_and_downloaded() {
     let app = spawn_app().await;
     let service = app.default_service().await;
-    let media = upload(&app, &service, b"\x89PNG fake image", "image/png", "car.png").await;
+    let media = app.upload_media(&service, b"\x89PNG fake image", "image/png", "car.png").await;
     let sid = sid_of(&media);
     assert!(sid.starts_with("ME"));
     assert_eq!(
@@ -69,7 +55,7 @@ async fn media_is_attached_once_and_shown_on_both_apis() {
     for form in app.forms().await {
         let service = service_of(&app, &form).await;
         let conversation = app.conversation(&form).await;
-        let media = upload(&app, &service, b"%PDF-1.4", "application/pdf", "hello.pdf").await;
+        let media = app.upload_media(&service, b"%PDF-1.4", "application/pdf", "hello.pdf").await;
 
         let message = app.post(&form.messages(&conversation), &[("MediaSid", &sid_of(&media))]).await;
 

@@ -8,24 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{Form, TestApp, sid_of, spawn_app};
+use crate::helpers::{Form, sid_of, spawn_app};
 
 fn indices(page: &Value) -> Vec<u64> {
     page["messages"].as_array().expect("messages").iter().map(|m| m["index"].as_u64().expect("index")).collect()
-}
-
-/// Follows `next_page_url` from `first` to the end, calling `between` after every page.
-async fn walk(app: &TestApp, first: &str, mut between: impl AsyncFnMut()) -> Vec<Value> {
-    let mut page = app.get(first).await;
-    let mut seen = Vec::new();
-    loop {
-        seen.extend(page["messages"].as_array().expect("messages").iter().cloned());
-        between().await;
-        match page["meta"]["next_page_url"].as_str() {
-            Some(next) => page = app.get_url(next).await,
-            None => return seen,
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,12 +49,13 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
             // Act: walk 7 at a time, deleting doomed messages between pages.
             let mut doomed_iter = doomed.clone().into_iter();
             let first = format!("{}?Order={order}&PageSize=7", form.messages(&conversation));
-            let seen = walk(&app, &first, async || {
-                for sid in doomed_iter.by_ref().take(3) {
-                    app.send(Method::DELETE, &format!("{}/{sid}", form.messages(&conversation)), &[]).await;
-                }
-            })
-            .await;
+            let seen = app
+                .walk(&first, "messages", async || {
+                    for sid in doomed_iter.by_ref().take(3) {
+                        app.send(Method::DELETE, &format!("{}/{sid}", form.messages(&conversation)), &[]).await;
+                    }
+                })
+                .await;
             stop.store(true, Ordering::Relaxed);
             writer.await.expect("writer finished");
 
