@@ -36,7 +36,7 @@ pub mod validate;
 use std::future::Future;
 
 use axum::ServiceExt;
-use tokio::net::TcpListener;
+use axum::serve::Listener;
 
 pub use config::Config;
 pub use routes::App;
@@ -48,12 +48,17 @@ pub fn app(state: AppState) -> routes::App {
     routes::App::new(state)
 }
 
-/// Serves [`app`] on `listener` until `shutdown` completes, then lets requests in flight
-/// finish.
-pub async fn serve(
-    listener: TcpListener,
+/// Serves [`app`] on `listener` (a `tokio::net::TcpListener`, or any axum listener) until
+/// `shutdown` completes; then the listener is closed, so new connections are refused, and
+/// the requests in flight finish.
+pub async fn serve<L>(
+    listener: L,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: Listener,
+    L::Addr: std::fmt::Debug,
+{
     axum::serve(listener, app(state).into_make_service()).with_graceful_shutdown(shutdown).await
 }

@@ -3,12 +3,16 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use std::time::Duration;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use tokio::time::Instant;
 use twilio_conversations_emulator::Config;
 
 use crate::helpers::{
-    ACCOUNT, Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app, spawn_app_with,
+    ACCOUNT, Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, in_process_app, in_process_request, json_ok, sid_of,
+    spawn_app, spawn_app_with,
 };
 
 /// The journal, or the part of it that `query` selects (`""` for all of it).
@@ -270,20 +274,36 @@ async fn probability_zero_never_fires_and_one_always_does() {
     assert_eq!(counters, [(&never["id"], &json!(10), &json!(0)), (&always["id"], &json!(10), &json!(10))]);
 }
 
-#[tokio::test]
-async fn a_latency_rule_delays_but_lets_the_request_through() {
-    // Arrange
-    let app = spawn_app().await;
-    let rule = add_fault(&app, json!({ "method": "POST", "path": "/v1/Conversations", "latency_ms": 1 })).await;
+#[tokio::test(start_paused = true)]
+async fn a_latency_rule_delays_its_requests_by_its_latency_and_lets_them_through() {
+    // Arrange: in-process, on tokio's paused clock, which jumps over the rule's sleep the
+    // moment nothing else can run, so the delay is measured exactly and never waited for.
+    let app = in_process_app(&Config::defaults());
+    let rule = json!({ "method": "POST", "path": "/v1/Conversations", "latency_ms": 250 });
+    let (status, rule) = in_process_request(&app, Method::POST, "/_emulator/faults", Some(&rule)).await;
+    assert_eq!(status, StatusCode::CREATED, "{rule}");
 
     // Act
-    let created = app.post("/v1/Conversations", &[]).await;
+    let started = Instant::now();
+    let (created, conversation) = in_process_request(&app, Method::POST, "/v1/Conversations", None).await;
+    let delayed = started.elapsed();
+    let started = Instant::now();
+    let (listed, _) = in_process_request(&app, Method::GET, "/v1/Conversations", None).await;
+    let not_delayed = started.elapsed();
 
     // Assert
-    assert!(created["sid"].is_string(), "{created}");
-    assert_eq!(faults(&app).await[0]["fired"], 1);
-    assert_eq!(journal(&app, "").await[0]["faults"], json!([rule["id"]]));
-    assert_eq!(app.get(&format!("/v1/Conversations/{}", sid_of(&created))).await["sid"], created["sid"]);
+    assert_eq!(created, StatusCode::CREATED, "{conversation}");
+    assert_eq!(delayed, Duration::from_millis(250), "the matching request waited the rule's latency");
+    assert_eq!(listed, StatusCode::OK);
+    assert_eq!(not_delayed, Duration::ZERO, "a request the rule does not match is not delayed");
+    let (_, journal) = in_process_request(&app, Method::GET, "/_emulator/requests", None).await;
+    assert_eq!(journal["requests"][0]["faults"], json!([rule["id"]]), "{journal}");
+    let path = format!("/v1/Conversations/{}", sid_of(&conversation));
+    assert_eq!(
+        in_process_request(&app, Method::GET, &path, None).await.0,
+        StatusCode::OK,
+        "the conversation was stored"
+    );
 }
 
 #[tokio::test]

@@ -331,8 +331,8 @@ async fn strict_auth_rejects_wrong_secrets_and_accepts_right_ones_for_both_basic
 
 #[tokio::test]
 async fn one_authorization_header_gets_each_servers_own_answer_every_time() {
-    // Outcomes are cached per thread for the last header seen: the cache must never carry
-    // one server's answer to another, nor a right token's answer to a wrong one.
+    // Servers in one process share threads: no server's answer for a header may ever be
+    // another's, nor a right token's answer a wrong one's.
     let strict = spawn_app_with(Config {
         accounts: vec![(ACCOUNT.parse().expect("AC"), "right-token".into())],
         ..Config::defaults()

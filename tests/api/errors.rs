@@ -228,8 +228,7 @@ async fn a_forged_host_header_cannot_inject_into_urls() {
 
 #[tokio::test]
 async fn urls_follow_the_host_header_of_each_request() {
-    // The base URL is cached per host: a client switching hosts on one connection must
-    // still see its own host in every URL.
+    // A client switching hosts on one connection must see its own host in every URL.
     let app = spawn_app().await;
     for host in ["one.example:1000", "two.example:2000", "one.example:1000", "127.0.0.1:9"] {
         let response = app

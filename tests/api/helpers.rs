@@ -8,11 +8,14 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use twilio_conversations_emulator::{AppState, Config, serve};
+use tower::ServiceExt;
+use twilio_conversations_emulator::{App, AppState, Config, app, serve};
 
 /// The account most tests act as.
 pub const ACCOUNT: &str = "AC00000000000000000000000000000001";
@@ -188,6 +191,33 @@ impl Drop for Binary {
         let _ = child.kill();
         let _ = child.wait();
     }
+}
+
+/// The application for `config` without a socket, to be driven with [`in_process_request`]: for tests
+/// that pause tokio's clock.
+pub fn in_process_app(config: &Config) -> App {
+    app(AppState::new(config, "localhost:4747".into()))
+}
+
+/// Sends `method path` to `app` as [`ACCOUNT`], with `body` as JSON when there is one (the
+/// control plane's format), and returns the status and the JSON answer (`Null` if empty).
+pub async fn in_process_request(app: &App, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+    let request = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("Authorization", basic_credentials(ACCOUNT))
+        .body(body.map_or_else(axum::body::Body::empty, |json| json.to_string().into()))
+        .expect("a valid request");
+    let response = app.clone().oneshot(request).await.unwrap_or_else(|never| match never {});
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+/// The `Authorization` value of HTTP Basic credentials for `account`, for requests built
+/// by hand.
+pub fn basic_credentials(account: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{account}:token")))
 }
 
 /// The two URL forms every Messages operation is served on.
