@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{Form, OTHER_ACCOUNT, assert_twilio_error, json_ok, sid_of, spawn_app};
+use crate::helpers::{Form, OTHER_ACCOUNT, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
 fn channels(service: &str) -> String {
     format!("/v2/Services/{service}/Channels")
@@ -188,36 +188,103 @@ async fn chat_errors_use_chats_codes() {
     let channel = sid_of(&app.post(&channels(&service), &[("UniqueName", "taken")]).await);
     let unknown_channel = "CH00000000000000000000000000000000";
     type Params = Vec<(&'static str, String)>;
-    let cases: Vec<(Method, String, Params, StatusCode, u64)> = vec![
-        (Method::GET, format!("{}/{unknown_channel}", channels(&service)), vec![], StatusCode::NOT_FOUND, 50300),
-        (Method::GET, messages(&service, unknown_channel), vec![], StatusCode::NOT_FOUND, 50300),
-        (Method::POST, messages(&service, "no-such-name"), vec![("Body", "x".into())], StatusCode::NOT_FOUND, 50300),
+    let (not_found, bad) = (StatusCode::NOT_FOUND, StatusCode::BAD_REQUEST);
+    let unknown_message = format!("{}/IM00000000000000000000000000000000", messages(&service, &channel));
+    let cases: Vec<(&str, Method, String, Params, StatusCode, u64)> = vec![
         (
+            "fetch an unknown channel",
             Method::GET,
-            format!("{}/IM00000000000000000000000000000000", messages(&service, &channel)),
+            format!("{}/{unknown_channel}", channels(&service)),
             vec![],
-            StatusCode::NOT_FOUND,
+            not_found,
+            50300,
+        ),
+        (
+            "list an unknown channel's messages",
+            Method::GET,
+            messages(&service, unknown_channel),
+            vec![],
+            not_found,
+            50300,
+        ),
+        (
+            "post to an unknown unique name",
+            Method::POST,
+            messages(&service, "no-such-name"),
+            vec![("Body", "x".into())],
+            not_found,
+            50300,
+        ),
+        ("fetch an unknown message", Method::GET, unknown_message, vec![], not_found, 20404),
+        (
+            "list an unknown service's channels",
+            Method::GET,
+            channels("IS00000000000000000000000000000000"),
+            vec![],
+            not_found,
             20404,
         ),
-        (Method::GET, channels("IS00000000000000000000000000000000"), vec![], StatusCode::NOT_FOUND, 20404),
-        (Method::GET, channels("ISnot-a-sid"), vec![], StatusCode::NOT_FOUND, 20404),
-        (Method::POST, channels(&service), vec![("UniqueName", "taken".into())], StatusCode::CONFLICT, 50307),
-        (Method::POST, channels(&service), vec![("UniqueName", channel.clone())], StatusCode::BAD_REQUEST, 50306),
-        (Method::POST, channels(&service), vec![("Type", "secret".into())], StatusCode::BAD_REQUEST, 20001),
+        ("list a malformed service SID's channels", Method::GET, channels("ISnot-a-sid"), vec![], not_found, 20404),
         (
+            "create a duplicate unique name",
+            Method::POST,
+            channels(&service),
+            vec![("UniqueName", "taken".into())],
+            StatusCode::CONFLICT,
+            50307,
+        ),
+        (
+            "create a unique name shaped like a SID",
+            Method::POST,
+            channels(&service),
+            vec![("UniqueName", channel.clone())],
+            bad,
+            50306,
+        ),
+        (
+            "create an unknown channel type",
+            Method::POST,
+            channels(&service),
+            vec![("Type", "secret".into())],
+            bad,
+            20001,
+        ),
+        (
+            "a LastUpdatedBy over 256 characters",
             Method::POST,
             messages(&service, &channel),
             vec![("LastUpdatedBy", "x".repeat(257))],
-            StatusCode::BAD_REQUEST,
+            bad,
             50505,
         ),
-        (Method::POST, messages(&service, &channel), vec![("From", "x".repeat(257))], StatusCode::BAD_REQUEST, 50310),
-        (Method::POST, messages(&service, &channel), vec![("Attributes", "{".into())], StatusCode::BAD_REQUEST, 50304),
-        (Method::GET, format!("{}?PageSize=0", messages(&service, &channel)), vec![], StatusCode::BAD_REQUEST, 20001),
+        (
+            "a From over 256 characters",
+            Method::POST,
+            messages(&service, &channel),
+            vec![("From", "x".repeat(257))],
+            bad,
+            50310,
+        ),
+        (
+            "attributes that are not JSON",
+            Method::POST,
+            messages(&service, &channel),
+            vec![("Attributes", "{".into())],
+            bad,
+            50304,
+        ),
+        (
+            "a page size of zero",
+            Method::GET,
+            format!("{}?PageSize=0", messages(&service, &channel)),
+            vec![],
+            bad,
+            20001,
+        ),
     ];
-    for (method, path, params, status, code) in cases {
+    for (case, method, path, params, status, code) in cases {
         let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_twilio_error(app.send(method, &path, &params).await, status, code).await;
+        assert_twilio_error_for(case, app.send(method, &path, &params).await, status, code).await;
     }
     assert_eq!(app.get(&messages(&service, &channel)).await["messages"], serde_json::json!([]), "nothing stored");
     let message = assert_twilio_error(

@@ -11,8 +11,8 @@ use tokio::time::Instant;
 use twilio_conversations_emulator::Config;
 
 use crate::helpers::{
-    ACCOUNT, Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, in_process_app, in_process_request, json_ok, sid_of,
-    spawn_app, spawn_app_with,
+    ACCOUNT, Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, assert_twilio_error_for, in_process_app,
+    in_process_request, json_ok, sid_of, spawn_app, spawn_app_with,
 };
 
 /// The journal, or the part of it that `query` selects (`""` for all of it).
@@ -161,9 +161,14 @@ async fn the_journal_filters_by_account_path_method_and_limit() {
 #[tokio::test]
 async fn invalid_journal_queries_are_twilio_400s() {
     let app = spawn_app().await;
-    for query in ["?limit=many", "?account=IS123", "?acount=AC1", "?path=/v1/Conv**"] {
+    for (case, query) in [
+        ("a limit that is not a number", "?limit=many"),
+        ("an account that is not an account SID", "?account=IS123"),
+        ("an unknown parameter", "?acount=AC1"),
+        ("a path glob with `**` inside a segment", "?path=/v1/Conv**"),
+    ] {
         let response = app.control(Method::GET, &format!("/_emulator/requests{query}"), None).await;
-        assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
+        assert_twilio_error_for(case, response, StatusCode::BAD_REQUEST, 20001).await;
     }
 }
 
@@ -336,19 +341,19 @@ async fn fault_rules_are_listable_fetchable_and_removable() {
 async fn invalid_fault_rules_are_twilio_400s_with_a_reason() {
     let app = spawn_app().await;
     let cases = [
-        (json!({ "path": "/v1/**" }), "needs an `error`"),
-        (json!({ "latency_ms": 1, "probabilty": 0.5 }), "unknown field"),
-        (json!({ "error": { "status": 302 } }), "HTTP error status"),
-        (json!({ "latency_ms": 1, "probability": -0.1 }), "between 0 and 1"),
-        (json!({ "latency_ms": 1, "times": 0 }), "at least 1"),
-        (json!({ "latency_ms": 1, "path": "/v1/Conv**" }), "whole segment"),
-        (json!({ "latency_ms": 1, "account": "nobody" }), "Invalid `account`"),
-        (json!({ "latency_ms": "slow" }), "Invalid JSON body"),
+        ("neither an error nor a latency", json!({ "path": "/v1/**" }), "needs an `error`"),
+        ("a misspelt field", json!({ "latency_ms": 1, "probabilty": 0.5 }), "unknown field"),
+        ("a status that is not an error", json!({ "error": { "status": 302 } }), "HTTP error status"),
+        ("a negative probability", json!({ "latency_ms": 1, "probability": -0.1 }), "between 0 and 1"),
+        ("zero times", json!({ "latency_ms": 1, "times": 0 }), "at least 1"),
+        ("`**` inside a segment", json!({ "latency_ms": 1, "path": "/v1/Conv**" }), "whole segment"),
+        ("an account that is not an account SID", json!({ "latency_ms": 1, "account": "nobody" }), "Invalid `account`"),
+        ("a latency that is not a number", json!({ "latency_ms": "slow" }), "Invalid JSON body"),
     ];
-    for (rule, reason) in cases {
+    for (case, rule, reason) in cases {
         let response = app.control(Method::POST, "/_emulator/faults", Some(&rule)).await;
-        let message = assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
-        assert!(message.contains(reason), "{rule}: {message}");
+        let message = assert_twilio_error_for(case, response, StatusCode::BAD_REQUEST, 20001).await;
+        assert!(message.contains(reason), "{case}: {rule}: {message}");
     }
     assert_eq!(faults(&app).await, Vec::<Value>::new(), "nothing was added");
 }

@@ -7,8 +7,8 @@ use twilio_conversations_emulator::Config;
 use twilio_conversations_emulator::config::ApiKey;
 
 use crate::helpers::{
-    ACCOUNT, Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app, spawn_app_with,
-    spawn_binary_with,
+    ACCOUNT, Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app,
+    spawn_app_with, spawn_binary_with,
 };
 
 async fn export(app: &TestApp) -> Value {
@@ -319,13 +319,13 @@ async fn strict_auth_rejects_wrong_secrets_and_accepts_right_ones_for_both_basic
     };
     assert_eq!(status(ACCOUNT, "right-token").await.status(), StatusCode::OK);
     assert_eq!(status("SK0000000000000000000000000000000a", "key-secret").await.status(), StatusCode::OK);
-    for (user, password) in [
-        (ACCOUNT, "wrong-token"),
-        (OTHER_ACCOUNT, "right-token"),
-        ("SK0000000000000000000000000000000a", "wrong-secret"),
-        ("SK0000000000000000000000000000000b", "key-secret"),
+    for (case, user, password) in [
+        ("a wrong token", ACCOUNT, "wrong-token"),
+        ("an account not configured", OTHER_ACCOUNT, "right-token"),
+        ("a key's wrong secret", "SK0000000000000000000000000000000a", "wrong-secret"),
+        ("a key not configured", "SK0000000000000000000000000000000b", "key-secret"),
     ] {
-        assert_twilio_error(status(user, password).await, StatusCode::UNAUTHORIZED, 20003).await;
+        assert_twilio_error_for(case, status(user, password).await, StatusCode::UNAUTHORIZED, 20003).await;
     }
 }
 

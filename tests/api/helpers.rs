@@ -378,14 +378,19 @@ pub async fn json_ok(response: Response) -> Value {
 
 /// Asserts a Twilio-shaped error with this status and code, and returns its message.
 pub async fn assert_twilio_error(response: Response, status: StatusCode, code: u64) -> String {
-    let url = response.url().clone();
-    assert_eq!(response.status(), status, "{url}");
+    assert_twilio_error_for("", response, status, code).await
+}
+
+/// [`assert_twilio_error`] for one row of a table: a failure names the row by `case`.
+pub async fn assert_twilio_error_for(case: &str, response: Response, status: StatusCode, code: u64) -> String {
+    let context = format!("{case} ({} {})", response.url().path(), response.url().query().unwrap_or_default());
+    assert_eq!(response.status(), status, "{context}");
     let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    assert!(content_type.starts_with("application/json"), "{url}: content-type {content_type}");
+    assert!(content_type.starts_with("application/json"), "{context}: content-type {content_type}");
     let body: Value = response.json().await.expect("error body is JSON");
-    assert_eq!(body["code"], code, "{url}: {body}");
-    assert_eq!(body["status"], status.as_u16(), "{url}: {body}");
-    assert_eq!(body["more_info"], format!("https://www.twilio.com/docs/errors/{code}"), "{body}");
+    assert_eq!(body["code"], code, "{context}: {body}");
+    assert_eq!(body["status"], status.as_u16(), "{context}: {body}");
+    assert_eq!(body["more_info"], format!("https://www.twilio.com/docs/errors/{code}"), "{context}: {body}");
     body["message"].as_str().expect("message is a string").to_owned()
 }
 

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Form, TestApp, assert_twilio_error, sid_of, spawn_app};
+use crate::helpers::{Form, TestApp, assert_twilio_error, assert_twilio_error_for, sid_of, spawn_app};
 
 /// The service a form's conversations live in.
 async fn service_of(app: &TestApp, form: &Form) -> String {
@@ -75,13 +75,13 @@ async fn media_is_attached_once_and_shown_on_both_apis() {
         // Errors, each leaving the conversation as it was.
         let before = app.get(&form.messages(&conversation)).await["messages"].clone();
         let cases = [
-            ("not-a-media-sid".to_owned(), StatusCode::BAD_REQUEST, 50510),
-            ("ME00000000000000000000000000000000".to_owned(), StatusCode::BAD_REQUEST, 50507),
-            (sid_of(&media), StatusCode::BAD_REQUEST, 50508),
+            ("a malformed media SID", "not-a-media-sid".to_owned(), StatusCode::BAD_REQUEST, 50510),
+            ("unknown media", "ME00000000000000000000000000000000".to_owned(), StatusCode::BAD_REQUEST, 50507),
+            ("media already attached", sid_of(&media), StatusCode::BAD_REQUEST, 50508),
         ];
-        for (media_sid, status, code) in cases {
+        for (case, media_sid, status, code) in cases {
             let response = app.send(Method::POST, &form.messages(&conversation), &[("MediaSid", &media_sid)]).await;
-            assert_twilio_error(response, status, code).await;
+            assert_twilio_error_for(&format!("{}: {case}", form.name()), response, status, code).await;
         }
         let edit = app
             .send(

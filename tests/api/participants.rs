@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Form, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app};
+use crate::helpers::{Form, TestApp, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
 fn participants(form: &Form, conversation: &str) -> String {
     format!("{}/{conversation}/Participants", form.conversations())
@@ -97,20 +97,32 @@ async fn duplicate_and_invalid_participants_get_twilio_codes_and_change_nothing(
         chat_and_sms(&app, &form, &conversation).await;
         let path = participants(&form, &conversation);
         type Params<'a> = &'a [(&'a str, &'a str)];
-        let cases: [(Params, StatusCode, u64); 6] = [
-            (&[("Identity", "alice")], StatusCode::CONFLICT, 50433),
+        let cases: [(&str, Params, StatusCode, u64); 6] = [
+            ("a duplicate identity", &[("Identity", "alice")], StatusCode::CONFLICT, 50433),
             (
+                "a duplicate address and proxy address",
                 &[("MessagingBinding.Address", "+15558675310"), ("MessagingBinding.ProxyAddress", "+15017122661")],
                 StatusCode::CONFLICT,
                 50416,
             ),
-            (&[], StatusCode::BAD_REQUEST, 20001),
-            (&[("MessagingBinding.Address", "+15550000000")], StatusCode::BAD_REQUEST, 20001),
-            (&[("Identity", "bob"), ("Attributes", "{")], StatusCode::BAD_REQUEST, 50304),
-            (&[("Identity", "bob"), ("RoleSid", "nope")], StatusCode::BAD_REQUEST, 20001),
+            ("neither an identity nor an address", &[], StatusCode::BAD_REQUEST, 20001),
+            (
+                "an address without a proxy address",
+                &[("MessagingBinding.Address", "+15550000000")],
+                StatusCode::BAD_REQUEST,
+                20001,
+            ),
+            (
+                "attributes that are not JSON",
+                &[("Identity", "bob"), ("Attributes", "{")],
+                StatusCode::BAD_REQUEST,
+                50304,
+            ),
+            ("a malformed role SID", &[("Identity", "bob"), ("RoleSid", "nope")], StatusCode::BAD_REQUEST, 20001),
         ];
-        for (params, status, code) in cases {
-            assert_twilio_error(app.send(Method::POST, &path, params).await, status, code).await;
+        for (case, params, status, code) in cases {
+            let response = app.send(Method::POST, &path, params).await;
+            assert_twilio_error_for(&format!("{}: {case}", form.name()), response, status, code).await;
         }
         assert_eq!(app.get(&path).await["participants"].as_array().map(Vec::len), Some(2), "{}", form.name());
         let long = "x".repeat(257);

@@ -2,7 +2,10 @@
 
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{ACCOUNT, Form, OTHER_ACCOUNT, assert_twilio_error, json_ok, sid_of, spawn_app, spawn_app_with};
+use crate::helpers::{
+    ACCOUNT, Form, OTHER_ACCOUNT, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app,
+    spawn_app_with,
+};
 use twilio_conversations_emulator::Config;
 use twilio_conversations_emulator::config::ApiKey;
 
@@ -15,16 +18,16 @@ async fn one_account_never_sees_another_accounts_data() {
         let message = app.message(&form, &conversation, "private").await;
         let item = format!("{}/{}", form.messages(&conversation), sid_of(&message));
         // Act / Assert: OTHER_ACCOUNT can neither read nor write any of it.
-        for (method, path) in [
-            (Method::GET, format!("{}/{conversation}", form.conversations())),
-            (Method::GET, form.messages(&conversation)),
-            (Method::POST, form.messages(&conversation)),
-            (Method::GET, item.clone()),
-            (Method::POST, item.clone()),
-            (Method::DELETE, item.clone()),
+        for (case, method, path) in [
+            ("fetch the conversation", Method::GET, format!("{}/{conversation}", form.conversations())),
+            ("list its messages", Method::GET, form.messages(&conversation)),
+            ("post a message", Method::POST, form.messages(&conversation)),
+            ("fetch the message", Method::GET, item.clone()),
+            ("update the message", Method::POST, item.clone()),
+            ("delete the message", Method::DELETE, item.clone()),
         ] {
             let response = app.send_as(OTHER_ACCOUNT, method.clone(), &path, &[]).await;
-            assert_twilio_error(response, StatusCode::NOT_FOUND, 20404).await;
+            assert_twilio_error_for(&format!("{}: {case}", form.name()), response, StatusCode::NOT_FOUND, 20404).await;
         }
         let listed = json_ok(app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Conversations", &[]).await).await;
         assert_eq!(listed["conversations"], serde_json::json!([]), "{}", form.name());
