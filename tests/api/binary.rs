@@ -155,7 +155,7 @@ async fn is_refused(address: SocketAddr) -> bool {
 
 #[tokio::test]
 async fn a_shutdown_refuses_new_connections_and_lets_the_request_in_flight_finish_normally() {
-    // Arrange: a server whose listener reports its closing, and a create request in
+    // A server whose listener reports its closing, and a create request in
     // flight: its head is sent, and the server has asked for its body (`100 Continue`),
     // so the request is inside the emulator's middleware, reading it.
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
@@ -179,7 +179,6 @@ async fn a_shutdown_refuses_new_connections_and_lets_the_request_in_flight_finis
     let interim = read_head(&mut in_flight).await;
     assert!(interim.starts_with("HTTP/1.1 100 Continue"), "{interim}");
 
-    // Act
     shut_down.send(()).expect("the server is running");
     listener_closed.await.expect("the listener is closed on shutdown");
     let refused = is_refused(address).await;
@@ -187,7 +186,6 @@ async fn a_shutdown_refuses_new_connections_and_lets_the_request_in_flight_finis
     let mut response = String::new();
     in_flight.read_to_string(&mut response).await.expect("read the response to its end");
 
-    // Assert
     assert!(refused, "a new connection after the shutdown is refused");
     assert!(response.starts_with("HTTP/1.1 201 Created"), "{response}");
     let (_, json) = response.split_once("\r\n\r\n").expect("a head and a body");

@@ -12,9 +12,8 @@ const MESSAGES_EACH: usize = 5;
 async fn sixty_four_concurrent_creators_lose_nothing_and_share_no_index() {
     let app = Arc::new(spawn_app().await);
     for form in app.forms().await {
-        // Arrange
         let conversation = app.conversation(&form).await;
-        // Act
+
         let creators = (0..CREATORS).map(|creator| {
             let (app, form, conversation) = (Arc::clone(&app), form.clone(), conversation.clone());
             tokio::spawn(async move {
@@ -32,7 +31,7 @@ async fn sixty_four_concurrent_creators_lose_nothing_and_share_no_index() {
             assert!(own_indices.windows(2).all(|w| w[0] < w[1]), "one creator's indices increase: {own_indices:?}");
             created.extend(own);
         }
-        // Assert
+
         let total = CREATORS * MESSAGES_EACH;
         let indices: HashSet<u64> = created.iter().map(|m| m["index"].as_u64().expect("index")).collect();
         assert_eq!(

@@ -49,14 +49,11 @@ fn as_str(value: &Value) -> &str {
 
 #[tokio::test]
 async fn the_journal_records_what_was_sent_and_answered() {
-    // Arrange
     let app = spawn_app().await;
 
-    // Act
     let created = app.post("/v1/Conversations", &[("FriendlyName", "team"), ("Attributes", "{\"a\":1}")]).await;
     app.get("/v1/Conversations?PageSize=5").await;
 
-    // Assert
     let entries = journal(&app, "").await;
     assert_eq!(entries.len(), 2, "{entries:?}");
     let (create, list) = (&entries[0], &entries[1]);
@@ -80,13 +77,10 @@ async fn the_journal_records_what_was_sent_and_answered() {
 
 #[tokio::test]
 async fn the_journal_redacts_the_password_but_keeps_the_account_sid() {
-    // Arrange
     let app = spawn_app().await;
 
-    // Act
     app.get("/v1/Services").await;
 
-    // Assert
     let entries = journal(&app, "").await;
     assert_eq!(entries[0]["headers"]["authorization"], format!("Basic {ACCOUNT}:<redacted>"));
     let text = serde_json::to_string(&entries).expect("JSON");
@@ -97,18 +91,15 @@ async fn the_journal_redacts_the_password_but_keeps_the_account_sid() {
 
 #[tokio::test]
 async fn the_journal_records_rejected_and_unknown_requests_but_not_control_ones() {
-    // Arrange
     let config = Config { max_body_bytes: 64, ..Config::defaults() };
     let app = spawn_app_with(config).await;
     let anonymous = app.client.get(format!("{}/v1/Services", app.base)).send().await.expect("sent");
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 
-    // Act
     let unknown = app.send(Method::GET, "/v1/Nothing/Here", &[]).await;
     let oversized = app.send(Method::POST, "/v1/Conversations", &[("FriendlyName", &"x".repeat(100))]).await;
     app.control(Method::GET, "/_emulator/faults", None).await;
 
-    // Assert
     assert_twilio_error(unknown, StatusCode::NOT_FOUND, 20404).await;
     assert_twilio_error(oversized, StatusCode::PAYLOAD_TOO_LARGE, 20413).await;
     let entries = journal(&app, "").await;
@@ -133,14 +124,13 @@ async fn the_journal_records_rejected_and_unknown_requests_but_not_control_ones(
 
 #[tokio::test]
 async fn the_journal_filters_by_account_path_method_and_limit() {
-    // Arrange
     let app = spawn_app().await;
     let conversation = app.conversation(&Form::Default).await;
     app.message(&Form::Default, &conversation, "hello").await;
     app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Services", &[]).await;
     app.get(&Form::Default.messages(&conversation)).await;
 
-    // Act and assert: each filter, and their combination.
+    // Each filter, and their combination.
     let paths = |entries: Vec<Value>| -> Vec<String> {
         entries.iter().map(|entry| format!("{} {}", as_str(&entry["method"]), as_str(&entry["path"]))).collect()
     };
@@ -174,15 +164,12 @@ async fn invalid_journal_queries_are_twilio_400s() {
 
 #[tokio::test]
 async fn the_journal_is_bounded_and_clearable() {
-    // Arrange
     let app = spawn_app_with(Config { journal_size: 3, ..Config::defaults() }).await;
 
-    // Act
     for size in 1..=5 {
         app.get(&format!("/v1/Services?PageSize={size}")).await;
     }
 
-    // Assert
     let queries: Vec<Value> = journal(&app, "").await.iter().map(|entry| entry["query"].clone()).collect();
     assert_eq!(queries, [json!("PageSize=3"), json!("PageSize=4"), json!("PageSize=5")], "the oldest are dropped");
     let cleared = app.control(Method::DELETE, "/_emulator/requests", None).await;
@@ -194,7 +181,6 @@ async fn the_journal_is_bounded_and_clearable() {
 
 #[tokio::test]
 async fn a_fault_fires_exactly_times_then_the_api_answers_normally_and_stores_nothing_faulted() {
-    // Arrange
     let app = spawn_app().await;
     let conversation = app.conversation(&Form::Default).await;
     let rule = add_fault(
@@ -210,7 +196,6 @@ async fn a_fault_fires_exactly_times_then_the_api_answers_normally_and_stores_no
     assert!(rule["id"].as_str().is_some_and(|id| id.starts_with("FR")), "{rule}");
     assert_eq!((&rule["remaining"], &rule["fired"]), (&json!(2), &json!(0)));
 
-    // Act
     let mut statuses = Vec::new();
     for body in ["one", "two", "three"] {
         let response = app.send(Method::POST, &Form::Default.messages(&conversation), &[("Body", body)]).await;
@@ -222,7 +207,6 @@ async fn a_fault_fires_exactly_times_then_the_api_answers_normally_and_stores_no
         }
     }
 
-    // Assert
     assert_eq!(statuses, [StatusCode::TOO_MANY_REQUESTS, StatusCode::TOO_MANY_REQUESTS, StatusCode::CREATED]);
     let messages = app.get(&Form::Default.messages(&conversation)).await["messages"].clone();
     let bodies: Vec<&Value> = messages.as_array().expect("messages").iter().map(|m| &m["body"]).collect();
@@ -236,7 +220,6 @@ async fn a_fault_fires_exactly_times_then_the_api_answers_normally_and_stores_no
 
 #[tokio::test]
 async fn a_fault_matches_only_its_method_path_and_account() {
-    // Arrange
     let app = spawn_app().await;
     add_fault(
         &app,
@@ -244,14 +227,12 @@ async fn a_fault_matches_only_its_method_path_and_account() {
     )
     .await;
 
-    // Act
     let mine = app.send(Method::GET, "/v1/Services", &[]).await.status();
     let other_method =
         app.send_as(OTHER_ACCOUNT, Method::POST, "/v1/Services", &[("FriendlyName", "s")]).await.status();
     let other_path = app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Conversations", &[]).await.status();
     let theirs = app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Services", &[]).await;
 
-    // Assert
     assert_eq!((mine, other_method, other_path), (StatusCode::OK, StatusCode::CREATED, StatusCode::OK));
     let message = assert_twilio_error(theirs, StatusCode::SERVICE_UNAVAILABLE, 20503).await;
     assert_eq!(message, "Service Unavailable", "defaults come from the status");
@@ -259,20 +240,17 @@ async fn a_fault_matches_only_its_method_path_and_account() {
 
 #[tokio::test]
 async fn probability_zero_never_fires_and_one_always_does() {
-    // Arrange
     let app = spawn_app().await;
     let never = add_fault(&app, json!({ "path": "/v1/Services", "error": { "status": 500 }, "probability": 0 })).await;
     let always =
         add_fault(&app, json!({ "path": "/v1/Conversations", "error": { "status": 500 }, "probability": 1 })).await;
 
-    // Act
     for _ in 0..10 {
         assert_eq!(app.send(Method::GET, "/v1/Services", &[]).await.status(), StatusCode::OK);
         let faulted = app.send(Method::GET, "/v1/Conversations", &[]).await;
         assert_twilio_error(faulted, StatusCode::INTERNAL_SERVER_ERROR, 20500).await;
     }
 
-    // Assert
     let listed = faults(&app).await;
     let counters: Vec<(&Value, &Value, &Value)> =
         listed.iter().map(|rule| (&rule["id"], &rule["matched"], &rule["fired"])).collect();
@@ -281,14 +259,13 @@ async fn probability_zero_never_fires_and_one_always_does() {
 
 #[tokio::test(start_paused = true)]
 async fn a_latency_rule_delays_its_requests_by_its_latency_and_lets_them_through() {
-    // Arrange: in-process, on tokio's paused clock, which jumps over the rule's sleep the
+    // In-process, on tokio's paused clock, which jumps over the rule's sleep the
     // moment nothing else can run, so the delay is measured exactly and never waited for.
     let app = in_process_app(&Config::defaults());
     let rule = json!({ "method": "POST", "path": "/v1/Conversations", "latency_ms": 250 });
     let (status, rule) = in_process_request(&app, Method::POST, "/_emulator/faults", Some(&rule)).await;
     assert_eq!(status, StatusCode::CREATED, "{rule}");
 
-    // Act
     let started = Instant::now();
     let (created, conversation) = in_process_request(&app, Method::POST, "/v1/Conversations", None).await;
     let delayed = started.elapsed();
@@ -296,7 +273,6 @@ async fn a_latency_rule_delays_its_requests_by_its_latency_and_lets_them_through
     let (listed, _) = in_process_request(&app, Method::GET, "/v1/Conversations", None).await;
     let not_delayed = started.elapsed();
 
-    // Assert
     assert_eq!(created, StatusCode::CREATED, "{conversation}");
     assert_eq!(delayed, Duration::from_millis(250), "the matching request waited the rule's latency");
     assert_eq!(listed, StatusCode::OK);
@@ -313,13 +289,11 @@ async fn a_latency_rule_delays_its_requests_by_its_latency_and_lets_them_through
 
 #[tokio::test]
 async fn fault_rules_are_listable_fetchable_and_removable() {
-    // Arrange
     let app = spawn_app().await;
     let first = add_fault(&app, json!({ "latency_ms": 1 })).await;
     let second = add_fault(&app, json!({ "path": "/v1/**", "error": { "status": 500 }, "times": 1 })).await;
     let first_id = first["id"].as_str().expect("id");
 
-    // Act and assert
     assert_eq!(faults(&app).await.len(), 2);
     let fetched = json_ok(app.control(Method::GET, &format!("/_emulator/faults/{first_id}"), None).await).await;
     assert_eq!(fetched, first);
@@ -362,7 +336,6 @@ async fn invalid_fault_rules_are_twilio_400s_with_a_reason() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_report_the_store() {
-    // Arrange
     let app = spawn_app().await;
     let conversation = app.conversation(&Form::Default).await;
     app.message(&Form::Default, &conversation, "one").await;
@@ -371,10 +344,8 @@ async fn metrics_count_requests_by_route_and_report_the_store() {
     add_fault(&app, json!({ "path": "/v1/Services", "error": { "status": 500 }, "times": 1 })).await;
     app.send(Method::GET, "/v1/Services", &[]).await;
 
-    // Act
     let text = metrics(&app).await;
 
-    // Assert
     let expected = [
         r#"twilio_emulator_requests_total{method="POST",route="/v1/Conversations",status="201"} 1"#,
         r#"twilio_emulator_requests_total{method="POST",route="/v1/Conversations/{ConversationSid}/Messages",status="201"} 2"#,
@@ -396,7 +367,7 @@ async fn metrics_count_requests_by_route_and_report_the_store() {
 
 #[tokio::test]
 async fn message_routes_are_labelled_by_their_route_template_on_both_forms() {
-    // Arrange: every Messages operation on each form, plus a malformed message SID, which
+    // Every Messages operation on each form, plus a malformed message SID, which
     // the router (not the shortcut) matches and must label with the same template.
     let app = spawn_app().await;
     for form in app.forms().await {
@@ -410,10 +381,8 @@ async fn message_routes_are_labelled_by_their_route_template_on_both_forms() {
         app.send(Method::GET, &format!("{messages}/IMnot-a-sid"), &[]).await;
     }
 
-    // Act
     let text = metrics(&app).await;
 
-    // Assert
     for prefix in ["/v1/Conversations", "/v1/Services/{ChatServiceSid}/Conversations"] {
         let list = format!("{prefix}/{{ConversationSid}}/Messages");
         let item = format!("{list}/{{MessageSid}}");

@@ -58,9 +58,8 @@ fn is_sid(value: &Value, prefix: &str) -> bool {
 async fn create_returns_201_with_the_documented_shape_on_both_forms() {
     let app = spawn_app().await;
     for form in app.forms().await {
-        // Arrange
         let conversation = app.conversation(&form).await;
-        // Act
+
         let response = app
             .send(
                 Method::POST,
@@ -68,7 +67,7 @@ async fn create_returns_201_with_the_documented_shape_on_both_forms() {
                 &[("Author", "alice"), ("Body", "hello"), ("Attributes", r#"{"k":1}"#)],
             )
             .await;
-        // Assert
+
         assert_eq!(response.status(), StatusCode::CREATED, "{}", form.name());
         let message = json_ok(response).await;
         assert_shape(&message, &fixture(&form, "create"), form.name());
@@ -325,13 +324,13 @@ async fn a_conversation_of_another_service_is_not_reachable_through_the_short_fo
 async fn a_message_is_reachable_only_through_its_own_conversation_on_both_forms() {
     let app = spawn_app().await;
     for form in app.forms().await {
-        // Arrange: two conversations of one service, a message in the first.
+        // Two conversations of one service, a message in the first.
         let (home, other) = (app.conversation(&form).await, app.conversation(&form).await);
         let message = app.message(&form, &home, "stays home").await;
         let sid = sid_of(&message);
         let elsewhere = format!("{}/{sid}", form.messages(&other));
 
-        // Act and assert: every operation through the other conversation misses it.
+        // Every operation through the other conversation misses it.
         for (case, method, params) in [
             ("fetch", Method::GET, &[][..]),
             ("update", Method::POST, &[("Body", "moved?")][..]),

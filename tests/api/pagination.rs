@@ -19,7 +19,7 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
     let app = Arc::new(spawn_app().await);
     for form in app.forms().await {
         for order in ["asc", "desc"] {
-            // Arrange: 60 messages; those with index % 4 == 1 will be deleted mid-walk.
+            // 60 messages; those with index % 4 == 1 will be deleted mid-walk.
             let conversation = app.conversation(&form).await;
             let mut initial = Vec::new();
             for i in 0..60 {
@@ -46,7 +46,7 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
                 })
             };
 
-            // Act: walk 7 at a time, deleting doomed messages between pages.
+            // Walk 7 at a time, deleting doomed messages between pages.
             let mut doomed_iter = doomed.clone().into_iter();
             let first = format!("{}?Order={order}&PageSize=7", form.messages(&conversation));
             let seen = app
@@ -59,7 +59,6 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
             stop.store(true, Ordering::Relaxed);
             writer.await.expect("writer finished");
 
-            // Assert
             let seen_sids: Vec<String> = seen.iter().map(sid_of).collect();
             let unique: HashSet<&String> = seen_sids.iter().collect();
             assert_eq!(unique.len(), seen_sids.len(), "{} {order}: a message was served twice", form.name());

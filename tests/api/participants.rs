@@ -161,7 +161,7 @@ async fn participant_sid_follows_the_author_and_is_re_resolved_on_update() {
 async fn receipts_exist_per_sms_participant_and_drive_the_delivery_summary() {
     let app = spawn_app().await;
     for form in app.forms().await {
-        // Arrange: chat-only conversations have no delivery.
+        // Chat-only conversations have no delivery.
         let conversation = app.conversation(&form).await;
         app.post(&participants(&form, &conversation), &[("Identity", "alice")]).await;
         let chat_only = app.post(&form.messages(&conversation), &[("Author", "alice"), ("Body", "hi")]).await;
@@ -176,11 +176,11 @@ async fn receipts_exist_per_sms_participant_and_drive_the_delivery_summary() {
             .await;
         }
 
-        // Act: a message to both SMS participants.
+        // A message to both SMS participants.
         let message = app.post(&form.messages(&conversation), &[("Author", "alice"), ("Body", "order shipped")]).await;
         let receipts_path = format!("{}/{}/Receipts", form.messages(&conversation), sid_of(&message));
 
-        // Assert: two receipts, both sent.
+        // Two receipts, both sent.
         assert_eq!(
             message["delivery"],
             json!({ "total": 2, "sent": "all", "delivered": "none", "read": "none", "failed": "none", "undelivered": "none" })

@@ -45,12 +45,11 @@ impl Drop for TempState {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigkill_during_a_stream_of_creates_loses_no_acknowledged_message() {
-    // Arrange
     let state = TempState::new("sigkill");
     let running = Arc::new(state.start());
     running.post("/v1/Conversations", &[("UniqueName", "stream")]).await;
 
-    // Act: four writers create messages until the server dies; every 201 is recorded.
+    // Four writers create messages until the server dies; every 201 is recorded.
     let (acknowledged, mut acks) = mpsc::unbounded_channel::<String>();
     let writers: Vec<_> = (0..4)
         .map(|writer| {
@@ -82,7 +81,7 @@ async fn a_sigkill_during_a_stream_of_creates_loses_no_acknowledged_message() {
         acked.push(sid);
     }
 
-    // Assert: after a restart every acknowledged message is there, indices intact.
+    // After a restart every acknowledged message is there, indices intact.
     let restarted = state.start();
     let messages = restarted.all_messages("/v1/Conversations/stream/Messages?PageSize=100").await;
     let stored: std::collections::HashSet<&str> = messages.iter().filter_map(|m| m["sid"].as_str()).collect();

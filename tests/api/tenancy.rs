@@ -13,11 +13,11 @@ use twilio_conversations_emulator::config::ApiKey;
 async fn one_account_never_sees_another_accounts_data() {
     let app = spawn_app().await;
     for form in app.forms().await {
-        // Arrange: ACCOUNT owns a conversation with a message.
+        // ACCOUNT owns a conversation with a message.
         let conversation = app.conversation(&form).await;
         let message = app.message(&form, &conversation, "private").await;
         let item = format!("{}/{}", form.messages(&conversation), sid_of(&message));
-        // Act / Assert: OTHER_ACCOUNT can neither read nor write any of it.
+        // OTHER_ACCOUNT can neither read nor write any of it.
         for (case, method, path) in [
             ("fetch the conversation", Method::GET, format!("{}/{conversation}", form.conversations())),
             ("list its messages", Method::GET, form.messages(&conversation)),
