@@ -187,104 +187,35 @@ async fn chat_errors_use_chats_codes() {
     let service = app.default_service().await;
     let channel = sid_of(&app.post(&channels(&service), &[("UniqueName", "taken")]).await);
     let unknown_channel = "CH00000000000000000000000000000000";
-    type Params = Vec<(&'static str, String)>;
-    let (not_found, bad) = (StatusCode::NOT_FOUND, StatusCode::BAD_REQUEST);
-    let unknown_message = format!("{}/IM00000000000000000000000000000000", messages(&service, &channel));
-    let cases: Vec<(&str, Method, String, Params, StatusCode, u64)> = vec![
-        (
-            "fetch an unknown channel",
-            Method::GET,
-            format!("{}/{unknown_channel}", channels(&service)),
-            vec![],
-            not_found,
-            50300,
-        ),
-        (
-            "list an unknown channel's messages",
-            Method::GET,
-            messages(&service, unknown_channel),
-            vec![],
-            not_found,
-            50300,
-        ),
-        (
-            "post to an unknown unique name",
-            Method::POST,
-            messages(&service, "no-such-name"),
-            vec![("Body", "x".into())],
-            not_found,
-            50300,
-        ),
-        ("fetch an unknown message", Method::GET, unknown_message, vec![], not_found, 20404),
-        (
-            "list an unknown service's channels",
-            Method::GET,
-            channels("IS00000000000000000000000000000000"),
-            vec![],
-            not_found,
-            20404,
-        ),
-        ("list a malformed service SID's channels", Method::GET, channels("ISnot-a-sid"), vec![], not_found, 20404),
-        (
-            "create a duplicate unique name",
-            Method::POST,
-            channels(&service),
-            vec![("UniqueName", "taken".into())],
-            StatusCode::CONFLICT,
-            50307,
-        ),
-        (
-            "create a unique name shaped like a SID",
-            Method::POST,
-            channels(&service),
-            vec![("UniqueName", channel.clone())],
-            bad,
-            50306,
-        ),
-        (
-            "create an unknown channel type",
-            Method::POST,
-            channels(&service),
-            vec![("Type", "secret".into())],
-            bad,
-            20001,
-        ),
-        (
-            "a LastUpdatedBy over 256 characters",
-            Method::POST,
-            messages(&service, &channel),
-            vec![("LastUpdatedBy", "x".repeat(257))],
-            bad,
-            50505,
-        ),
-        (
-            "a From over 256 characters",
-            Method::POST,
-            messages(&service, &channel),
-            vec![("From", "x".repeat(257))],
-            bad,
-            50310,
-        ),
-        (
-            "attributes that are not JSON",
-            Method::POST,
-            messages(&service, &channel),
-            vec![("Attributes", "{".into())],
-            bad,
-            50304,
-        ),
-        (
-            "a page size of zero",
-            Method::GET,
-            format!("{}?PageSize=0", messages(&service, &channel)),
-            vec![],
-            bad,
-            20001,
-        ),
+    let (not_found, bad, conflict) = (StatusCode::NOT_FOUND, StatusCode::BAD_REQUEST, StatusCode::CONFLICT);
+    let (get, post) = (Method::GET, Method::POST);
+    let (list, posts) = (channels(&service), messages(&service, &channel));
+    let unknown = format!("{list}/{unknown_channel}");
+    let unknown_posts = messages(&service, unknown_channel);
+    let unknown_name = messages(&service, "no-such-name");
+    let unknown_message = format!("{posts}/IM00000000000000000000000000000000");
+    let (unknown_service, malformed_service) =
+        (channels("IS00000000000000000000000000000000"), channels("ISnot-a-sid"));
+    let zero_page = format!("{posts}?PageSize=0");
+    let long = "x".repeat(257);
+    type Params<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&str, &Method, &str, Params, StatusCode, u64); 13] = [
+        ("fetch an unknown channel", &get, &unknown, &[], not_found, 50300),
+        ("list an unknown channel's messages", &get, &unknown_posts, &[], not_found, 50300),
+        ("post to an unknown unique name", &post, &unknown_name, &[("Body", "x")], not_found, 50300),
+        ("fetch an unknown message", &get, &unknown_message, &[], not_found, 20404),
+        ("list an unknown service's channels", &get, &unknown_service, &[], not_found, 20404),
+        ("list a malformed service SID's channels", &get, &malformed_service, &[], not_found, 20404),
+        ("a duplicate unique name", &post, &list, &[("UniqueName", "taken")], conflict, 50307),
+        ("a unique name shaped like a SID", &post, &list, &[("UniqueName", &channel)], bad, 50306),
+        ("an unknown channel type", &post, &list, &[("Type", "secret")], bad, 20001),
+        ("a LastUpdatedBy over 256 characters", &post, &posts, &[("LastUpdatedBy", &long)], bad, 50505),
+        ("a From over 256 characters", &post, &posts, &[("From", &long)], bad, 50310),
+        ("attributes that are not JSON", &post, &posts, &[("Attributes", "{")], bad, 50304),
+        ("a page size of zero", &get, &zero_page, &[], bad, 20001),
     ];
     for (case, method, path, params, status, code) in cases {
-        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_twilio_error_for(case, app.send(method, &path, &params).await, status, code).await;
+        assert_twilio_error_for(case, app.send(method.clone(), path, params).await, status, code).await;
     }
     assert_eq!(app.get(&messages(&service, &channel)).await["messages"], serde_json::json!([]), "nothing stored");
     let message = assert_twilio_error(

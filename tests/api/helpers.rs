@@ -79,27 +79,13 @@ pub fn spawn_binary_with(extra: &[&str]) -> TestApp {
 pub fn binary_command(extra: &[&str]) -> Command {
     let log_level: &[&str] = if extra.contains(&"--log-level") { &[] } else { &["--log-level", "warn"] };
     let mut command = Command::new(env!("CARGO_BIN_EXE_twilio-conversations-emulator"));
-    command
-        .args(["--host", "127.0.0.1", "--port", "0"])
-        .args(log_level)
-        .args(extra)
-        // The emulator's own variables in the developer's shell must not leak in.
-        .env_remove("TWILIO_EMULATOR_HOST")
-        .env_remove("TWILIO_EMULATOR_PORT")
-        .env_remove("TWILIO_EMULATOR_PUBLIC_URL")
-        .env_remove("TWILIO_EMULATOR_LOG")
-        .env_remove("TWILIO_EMULATOR_API_KEYS")
-        .env_remove("TWILIO_EMULATOR_SEED")
-        .env_remove("TWILIO_EMULATOR_MAX_BODY_BYTES")
-        .env_remove("TWILIO_EMULATOR_ACCOUNTS")
-        .env_remove("TWILIO_EMULATOR_SEED_FILE")
-        .env_remove("TWILIO_EMULATOR_STATE_FILE")
-        .env_remove("TWILIO_EMULATOR_JOURNAL_SIZE")
-        .env_remove("TWILIO_EMULATOR_CONTROL_TOKEN")
-        .env_remove("TWILIO_EMULATOR_NO_CONTROL")
-        .env_remove("TWILIO_EMULATOR_STATE_SYNC")
-        .env_remove("TWILIO_EMULATOR_STATE_COMPACT_AFTER")
-        .env_remove("RUST_LOG");
+    // The emulator's own variables in the developer's shell must not leak in.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("TWILIO_EMULATOR_") {
+            command.env_remove(name);
+        }
+    }
+    command.args(["--host", "127.0.0.1", "--port", "0"]).args(log_level).args(extra).env_remove("RUST_LOG");
     command
 }
 
