@@ -18,6 +18,7 @@ use crate::helpers::{
 
 const BINARY: &str = env!("CARGO_BIN_EXE_twilio-conversations-emulator");
 
+/// Whether the `healthcheck` subcommand finds a healthy instance on `port`.
 fn healthcheck(port: u16) -> bool {
     Command::new(BINARY)
         .args(["healthcheck", "--host", "127.0.0.1", "--port", &port.to_string()])

@@ -6,14 +6,17 @@ use serde_json::Value;
 
 use crate::helpers::{Form, OTHER_ACCOUNT, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
+/// A Chat service's channel list, `/v2/Services/{IS}/Channels`.
 fn channels(service: &str) -> String {
     format!("/v2/Services/{service}/Channels")
 }
 
+/// A channel's message list in Chat.
 fn messages(service: &str, channel: &str) -> String {
     format!("/v2/Services/{service}/Channels/{channel}/Messages")
 }
 
+/// An object's keys, in order.
 fn keys(value: &Value) -> Vec<String> {
     value.as_object().expect("object").keys().cloned().collect()
 }

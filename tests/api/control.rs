@@ -28,11 +28,13 @@ async fn add_fault(app: &TestApp, rule: Value) -> Value {
     json_ok(response).await
 }
 
+/// The fault rules, as listed.
 async fn faults(app: &TestApp) -> Vec<Value> {
     let listing = json_ok(app.control(Method::GET, "/_emulator/faults", None).await).await;
     listing["faults"].as_array().expect("a `faults` array").clone()
 }
 
+/// The metrics text, checked to be Prometheus' format.
 async fn metrics(app: &TestApp) -> String {
     let response = app.control(Method::GET, "/_emulator/metrics", None).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -41,6 +43,7 @@ async fn metrics(app: &TestApp) -> String {
     response.text().await.expect("metrics text")
 }
 
+/// A JSON string's text (panics on anything else).
 fn as_str(value: &Value) -> &str {
     value.as_str().unwrap_or_else(|| panic!("not a string: {value}"))
 }

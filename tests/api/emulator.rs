@@ -11,6 +11,7 @@ use crate::helpers::{
     spawn_app_with, spawn_binary_with,
 };
 
+/// The whole state, as `GET /_emulator/state` exports it.
 async fn export(app: &TestApp) -> Value {
     json_ok(app.control(Method::GET, "/_emulator/state", None).await).await
 }

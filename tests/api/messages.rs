@@ -10,6 +10,7 @@ use crate::helpers::{Form, assert_twilio_error, assert_twilio_error_for, json_ok
 /// template); the documentation's examples show them filled in.
 const NULL_ON_PLAIN_MESSAGES: [&str; 4] = ["media", "participant_sid", "delivery", "content_sid"];
 
+/// The documentation's example response for `operation` on `form`, from fixtures/.
 fn fixture(form: &Form, operation: &str) -> Value {
     let text = match (form, operation) {
         (Form::Default, "create") => include_str!("../../fixtures/message_create_create.json"),
@@ -46,6 +47,7 @@ fn assert_shape(actual: &Value, documented: &Value, context: &str) {
     }
 }
 
+/// Whether `value` is a SID with `prefix`: two letters and 32 lower-case hex digits.
 fn is_sid(value: &Value, prefix: &str) -> bool {
     value.as_str().is_some_and(|s| {
         s.len() == 34

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::helpers::{Form, sid_of, spawn_app};
 
+/// The `index` of every message on a page, in order.
 fn indices(page: &Value) -> Vec<u64> {
     page["messages"].as_array().expect("messages").iter().map(|m| m["index"].as_u64().expect("index")).collect()
 }

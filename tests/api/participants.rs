@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Form, TestApp, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
+/// A conversation's participant list on `form`.
 fn participants(form: &Form, conversation: &str) -> String {
     format!("{}/{conversation}/Participants", form.conversations())
 }
