@@ -1,5 +1,6 @@
 //! Request extractors whose every rejection is an [`ApiError`], so bad input always gets a
-//! Twilio-shaped answer and never axum's plain-text default.
+//! Twilio-shaped answer and never axum's plain-text default; and the [`RequestContext`]
+//! that the middleware resolves once per request for them to read.
 
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ use crate::state::{AppState, Settings};
 use crate::store::{ConversationRef, ParticipantRef, ServiceScope};
 
 /// What is known of a request before any handler runs, resolved once by the middleware
-/// (`crate::routes`) and carried in the request's extensions: the account its credentials
+/// (`routes::answer`) and carried in the request's extensions: the account its credentials
 /// act for, the base URL of its links, and, for a Messages path the shortcut took apart,
 /// that path. The extractors below read it, however many of them a handler takes.
 #[derive(Clone, Debug)]
@@ -55,7 +56,7 @@ impl RequestContext {
 
     /// The context the middleware left on the request, or, for a request that did not
     /// pass through it, the context resolved now and left for the next extractor.
-    fn of<'a>(parts: &'a mut Parts, state: &AppState) -> &'a mut Self {
+    fn of<'a>(parts: &'a mut Parts, state: &AppState) -> &'a Self {
         let Parts { headers, extensions, .. } = parts;
         extensions.get_or_insert_with(|| Self::resolve(headers, &state.settings, None))
     }
