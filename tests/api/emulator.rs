@@ -141,7 +141,7 @@ async fn an_import_refuses_indices_that_cannot_grow_naming_the_item() {
     for (description, conversation, item) in cases {
         let document = json!({ "accounts": [{ "account_sid": ACCOUNT, "conversations": [conversation] }] });
         let response = app.control(Method::POST, "/_emulator/state", Some(&document)).await;
-        let refusal = assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
+        let refusal = assert_twilio_error_for(description, response, StatusCode::BAD_REQUEST, 20001).await;
         assert!(refusal.contains(&format!("conversations[0].{item}")), "{description}: {refusal}");
     }
 
