@@ -6,7 +6,6 @@
 //! wrong secrets are refused like on Twilio.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::config::{ApiKey, Config};
 use crate::error::ApiError;
@@ -15,10 +14,6 @@ use crate::sid::{AccountSid, ApiKeySid};
 /// The known accounts and API keys.
 #[derive(Debug, Default)]
 pub struct Credentials {
-    /// Tells sets of credentials apart within one process (tests run many emulators), so
-    /// that an outcome cached for one is never used for another. `Default` ones (0) are
-    /// all alike: permissive, with no keys.
-    id: u64,
     /// `Some` in strict mode: the only accounts that exist, with their auth tokens.
     accounts: Option<HashMap<AccountSid, String>>,
     api_keys: HashMap<ApiKeySid, ApiKey>,
@@ -29,13 +24,7 @@ impl Credentials {
     pub fn from_config(config: &Config) -> Self {
         let accounts = (!config.accounts.is_empty()).then(|| config.accounts.iter().cloned().collect());
         let api_keys = config.api_keys.iter().map(|key| (key.sid, key.clone())).collect();
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        Self { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), accounts, api_keys }
-    }
-
-    /// What tells these credentials apart from any other set in the process.
-    pub fn id(&self) -> u64 {
-        self.id
+        Self { accounts, api_keys }
     }
 
     /// Whether wrong secrets are refused.
@@ -82,7 +71,7 @@ mod tests {
     const SK: &str = "SK00000000000000000000000000000002";
 
     fn credentials(accounts: &[(&str, &str)], keys: &[(&str, Option<&str>)]) -> Credentials {
-        let mut config = Config::for_tests();
+        let mut config = Config::defaults();
         config.accounts = accounts.iter().map(|(sid, token)| (sid.parse().unwrap(), token.to_string())).collect();
         config.api_keys = keys
             .iter()

@@ -141,13 +141,14 @@ pub enum Command {
 }
 
 impl Config {
-    /// The defaults, built without reading flags or `TWILIO_EMULATOR_*` variables, so an
-    /// embedding program or a test is not affected by the environment it runs in.
-    pub fn for_tests() -> Self {
+    /// Every flag at its default, as if none were given, built without reading the command
+    /// line or `TWILIO_EMULATOR_*` variables: an embedding program or a test is then not
+    /// affected by the environment it runs in.
+    pub fn defaults() -> Self {
         Self {
             command: None,
             host: IpAddr::from([127, 0, 0, 1]),
-            port: 0,
+            port: DEFAULT_PORT,
             public_url: None,
             log_level: "info".to_owned(),
             api_keys: Vec::new(),

@@ -1,14 +1,14 @@
 //! Request extractors whose every rejection is an [`ApiError`], so bad input always gets a
-//! Twilio-shaped answer and never axum's plain-text default.
+//! Twilio-shaped answer and never axum's plain-text default; and the [`RequestContext`]
+//! that the middleware resolves once per request for them to read.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::header::{AUTHORIZATION, HOST};
 use axum::http::request::Parts;
 use axum::http::uri::Authority;
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use base64::DecodeSliceError;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -16,10 +16,70 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::Credentials;
 use crate::error::{ApiError, InvalidValue};
-use crate::memo::{Memo, remembered};
 use crate::sid::{AccountSid, MessageSid, ReceiptSid};
-use crate::state::AppState;
+use crate::state::{AppState, Settings};
 use crate::store::{ConversationRef, ParticipantRef, ServiceScope};
+
+/// What is known of a request before any handler runs, resolved once by the middleware
+/// (`routes::answer`) and carried in the request's extensions: the account its credentials
+/// act for, the base URL of its links, and, for a Messages path the shortcut took apart,
+/// that path. The extractors below read it, however many of them a handler takes.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestContext {
+    /// The account, or why the credentials were refused. A refusal is the handler's to
+    /// answer (through [`Tenant`]); the control plane records the request without one.
+    pub(crate) account: Result<AccountSid, ApiError>,
+    /// The scheme, host and port that `url`, `links` and page URLs start with.
+    pub(crate) base: Arc<str>,
+    /// The path parameters the shortcut parsed (`crate::routes::shortcut`); `None` on the
+    /// router, whose extractors parse them from the route.
+    pub(crate) path: Option<ParsedPath>,
+}
+
+/// A Messages path the shortcut parsed before routing: a conversation, and a message on
+/// the item routes.
+#[derive(Clone, Debug)]
+pub(crate) struct ParsedPath {
+    pub(crate) scope: ConversationScope,
+    pub(crate) message: Option<MessageSid>,
+}
+
+impl RequestContext {
+    /// The context of a request with these headers.
+    pub(crate) fn resolve(headers: &HeaderMap, settings: &Settings, path: Option<ParsedPath>) -> Self {
+        let account = match headers.get(AUTHORIZATION) {
+            Some(header) => check_basic(header, &settings.credentials),
+            None => Err(ApiError::NoCredentials),
+        };
+        Self { account, base: base_url(headers, settings), path }
+    }
+
+    /// The context the middleware left on the request, or, for a request that did not
+    /// pass through it, the context resolved now and left for the next extractor.
+    fn of<'a>(parts: &'a mut Parts, state: &AppState) -> &'a Self {
+        let Parts { headers, extensions, .. } = parts;
+        extensions.get_or_insert_with(|| Self::resolve(headers, &state.settings, None))
+    }
+}
+
+/// The opening most Twilio handlers share: the state, the account the request acts for
+/// (its rejection is the credentials' 401), and the base URL of the response's links.
+#[derive(Clone, Debug)]
+pub struct ApiCall {
+    pub state: AppState,
+    pub account: AccountSid,
+    pub base: Arc<str>,
+}
+
+impl FromRequestParts<AppState> for ApiCall {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let context = RequestContext::of(parts, state);
+        let account = context.account.clone()?;
+        Ok(Self { state: state.clone(), account, base: Arc::clone(&context.base) })
+    }
+}
 
 /// The account a request acts for, from HTTP Basic credentials (see [`crate::auth`]).
 #[derive(Clone, Copy, Debug)]
@@ -29,19 +89,20 @@ impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or(ApiError::NoCredentials)?;
-        let credentials = &state.settings.credentials;
-        // Keyed by the credentials' id too: test servers in one process share threads.
-        let key = (credentials.id(), header.clone());
-        remembered(&LAST_CREDENTIALS, &key, || check_basic(header, credentials)).map(Self)
+        RequestContext::of(parts, state).account.clone().map(Self)
     }
 }
 
-// A client repeats the same headers (credentials, `Host`) on every request, and both the
-// middleware and the handler ask, so most answers are remembered.
-thread_local! {
-    static LAST_CREDENTIALS: Memo<(u64, HeaderValue), Result<AccountSid, ApiError>> = const { RefCell::new(None) };
-    static LAST_HOST: Memo<HeaderValue, Option<Arc<str>>> = const { RefCell::new(None) };
+/// The scheme, host and port that `url`, `links` and page URLs start with.
+#[derive(Clone, Debug)]
+pub struct BaseUrl(pub Arc<str>);
+
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self(Arc::clone(&RequestContext::of(parts, state).base)))
+    }
 }
 
 /// The account HTTP Basic credentials act for.
@@ -63,33 +124,32 @@ fn check_basic(header: &HeaderValue, credentials: &Credentials) -> Result<Accoun
     credentials.authenticate(username, password)
 }
 
-/// The scheme, host and port that `url`, `links` and page URLs start with.
-#[derive(Clone, Debug)]
-pub struct BaseUrl(pub Arc<str>);
-
-impl FromRequestParts<AppState> for BaseUrl {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(url) = &state.settings.public_url {
-            return Ok(Self(Arc::clone(url)));
-        }
-        // Only a syntactically valid authority is echoed back: a forged Host header must
-        // not be able to inject text into the JSON URLs.
-        let from_host = parts.headers.get(HOST).and_then(|host| {
-            remembered(&LAST_HOST, host, || {
-                let authority = host.to_str().ok()?.parse::<Authority>().ok()?;
-                Some(Arc::from(format!("http://{authority}")))
-            })
-        });
-        Ok(Self(from_host.unwrap_or_else(|| format!("http://{}", state.settings.listen_authority).into())))
+/// The base URL: `--public-url`, or `http://` and the request's `Host`, or the address the
+/// server listens on when the request has no usable `Host`.
+fn base_url(headers: &HeaderMap, settings: &Settings) -> Arc<str> {
+    if let Some(url) = &settings.public_url {
+        return Arc::clone(url);
     }
+    // Only a syntactically valid authority is echoed back: a forged Host header must not be
+    // able to inject text into the JSON URLs.
+    let host = headers
+        .get(HOST)
+        .and_then(|host| host.to_str().ok())
+        .filter(|host| host.parse::<Authority>().is_ok())
+        .unwrap_or(&settings.listen_authority);
+    // Built by hand rather than with `format!`: this runs on every request.
+    let mut url = String::with_capacity("http://".len() + host.len());
+    url.push_str("http://");
+    url.push_str(host);
+    url.into()
 }
 
 /// `X-Twilio-Webhook-Enabled`, accepted on every write. Its value must be `true` or
 /// `false`; until webhooks are emulated it changes nothing else.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct WebhookEnabled(pub bool);
+pub struct WebhookEnabled(
+    #[expect(dead_code, reason = "no webhook is sent yet; the value is parsed so that a bad one is refused")] pub bool,
+);
 
 impl<S: Send + Sync> FromRequestParts<S> for WebhookEnabled {
     type Rejection = ApiError;
@@ -199,14 +259,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ServicePath {
     }
 }
 
-// A path the shortcut matched (`crate::routes::shortcut`) arrives parsed, in the extensions.
+/// The path the shortcut parsed (`crate::routes::shortcut`), taken from the request's
+/// context: `None` on the router.
+fn parsed_path(parts: &mut Parts) -> Option<ParsedPath> {
+    parts.extensions.get_mut::<RequestContext>().and_then(|context| context.path.take())
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for ConversationScope {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        if let Some(parsed) = parts.extensions.remove::<Self>() {
-            return Ok(parsed);
+        if let Some(parsed) = parsed_path(parts) {
+            return Ok(parsed.scope);
         }
         conversation_scope(&path_params(parts, state).await?)
     }
@@ -216,8 +280,8 @@ impl<S: Send + Sync> FromRequestParts<S> for MessagePath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        if let Some(parsed) = parts.extensions.remove::<Self>() {
-            return Ok(parsed);
+        if let Some(ParsedPath { scope, message: Some(sid) }) = parsed_path(parts) {
+            return Ok(Self { scope, sid });
         }
         let params = path_params(parts, state).await?;
         let scope = conversation_scope(&params)?;

@@ -5,40 +5,56 @@
 //! from one in-memory store, with the Services and Conversations they live in, so that the
 //! official Twilio SDKs work against it with only their base URL changed.
 //!
-//! Module map:
-//! - [`routes`]: the axum router, one module per resource, one handler per operation.
-//! - [`extract`]: request extractors (credentials, path, form, query, headers).
-//! - [`store`]: the tenant-isolated in-memory store.
-//! - [`pagination`]: `PageSize`/`Page`/`PageToken` and the `meta` envelope.
-//! - [`error`]: the one error type and Twilio's error body.
-//! - [`sid`], [`time`], [`urls`], [`validate`]: the value types and rules shared by all.
+//! Module map (every module, one line each). `config` and `healthcheck` are public for the
+//! binary; `json`, `store` and `validate` are public too, as each has items nothing in the
+//! crate uses yet; the rest is the crate's own.
+//! - `routes`: the HTTP surface: [`App`] (the Messages shortcut, then axum's router), one
+//!   module per resource with one handler per operation, and the one middleware.
+//! - `extract`: the request context (account, base URL, the shortcut's parsed path, resolved
+//!   once per request) and the extractors over it and over paths, forms, queries, headers.
+//! - `auth`: HTTP Basic credentials, permissive by default, strict with `--accounts`.
+//! - `control`: the control plane: request journal, fault and latency rules, metrics.
+//! - [`store`]: the tenant-isolated in-memory store, its state document and state file.
+//! - `state`: [`AppState`], what every request shares, and the start-up loading of seeds.
+//! - [`config`]: the command-line flags and their environment variables.
+//! - `error`: the one error type and Twilio's error body.
+//! - `pagination`: `PageSize`/`Page`/`PageToken`, cursors and the `meta` envelope.
+//! - [`json`]: the hand-written JSON writer of the hottest responses.
+//! - `sid`: typed SIDs and the seeded generator.
+//! - `time`: timestamps in Twilio's format, and the settable clock.
+//! - `urls`: the absolute `url` and `links` of a resource on the request's URL form.
+//! - [`validate`]: request parameters checked against the store's limits, each refusal with
+//!   its Twilio code.
+//! - `memo`: a per-thread memo of a function's last answer (a timestamp's day).
+//! - [`healthcheck`]: the `healthcheck` subcommand, for Docker.
 //!
 //! The library never binds a socket: [`serve`] takes a listener, so tests and the binary
 //! choose where it listens.
 
-pub mod auth;
+pub(crate) mod auth;
 pub mod config;
-pub mod control;
-pub mod error;
-pub mod extract;
+pub(crate) mod control;
+pub(crate) mod error;
+pub(crate) mod extract;
 pub mod healthcheck;
 pub mod json;
-pub mod memo;
-pub mod pagination;
-pub mod routes;
-pub mod sid;
-pub mod state;
+pub(crate) mod memo;
+pub(crate) mod pagination;
+pub(crate) mod routes;
+pub(crate) mod sid;
+pub(crate) mod state;
 pub mod store;
-pub mod time;
-pub mod urls;
+pub(crate) mod time;
+pub(crate) mod urls;
 pub mod validate;
 
 use std::future::Future;
 
 use axum::ServiceExt;
-use tokio::net::TcpListener;
+use axum::serve::Listener;
 
 pub use config::Config;
+pub use routes::App;
 pub use state::AppState;
 
 /// The complete application: every route, with one `info` log line per request (method,
@@ -47,12 +63,17 @@ pub fn app(state: AppState) -> routes::App {
     routes::App::new(state)
 }
 
-/// Serves [`app`] on `listener` until `shutdown` completes, then lets requests in flight
-/// finish.
-pub async fn serve(
-    listener: TcpListener,
+/// Serves [`app`] on `listener` (a `tokio::net::TcpListener`, or any axum listener) until
+/// `shutdown` completes; then the listener is closed, so new connections are refused, and
+/// the requests in flight finish.
+pub async fn serve<L>(
+    listener: L,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: Listener,
+    L::Addr: std::fmt::Debug,
+{
     axum::serve(listener, app(state).into_make_service()).with_graceful_shutdown(shutdown).await
 }

@@ -12,9 +12,8 @@ use twilio_conversations_emulator::config::{Command, Config};
 use twilio_conversations_emulator::{AppState, healthcheck, serve};
 
 /// mimalloc rather than glibc's allocator: the store makes many small, long-lived
-/// allocations, and with a million messages glibc's `malloc` spent a sixth of a fetch
-/// searching its fragmented heap (benchmarks: fetch CPU 29 → 21 µs in a large store,
-/// 394 → 350 bytes per stored message).
+/// allocations, and with a million messages glibc's `malloc` spent a large part of a fetch
+/// searching its fragmented heap, and more memory per message (BENCHMARKS.md, "mimalloc").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

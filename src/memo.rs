@@ -1,6 +1,6 @@
 //! One thread's memory of the last question a function was asked, and its answer: for
-//! work whose inputs repeat from one call to the next on a thread (a client's credentials
-//! and `Host` on every request, the day of every timestamp on a page).
+//! work whose inputs repeat from one call to the next on a thread (the calendar day of
+//! every timestamp on a page, in `crate::time`).
 
 use std::cell::RefCell;
 use std::thread::LocalKey;

@@ -144,7 +144,8 @@ pub struct PageLinks<'a> {
 impl PageLinks<'_> {
     fn url(&self, size: usize, page: usize, cursor: Option<Cursor>) -> String {
         // Written straight into one string (three per page): a form serializer with
-        // `to_string`ed numbers and a final `format!` cost ~2,000 instructions per URL.
+        // `to_string`ed numbers and a final `format!` showed in a list page's profile
+        // (BENCHMARKS.md, "page URLs written into one string").
         fn encode(text: &str) -> form_urlencoded::ByteSerialize<'_> {
             form_urlencoded::byte_serialize(text.as_bytes())
         }

@@ -177,7 +177,8 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
 
 /// Parses `PP` + 32 hex digits (either case, as the spec's patterns allow) into the bits.
 /// By table, a byte (two digits) at a time and without a branch per digit: every request
-/// parses two or three SIDs, and `u128::from_str_radix` was 6% of a fetch.
+/// parses two or three SIDs, and `u128::from_str_radix` showed in a fetch's profile
+/// (BENCHMARKS.md, "hand-parsed SIDs").
 fn parse_bits(s: &str, prefix: &str) -> Option<u128> {
     let hex = s.strip_prefix(prefix)?.as_bytes();
     if hex.len() != 32 {

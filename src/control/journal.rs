@@ -2,11 +2,11 @@
 //! on what the application really sent (method, path, query, form parameters, headers)
 //! and what it got back, without a proxy.
 //!
-//! Recording must stay cheap because it happens on every request: an entry keeps the
-//! request's method, URI, headers and body as the shared, reference-counted values hyper
-//! produced, and the JSON view (parameters parsed, headers as text, credentials redacted)
-//! is only built when someone reads the journal. Secrets stay in the emulator's memory as
-//! long as the request they came with, and are never shown.
+//! Recording must stay cheap because it happens on every request: an entry copies the
+//! request's target, headers and body into one buffer as they arrived ([`Captured`]), and
+//! the JSON view (parameters parsed, headers as text, credentials redacted) is only built
+//! when someone reads the journal. Secrets stay in the emulator's memory as long as the
+//! entry does, and are never shown.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -48,8 +48,8 @@ pub struct Journal {
 /// Each entry's request text is one allocation, and the entries are stored by value, not
 /// behind an `Arc`. A request evicts the entry from a thousand requests ago, which is long
 /// out of the core's caches: with an `Arc` and three allocations per entry, dropping it
-/// cost a tenth of a message fetch's throughput (with a 10-entry journal the fetch ran
-/// that much faster). Now that is one free, and the ring itself is written in order.
+/// was a measurable part of a message fetch (BENCHMARKS.md, "journal entries stored by
+/// value"). Now that is one free, and the ring itself is written in order.
 struct Ring {
     entries: VecDeque<Entry>,
     next_sequence: u64,
@@ -60,7 +60,8 @@ struct Ring {
 /// Copies, not hyper's shared values: a cloned `Uri` or `HeaderMap` holds reference counts
 /// into the connection's read buffer (keeping it pinned until the entry is evicted), costs
 /// a map allocation per request and moves those counts between cores when the entry is
-/// dropped. Measured, that too cost a message fetch a fifth of its throughput.
+/// dropped: a measurable part of a message fetch too (BENCHMARKS.md, "journal entries
+/// copy").
 #[derive(Clone, Debug)]
 pub struct Captured {
     time: SystemTime,

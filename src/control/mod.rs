@@ -24,7 +24,7 @@ use std::time::{Instant, SystemTime};
 
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -32,7 +32,7 @@ use self::faults::Faults;
 use self::journal::{Captured, Journal, Outcome};
 use self::metrics::Metrics;
 use crate::error::ApiError;
-use crate::extract::Tenant;
+use crate::sid::AccountSid;
 use crate::state::AppState;
 
 /// The journal, fault rules and metrics of one running emulator.
@@ -91,13 +91,16 @@ pub fn is_control_path(path: &str) -> bool {
 /// counted and subject to fault rules; `/_emulator/` requests pass untouched.
 ///
 /// Called after routing, with the template of the route that matched (the `route` label of
-/// the metrics). Unknown paths reach the fallback without one and are counted as `unmatched`.
+/// the metrics) and the account of the request's credentials, when they are valid: invalid
+/// ones are the handler's to answer, and the journal records the request without an
+/// account. Unknown paths reach the fallback without a route and are counted as `unmatched`.
 ///
 /// The body is buffered (up to `--max-body-bytes`; a larger one gets Twilio's 413 here)
 /// so that the journal can show the form parameters the handler then reads.
 pub async fn observe<Handled>(
     state: &AppState,
     route: Option<&str>,
+    account: Option<AccountSid>,
     request: Request,
     handle: impl FnOnce(Request) -> Handled,
 ) -> Response
@@ -109,10 +112,7 @@ where
     }
     let arrived = Instant::now();
     let control = &state.control;
-    let (mut parts, body) = request.into_parts();
-    // Invalid credentials are not an error here: the handler answers them, and the
-    // journal records the request without an account.
-    let account = Tenant::from_request_parts(&mut parts, state).await.ok().map(|Tenant(account)| account);
+    let (parts, body) = request.into_parts();
     let method = parts.method.clone();
     let mut captured = control
         .journal

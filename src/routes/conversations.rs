@@ -4,14 +4,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, Expected, InvalidValue};
-use crate::extract::{BaseUrl, ConversationScope, ServicePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
+use crate::extract::{ApiCall, ConversationScope, ServicePath, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSid};
 use crate::state::AppState;
@@ -99,9 +98,7 @@ struct ListParams {
 
 /// Create a conversation: <https://www.twilio.com/docs/conversations/api/conversation-resource#create-a-conversation-resource>
 async fn create(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     ServicePath(scope): ServicePath,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<ConversationParams>,
@@ -113,9 +110,7 @@ async fn create(
 
 /// Fetch a conversation by SID or unique name: <https://www.twilio.com/docs/conversations/api/conversation-resource#fetch-a-conversation-resource>
 async fn fetch(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
 ) -> Result<Json<ConversationResource>, ApiError> {
     let conversation = state.store.fetch_conversation(account, scope.service, &scope.conversation)?;
@@ -124,9 +119,7 @@ async fn fetch(
 
 /// List a service's conversations: <https://www.twilio.com/docs/conversations/api/conversation-resource#read-multiple-conversation-resources>
 async fn list(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     ServicePath(scope): ServicePath,
     TwilioQuery(params): TwilioQuery<ListParams>,
 ) -> Result<Json<ListBody<ConversationResource>>, ApiError> {
@@ -160,9 +153,7 @@ async fn list(
 
 /// Update a conversation: <https://www.twilio.com/docs/conversations/api/conversation-resource#update-conversation>
 async fn update(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<ConversationParams>,
@@ -174,8 +165,7 @@ async fn update(
 
 /// Delete a conversation and its messages: <https://www.twilio.com/docs/conversations/api/conversation-resource#delete-a-conversation-resource>
 async fn delete(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
+    ApiCall { state, account, .. }: ApiCall,
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {

@@ -5,7 +5,7 @@
 //! <https://www.twilio.com/docs/conversations/api/media-resource>
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, InvalidValue};
-use crate::extract::{BaseUrl, ServicePath, Tenant, TwilioQuery, path_params};
+use crate::extract::{ApiCall, ServicePath, TwilioQuery, path_params};
 use crate::sid::{ChatServiceSid, ConversationSid, MediaSid, MessageSid};
 use crate::state::AppState;
 use crate::store::Upload;
@@ -40,9 +40,7 @@ struct UploadParams {
 
 /// Upload a file: <https://www.twilio.com/docs/conversations/api/media-resource#create-a-media-resource>
 async fn upload(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     ServicePath(scope): ServicePath,
     TwilioQuery(params): TwilioQuery<UploadParams>,
     request: Request,
@@ -66,9 +64,7 @@ async fn upload(
 
 /// Fetch an upload's metadata: <https://www.twilio.com/docs/conversations/api/media-resource#fetch-a-media-resource>
 async fn fetch(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     ServicePath(scope): ServicePath,
     media: MediaPath,
 ) -> Result<Json<MediaResource>, ApiError> {
@@ -79,8 +75,7 @@ async fn fetch(
 
 /// Download an upload's bytes, with the `Content-Type` it was uploaded with.
 async fn content(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
+    ApiCall { state, account, .. }: ApiCall,
     ServicePath(scope): ServicePath,
     media: MediaPath,
 ) -> Result<Response, ApiError> {

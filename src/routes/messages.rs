@@ -6,13 +6,12 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, InvalidValue};
-use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
+use crate::extract::{ApiCall, ConversationScope, MessagePath, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::json::{Ascii, Json, JsonBody};
 use crate::pagination::{OrderedPageParams, PageLinks};
 use crate::sid::{AccountSid, ChatServiceSid, ContentSid, ConversationSid, MediaSid, MessageSid, ParticipantSid};
@@ -79,10 +78,10 @@ impl MessageParams {
 }
 
 /// Create a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#create-a-conversationmessage-resource>
+///
+/// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn create(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
@@ -93,22 +92,19 @@ pub(super) async fn create(
 }
 
 /// Fetch a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#fetch-a-conversationmessage-resource>
-pub(super) async fn fetch(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
-    path: MessagePath,
-) -> Result<JsonBody, ApiError> {
+///
+/// Served by [`super::shortcut`] too: it may take only the extractors listed there.
+pub(super) async fn fetch(ApiCall { state, account, base }: ApiCall, path: MessagePath) -> Result<JsonBody, ApiError> {
     let scope = path.scope;
     let located = state.store.fetch_message(account, scope.service, &scope.conversation, path.sid)?;
     Ok(MessageResource::new(account, base, scope.service, located).into_body())
 }
 
 /// List a conversation's messages: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#read-multiple-conversationmessage-resources>
+///
+/// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn list(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     TwilioQuery(params): TwilioQuery<OrderedPageParams>,
 ) -> Result<JsonBody, ApiError> {
@@ -137,10 +133,10 @@ pub(super) async fn list(
 }
 
 /// Update a message: <https://www.twilio.com/docs/conversations/api/conversation-message-resource#update-a-conversationmessage-resource>
+///
+/// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn update(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     path: MessagePath,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
@@ -152,9 +148,10 @@ pub(super) async fn update(
 }
 
 /// Delete a message (204, empty body): <https://www.twilio.com/docs/conversations/api/conversation-message-resource#delete-a-conversationmessage-resource>
+///
+/// Served by [`super::shortcut`] too: it may take only the extractors listed there.
 pub(super) async fn delete(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
+    ApiCall { state, account, .. }: ApiCall,
     path: MessagePath,
     _webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {

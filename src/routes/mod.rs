@@ -26,15 +26,16 @@ use axum::response::{IntoResponse, Response};
 use tower::Service;
 
 use crate::error::{ApiError, ErrorBody, ErrorCause, NeedsResourcePath};
+use crate::extract::{ParsedPath, RequestContext};
 use crate::state::AppState;
 
 /// Where conversations live on each URL form: the account's default service, or one named
 /// in the path.
 const CONVERSATION_FORMS: [&str; 2] = ["/v1/Conversations", "/v1/Services/{ChatServiceSid}/Conversations"];
 
-/// The whole application as one service: the Messages routes through the [`shortcut`],
-/// everything else (and any message path the shortcut is not certain of) through the
-/// [`router`].
+/// The whole application as one service: the Messages routes through the shortcut
+/// (`routes::shortcut`), everything else (and any message path the shortcut is not certain
+/// of) through axum's router (`routes::router`).
 #[derive(Clone, Debug)]
 pub struct App {
     router: Router,
@@ -42,6 +43,7 @@ pub struct App {
 }
 
 impl App {
+    /// The application serving `state`.
     pub fn new(state: AppState) -> Self {
         Self { router: router(&state).with_state(state.clone()), state }
     }
@@ -58,11 +60,11 @@ impl Service<Request> for App {
 
     fn call(&mut self, request: Request) -> Self::Future {
         match shortcut::recognise(request.method(), request.uri().path()) {
-            Some(recognised) => {
+            Some(shortcut::Recognised { operation, route, path }) => {
                 let state = self.state.clone();
                 Box::pin(async move {
-                    let route = recognised.route;
-                    Ok(answer(&state, Some(route), request, |request| recognised.handle(request, state.clone())).await)
+                    let handle = |request| operation.handle(request, state.clone());
+                    Ok(answer(&state, Some(route), Some(path), request, handle).await)
                 })
             }
             None => Box::pin(self.router.call(request)),
@@ -74,7 +76,7 @@ impl Service<Request> for App {
 /// (with their messages, participants and receipts) are mounted once per URL form, so one
 /// handler serves each operation on both. They are mounted as full paths rather than
 /// nested routers: nesting costs a URI rewrite and a router clone on every request
-/// (benchmarks: about 16,000 instructions and 25 allocations per message request).
+/// (BENCHMARKS.md, "routes mounted at full paths").
 pub fn router(state: &AppState) -> Router<AppState> {
     CONVERSATION_FORMS
         .into_iter()
@@ -93,11 +95,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// carries its `MatchedPath`, the `route` label of the metrics.
 async fn around_every_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().cloned();
-    answer(&state, route.as_ref().map(MatchedPath::as_str), request, |request| next.run(request)).await
+    answer(&state, route.as_ref().map(MatchedPath::as_str), None, request, |request| next.run(request)).await
 }
 
 /// Everything around a handler (`handle`), for routes matched by the router or by the
-/// [`shortcut`]: the control plane observes the request, error responses get their Twilio
+/// [`shortcut`]: the request's [`RequestContext`] is resolved (the account, the base URL,
+/// and the `path` the shortcut parsed) for the control plane and the handler's extractors
+/// alike, the control plane observes the request, error responses get their Twilio
 /// envelope, the cause of an internal error is logged at `error` (the client sees only
 /// Twilio's 20500), and the request is logged at `info` (method, path, status, latency to
 /// the response head). One layer rather than three (with `tower_http`'s `TraceLayer`), because
@@ -105,7 +109,8 @@ async fn around_every_request(State(state): State<AppState>, request: Request, n
 async fn answer<Handled>(
     state: &AppState,
     route: Option<&str>,
-    request: Request,
+    path: Option<ParsedPath>,
+    mut request: Request,
     handle: impl FnOnce(Request) -> Handled,
 ) -> Response
 where
@@ -114,7 +119,10 @@ where
     let started = Instant::now();
     let method = request.method().clone();
     let uri = request.uri().clone();
-    let response = crate::control::observe(state, route, request, handle).await;
+    let context = RequestContext::resolve(request.headers(), &state.settings, path);
+    let account = context.account.as_ref().ok().copied();
+    request.extensions_mut().insert(context);
+    let response = crate::control::observe(state, route, account, request, handle).await;
     let response = twilio_envelope(uri.path(), response);
     if let Some(ErrorCause(cause)) = response.extensions().get() {
         tracing::error!(%method, path = uri.path(), status = response.status().as_u16(), %cause, "internal error");

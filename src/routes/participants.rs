@@ -5,14 +5,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, InvalidValue};
-use crate::extract::{BaseUrl, ConversationScope, ParticipantPath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
+use crate::extract::{ApiCall, ConversationScope, ParticipantPath, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, ParticipantSid, RoleSid};
 use crate::state::AppState;
@@ -97,9 +96,7 @@ impl ParticipantParams {
 
 /// Add a participant: <https://www.twilio.com/docs/conversations/api/conversation-participant-resource#add-a-conversation-participant-sms>
 async fn create(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<ParticipantParams>,
@@ -121,9 +118,7 @@ async fn create(
 
 /// Fetch a participant by SID or identity: <https://www.twilio.com/docs/conversations/api/conversation-participant-resource#fetch-a-conversationparticipant-resource>
 async fn fetch(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     path: ParticipantPath,
 ) -> Result<Json<ParticipantResource>, ApiError> {
     let scope = path.scope;
@@ -133,9 +128,7 @@ async fn fetch(
 
 /// List a conversation's participants: <https://www.twilio.com/docs/conversations/api/conversation-participant-resource#read-multiple-conversationparticipant-resources>
 async fn list(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     TwilioQuery(params): TwilioQuery<PageParams>,
 ) -> Result<Json<ListBody<ParticipantResource>>, ApiError> {
@@ -155,9 +148,7 @@ async fn list(
 
 /// Update a participant: <https://www.twilio.com/docs/conversations/api/conversation-participant-resource#update-a-conversationparticipant-resource>
 async fn update(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     path: ParticipantPath,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<ParticipantParams>,
@@ -174,8 +165,7 @@ async fn update(
 
 /// Remove a participant: <https://www.twilio.com/docs/conversations/api/conversation-participant-resource#delete-a-conversationparticipant-resource>
 async fn delete(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
+    ApiCall { state, account, .. }: ApiCall,
     path: ParticipantPath,
     _webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {

@@ -5,13 +5,12 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
 use crate::error::ApiError;
-use crate::extract::{BaseUrl, MessagePath, ReceiptPath, Tenant, TwilioQuery};
+use crate::extract::{ApiCall, MessagePath, ReceiptPath, TwilioQuery};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{
     AccountSid, ChannelMessageSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, ReceiptSid,
@@ -32,9 +31,7 @@ pub fn mount(router: Router<AppState>, receipts: &str) -> Router<AppState> {
 
 /// Fetch a receipt: <https://www.twilio.com/docs/conversations/api/receipt-resource#fetch-a-conversationmessagereceipt-resource>
 async fn fetch(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     path: ReceiptPath,
 ) -> Result<Json<ReceiptResource>, ApiError> {
     let scope = path.message.scope;
@@ -45,9 +42,7 @@ async fn fetch(
 
 /// List a message's receipts: <https://www.twilio.com/docs/conversations/api/receipt-resource#read-multiple-conversationmessagereceipt-resources>
 async fn list(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     path: MessagePath,
     TwilioQuery(params): TwilioQuery<PageParams>,
 ) -> Result<Json<ListBody<ReceiptResource>>, ApiError> {

@@ -3,14 +3,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, InvalidValue};
-use crate::extract::{BaseUrl, ServicePath, Tenant, TwilioForm, TwilioQuery};
+use crate::extract::{ApiCall, ServicePath, TwilioForm, TwilioQuery};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid};
 use crate::state::AppState;
@@ -37,9 +36,7 @@ struct CreateParams {
 
 /// Create a service: <https://www.twilio.com/docs/conversations/api/service-resource#create-a-service-resource>
 async fn create(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     TwilioForm(params): TwilioForm<CreateParams>,
 ) -> Result<(StatusCode, Json<ServiceResource>), ApiError> {
     let friendly_name = validate::name(params.friendly_name, ApiError::FriendlyNameTooLong)?
@@ -50,9 +47,7 @@ async fn create(
 
 /// Fetch a service: <https://www.twilio.com/docs/conversations/api/service-resource#fetch-a-service-resource>
 async fn fetch(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     ServicePath(scope): ServicePath,
 ) -> Result<Json<ServiceResource>, ApiError> {
     let service = state.store.fetch_service(account, scope.explicit().ok_or(ApiError::NotFound)?)?;
@@ -61,9 +56,7 @@ async fn fetch(
 
 /// List the account's services, the default one first: <https://www.twilio.com/docs/conversations/api/service-resource#read-multiple-service-resources>
 async fn list(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     TwilioQuery(params): TwilioQuery<PageParams>,
 ) -> Result<Json<ListBody<ServiceResource>>, ApiError> {
     let request = PageRequest::parse(&params, Order::Asc, MAX_PAGE_SIZE)?;
@@ -80,8 +73,7 @@ async fn list(
 
 /// Delete a service with its conversations: <https://www.twilio.com/docs/conversations/api/service-resource#delete-a-service-resource>
 async fn delete(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
+    ApiCall { state, account, .. }: ApiCall,
     ServicePath(scope): ServicePath,
 ) -> Result<StatusCode, ApiError> {
     state.store.delete_service(account, scope.explicit().ok_or(ApiError::NotFound)?)?;

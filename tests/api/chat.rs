@@ -4,16 +4,19 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{Form, OTHER_ACCOUNT, assert_twilio_error, json_ok, sid_of, spawn_app};
+use crate::helpers::{Form, OTHER_ACCOUNT, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
+/// A Chat service's channel list, `/v2/Services/{IS}/Channels`.
 fn channels(service: &str) -> String {
     format!("/v2/Services/{service}/Channels")
 }
 
+/// A channel's message list in Chat.
 fn messages(service: &str, channel: &str) -> String {
     format!("/v2/Services/{service}/Channels/{channel}/Messages")
 }
 
+/// An object's keys, in order.
 fn keys(value: &Value) -> Vec<String> {
     value.as_object().expect("object").keys().cloned().collect()
 }
@@ -187,37 +190,35 @@ async fn chat_errors_use_chats_codes() {
     let service = app.default_service().await;
     let channel = sid_of(&app.post(&channels(&service), &[("UniqueName", "taken")]).await);
     let unknown_channel = "CH00000000000000000000000000000000";
-    type Params = Vec<(&'static str, String)>;
-    let cases: Vec<(Method, String, Params, StatusCode, u64)> = vec![
-        (Method::GET, format!("{}/{unknown_channel}", channels(&service)), vec![], StatusCode::NOT_FOUND, 50300),
-        (Method::GET, messages(&service, unknown_channel), vec![], StatusCode::NOT_FOUND, 50300),
-        (Method::POST, messages(&service, "no-such-name"), vec![("Body", "x".into())], StatusCode::NOT_FOUND, 50300),
-        (
-            Method::GET,
-            format!("{}/IM00000000000000000000000000000000", messages(&service, &channel)),
-            vec![],
-            StatusCode::NOT_FOUND,
-            20404,
-        ),
-        (Method::GET, channels("IS00000000000000000000000000000000"), vec![], StatusCode::NOT_FOUND, 20404),
-        (Method::GET, channels("ISnot-a-sid"), vec![], StatusCode::NOT_FOUND, 20404),
-        (Method::POST, channels(&service), vec![("UniqueName", "taken".into())], StatusCode::CONFLICT, 50307),
-        (Method::POST, channels(&service), vec![("UniqueName", channel.clone())], StatusCode::BAD_REQUEST, 50306),
-        (Method::POST, channels(&service), vec![("Type", "secret".into())], StatusCode::BAD_REQUEST, 20001),
-        (
-            Method::POST,
-            messages(&service, &channel),
-            vec![("LastUpdatedBy", "x".repeat(257))],
-            StatusCode::BAD_REQUEST,
-            50505,
-        ),
-        (Method::POST, messages(&service, &channel), vec![("From", "x".repeat(257))], StatusCode::BAD_REQUEST, 50310),
-        (Method::POST, messages(&service, &channel), vec![("Attributes", "{".into())], StatusCode::BAD_REQUEST, 50304),
-        (Method::GET, format!("{}?PageSize=0", messages(&service, &channel)), vec![], StatusCode::BAD_REQUEST, 20001),
+    let (not_found, bad, conflict) = (StatusCode::NOT_FOUND, StatusCode::BAD_REQUEST, StatusCode::CONFLICT);
+    let (get, post) = (Method::GET, Method::POST);
+    let (list, posts) = (channels(&service), messages(&service, &channel));
+    let unknown = format!("{list}/{unknown_channel}");
+    let unknown_posts = messages(&service, unknown_channel);
+    let unknown_name = messages(&service, "no-such-name");
+    let unknown_message = format!("{posts}/IM00000000000000000000000000000000");
+    let (unknown_service, malformed_service) =
+        (channels("IS00000000000000000000000000000000"), channels("ISnot-a-sid"));
+    let zero_page = format!("{posts}?PageSize=0");
+    let long = "x".repeat(257);
+    type Params<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&str, &Method, &str, Params, StatusCode, u64); 13] = [
+        ("fetch an unknown channel", &get, &unknown, &[], not_found, 50300),
+        ("list an unknown channel's messages", &get, &unknown_posts, &[], not_found, 50300),
+        ("post to an unknown unique name", &post, &unknown_name, &[("Body", "x")], not_found, 50300),
+        ("fetch an unknown message", &get, &unknown_message, &[], not_found, 20404),
+        ("list an unknown service's channels", &get, &unknown_service, &[], not_found, 20404),
+        ("list a malformed service SID's channels", &get, &malformed_service, &[], not_found, 20404),
+        ("a duplicate unique name", &post, &list, &[("UniqueName", "taken")], conflict, 50307),
+        ("a unique name shaped like a SID", &post, &list, &[("UniqueName", &channel)], bad, 50306),
+        ("an unknown channel type", &post, &list, &[("Type", "secret")], bad, 20001),
+        ("a LastUpdatedBy over 256 characters", &post, &posts, &[("LastUpdatedBy", &long)], bad, 50505),
+        ("a From over 256 characters", &post, &posts, &[("From", &long)], bad, 50310),
+        ("attributes that are not JSON", &post, &posts, &[("Attributes", "{")], bad, 50304),
+        ("a page size of zero", &get, &zero_page, &[], bad, 20001),
     ];
-    for (method, path, params, status, code) in cases {
-        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert_twilio_error(app.send(method, &path, &params).await, status, code).await;
+    for (case, method, path, params, status, code) in cases {
+        assert_twilio_error_for(case, app.send(method.clone(), path, params).await, status, code).await;
     }
     assert_eq!(app.get(&messages(&service, &channel)).await["messages"], serde_json::json!([]), "nothing stored");
     let message = assert_twilio_error(

@@ -12,9 +12,8 @@ const MESSAGES_EACH: usize = 5;
 async fn sixty_four_concurrent_creators_lose_nothing_and_share_no_index() {
     let app = Arc::new(spawn_app().await);
     for form in app.forms().await {
-        // Arrange
         let conversation = app.conversation(&form).await;
-        // Act
+
         let creators = (0..CREATORS).map(|creator| {
             let (app, form, conversation) = (Arc::clone(&app), form.clone(), conversation.clone());
             tokio::spawn(async move {
@@ -32,7 +31,7 @@ async fn sixty_four_concurrent_creators_lose_nothing_and_share_no_index() {
             assert!(own_indices.windows(2).all(|w| w[0] < w[1]), "one creator's indices increase: {own_indices:?}");
             created.extend(own);
         }
-        // Assert
+
         let total = CREATORS * MESSAGES_EACH;
         let indices: HashSet<u64> = created.iter().map(|m| m["index"].as_u64().expect("index")).collect();
         assert_eq!(
@@ -41,15 +40,12 @@ async fn sixty_four_concurrent_creators_lose_nothing_and_share_no_index() {
             "{}: indices are 0..{total} with no gaps or repeats",
             form.name()
         );
-        let mut listed = Vec::new();
-        let mut page = app.get(&format!("{}?PageSize=100", form.messages(&conversation))).await;
-        loop {
-            listed.extend(page["messages"].as_array().expect("messages").iter().map(sid_of));
-            let Some(next) = page["meta"]["next_page_url"].as_str() else {
-                break;
-            };
-            page = app.get_url(next).await;
-        }
+        let listed: Vec<String> = app
+            .all_messages(&format!("{}?PageSize=100", form.messages(&conversation)))
+            .await
+            .iter()
+            .map(sid_of)
+            .collect();
         let created_sids: HashSet<String> = created.iter().map(sid_of).collect();
         assert_eq!(listed.len(), total, "{}", form.name());
         assert_eq!(listed.into_iter().collect::<HashSet<_>>(), created_sids, "every created message is stored");

@@ -3,12 +3,16 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use std::time::Duration;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use tokio::time::Instant;
 use twilio_conversations_emulator::Config;
 
 use crate::helpers::{
-    ACCOUNT, Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app, spawn_app_with,
+    ACCOUNT, Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, assert_twilio_error_for, in_process_app,
+    in_process_request, json_ok, sid_of, spawn_app, spawn_app_with,
 };
 
 /// The journal, or the part of it that `query` selects (`""` for all of it).
@@ -24,11 +28,13 @@ async fn add_fault(app: &TestApp, rule: Value) -> Value {
     json_ok(response).await
 }
 
+/// The fault rules, as listed.
 async fn faults(app: &TestApp) -> Vec<Value> {
     let listing = json_ok(app.control(Method::GET, "/_emulator/faults", None).await).await;
     listing["faults"].as_array().expect("a `faults` array").clone()
 }
 
+/// The metrics text, checked to be Prometheus' format.
 async fn metrics(app: &TestApp) -> String {
     let response = app.control(Method::GET, "/_emulator/metrics", None).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -37,6 +43,7 @@ async fn metrics(app: &TestApp) -> String {
     response.text().await.expect("metrics text")
 }
 
+/// A JSON string's text (panics on anything else).
 fn as_str(value: &Value) -> &str {
     value.as_str().unwrap_or_else(|| panic!("not a string: {value}"))
 }
@@ -45,14 +52,11 @@ fn as_str(value: &Value) -> &str {
 
 #[tokio::test]
 async fn the_journal_records_what_was_sent_and_answered() {
-    // Arrange
     let app = spawn_app().await;
 
-    // Act
     let created = app.post("/v1/Conversations", &[("FriendlyName", "team"), ("Attributes", "{\"a\":1}")]).await;
     app.get("/v1/Conversations?PageSize=5").await;
 
-    // Assert
     let entries = journal(&app, "").await;
     assert_eq!(entries.len(), 2, "{entries:?}");
     let (create, list) = (&entries[0], &entries[1]);
@@ -76,13 +80,10 @@ async fn the_journal_records_what_was_sent_and_answered() {
 
 #[tokio::test]
 async fn the_journal_redacts_the_password_but_keeps_the_account_sid() {
-    // Arrange
     let app = spawn_app().await;
 
-    // Act
     app.get("/v1/Services").await;
 
-    // Assert
     let entries = journal(&app, "").await;
     assert_eq!(entries[0]["headers"]["authorization"], format!("Basic {ACCOUNT}:<redacted>"));
     let text = serde_json::to_string(&entries).expect("JSON");
@@ -93,18 +94,15 @@ async fn the_journal_redacts_the_password_but_keeps_the_account_sid() {
 
 #[tokio::test]
 async fn the_journal_records_rejected_and_unknown_requests_but_not_control_ones() {
-    // Arrange
-    let config = Config { max_body_bytes: 64, ..Config::for_tests() };
+    let config = Config { max_body_bytes: 64, ..Config::defaults() };
     let app = spawn_app_with(config).await;
     let anonymous = app.client.get(format!("{}/v1/Services", app.base)).send().await.expect("sent");
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 
-    // Act
     let unknown = app.send(Method::GET, "/v1/Nothing/Here", &[]).await;
     let oversized = app.send(Method::POST, "/v1/Conversations", &[("FriendlyName", &"x".repeat(100))]).await;
     app.control(Method::GET, "/_emulator/faults", None).await;
 
-    // Assert
     assert_twilio_error(unknown, StatusCode::NOT_FOUND, 20404).await;
     assert_twilio_error(oversized, StatusCode::PAYLOAD_TOO_LARGE, 20413).await;
     let entries = journal(&app, "").await;
@@ -129,14 +127,13 @@ async fn the_journal_records_rejected_and_unknown_requests_but_not_control_ones(
 
 #[tokio::test]
 async fn the_journal_filters_by_account_path_method_and_limit() {
-    // Arrange
     let app = spawn_app().await;
     let conversation = app.conversation(&Form::Default).await;
     app.message(&Form::Default, &conversation, "hello").await;
     app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Services", &[]).await;
     app.get(&Form::Default.messages(&conversation)).await;
 
-    // Act and assert: each filter, and their combination.
+    // Each filter, and their combination.
     let paths = |entries: Vec<Value>| -> Vec<String> {
         entries.iter().map(|entry| format!("{} {}", as_str(&entry["method"]), as_str(&entry["path"]))).collect()
     };
@@ -157,23 +154,25 @@ async fn the_journal_filters_by_account_path_method_and_limit() {
 #[tokio::test]
 async fn invalid_journal_queries_are_twilio_400s() {
     let app = spawn_app().await;
-    for query in ["?limit=many", "?account=IS123", "?acount=AC1", "?path=/v1/Conv**"] {
+    for (case, query) in [
+        ("a limit that is not a number", "?limit=many"),
+        ("an account that is not an account SID", "?account=IS123"),
+        ("an unknown parameter", "?acount=AC1"),
+        ("a path glob with `**` inside a segment", "?path=/v1/Conv**"),
+    ] {
         let response = app.control(Method::GET, &format!("/_emulator/requests{query}"), None).await;
-        assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
+        assert_twilio_error_for(case, response, StatusCode::BAD_REQUEST, 20001).await;
     }
 }
 
 #[tokio::test]
 async fn the_journal_is_bounded_and_clearable() {
-    // Arrange
-    let app = spawn_app_with(Config { journal_size: 3, ..Config::for_tests() }).await;
+    let app = spawn_app_with(Config { journal_size: 3, ..Config::defaults() }).await;
 
-    // Act
     for size in 1..=5 {
         app.get(&format!("/v1/Services?PageSize={size}")).await;
     }
 
-    // Assert
     let queries: Vec<Value> = journal(&app, "").await.iter().map(|entry| entry["query"].clone()).collect();
     assert_eq!(queries, [json!("PageSize=3"), json!("PageSize=4"), json!("PageSize=5")], "the oldest are dropped");
     let cleared = app.control(Method::DELETE, "/_emulator/requests", None).await;
@@ -185,7 +184,6 @@ async fn the_journal_is_bounded_and_clearable() {
 
 #[tokio::test]
 async fn a_fault_fires_exactly_times_then_the_api_answers_normally_and_stores_nothing_faulted() {
-    // Arrange
     let app = spawn_app().await;
     let conversation = app.conversation(&Form::Default).await;
     let rule = add_fault(
@@ -201,7 +199,6 @@ async fn a_fault_fires_exactly_times_then_the_api_answers_normally_and_stores_no
     assert!(rule["id"].as_str().is_some_and(|id| id.starts_with("FR")), "{rule}");
     assert_eq!((&rule["remaining"], &rule["fired"]), (&json!(2), &json!(0)));
 
-    // Act
     let mut statuses = Vec::new();
     for body in ["one", "two", "three"] {
         let response = app.send(Method::POST, &Form::Default.messages(&conversation), &[("Body", body)]).await;
@@ -213,7 +210,6 @@ async fn a_fault_fires_exactly_times_then_the_api_answers_normally_and_stores_no
         }
     }
 
-    // Assert
     assert_eq!(statuses, [StatusCode::TOO_MANY_REQUESTS, StatusCode::TOO_MANY_REQUESTS, StatusCode::CREATED]);
     let messages = app.get(&Form::Default.messages(&conversation)).await["messages"].clone();
     let bodies: Vec<&Value> = messages.as_array().expect("messages").iter().map(|m| &m["body"]).collect();
@@ -227,7 +223,6 @@ async fn a_fault_fires_exactly_times_then_the_api_answers_normally_and_stores_no
 
 #[tokio::test]
 async fn a_fault_matches_only_its_method_path_and_account() {
-    // Arrange
     let app = spawn_app().await;
     add_fault(
         &app,
@@ -235,14 +230,12 @@ async fn a_fault_matches_only_its_method_path_and_account() {
     )
     .await;
 
-    // Act
     let mine = app.send(Method::GET, "/v1/Services", &[]).await.status();
     let other_method =
         app.send_as(OTHER_ACCOUNT, Method::POST, "/v1/Services", &[("FriendlyName", "s")]).await.status();
     let other_path = app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Conversations", &[]).await.status();
     let theirs = app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Services", &[]).await;
 
-    // Assert
     assert_eq!((mine, other_method, other_path), (StatusCode::OK, StatusCode::CREATED, StatusCode::OK));
     let message = assert_twilio_error(theirs, StatusCode::SERVICE_UNAVAILABLE, 20503).await;
     assert_eq!(message, "Service Unavailable", "defaults come from the status");
@@ -250,51 +243,60 @@ async fn a_fault_matches_only_its_method_path_and_account() {
 
 #[tokio::test]
 async fn probability_zero_never_fires_and_one_always_does() {
-    // Arrange
     let app = spawn_app().await;
     let never = add_fault(&app, json!({ "path": "/v1/Services", "error": { "status": 500 }, "probability": 0 })).await;
     let always =
         add_fault(&app, json!({ "path": "/v1/Conversations", "error": { "status": 500 }, "probability": 1 })).await;
 
-    // Act
     for _ in 0..10 {
         assert_eq!(app.send(Method::GET, "/v1/Services", &[]).await.status(), StatusCode::OK);
         let faulted = app.send(Method::GET, "/v1/Conversations", &[]).await;
         assert_twilio_error(faulted, StatusCode::INTERNAL_SERVER_ERROR, 20500).await;
     }
 
-    // Assert
     let listed = faults(&app).await;
     let counters: Vec<(&Value, &Value, &Value)> =
         listed.iter().map(|rule| (&rule["id"], &rule["matched"], &rule["fired"])).collect();
     assert_eq!(counters, [(&never["id"], &json!(10), &json!(0)), (&always["id"], &json!(10), &json!(10))]);
 }
 
-#[tokio::test]
-async fn a_latency_rule_delays_but_lets_the_request_through() {
-    // Arrange
-    let app = spawn_app().await;
-    let rule = add_fault(&app, json!({ "method": "POST", "path": "/v1/Conversations", "latency_ms": 1 })).await;
+#[tokio::test(start_paused = true)]
+async fn a_latency_rule_delays_its_requests_by_its_latency_and_lets_them_through() {
+    // In-process, on tokio's paused clock, which jumps over the rule's sleep the
+    // moment nothing else can run, so the delay is measured exactly and never waited for.
+    let app = in_process_app(&Config::defaults());
+    let rule = json!({ "method": "POST", "path": "/v1/Conversations", "latency_ms": 250 });
+    let (status, rule) = in_process_request(&app, Method::POST, "/_emulator/faults", Some(&rule)).await;
+    assert_eq!(status, StatusCode::CREATED, "{rule}");
 
-    // Act
-    let created = app.post("/v1/Conversations", &[]).await;
+    let started = Instant::now();
+    let (created, conversation) = in_process_request(&app, Method::POST, "/v1/Conversations", None).await;
+    let delayed = started.elapsed();
+    let started = Instant::now();
+    let (listed, _) = in_process_request(&app, Method::GET, "/v1/Conversations", None).await;
+    let not_delayed = started.elapsed();
 
-    // Assert
-    assert!(created["sid"].is_string(), "{created}");
-    assert_eq!(faults(&app).await[0]["fired"], 1);
-    assert_eq!(journal(&app, "").await[0]["faults"], json!([rule["id"]]));
-    assert_eq!(app.get(&format!("/v1/Conversations/{}", sid_of(&created))).await["sid"], created["sid"]);
+    assert_eq!(created, StatusCode::CREATED, "{conversation}");
+    assert_eq!(delayed, Duration::from_millis(250), "the matching request waited the rule's latency");
+    assert_eq!(listed, StatusCode::OK);
+    assert_eq!(not_delayed, Duration::ZERO, "a request the rule does not match is not delayed");
+    let (_, journal) = in_process_request(&app, Method::GET, "/_emulator/requests", None).await;
+    assert_eq!(journal["requests"][0]["faults"], json!([rule["id"]]), "{journal}");
+    let path = format!("/v1/Conversations/{}", sid_of(&conversation));
+    assert_eq!(
+        in_process_request(&app, Method::GET, &path, None).await.0,
+        StatusCode::OK,
+        "the conversation was stored"
+    );
 }
 
 #[tokio::test]
 async fn fault_rules_are_listable_fetchable_and_removable() {
-    // Arrange
     let app = spawn_app().await;
     let first = add_fault(&app, json!({ "latency_ms": 1 })).await;
     let second = add_fault(&app, json!({ "path": "/v1/**", "error": { "status": 500 }, "times": 1 })).await;
     let first_id = first["id"].as_str().expect("id");
 
-    // Act and assert
     assert_eq!(faults(&app).await.len(), 2);
     let fetched = json_ok(app.control(Method::GET, &format!("/_emulator/faults/{first_id}"), None).await).await;
     assert_eq!(fetched, first);
@@ -316,19 +318,19 @@ async fn fault_rules_are_listable_fetchable_and_removable() {
 async fn invalid_fault_rules_are_twilio_400s_with_a_reason() {
     let app = spawn_app().await;
     let cases = [
-        (json!({ "path": "/v1/**" }), "needs an `error`"),
-        (json!({ "latency_ms": 1, "probabilty": 0.5 }), "unknown field"),
-        (json!({ "error": { "status": 302 } }), "HTTP error status"),
-        (json!({ "latency_ms": 1, "probability": -0.1 }), "between 0 and 1"),
-        (json!({ "latency_ms": 1, "times": 0 }), "at least 1"),
-        (json!({ "latency_ms": 1, "path": "/v1/Conv**" }), "whole segment"),
-        (json!({ "latency_ms": 1, "account": "nobody" }), "Invalid `account`"),
-        (json!({ "latency_ms": "slow" }), "Invalid JSON body"),
+        ("neither an error nor a latency", json!({ "path": "/v1/**" }), "needs an `error`"),
+        ("a misspelt field", json!({ "latency_ms": 1, "probabilty": 0.5 }), "unknown field"),
+        ("a status that is not an error", json!({ "error": { "status": 302 } }), "HTTP error status"),
+        ("a negative probability", json!({ "latency_ms": 1, "probability": -0.1 }), "between 0 and 1"),
+        ("zero times", json!({ "latency_ms": 1, "times": 0 }), "at least 1"),
+        ("`**` inside a segment", json!({ "latency_ms": 1, "path": "/v1/Conv**" }), "whole segment"),
+        ("an account that is not an account SID", json!({ "latency_ms": 1, "account": "nobody" }), "Invalid `account`"),
+        ("a latency that is not a number", json!({ "latency_ms": "slow" }), "Invalid JSON body"),
     ];
-    for (rule, reason) in cases {
+    for (case, rule, reason) in cases {
         let response = app.control(Method::POST, "/_emulator/faults", Some(&rule)).await;
-        let message = assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
-        assert!(message.contains(reason), "{rule}: {message}");
+        let message = assert_twilio_error_for(case, response, StatusCode::BAD_REQUEST, 20001).await;
+        assert!(message.contains(reason), "{case}: {rule}: {message}");
     }
     assert_eq!(faults(&app).await, Vec::<Value>::new(), "nothing was added");
 }
@@ -337,7 +339,6 @@ async fn invalid_fault_rules_are_twilio_400s_with_a_reason() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_report_the_store() {
-    // Arrange
     let app = spawn_app().await;
     let conversation = app.conversation(&Form::Default).await;
     app.message(&Form::Default, &conversation, "one").await;
@@ -346,10 +347,8 @@ async fn metrics_count_requests_by_route_and_report_the_store() {
     add_fault(&app, json!({ "path": "/v1/Services", "error": { "status": 500 }, "times": 1 })).await;
     app.send(Method::GET, "/v1/Services", &[]).await;
 
-    // Act
     let text = metrics(&app).await;
 
-    // Assert
     let expected = [
         r#"twilio_emulator_requests_total{method="POST",route="/v1/Conversations",status="201"} 1"#,
         r#"twilio_emulator_requests_total{method="POST",route="/v1/Conversations/{ConversationSid}/Messages",status="201"} 2"#,
@@ -371,7 +370,7 @@ async fn metrics_count_requests_by_route_and_report_the_store() {
 
 #[tokio::test]
 async fn message_routes_are_labelled_by_their_route_template_on_both_forms() {
-    // Arrange: every Messages operation on each form, plus a malformed message SID, which
+    // Every Messages operation on each form, plus a malformed message SID, which
     // the router (not the shortcut) matches and must label with the same template.
     let app = spawn_app().await;
     for form in app.forms().await {
@@ -385,10 +384,8 @@ async fn message_routes_are_labelled_by_their_route_template_on_both_forms() {
         app.send(Method::GET, &format!("{messages}/IMnot-a-sid"), &[]).await;
     }
 
-    // Act
     let text = metrics(&app).await;
 
-    // Assert
     for prefix in ["/v1/Conversations", "/v1/Services/{ChatServiceSid}/Conversations"] {
         let list = format!("{prefix}/{{ConversationSid}}/Messages");
         let item = format!("{list}/{{MessageSid}}");

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{assert_twilio_error, json_ok, sid_of, spawn_app};
+use crate::helpers::{assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
 #[tokio::test]
 async fn conversations_support_every_operation_on_both_forms() {
@@ -79,15 +79,21 @@ async fn invalid_conversation_input_gets_twilio_codes() {
     for form in app.forms().await {
         app.post(&form.conversations(), &[("UniqueName", "taken")]).await;
         type Params<'a> = &'a [(&'a str, &'a str)];
-        let cases: [(Params, StatusCode, u64); 5] = [
-            (&[("UniqueName", "taken")], StatusCode::CONFLICT, 50353),
-            (&[("UniqueName", "CH0123456789abcdef0123456789abcdef")], StatusCode::BAD_REQUEST, 50390),
-            (&[("Attributes", "nope")], StatusCode::BAD_REQUEST, 50304),
-            (&[("State", "asleep")], StatusCode::BAD_REQUEST, 20001),
-            (&[("DateCreated", "never")], StatusCode::BAD_REQUEST, 50308),
+        let cases: [(&str, Params, StatusCode, u64); 5] = [
+            ("a duplicate unique name", &[("UniqueName", "taken")], StatusCode::CONFLICT, 50353),
+            (
+                "a unique name shaped like a SID",
+                &[("UniqueName", "CH0123456789abcdef0123456789abcdef")],
+                StatusCode::BAD_REQUEST,
+                50390,
+            ),
+            ("attributes that are not JSON", &[("Attributes", "nope")], StatusCode::BAD_REQUEST, 50304),
+            ("an unknown state", &[("State", "asleep")], StatusCode::BAD_REQUEST, 20001),
+            ("a DateCreated that is not a date", &[("DateCreated", "never")], StatusCode::BAD_REQUEST, 50308),
         ];
-        for (params, status, code) in cases {
-            assert_twilio_error(app.send(Method::POST, &form.conversations(), params).await, status, code).await;
+        for (case, params, status, code) in cases {
+            let response = app.send(Method::POST, &form.conversations(), params).await;
+            assert_twilio_error_for(&format!("{}: {case}", form.name()), response, status, code).await;
         }
         assert_eq!(
             app.get(&form.conversations()).await["conversations"].as_array().map(Vec::len),

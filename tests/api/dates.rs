@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Form, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app};
+use crate::helpers::{Form, TestApp, assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
 /// Valid RFC 3339 instants that land in year 0 or year 10000 once their offset is applied.
 const UNPRINTABLE: [&str; 4] =
@@ -23,19 +23,21 @@ fn unprintable(parameters: &[(&'static str, u64)]) -> Vec<(&'static str, &'stati
     parameters.iter().flat_map(|&(parameter, code)| UNPRINTABLE.map(|date| (parameter, date, code))).collect()
 }
 
+/// Sends `params` and asserts a 400 with `code`; a failure names the request and its dates.
 async fn refused(app: &TestApp, method: Method, path: &str, params: &[(&str, &str)], code: u64) {
-    assert_twilio_error(app.send(method, path, params).await, StatusCode::BAD_REQUEST, code).await;
+    let case = format!("{method} {path} with {params:?}");
+    assert_twilio_error_for(&case, app.send(method, path, params).await, StatusCode::BAD_REQUEST, code).await;
 }
 
 #[tokio::test]
 async fn message_dates_outside_years_0001_to_9999_get_50308_or_50309_and_store_nothing_on_both_forms() {
     let app = spawn_app().await;
     for form in app.forms().await {
-        // Arrange
         let conversation = app.conversation(&form).await;
         let message = app.message(&form, &conversation, "existing").await;
         let path = format!("{}/{}", form.messages(&conversation), sid_of(&message));
-        // Act and assert: create and update refuse them alike, and nothing changes.
+
+        // Create and update refuse them alike, and nothing changes.
         for (parameter, date, code) in unprintable(&[("DateCreated", 50308), ("DateUpdated", 50309)]) {
             refused(&app, Method::POST, &form.messages(&conversation), &[("Body", "x"), (parameter, date)], code).await;
             refused(&app, Method::POST, &path, &[(parameter, date)], code).await;
@@ -65,13 +67,12 @@ async fn message_dates_at_the_ends_of_the_printable_years_round_trip_on_both_for
 async fn conversation_and_participant_dates_outside_the_printable_years_get_their_parameters_codes_on_both_forms() {
     let app = spawn_app().await;
     for form in app.forms().await {
-        // Arrange
         let conversation = app.conversation(&form).await;
         let participants = format!("{}/{conversation}/Participants", form.conversations());
         let conversation_dates = unprintable(&[("DateCreated", 50308), ("DateUpdated", 50309)]);
         let participant_dates =
             unprintable(&[("DateCreated", 50308), ("DateUpdated", 50309), ("LastReadTimestamp", 20001)]);
-        // Act and assert
+
         for (parameter, date, code) in conversation_dates {
             refused(&app, Method::POST, &form.conversations(), &[(parameter, date)], code).await;
             let path = format!("{}/{conversation}", form.conversations());
@@ -126,7 +127,7 @@ async fn chat_dates_outside_the_printable_years_get_50308_or_50309_and_store_not
 /// `POST /_emulator/clock` with `change`, which must be refused with 20001.
 async fn clock_refuses(app: &TestApp, change: Value) {
     let response = app.control(Method::POST, "/_emulator/clock", Some(&change)).await;
-    assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
+    assert_twilio_error_for(&format!("the clock change {change}"), response, StatusCode::BAD_REQUEST, 20001).await;
 }
 
 #[tokio::test]

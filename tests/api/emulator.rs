@@ -7,10 +7,11 @@ use twilio_conversations_emulator::Config;
 use twilio_conversations_emulator::config::ApiKey;
 
 use crate::helpers::{
-    ACCOUNT, Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app, spawn_app_with,
-    spawn_binary_with,
+    ACCOUNT, Form, OTHER_ACCOUNT, TestApp, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app,
+    spawn_app_with, spawn_binary_with,
 };
 
+/// The whole state, as `GET /_emulator/state` exports it.
 async fn export(app: &TestApp) -> Value {
     json_ok(app.control(Method::GET, "/_emulator/state", None).await).await
 }
@@ -60,8 +61,8 @@ async fn sids(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn the_same_seed_gives_the_same_sids_and_they_stay_unique() {
-    let first = spawn_app_with(Config { seed: Some(42), ..Config::for_tests() }).await;
-    let second = spawn_app_with(Config { seed: Some(42), ..Config::for_tests() }).await;
+    let first = spawn_app_with(Config { seed: Some(42), ..Config::defaults() }).await;
+    let second = spawn_app_with(Config { seed: Some(42), ..Config::defaults() }).await;
     let (a, b) = (sids(&first).await, sids(&second).await);
     assert_eq!(a, b);
     assert_eq!(a.iter().collect::<std::collections::HashSet<_>>().len(), a.len(), "unique");
@@ -69,7 +70,7 @@ async fn the_same_seed_gives_the_same_sids_and_they_stay_unique() {
     // A reset with a seed restarts the same sequence.
     first.control(Method::POST, "/_emulator/reset?seed=42", None).await;
     assert_eq!(sids(&first).await, a);
-    let other_seed = spawn_app_with(Config { seed: Some(43), ..Config::for_tests() }).await;
+    let other_seed = spawn_app_with(Config { seed: Some(43), ..Config::defaults() }).await;
     assert_ne!(sids(&other_seed).await, a);
 }
 
@@ -140,7 +141,7 @@ async fn an_import_refuses_indices_that_cannot_grow_naming_the_item() {
     for (description, conversation, item) in cases {
         let document = json!({ "accounts": [{ "account_sid": ACCOUNT, "conversations": [conversation] }] });
         let response = app.control(Method::POST, "/_emulator/state", Some(&document)).await;
-        let refusal = assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
+        let refusal = assert_twilio_error_for(description, response, StatusCode::BAD_REQUEST, 20001).await;
         assert!(refusal.contains(&format!("conversations[0].{item}")), "{description}: {refusal}");
     }
 
@@ -204,10 +205,7 @@ async fn an_import_refuses_a_message_sid_its_service_already_uses() {
 async fn seed_files_load_at_start_up_from_a_file_or_a_directory() {
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed_support_desk.json");
     let running = spawn_binary_with(&["--seed-file", seed]);
-    let client = reqwest::Client::new();
-    let url = format!("{}/v1/Conversations/support-1234/Messages", running.base);
-    let page: Value =
-        client.get(url).basic_auth(ACCOUNT, Some("t")).send().await.expect("send").json().await.expect("JSON");
+    let page = running.get("/v1/Conversations/support-1234/Messages").await;
     let bodies: Vec<&str> =
         page["messages"].as_array().expect("messages").iter().filter_map(|m| m["body"].as_str()).collect();
     assert_eq!(bodies, ["Where is my order?", "It ships today."]);
@@ -223,12 +221,7 @@ async fn seed_files_load_at_start_up_from_a_file_or_a_directory() {
     .expect("write");
     std::fs::write(directory.join("ignored.txt"), "not a seed").expect("write");
     let running = spawn_binary_with(&["--seed-file", directory.to_str().expect("utf-8 path")]);
-    let fetched = client
-        .get(format!("{}/v1/Conversations/b", running.base))
-        .basic_auth(OTHER_ACCOUNT, Some("t"))
-        .send()
-        .await
-        .expect("send");
+    let fetched = running.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Conversations/b", &[]).await;
     assert_eq!(fetched.status(), StatusCode::OK);
     std::fs::remove_dir_all(&directory).expect("clean up");
 }
@@ -284,7 +277,7 @@ async fn the_clock_can_be_frozen_advanced_and_offset() {
 
 #[tokio::test]
 async fn the_control_plane_can_be_protected_or_disabled_but_health_stays_open() {
-    let protected = spawn_app_with(Config { control_token: Some("s3cret".into()), ..Config::for_tests() }).await;
+    let protected = spawn_app_with(Config { control_token: Some("s3cret".into()), ..Config::defaults() }).await;
     assert_twilio_error(
         protected.control(Method::GET, "/_emulator/state", None).await,
         StatusCode::UNAUTHORIZED,
@@ -301,7 +294,7 @@ async fn the_control_plane_can_be_protected_or_disabled_but_health_stays_open() 
     assert_eq!(with_token.status(), StatusCode::OK);
     assert_eq!(protected.control(Method::GET, "/_emulator/health", None).await.status(), StatusCode::OK);
 
-    let disabled = spawn_app_with(Config { no_control: true, ..Config::for_tests() }).await;
+    let disabled = spawn_app_with(Config { no_control: true, ..Config::defaults() }).await;
     assert_twilio_error(disabled.control(Method::POST, "/_emulator/reset", None).await, StatusCode::NOT_FOUND, 20404)
         .await;
     assert_eq!(disabled.control(Method::GET, "/_emulator/health", None).await.status(), StatusCode::OK);
@@ -317,7 +310,7 @@ async fn strict_auth_rejects_wrong_secrets_and_accepts_right_ones_for_both_basic
     let config = Config {
         accounts: vec![(ACCOUNT.parse().expect("AC"), "right-token".into())],
         api_keys: vec![key],
-        ..Config::for_tests()
+        ..Config::defaults()
     };
     let app = spawn_app_with(config).await;
     let url = format!("{}/v1/Conversations", app.base);
@@ -327,23 +320,23 @@ async fn strict_auth_rejects_wrong_secrets_and_accepts_right_ones_for_both_basic
     };
     assert_eq!(status(ACCOUNT, "right-token").await.status(), StatusCode::OK);
     assert_eq!(status("SK0000000000000000000000000000000a", "key-secret").await.status(), StatusCode::OK);
-    for (user, password) in [
-        (ACCOUNT, "wrong-token"),
-        (OTHER_ACCOUNT, "right-token"),
-        ("SK0000000000000000000000000000000a", "wrong-secret"),
-        ("SK0000000000000000000000000000000b", "key-secret"),
+    for (case, user, password) in [
+        ("a wrong token", ACCOUNT, "wrong-token"),
+        ("an account not configured", OTHER_ACCOUNT, "right-token"),
+        ("a key's wrong secret", "SK0000000000000000000000000000000a", "wrong-secret"),
+        ("a key not configured", "SK0000000000000000000000000000000b", "key-secret"),
     ] {
-        assert_twilio_error(status(user, password).await, StatusCode::UNAUTHORIZED, 20003).await;
+        assert_twilio_error_for(case, status(user, password).await, StatusCode::UNAUTHORIZED, 20003).await;
     }
 }
 
 #[tokio::test]
 async fn one_authorization_header_gets_each_servers_own_answer_every_time() {
-    // Outcomes are cached per thread for the last header seen: the cache must never carry
-    // one server's answer to another, nor a right token's answer to a wrong one.
+    // Servers in one process share threads: no server's answer for a header may ever be
+    // another's, nor a right token's answer a wrong one's.
     let strict = spawn_app_with(Config {
         accounts: vec![(ACCOUNT.parse().expect("AC"), "right-token".into())],
-        ..Config::for_tests()
+        ..Config::defaults()
     })
     .await;
     let open = spawn_app().await;

@@ -3,7 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{Form, TestApp, assert_twilio_error, sid_of, spawn_app};
+use crate::helpers::{Form, TestApp, assert_twilio_error, assert_twilio_error_for, sid_of, spawn_app};
 
 const UNKNOWN_CONVERSATION: &str = "CH00000000000000000000000000000000";
 const UNKNOWN_MESSAGE: &str = "IM00000000000000000000000000000000";
@@ -11,19 +11,20 @@ const UNKNOWN_MESSAGE: &str = "IM00000000000000000000000000000000";
 /// Form parameters of one request.
 type Params = Vec<(&'static str, String)>;
 
-/// Invalid message parameters, for create and update alike: (form, HTTP status, code).
-fn invalid_message_forms() -> Vec<(Params, StatusCode, u64)> {
+/// Invalid message parameters, for create and update alike: (what is wrong, form, HTTP
+/// status, code).
+fn invalid_message_forms() -> Vec<(&'static str, Params, StatusCode, u64)> {
     let bad = StatusCode::BAD_REQUEST;
     vec![
-        (vec![("Attributes", "{not json".into())], bad, 50304),
-        (vec![("Attributes", String::new())], bad, 50304),
-        (vec![("Attributes", format!("\"{}\"", "x".repeat(4096)))], bad, 50303),
-        (vec![("Body", "b".repeat(32 * 1024 + 1))], bad, 50504),
-        (vec![("Author", "a".repeat(257))], bad, 50310),
-        (vec![("DateCreated", "yesterday".into())], bad, 50308),
-        (vec![("DateCreated", "2024-02-30T00:00:00Z".into())], bad, 50308),
-        (vec![("DateUpdated", "2024-01-01".into())], bad, 50309),
-        (vec![("Body", "a".into()), ("Body", "b".into())], bad, 20001),
+        ("attributes that are not JSON", vec![("Attributes", "{not json".into())], bad, 50304),
+        ("empty attributes", vec![("Attributes", String::new())], bad, 50304),
+        ("attributes over 4 KB", vec![("Attributes", format!("\"{}\"", "x".repeat(4096)))], bad, 50303),
+        ("a body over 32 KB", vec![("Body", "b".repeat(32 * 1024 + 1))], bad, 50504),
+        ("an author over 256 characters", vec![("Author", "a".repeat(257))], bad, 50310),
+        ("a DateCreated that is not a date", vec![("DateCreated", "yesterday".into())], bad, 50308),
+        ("a DateCreated on February 30th", vec![("DateCreated", "2024-02-30T00:00:00Z".into())], bad, 50308),
+        ("a DateUpdated without a time", vec![("DateUpdated", "2024-01-01".into())], bad, 50309),
+        ("a parameter sent twice", vec![("Body", "a".into()), ("Body", "b".into())], bad, 20001),
     ]
 }
 
@@ -39,10 +40,10 @@ async fn invalid_create_parameters_get_twilio_codes_and_store_nothing_on_both_fo
         let conversation = app.conversation(&form).await;
         app.message(&form, &conversation, "existing").await;
         let before = snapshot(&app, &form, &conversation).await;
-        for (params, status, code) in invalid_message_forms() {
+        for (case, params, status, code) in invalid_message_forms() {
             let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let response = app.send(Method::POST, &form.messages(&conversation), &params).await;
-            assert_twilio_error(response, status, code).await;
+            assert_twilio_error_for(&format!("{}: create with {case}", form.name()), response, status, code).await;
         }
         assert_eq!(
             snapshot(&app, &form, &conversation).await,
@@ -61,9 +62,10 @@ async fn invalid_update_parameters_get_twilio_codes_and_change_nothing_on_both_f
         let conversation = app.conversation(&form).await;
         let message = app.message(&form, &conversation, "original").await;
         let path = format!("{}/{}", form.messages(&conversation), sid_of(&message));
-        for (params, status, code) in invalid_message_forms() {
+        for (case, params, status, code) in invalid_message_forms() {
             let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            assert_twilio_error(app.send(Method::POST, &path, &params).await, status, code).await;
+            let response = app.send(Method::POST, &path, &params).await;
+            assert_twilio_error_for(&format!("{}: update with {case}", form.name()), response, status, code).await;
         }
         assert_eq!(app.get(&path).await, message, "{}: a rejected update changed the message", form.name());
     }
@@ -76,27 +78,28 @@ async fn unknown_and_malformed_sids_in_paths_are_twilio_404s_naming_the_path() {
         let conversation = app.conversation(&form).await;
         let unknown_message = format!("{}/{UNKNOWN_MESSAGE}", form.messages(&conversation));
         let malformed_message = format!("{}/IMnot-a-sid", form.messages(&conversation));
-        for (method, path) in [
-            (Method::POST, form.messages(UNKNOWN_CONVERSATION)),
-            (Method::GET, form.messages(UNKNOWN_CONVERSATION)),
-            (Method::GET, form.messages("no-such-unique-name")),
-            (Method::GET, unknown_message.clone()),
-            (Method::POST, unknown_message.clone()),
-            (Method::DELETE, unknown_message),
-            (Method::GET, malformed_message.clone()),
-            (Method::DELETE, malformed_message),
+        for (case, method, path) in [
+            ("create in an unknown conversation", Method::POST, form.messages(UNKNOWN_CONVERSATION)),
+            ("list an unknown conversation", Method::GET, form.messages(UNKNOWN_CONVERSATION)),
+            ("list an unknown unique name", Method::GET, form.messages("no-such-unique-name")),
+            ("fetch an unknown message", Method::GET, unknown_message.clone()),
+            ("update an unknown message", Method::POST, unknown_message.clone()),
+            ("delete an unknown message", Method::DELETE, unknown_message),
+            ("fetch a malformed message SID", Method::GET, malformed_message.clone()),
+            ("delete a malformed message SID", Method::DELETE, malformed_message),
         ] {
-            let message =
-                assert_twilio_error(app.send(method.clone(), &path, &[]).await, StatusCode::NOT_FOUND, 20404).await;
+            let case = format!("{}: {case}", form.name());
+            let response = app.send(method.clone(), &path, &[]).await;
+            let message = assert_twilio_error_for(&case, response, StatusCode::NOT_FOUND, 20404).await;
             let resource = path.strip_prefix("/v1").expect("v1 path");
-            assert_eq!(message, format!("The requested resource {resource} was not found"), "{method} {path}");
+            assert_eq!(message, format!("The requested resource {resource} was not found"), "{case}");
         }
     }
-    for path in [
-        "/v1/Services/ISnope/Conversations",
-        "/v1/Services/IS00000000000000000000000000000000/Conversations/x/Messages",
+    for (case, path) in [
+        ("a malformed service SID", "/v1/Services/ISnope/Conversations"),
+        ("an unknown service", "/v1/Services/IS00000000000000000000000000000000/Conversations/x/Messages"),
     ] {
-        assert_twilio_error(app.send(Method::GET, path, &[]).await, StatusCode::NOT_FOUND, 20404).await;
+        assert_twilio_error_for(case, app.send(Method::GET, path, &[]).await, StatusCode::NOT_FOUND, 20404).await;
     }
 }
 
@@ -105,22 +108,23 @@ async fn invalid_list_parameters_are_400s_on_both_forms() {
     let app = spawn_app().await;
     for form in app.forms().await {
         let conversation = app.conversation(&form).await;
-        for query in [
-            "PageSize=0",
-            "PageSize=-1",
-            "PageSize=ten",
-            "PageSize=1.5",
-            "Page=-1",
-            "Page=x",
-            "PageToken=garbage",
-            "PageToken=PTZ1",
-            "PageToken=PTA",
-            "Order=sideways",
+        for (case, query) in [
+            ("a page size of zero", "PageSize=0"),
+            ("a negative page size", "PageSize=-1"),
+            ("a page size in words", "PageSize=ten"),
+            ("a fractional page size", "PageSize=1.5"),
+            ("a negative page", "Page=-1"),
+            ("a page that is not a number", "Page=x"),
+            ("a page token that is not one", "PageToken=garbage"),
+            ("a page token of an unknown kind", "PageToken=PTZ1"),
+            ("a page token without a position", "PageToken=PTA"),
+            ("an unknown order", "Order=sideways"),
         ] {
+            let case = format!("{}: {case}", form.name());
             let path = format!("{}?{query}", form.messages(&conversation));
-            let message =
-                assert_twilio_error(app.send(Method::GET, &path, &[]).await, StatusCode::BAD_REQUEST, 20001).await;
-            assert!(!message.is_empty(), "{query}");
+            let response = app.send(Method::GET, &path, &[]).await;
+            let message = assert_twilio_error_for(&case, response, StatusCode::BAD_REQUEST, 20001).await;
+            assert!(!message.is_empty(), "{case}");
         }
     }
 }
@@ -132,9 +136,11 @@ async fn an_invalid_webhook_header_is_a_400_on_every_write() {
     let conversation = app.conversation(&form).await;
     let message = app.message(&form, &conversation, "x").await;
     let item = format!("{}/{}", form.messages(&conversation), sid_of(&message));
-    for (method, path) in
-        [(Method::POST, form.messages(&conversation)), (Method::POST, item.clone()), (Method::DELETE, item.clone())]
-    {
+    for (case, method, path) in [
+        ("create", Method::POST, form.messages(&conversation)),
+        ("update", Method::POST, item.clone()),
+        ("delete", Method::DELETE, item.clone()),
+    ] {
         let response = app
             .client
             .request(method, format!("{}{path}", app.base))
@@ -143,7 +149,7 @@ async fn an_invalid_webhook_header_is_a_400_on_every_write() {
             .send()
             .await
             .expect("send");
-        assert_twilio_error(response, StatusCode::BAD_REQUEST, 20001).await;
+        assert_twilio_error_for(case, response, StatusCode::BAD_REQUEST, 20001).await;
     }
     assert_eq!(app.get(&item).await, message, "the rejected delete kept the message");
 }
@@ -157,20 +163,20 @@ async fn unknown_routes_are_twilio_404s_and_wrong_methods_twilio_405s_with_allow
 
     let conversation = app.conversation(&Form::Default).await;
     let collection = Form::Default.messages(&conversation);
-    for (method, path, allowed) in [
-        (Method::PUT, collection.clone(), "GET,HEAD,POST"),
-        (Method::DELETE, collection.clone(), "GET,HEAD,POST"),
-        (Method::PATCH, format!("{collection}/{UNKNOWN_MESSAGE}"), "GET,HEAD,POST,DELETE"),
-        (Method::PUT, "/v1/Services".to_owned(), "GET,HEAD,POST"),
+    for (case, method, path, allowed) in [
+        ("PUT on the message list", Method::PUT, collection.clone(), "GET,HEAD,POST"),
+        ("DELETE on the message list", Method::DELETE, collection.clone(), "GET,HEAD,POST"),
+        ("PATCH on a message", Method::PATCH, format!("{collection}/{UNKNOWN_MESSAGE}"), "GET,HEAD,POST,DELETE"),
+        ("PUT on the service list", Method::PUT, "/v1/Services".to_owned(), "GET,HEAD,POST"),
     ] {
         let response = app.send(method.clone(), &path, &[]).await;
         let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        assert_twilio_error(response, StatusCode::METHOD_NOT_ALLOWED, 20004).await;
+        assert_twilio_error_for(case, response, StatusCode::METHOD_NOT_ALLOWED, 20004).await;
         let mut got: Vec<&str> = allow.split(',').collect();
         let mut want: Vec<&str> = allowed.split(',').collect();
         got.sort_unstable();
         want.sort_unstable();
-        assert_eq!(got, want, "{method} {path}");
+        assert_eq!(got, want, "{case}: Allow");
     }
 }
 
@@ -195,14 +201,14 @@ async fn missing_or_malformed_credentials_are_401_20003() {
     );
     let message = assert_twilio_error(no_credentials, StatusCode::UNAUTHORIZED, 20003).await;
     assert_eq!(message, "Authentication Error - No credentials provided");
-    for (user, password) in [
-        ("not-a-sid", "t"),
-        ("ACshort", "t"),
-        ("MG00000000000000000000000000000001", "t"),
-        ("AC00000000000000000000000000000001", ""),
+    for (case, user, password) in [
+        ("a username that is not a SID", "not-a-sid", "t"),
+        ("a truncated account SID", "ACshort", "t"),
+        ("a SID that is neither an account nor a key", "MG00000000000000000000000000000001", "t"),
+        ("an empty password", "AC00000000000000000000000000000001", ""),
     ] {
         let response = app.client.get(&url).basic_auth(user, Some(password)).send().await.expect("send");
-        assert_twilio_error(response, StatusCode::UNAUTHORIZED, 20003).await;
+        assert_twilio_error_for(case, response, StatusCode::UNAUTHORIZED, 20003).await;
     }
     let bearer = app.client.get(&url).header("Authorization", "Bearer abc").send().await.expect("send");
     assert_twilio_error(bearer, StatusCode::UNAUTHORIZED, 20003).await;
@@ -228,8 +234,7 @@ async fn a_forged_host_header_cannot_inject_into_urls() {
 
 #[tokio::test]
 async fn urls_follow_the_host_header_of_each_request() {
-    // The base URL is cached per host: a client switching hosts on one connection must
-    // still see its own host in every URL.
+    // A client switching hosts on one connection must see its own host in every URL.
     let app = spawn_app().await;
     for host in ["one.example:1000", "two.example:2000", "one.example:1000", "127.0.0.1:9"] {
         let response = app

@@ -1,31 +1,54 @@
-//! Test servers and a small client for them: `spawn_app()` runs the router in-process on
-//! 127.0.0.1:0; `spawn_binary()` runs the built executable, for the SDK suites.
+//! Test servers and a small client for them. A [`TestApp`] is either the router served
+//! in-process on 127.0.0.1:0 ([`spawn_app`]) or the built executable run as a child process
+//! ([`spawn_binary`], for the SDK suites and the tests of start-up, signals and the state
+//! file); both are driven through the same methods.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use twilio_conversations_emulator::{AppState, Config, serve};
+use tower::ServiceExt;
+use twilio_conversations_emulator::{App, AppState, Config, app, serve};
 
 /// The account most tests act as.
 pub const ACCOUNT: &str = "AC00000000000000000000000000000001";
 /// Another account, for isolation tests.
 pub const OTHER_ACCOUNT: &str = "AC00000000000000000000000000000002";
 
-/// A server running in this process, stopped when dropped.
+/// A running emulator and a client for it; the server stops when this is dropped.
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub account: &'static str,
-    _shutdown: oneshot::Sender<()>,
+    server: Server,
+}
+
+/// Where a [`TestApp`]'s server runs.
+enum Server {
+    /// A task of this process, told to stop when the sender is dropped.
+    InProcess(#[expect(dead_code, reason = "held for its drop, which stops the server")] oneshot::Sender<()>),
+    /// The emulator binary, killed when dropped.
+    Binary(Binary),
+}
+
+/// The emulator binary as a child process, with its log (stderr) read as it is written.
+struct Binary {
+    /// Behind a lock so that a test sharing its `TestApp` between tasks can still kill it.
+    child: Mutex<Child>,
+    log: Arc<Mutex<String>>,
+    log_reader: Option<JoinHandle<()>>,
 }
 
 /// Starts the emulator on a random loopback port.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Config::for_tests()).await
+    spawn_app_with(Config::defaults()).await
 }
 
 /// Starts the emulator with `config` on a random loopback port.
@@ -37,7 +60,150 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     tokio::spawn(serve(listener, state, async {
         let _ = stopped.await;
     }));
-    TestApp { base: format!("http://{address}"), client: reqwest::Client::new(), account: ACCOUNT, _shutdown: shutdown }
+    TestApp::new(format!("http://{address}"), Server::InProcess(shutdown))
+}
+
+/// Starts `target/…/twilio-conversations-emulator --port 0` and waits for its
+/// "listening on" line (the readiness signal: the socket is bound before it is printed).
+pub fn spawn_binary() -> TestApp {
+    spawn_binary_with(&[])
+}
+
+/// Like [`spawn_binary`], with extra command-line arguments.
+pub fn spawn_binary_with(extra: &[&str]) -> TestApp {
+    start_binary(binary_command(extra))
+}
+
+/// The command [`spawn_binary_with`] runs, for a test that adds to it (limits, say). The
+/// log level is `warn` unless `extra` sets one.
+pub fn binary_command(extra: &[&str]) -> Command {
+    let log_level: &[&str] = if extra.contains(&"--log-level") { &[] } else { &["--log-level", "warn"] };
+    let mut command = Command::new(env!("CARGO_BIN_EXE_twilio-conversations-emulator"));
+    // The emulator's own variables in the developer's shell must not leak in.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("TWILIO_EMULATOR_") {
+            command.env_remove(name);
+        }
+    }
+    command.args(["--host", "127.0.0.1", "--port", "0"]).args(log_level).args(extra).env_remove("RUST_LOG");
+    command
+}
+
+/// Starts `command` (from [`binary_command`]) and waits for its "listening on" line (the
+/// readiness signal: the socket is bound before it is printed).
+pub fn start_binary(mut command: Command) -> TestApp {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the emulator binary");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {line}"));
+    // The log is kept for `terminate`, and echoed so that a failing test shows it.
+    let log = Arc::new(Mutex::new(String::new()));
+    let stderr = child.stderr.take().expect("piped stderr");
+    let kept = Arc::clone(&log);
+    let log_reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
+            kept.push_str(&line);
+            kept.push('\n');
+        }
+    });
+    let binary = Binary { child: Mutex::new(child), log, log_reader: Some(log_reader) };
+    TestApp::new(base.to_owned(), Server::Binary(binary))
+}
+
+impl TestApp {
+    fn new(base: String, server: Server) -> Self {
+        Self { base, client: reqwest::Client::new(), account: ACCOUNT, server }
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().and_then(|port| port.parse().ok()).expect("a port in the base URL")
+    }
+
+    fn binary(&self) -> &Binary {
+        match &self.server {
+            Server::Binary(binary) => binary,
+            Server::InProcess(_) => panic!("this test needs an app started with spawn_binary"),
+        }
+    }
+
+    /// The binary's process ID, for sending it signals.
+    pub fn pid(&self) -> u32 {
+        self.binary().child().id()
+    }
+
+    /// Kills the binary with SIGKILL, as a crash would, and waits for it to be gone.
+    pub fn kill(&self) {
+        let mut child = self.binary().child();
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Waits for the binary to exit by itself.
+    pub fn wait(&self) -> ExitStatus {
+        self.binary().child().wait().expect("wait for the emulator")
+    }
+
+    /// Sends the binary SIGTERM and waits for it to exit: its exit status and everything
+    /// it logged.
+    pub fn terminate(mut self) -> (ExitStatus, String) {
+        let pid = self.pid().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+        let Server::Binary(binary) = &mut self.server else {
+            panic!("this test needs an app started with spawn_binary")
+        };
+        let status = binary.child().wait().expect("wait for the emulator");
+        if let Some(reader) = binary.log_reader.take() {
+            reader.join().expect("the log reader ends with the process");
+        }
+        let log = binary.log.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        (status, log)
+    }
+}
+
+impl Binary {
+    fn child(&self) -> std::sync::MutexGuard<'_, Child> {
+        self.child.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// The application for `config` without a socket, to be driven with [`in_process_request`]: for tests
+/// that pause tokio's clock.
+pub fn in_process_app(config: &Config) -> App {
+    app(AppState::new(config, "localhost:4747".into()))
+}
+
+/// Sends `method path` to `app` as [`ACCOUNT`], with `body` as JSON when there is one (the
+/// control plane's format), and returns the status and the JSON answer (`Null` if empty).
+pub async fn in_process_request(app: &App, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+    let request = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("Authorization", basic_credentials(ACCOUNT))
+        .body(body.map_or_else(axum::body::Body::empty, |json| json.to_string().into()))
+        .expect("a valid request");
+    let response = app.clone().oneshot(request).await.unwrap_or_else(|never| match never {});
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+/// The `Authorization` value of HTTP Basic credentials for `account`, for requests built
+/// by hand.
+pub fn basic_credentials(account: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{account}:token")))
 }
 
 /// The two URL forms every Messages operation is served on.
@@ -63,6 +229,7 @@ impl Form {
         format!("{}/{conversation}/Messages", self.conversations())
     }
 
+    /// The form's name, for failure messages.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Default => "default form",
@@ -83,14 +250,30 @@ impl TestApp {
         self.send_as(self.account, method, path, form).await
     }
 
+    /// Sends a request as `account`, with a form body when `form` is not empty.
     pub async fn send_as(&self, account: &str, method: Method, path: &str, form: &[(&str, &str)]) -> Response {
+        self.try_send_as(account, method, path, form).await.expect("request reaches the server")
+    }
+
+    /// Like [`TestApp::send`], for a server that may be gone: a transport error is returned.
+    pub async fn try_send(&self, method: Method, path: &str, form: &[(&str, &str)]) -> reqwest::Result<Response> {
+        self.try_send_as(self.account, method, path, form).await
+    }
+
+    async fn try_send_as(
+        &self,
+        account: &str,
+        method: Method,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Result<Response> {
         let mut request =
             self.client.request(method, format!("{}{path}", self.base)).basic_auth(account, Some("token"));
         if !form.is_empty() {
             let body = serde_urlencoded::to_string(form).expect("encode form");
             request = request.header("Content-Type", "application/x-www-form-urlencoded").body(body);
         }
-        request.send().await.expect("request reaches the server")
+        request.send().await
     }
 
     /// POSTs a form and returns the JSON of a 2xx answer (panics otherwise).
@@ -104,6 +287,31 @@ impl TestApp {
     }
 
     /// GETs an absolute URL (such as a `next_page_url`) and returns its JSON.
+    pub async fn get_url(&self, url: &str) -> Value {
+        let response = self.client.get(url).basic_auth(self.account, Some("token")).send().await.expect("request");
+        json_ok(response).await
+    }
+
+    /// Follows `next_page_url` from the page at `first` to the end, calling `between` after
+    /// every page, and returns the records of every page (under `key`) in order.
+    pub async fn walk(&self, first: &str, key: &str, mut between: impl AsyncFnMut()) -> Vec<Value> {
+        let mut page = self.get(first).await;
+        let mut seen = Vec::new();
+        loop {
+            seen.extend(page[key].as_array().unwrap_or_else(|| panic!("no {key} in {page}")).iter().cloned());
+            between().await;
+            match page["meta"]["next_page_url"].as_str() {
+                Some(next) => page = self.get_url(next).await,
+                None => return seen,
+            }
+        }
+    }
+
+    /// Every message of the list at `messages`, page by page.
+    pub async fn all_messages(&self, messages: &str) -> Vec<Value> {
+        self.walk(messages, "messages", async || {}).await
+    }
+
     /// Sends a JSON body to a control endpoint and returns the response.
     pub async fn control(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
@@ -113,8 +321,18 @@ impl TestApp {
         request.send().await.expect("request reaches the server")
     }
 
-    pub async fn get_url(&self, url: &str) -> Value {
-        let response = self.client.get(url).basic_auth(self.account, Some("token")).send().await.expect("request");
+    /// Uploads `bytes` as media of `service` and returns the created media's JSON.
+    pub async fn upload_media(&self, service: &str, bytes: &'static [u8], content_type: &str, filename: &str) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/v1/Services/{service}/Media?Filename={filename}", self.base))
+            .basic_auth(self.account, Some("token"))
+            .header("Content-Type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(response.status(), StatusCode::CREATED);
         json_ok(response).await
     }
 
@@ -146,97 +364,23 @@ pub async fn json_ok(response: Response) -> Value {
 
 /// Asserts a Twilio-shaped error with this status and code, and returns its message.
 pub async fn assert_twilio_error(response: Response, status: StatusCode, code: u64) -> String {
-    let url = response.url().clone();
-    assert_eq!(response.status(), status, "{url}");
+    assert_twilio_error_for("", response, status, code).await
+}
+
+/// [`assert_twilio_error`] for one row of a table: a failure names the row by `case`.
+pub async fn assert_twilio_error_for(case: &str, response: Response, status: StatusCode, code: u64) -> String {
+    let context = format!("{case} ({} {})", response.url().path(), response.url().query().unwrap_or_default());
+    assert_eq!(response.status(), status, "{context}");
     let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    assert!(content_type.starts_with("application/json"), "{url}: content-type {content_type}");
+    assert!(content_type.starts_with("application/json"), "{context}: content-type {content_type}");
     let body: Value = response.json().await.expect("error body is JSON");
-    assert_eq!(body["code"], code, "{url}: {body}");
-    assert_eq!(body["status"], status.as_u16(), "{url}: {body}");
-    assert_eq!(body["more_info"], format!("https://www.twilio.com/docs/errors/{code}"), "{body}");
+    assert_eq!(body["code"], code, "{context}: {body}");
+    assert_eq!(body["status"], status.as_u16(), "{context}: {body}");
+    assert_eq!(body["more_info"], format!("https://www.twilio.com/docs/errors/{code}"), "{context}: {body}");
     body["message"].as_str().expect("message is a string").to_owned()
 }
 
 /// The `sid` of a resource.
 pub fn sid_of(resource: &Value) -> String {
     resource["sid"].as_str().unwrap_or_else(|| panic!("no sid in {resource}")).to_owned()
-}
-
-/// The built emulator binary, run as a child process on a random port; killed on drop.
-pub struct RunningBinary {
-    pub base: String,
-    child: Child,
-}
-
-/// Starts `target/…/twilio-conversations-emulator --port 0` and waits for its
-/// "listening on" line (the readiness signal: the socket is bound before it is printed).
-pub fn spawn_binary() -> RunningBinary {
-    spawn_binary_with(&[])
-}
-
-/// Like [`spawn_binary`], with extra command-line arguments.
-pub fn spawn_binary_with(extra: &[&str]) -> RunningBinary {
-    start_binary(binary_command(extra))
-}
-
-/// The command [`spawn_binary_with`] runs, for a test that adds to it (limits, say).
-pub fn binary_command(extra: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_twilio-conversations-emulator"));
-    command
-        .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "warn"])
-        .args(extra)
-        // The emulator's own variables in the developer's shell must not leak in.
-        .env_remove("TWILIO_EMULATOR_HOST")
-        .env_remove("TWILIO_EMULATOR_PORT")
-        .env_remove("TWILIO_EMULATOR_PUBLIC_URL")
-        .env_remove("TWILIO_EMULATOR_API_KEYS")
-        .env_remove("TWILIO_EMULATOR_SEED")
-        .env_remove("TWILIO_EMULATOR_MAX_BODY_BYTES")
-        .env_remove("TWILIO_EMULATOR_ACCOUNTS")
-        .env_remove("TWILIO_EMULATOR_SEED_FILE")
-        .env_remove("TWILIO_EMULATOR_STATE_FILE")
-        .env_remove("TWILIO_EMULATOR_JOURNAL_SIZE")
-        .env_remove("TWILIO_EMULATOR_CONTROL_TOKEN")
-        .env_remove("TWILIO_EMULATOR_NO_CONTROL")
-        .env_remove("TWILIO_EMULATOR_STATE_SYNC")
-        .env_remove("TWILIO_EMULATOR_STATE_COMPACT_AFTER")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    command
-}
-
-/// Starts `command` (from [`binary_command`]) and waits for its "listening on" line.
-pub fn start_binary(mut command: Command) -> RunningBinary {
-    let mut child = command.spawn().expect("start the emulator binary");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
-    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {line}"));
-    RunningBinary { base: base.to_owned(), child }
-}
-
-impl RunningBinary {
-    /// The child's process ID, for sending it signals.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Kills the child with SIGKILL, as a crash would, and waits for it to be gone.
-    pub fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Waits for the child to exit by itself.
-    pub fn wait(&mut self) -> std::process::ExitStatus {
-        self.child.wait().expect("wait for the emulator")
-    }
-}
-
-impl Drop for RunningBinary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

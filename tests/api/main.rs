@@ -1,5 +1,11 @@
 //! One integration-test binary (every top-level file in tests/ would be its own crate).
-//! Every test talks HTTP to a real server on a random loopback port.
+//! Every test talks HTTP to a real server on a random loopback port, except the few that
+//! drive the application in-process (paused time, a shutdown held in hand).
+//!
+//! Conventions: test names are sentences. A blank line separates a test's set-up, what it
+//! does and what it checks, without Arrange/Act/Assert labels: most tests run a table, or
+//! both URL forms, in a loop where acting and checking alternate, and a label would mislead
+//! there. Each row of a table names its case, and the failure message prints it.
 
 mod binary;
 mod chat;

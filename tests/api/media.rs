@@ -3,21 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Form, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app};
-
-async fn upload(app: &TestApp, service: &str, bytes: &'static [u8], content_type: &str, filename: &str) -> Value {
-    let response = app
-        .client
-        .post(format!("{}/v1/Services/{service}/Media?Filename={filename}", app.base))
-        .basic_auth(app.account, Some("t"))
-        .header("Content-Type", content_type)
-        .body(bytes)
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    json_ok(response).await
-}
+use crate::helpers::{Form, TestApp, assert_twilio_error, assert_twilio_error_for, sid_of, spawn_app};
 
 /// The service a form's conversations live in.
 async fn service_of(app: &TestApp, form: &Form) -> String {
@@ -31,7 +17,7 @@ async fn service_of(app: &TestApp, form: &Form) -> String {
 async fn uploaded_media_can_be_fetched_and_downloaded() {
     let app = spawn_app().await;
     let service = app.default_service().await;
-    let media = upload(&app, &service, b"\x89PNG fake image", "image/png", "car.png").await;
+    let media = app.upload_media(&service, b"\x89PNG fake image", "image/png", "car.png").await;
     let sid = sid_of(&media);
     assert!(sid.starts_with("ME"));
     assert_eq!(
@@ -69,7 +55,7 @@ async fn media_is_attached_once_and_shown_on_both_apis() {
     for form in app.forms().await {
         let service = service_of(&app, &form).await;
         let conversation = app.conversation(&form).await;
-        let media = upload(&app, &service, b"%PDF-1.4", "application/pdf", "hello.pdf").await;
+        let media = app.upload_media(&service, b"%PDF-1.4", "application/pdf", "hello.pdf").await;
 
         let message = app.post(&form.messages(&conversation), &[("MediaSid", &sid_of(&media))]).await;
 
@@ -89,13 +75,13 @@ async fn media_is_attached_once_and_shown_on_both_apis() {
         // Errors, each leaving the conversation as it was.
         let before = app.get(&form.messages(&conversation)).await["messages"].clone();
         let cases = [
-            ("not-a-media-sid".to_owned(), StatusCode::BAD_REQUEST, 50510),
-            ("ME00000000000000000000000000000000".to_owned(), StatusCode::BAD_REQUEST, 50507),
-            (sid_of(&media), StatusCode::BAD_REQUEST, 50508),
+            ("a malformed media SID", "not-a-media-sid".to_owned(), StatusCode::BAD_REQUEST, 50510),
+            ("unknown media", "ME00000000000000000000000000000000".to_owned(), StatusCode::BAD_REQUEST, 50507),
+            ("media already attached", sid_of(&media), StatusCode::BAD_REQUEST, 50508),
         ];
-        for (media_sid, status, code) in cases {
+        for (case, media_sid, status, code) in cases {
             let response = app.send(Method::POST, &form.messages(&conversation), &[("MediaSid", &media_sid)]).await;
-            assert_twilio_error(response, status, code).await;
+            assert_twilio_error_for(&format!("{}: {case}", form.name()), response, status, code).await;
         }
         let edit = app
             .send(

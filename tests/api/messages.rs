@@ -4,12 +4,13 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{Form, assert_twilio_error, json_ok, sid_of, spawn_app};
+use crate::helpers::{Form, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
 /// Fields that are null on a plain message (no author participant, media, receipts or
 /// template); the documentation's examples show them filled in.
 const NULL_ON_PLAIN_MESSAGES: [&str; 4] = ["media", "participant_sid", "delivery", "content_sid"];
 
+/// The documentation's example response for `operation` on `form`, from fixtures/.
 fn fixture(form: &Form, operation: &str) -> Value {
     let text = match (form, operation) {
         (Form::Default, "create") => include_str!("../../fixtures/message_create_create.json"),
@@ -46,6 +47,7 @@ fn assert_shape(actual: &Value, documented: &Value, context: &str) {
     }
 }
 
+/// Whether `value` is a SID with `prefix`: two letters and 32 lower-case hex digits.
 fn is_sid(value: &Value, prefix: &str) -> bool {
     value.as_str().is_some_and(|s| {
         s.len() == 34
@@ -58,9 +60,8 @@ fn is_sid(value: &Value, prefix: &str) -> bool {
 async fn create_returns_201_with_the_documented_shape_on_both_forms() {
     let app = spawn_app().await;
     for form in app.forms().await {
-        // Arrange
         let conversation = app.conversation(&form).await;
-        // Act
+
         let response = app
             .send(
                 Method::POST,
@@ -68,7 +69,7 @@ async fn create_returns_201_with_the_documented_shape_on_both_forms() {
                 &[("Author", "alice"), ("Body", "hello"), ("Attributes", r#"{"k":1}"#)],
             )
             .await;
-        // Assert
+
         assert_eq!(response.status(), StatusCode::CREATED, "{}", form.name());
         let message = json_ok(response).await;
         assert_shape(&message, &fixture(&form, "create"), form.name());
@@ -226,12 +227,13 @@ async fn list_returns_messages_in_index_order_with_all_meta_keys_on_both_forms()
             app.message(&form, &conversation, body).await;
         }
         let cases = [
-            ("", ["a", "b", "c"], ""),
-            ("?Order=desc", ["c", "b", "a"], "Order=desc&"),
-            ("?Order=DeSc", ["c", "b", "a"], "Order=desc&"),
-            ("?Order=AsC", ["a", "b", "c"], "Order=asc&"),
+            ("no Order: ascending, not echoed", "", ["a", "b", "c"], ""),
+            ("Order=desc", "?Order=desc", ["c", "b", "a"], "Order=desc&"),
+            ("Order in mixed case, descending", "?Order=DeSc", ["c", "b", "a"], "Order=desc&"),
+            ("Order in mixed case, ascending", "?Order=AsC", ["a", "b", "c"], "Order=asc&"),
         ];
-        for (order, expected, echoed) in cases {
+        for (case, order, expected, echoed) in cases {
+            let case = format!("{}: {case}", form.name());
             let page = app.get(&format!("{}{order}", form.messages(&conversation))).await;
             let bodies: Vec<&str> = page["messages"]
                 .as_array()
@@ -239,21 +241,23 @@ async fn list_returns_messages_in_index_order_with_all_meta_keys_on_both_forms()
                 .iter()
                 .map(|m| m["body"].as_str().unwrap_or(""))
                 .collect();
-            assert_eq!(bodies, expected, "{} {order}", form.name());
+            assert_eq!(bodies, expected, "{case}");
             let meta = page["meta"].as_object().expect("meta");
             let keys: Vec<&str> = meta.keys().map(String::as_str).collect();
             assert_eq!(
                 keys,
-                ["page", "page_size", "first_page_url", "previous_page_url", "url", "next_page_url", "key"]
+                ["page", "page_size", "first_page_url", "previous_page_url", "url", "next_page_url", "key"],
+                "{case}"
             );
-            assert_eq!(meta["key"], "messages");
-            assert_eq!(meta["page_size"], 50);
-            assert_eq!((&meta["previous_page_url"], &meta["next_page_url"]), (&Value::Null, &Value::Null));
+            assert_eq!(meta["key"], "messages", "{case}");
+            assert_eq!(meta["page_size"], 50, "{case}");
+            let no_pages = (&meta["previous_page_url"], &meta["next_page_url"]);
+            assert_eq!(no_pages, (&Value::Null, &Value::Null), "{case}");
             let first = format!("{}{}?{echoed}PageSize=50&Page=0", app.base, form.messages(&conversation));
-            assert_eq!(meta["first_page_url"], first.as_str());
-            assert_eq!(meta["url"], first.as_str());
+            assert_eq!(meta["first_page_url"], first.as_str(), "{case}");
+            assert_eq!(meta["url"], first.as_str(), "{case}");
             for message in page["messages"].as_array().expect("messages") {
-                assert_shape(message, &fixture(&form, "fetch"), "list item");
+                assert_shape(message, &fixture(&form, "fetch"), &format!("{case}: list item"));
             }
         }
     }
@@ -322,18 +326,21 @@ async fn a_conversation_of_another_service_is_not_reachable_through_the_short_fo
 async fn a_message_is_reachable_only_through_its_own_conversation_on_both_forms() {
     let app = spawn_app().await;
     for form in app.forms().await {
-        // Arrange: two conversations of one service, a message in the first.
+        // Two conversations of one service, a message in the first.
         let (home, other) = (app.conversation(&form).await, app.conversation(&form).await);
         let message = app.message(&form, &home, "stays home").await;
         let sid = sid_of(&message);
         let elsewhere = format!("{}/{sid}", form.messages(&other));
 
-        // Act and assert: every operation through the other conversation misses it.
-        for (method, params) in
-            [(Method::GET, &[][..]), (Method::POST, &[("Body", "moved?")][..]), (Method::DELETE, &[][..])]
-        {
+        // Every operation through the other conversation misses it.
+        for (case, method, params) in [
+            ("fetch", Method::GET, &[][..]),
+            ("update", Method::POST, &[("Body", "moved?")][..]),
+            ("delete", Method::DELETE, &[][..]),
+        ] {
             let response = app.send(method.clone(), &elsewhere, params).await;
-            assert_twilio_error(response, StatusCode::NOT_FOUND, 20404).await;
+            let case = format!("{}: {case} through another conversation", form.name());
+            assert_twilio_error_for(&case, response, StatusCode::NOT_FOUND, 20404).await;
         }
         let receipts = app.send(Method::GET, &format!("{elsewhere}/Receipts"), &[]).await;
         assert_twilio_error(receipts, StatusCode::NOT_FOUND, 20404).await;

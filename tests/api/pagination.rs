@@ -8,24 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{Form, TestApp, sid_of, spawn_app};
+use crate::helpers::{Form, sid_of, spawn_app};
 
+/// The `index` of every message on a page, in order.
 fn indices(page: &Value) -> Vec<u64> {
     page["messages"].as_array().expect("messages").iter().map(|m| m["index"].as_u64().expect("index")).collect()
-}
-
-/// Follows `next_page_url` from `first` to the end, calling `between` after every page.
-async fn walk(app: &TestApp, first: &str, mut between: impl AsyncFnMut()) -> Vec<Value> {
-    let mut page = app.get(first).await;
-    let mut seen = Vec::new();
-    loop {
-        seen.extend(page["messages"].as_array().expect("messages").iter().cloned());
-        between().await;
-        match page["meta"]["next_page_url"].as_str() {
-            Some(next) => page = app.get_url(next).await,
-            None => return seen,
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,7 +20,7 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
     let app = Arc::new(spawn_app().await);
     for form in app.forms().await {
         for order in ["asc", "desc"] {
-            // Arrange: 60 messages; those with index % 4 == 1 will be deleted mid-walk.
+            // 60 messages; those with index % 4 == 1 will be deleted mid-walk.
             let conversation = app.conversation(&form).await;
             let mut initial = Vec::new();
             for i in 0..60 {
@@ -60,19 +47,19 @@ async fn a_walk_sees_every_surviving_message_once_in_order_despite_concurrent_wr
                 })
             };
 
-            // Act: walk 7 at a time, deleting doomed messages between pages.
+            // Walk 7 at a time, deleting doomed messages between pages.
             let mut doomed_iter = doomed.clone().into_iter();
             let first = format!("{}?Order={order}&PageSize=7", form.messages(&conversation));
-            let seen = walk(&app, &first, async || {
-                for sid in doomed_iter.by_ref().take(3) {
-                    app.send(Method::DELETE, &format!("{}/{sid}", form.messages(&conversation)), &[]).await;
-                }
-            })
-            .await;
+            let seen = app
+                .walk(&first, "messages", async || {
+                    for sid in doomed_iter.by_ref().take(3) {
+                        app.send(Method::DELETE, &format!("{}/{sid}", form.messages(&conversation)), &[]).await;
+                    }
+                })
+                .await;
             stop.store(true, Ordering::Relaxed);
             writer.await.expect("writer finished");
 
-            // Assert
             let seen_sids: Vec<String> = seen.iter().map(sid_of).collect();
             let unique: HashSet<&String> = seen_sids.iter().collect();
             assert_eq!(unique.len(), seen_sids.len(), "{} {order}: a message was served twice", form.name());

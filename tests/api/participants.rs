@@ -4,8 +4,9 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Form, TestApp, assert_twilio_error, json_ok, sid_of, spawn_app};
+use crate::helpers::{Form, TestApp, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
+/// A conversation's participant list on `form`.
 fn participants(form: &Form, conversation: &str) -> String {
     format!("{}/{conversation}/Participants", form.conversations())
 }
@@ -97,20 +98,32 @@ async fn duplicate_and_invalid_participants_get_twilio_codes_and_change_nothing(
         chat_and_sms(&app, &form, &conversation).await;
         let path = participants(&form, &conversation);
         type Params<'a> = &'a [(&'a str, &'a str)];
-        let cases: [(Params, StatusCode, u64); 6] = [
-            (&[("Identity", "alice")], StatusCode::CONFLICT, 50433),
+        let cases: [(&str, Params, StatusCode, u64); 6] = [
+            ("a duplicate identity", &[("Identity", "alice")], StatusCode::CONFLICT, 50433),
             (
+                "a duplicate address and proxy address",
                 &[("MessagingBinding.Address", "+15558675310"), ("MessagingBinding.ProxyAddress", "+15017122661")],
                 StatusCode::CONFLICT,
                 50416,
             ),
-            (&[], StatusCode::BAD_REQUEST, 20001),
-            (&[("MessagingBinding.Address", "+15550000000")], StatusCode::BAD_REQUEST, 20001),
-            (&[("Identity", "bob"), ("Attributes", "{")], StatusCode::BAD_REQUEST, 50304),
-            (&[("Identity", "bob"), ("RoleSid", "nope")], StatusCode::BAD_REQUEST, 20001),
+            ("neither an identity nor an address", &[], StatusCode::BAD_REQUEST, 20001),
+            (
+                "an address without a proxy address",
+                &[("MessagingBinding.Address", "+15550000000")],
+                StatusCode::BAD_REQUEST,
+                20001,
+            ),
+            (
+                "attributes that are not JSON",
+                &[("Identity", "bob"), ("Attributes", "{")],
+                StatusCode::BAD_REQUEST,
+                50304,
+            ),
+            ("a malformed role SID", &[("Identity", "bob"), ("RoleSid", "nope")], StatusCode::BAD_REQUEST, 20001),
         ];
-        for (params, status, code) in cases {
-            assert_twilio_error(app.send(Method::POST, &path, params).await, status, code).await;
+        for (case, params, status, code) in cases {
+            let response = app.send(Method::POST, &path, params).await;
+            assert_twilio_error_for(&format!("{}: {case}", form.name()), response, status, code).await;
         }
         assert_eq!(app.get(&path).await["participants"].as_array().map(Vec::len), Some(2), "{}", form.name());
         let long = "x".repeat(257);
@@ -149,7 +162,7 @@ async fn participant_sid_follows_the_author_and_is_re_resolved_on_update() {
 async fn receipts_exist_per_sms_participant_and_drive_the_delivery_summary() {
     let app = spawn_app().await;
     for form in app.forms().await {
-        // Arrange: chat-only conversations have no delivery.
+        // Chat-only conversations have no delivery.
         let conversation = app.conversation(&form).await;
         app.post(&participants(&form, &conversation), &[("Identity", "alice")]).await;
         let chat_only = app.post(&form.messages(&conversation), &[("Author", "alice"), ("Body", "hi")]).await;
@@ -164,11 +177,11 @@ async fn receipts_exist_per_sms_participant_and_drive_the_delivery_summary() {
             .await;
         }
 
-        // Act: a message to both SMS participants.
+        // A message to both SMS participants.
         let message = app.post(&form.messages(&conversation), &[("Author", "alice"), ("Body", "order shipped")]).await;
         let receipts_path = format!("{}/{}/Receipts", form.messages(&conversation), sid_of(&message));
 
-        // Assert: two receipts, both sent.
+        // Two receipts, both sent.
         assert_eq!(
             message["delivery"],
             json!({ "total": 2, "sent": "all", "delivered": "none", "read": "none", "failed": "none", "undelivered": "none" })

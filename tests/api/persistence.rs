@@ -2,6 +2,7 @@
 //! acknowledged message, and a corrupt file stops start-up without being overwritten.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -9,7 +10,7 @@ use tokio::sync::mpsc;
 
 use std::os::unix::process::CommandExt;
 
-use crate::helpers::{ACCOUNT, binary_command, spawn_binary_with, start_binary};
+use crate::helpers::{ACCOUNT, TestApp, binary_command, sid_of, spawn_binary_with, start_binary};
 
 /// A state file path of this test's own, removed (with its log) when dropped.
 struct TempState(PathBuf);
@@ -26,6 +27,11 @@ impl TempState {
     fn log(&self) -> PathBuf {
         PathBuf::from(format!("{}.log", self.arg()))
     }
+
+    /// The emulator binary, keeping its state in this file.
+    fn start(&self) -> TestApp {
+        spawn_binary_with(&["--state-file", self.arg()])
+    }
 }
 
 impl Drop for TempState {
@@ -37,49 +43,22 @@ impl Drop for TempState {
     }
 }
 
-async fn post(client: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Result<reqwest::Response> {
-    let body = serde_urlencoded::to_string(form).expect("encode form");
-    let request = client.post(url).basic_auth(ACCOUNT, Some("t"));
-    request.header("Content-Type", "application/x-www-form-urlencoded").body(body).send().await
-}
-
-/// A request without a body, as the test account.
-async fn send(client: &reqwest::Client, method: Method, url: String) -> reqwest::Response {
-    client.request(method, url).basic_auth(ACCOUNT, Some("t")).send().await.expect("send")
-}
-
-async fn all_messages(client: &reqwest::Client, base: &str, conversation: &str) -> Vec<Value> {
-    let mut url = format!("{base}/v1/Conversations/{conversation}/Messages?PageSize=100");
-    let mut messages = Vec::new();
-    loop {
-        let page: Value = send(client, Method::GET, url.clone()).await.json().await.expect("JSON");
-        messages.extend(page["messages"].as_array().expect("messages").iter().cloned());
-        match page["meta"]["next_page_url"].as_str() {
-            Some(next) => url = next.to_owned(),
-            None => return messages,
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigkill_during_a_stream_of_creates_loses_no_acknowledged_message() {
-    // Arrange
     let state = TempState::new("sigkill");
-    let client = reqwest::Client::new();
-    let running = spawn_binary_with(&["--state-file", state.arg()]);
-    let created =
-        post(&client, format!("{}/v1/Conversations", running.base), &[("UniqueName", "stream")]).await.expect("send");
-    assert_eq!(created.status(), StatusCode::CREATED);
+    let running = Arc::new(state.start());
+    running.post("/v1/Conversations", &[("UniqueName", "stream")]).await;
 
-    // Act: four writers create messages until the server dies; every 201 is recorded.
+    // Four writers create messages until the server dies; every 201 is recorded.
     let (acknowledged, mut acks) = mpsc::unbounded_channel::<String>();
     let writers: Vec<_> = (0..4)
         .map(|writer| {
-            let (client, base, acknowledged) = (client.clone(), running.base.clone(), acknowledged.clone());
+            let (running, acknowledged) = (Arc::clone(&running), acknowledged.clone());
             tokio::spawn(async move {
                 for n in 0..10_000 {
-                    let url = format!("{base}/v1/Conversations/stream/Messages");
-                    let Ok(response) = post(&client, url, &[("Body", &format!("{writer}-{n}"))]).await else { return };
+                    let body = format!("{writer}-{n}");
+                    let path = "/v1/Conversations/stream/Messages";
+                    let Ok(response) = running.try_send(Method::POST, path, &[("Body", &body)]).await else { return };
                     if response.status() != StatusCode::CREATED {
                         return;
                     }
@@ -102,74 +81,54 @@ async fn a_sigkill_during_a_stream_of_creates_loses_no_acknowledged_message() {
         acked.push(sid);
     }
 
-    // Assert: after a restart every acknowledged message is there, indices intact.
-    let restarted = spawn_binary_with(&["--state-file", state.arg()]);
-    let messages = all_messages(&client, &restarted.base, "stream").await;
+    // After a restart every acknowledged message is there, indices intact.
+    let restarted = state.start();
+    let messages = restarted.all_messages("/v1/Conversations/stream/Messages?PageSize=100").await;
     let stored: std::collections::HashSet<&str> = messages.iter().filter_map(|m| m["sid"].as_str()).collect();
     for sid in &acked {
         assert!(stored.contains(sid.as_str()), "acknowledged message {sid} was lost ({} stored)", stored.len());
     }
     let indices: Vec<u64> = messages.iter().filter_map(|m| m["index"].as_u64()).collect();
     assert!(indices.windows(2).all(|w| w[0] < w[1]), "indices stay ordered");
-    let next = post(&client, format!("{}/v1/Conversations/stream/Messages", restarted.base), &[("Body", "after")])
-        .await
-        .expect("send");
-    let next: Value = next.json().await.expect("JSON");
+    let next = restarted.post("/v1/Conversations/stream/Messages", &[("Body", "after")]).await;
     assert!(next["index"].as_u64() > indices.last().copied(), "no index is reused after a restart");
 }
 
 #[tokio::test]
 async fn updates_deletes_and_resets_survive_restarts() {
     let state = TempState::new("restart");
-    let client = reqwest::Client::new();
-    let base = |running: &crate::helpers::RunningBinary| running.base.clone();
-    let running = spawn_binary_with(&["--state-file", state.arg()]);
-    post(&client, format!("{}/v1/Conversations", base(&running)), &[("UniqueName", "kept")]).await.expect("send");
-    post(&client, format!("{}/v1/Conversations", base(&running)), &[("UniqueName", "dropped")]).await.expect("send");
+    let running = state.start();
+    running.post("/v1/Conversations", &[("UniqueName", "kept")]).await;
+    running.post("/v1/Conversations", &[("UniqueName", "dropped")]).await;
     let mut sids = Vec::new();
     for body in ["a", "b", "c"] {
-        let response =
-            post(&client, format!("{}/v1/Conversations/kept/Messages", base(&running)), &[("Body", body)]).await;
-        let message: Value = response.expect("send").json().await.expect("JSON");
-        sids.push(message["sid"].as_str().expect("sid").to_owned());
+        sids.push(sid_of(&running.post("/v1/Conversations/kept/Messages", &[("Body", body)]).await));
     }
-    post(&client, format!("{}/v1/Conversations/kept/Messages/{}", base(&running), sids[0]), &[("Body", "edited")])
-        .await
-        .expect("send");
-    send(&client, Method::DELETE, format!("{}/v1/Conversations/kept/Messages/{}", base(&running), sids[2])).await;
-    send(&client, Method::DELETE, format!("{}/v1/Conversations/dropped", base(&running))).await;
+    running.post(&format!("/v1/Conversations/kept/Messages/{}", sids[0]), &[("Body", "edited")]).await;
+    running.send(Method::DELETE, &format!("/v1/Conversations/kept/Messages/{}", sids[2]), &[]).await;
+    running.send(Method::DELETE, "/v1/Conversations/dropped", &[]).await;
     running.kill();
 
-    let restarted = spawn_binary_with(&["--state-file", state.arg()]);
-    let messages = all_messages(&client, &restarted.base, "kept").await;
+    let restarted = state.start();
+    let messages = restarted.all_messages("/v1/Conversations/kept/Messages").await;
     let bodies: Vec<&str> = messages.iter().filter_map(|m| m["body"].as_str()).collect();
     assert_eq!(bodies, ["edited", "b"]);
-    let gone = send(&client, Method::GET, format!("{}/v1/Conversations/dropped", restarted.base)).await;
+    let gone = restarted.send(Method::GET, "/v1/Conversations/dropped", &[]).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
-    let next: Value = post(&client, format!("{}/v1/Conversations/kept/Messages", restarted.base), &[])
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("JSON");
+    let next = restarted.post("/v1/Conversations/kept/Messages", &[]).await;
     assert_eq!(next["index"], 3, "the deleted message's index stays used");
 
-    client.post(format!("{}/_emulator/reset", restarted.base)).send().await.expect("send");
+    restarted.control(Method::POST, "/_emulator/reset", None).await;
     restarted.kill();
-    let after_reset = spawn_binary_with(&["--state-file", state.arg()]);
-    let listed: Value =
-        send(&client, Method::GET, format!("{}/v1/Conversations", after_reset.base)).await.json().await.expect("JSON");
-    assert_eq!(listed["conversations"], serde_json::json!([]));
+    let after_reset = state.start();
+    assert_eq!(after_reset.get("/v1/Conversations").await["conversations"], serde_json::json!([]));
 }
 
 /// Starts the emulator on the state file `state`, expects start-up to fail, and checks that
 /// `watched` (the snapshot or the log) was left as it was.
 fn start_fails_leaving(state: &TempState, watched: &Path) -> String {
     let before = std::fs::read(watched).expect("read state file");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_twilio-conversations-emulator"))
-        .args(["--port", "0", "--state-file", state.arg()])
-        .output()
-        .expect("run");
+    let output = binary_command(&["--state-file", state.arg()]).output().expect("run");
     assert!(!output.status.success(), "start-up must fail");
     assert_eq!(std::fs::read(watched).expect("read state file"), before, "the file was not overwritten");
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -193,55 +152,28 @@ fn a_corrupt_state_file_stops_start_up_and_is_left_untouched() {
 #[tokio::test]
 async fn participants_receipts_and_media_survive_a_restart() {
     let state = TempState::new("rich");
-    let client = reqwest::Client::new();
-    let running = spawn_binary_with(&["--state-file", state.arg()]);
-    let base = running.base.clone();
-    let conversation: Value = post(&client, format!("{base}/v1/Conversations"), &[("UniqueName", "rich")])
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("JSON");
-    post(
-        &client,
-        format!("{base}/v1/Conversations/rich/Participants"),
-        &[("MessagingBinding.Address", "+15550000001"), ("MessagingBinding.ProxyAddress", "+15017122661")],
-    )
-    .await
-    .expect("send");
+    let running = state.start();
+    let conversation = running.post("/v1/Conversations", &[("UniqueName", "rich")]).await;
+    running
+        .post(
+            "/v1/Conversations/rich/Participants",
+            &[("MessagingBinding.Address", "+15550000001"), ("MessagingBinding.ProxyAddress", "+15017122661")],
+        )
+        .await;
     let service = conversation["chat_service_sid"].as_str().expect("IS").to_owned();
-    let upload: Value = client
-        .post(format!("{base}/v1/Services/{service}/Media"))
-        .basic_auth(ACCOUNT, Some("t"))
-        .header("Content-Type", "text/plain")
-        .body("hello")
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("JSON");
-    let media = upload["sid"].as_str().expect("ME").to_owned();
-    let message: Value = post(&client, format!("{base}/v1/Conversations/rich/Messages"), &[("MediaSid", &media)])
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("JSON");
+    let media = sid_of(&running.upload_media(&service, b"hello", "text/plain", "hello.txt").await);
+    let message = running.post("/v1/Conversations/rich/Messages", &[("MediaSid", &media)]).await;
     let change = serde_json::json!({ "account_sid": ACCOUNT, "conversation_sid": conversation["sid"], "message_sid": message["sid"], "status": "delivered" });
-    client.post(format!("{base}/_emulator/receipts")).json(&change).send().await.expect("send");
+    running.control(Method::POST, "/_emulator/receipts", Some(&change)).await;
     running.kill();
 
-    let restarted = spawn_binary_with(&["--state-file", state.arg()]);
-    let messages = all_messages(&client, &restarted.base, "rich").await;
+    let restarted = state.start();
+    let messages = restarted.all_messages("/v1/Conversations/rich/Messages").await;
     assert_eq!(messages[0]["delivery"]["delivered"], "all");
     assert_eq!(messages[0]["media"][0]["sid"], media.as_str());
-    let content =
-        send(&client, Method::GET, format!("{}/v1/Services/{service}/Media/{media}/Content", restarted.base)).await;
+    let content = restarted.send(Method::GET, &format!("/v1/Services/{service}/Media/{media}/Content"), &[]).await;
     assert_eq!(content.text().await.expect("text"), "hello");
-    let again = post(&client, format!("{}/v1/Conversations/rich/Messages", restarted.base), &[("MediaSid", &media)])
-        .await
-        .expect("send");
+    let again = restarted.send(Method::POST, "/v1/Conversations/rich/Messages", &[("MediaSid", &media)]).await;
     assert_eq!(again.status(), StatusCode::BAD_REQUEST, "the media is still attached after the restart");
 }
 
@@ -249,11 +181,13 @@ async fn participants_receipts_and_media_survive_a_restart() {
 
 /// Creates messages in `conversation` one at a time until the server stops acknowledging
 /// them (it died or refused), and returns the SIDs of those it acknowledged.
-async fn create_until_refused(client: &reqwest::Client, base: &str, conversation: &str, limit: usize) -> Vec<String> {
+async fn create_until_refused(app: &TestApp, conversation: &str, limit: usize) -> Vec<String> {
     let mut acknowledged = Vec::new();
+    let path = format!("/v1/Conversations/{conversation}/Messages");
     for n in 0..limit {
-        let url = format!("{base}/v1/Conversations/{conversation}/Messages");
-        let Ok(response) = post(client, url, &[("Body", &format!("message {n}"))]).await else { break };
+        let Ok(response) = app.try_send(Method::POST, &path, &[("Body", &format!("message {n}"))]).await else {
+            break;
+        };
         if response.status() != StatusCode::CREATED {
             break;
         }
@@ -264,61 +198,50 @@ async fn create_until_refused(client: &reqwest::Client, base: &str, conversation
 }
 
 /// The SIDs of a conversation's messages, in index order.
-async fn message_sids(client: &reqwest::Client, base: &str, conversation: &str) -> Vec<String> {
-    let messages = all_messages(client, base, conversation).await;
+async fn message_sids(app: &TestApp, conversation: &str) -> Vec<String> {
+    let messages = app.all_messages(&format!("/v1/Conversations/{conversation}/Messages?PageSize=100")).await;
     messages.iter().map(|m| m["sid"].as_str().expect("IM").to_owned()).collect()
 }
 
 #[tokio::test]
 async fn a_write_the_disk_refuses_is_answered_5xx_and_changes_neither_memory_nor_the_file() {
-    // Arrange: two acknowledged messages, then a log that is /dev/full (a real ENOSPC).
+    // Two acknowledged messages, then a log that is /dev/full (a real ENOSPC).
     let state = TempState::new("enospc");
-    let client = reqwest::Client::new();
-    let running = spawn_binary_with(&["--state-file", state.arg()]);
-    post(&client, format!("{}/v1/Conversations", running.base), &[("UniqueName", "full")]).await.expect("send");
-    let kept = create_until_refused(&client, &running.base, "full", 2).await;
+    let running = state.start();
+    running.post("/v1/Conversations", &[("UniqueName", "full")]).await;
+    let kept = create_until_refused(&running, "full", 2).await;
     running.kill();
     // A restart writes what the log holds into the snapshot and empties the log.
-    spawn_binary_with(&["--state-file", state.arg()]).kill();
+    state.start().kill();
     std::fs::remove_file(state.log()).expect("remove the log");
     std::os::unix::fs::symlink("/dev/full", state.log()).expect("link the log to /dev/full");
-    let full = spawn_binary_with(&["--state-file", state.arg()]);
+    let full = state.start();
 
-    // Act
-    let refused = post(&client, format!("{}/v1/Conversations/full/Messages", full.base), &[("Body", "lost")])
-        .await
-        .expect("send");
+    let refused = full.send(Method::POST, "/v1/Conversations/full/Messages", &[("Body", "lost")]).await;
     let import =
         serde_json::json!({"accounts": [{"account_sid": ACCOUNT, "conversations": [{"unique_name": "imported"}]}]});
-    let refused_import =
-        client.post(format!("{}/_emulator/state", full.base)).json(&import).send().await.expect("send");
+    let refused_import = full.control(Method::POST, "/_emulator/state", Some(&import)).await;
 
-    // Assert
     assert!(refused.status().is_server_error(), "{}", refused.status());
     let body: Value = refused.json().await.expect("a Twilio-shaped error body");
     assert_eq!(body["status"], 500, "{body}");
     assert!(body["code"].is_u64() && body["more_info"].is_string(), "{body}");
     assert!(refused_import.status().is_server_error(), "an import that cannot be saved is refused");
-    assert_eq!(message_sids(&client, &full.base, "full").await, kept, "memory holds only what was acknowledged");
-    let listed: Value = send(&client, Method::GET, format!("{}/v1/Conversations/imported", full.base))
-        .await
-        .json()
-        .await
-        .expect("JSON");
+    assert_eq!(message_sids(&full, "full").await, kept, "memory holds only what was acknowledged");
+    let listed: Value = full.send(Method::GET, "/v1/Conversations/imported", &[]).await.json().await.expect("JSON");
     assert_eq!(listed["status"], 404, "the refused import left nothing behind");
     full.kill();
     std::fs::remove_file(state.log()).expect("unlink /dev/full");
-    let restarted = spawn_binary_with(&["--state-file", state.arg()]);
-    assert_eq!(message_sids(&client, &restarted.base, "full").await, kept, "the file still loads, with every ack");
+    let restarted = state.start();
+    assert_eq!(message_sids(&restarted, "full").await, kept, "the file still loads, with every ack");
 }
 
 #[tokio::test]
 async fn a_log_that_fills_up_mid_record_is_cut_back_and_keeps_every_acknowledged_write() {
-    // Arrange: files may grow to 64 KiB (RLIMIT_FSIZE), so an append fails part-way
-    // through a record, as on a disk that fills up; SIGXFSZ is ignored so the write fails
-    // with EFBIG instead of killing the process.
+    // Files may grow to 64 KiB (RLIMIT_FSIZE), so an append fails part-way through a
+    // record, as on a disk that fills up; SIGXFSZ is ignored so the write fails with EFBIG
+    // instead of killing the process.
     let state = TempState::new("fsize");
-    let client = reqwest::Client::new();
     let mut command = binary_command(&["--state-file", state.arg(), "--state-compact-after", "1000000"]);
     // SAFETY: between fork and exec, only async-signal-safe calls (setrlimit, signal).
     unsafe {
@@ -333,30 +256,26 @@ async fn a_log_that_fills_up_mid_record_is_cut_back_and_keeps_every_acknowledged
         });
     }
     let limited = start_binary(command);
-    post(&client, format!("{}/v1/Conversations", limited.base), &[("UniqueName", "fills")]).await.expect("send");
+    limited.post("/v1/Conversations", &[("UniqueName", "fills")]).await;
 
-    // Act: write until the log is full; then one more, which must fail the same way.
-    let acknowledged = create_until_refused(&client, &limited.base, "fills", 10_000).await;
-    let again = post(&client, format!("{}/v1/Conversations/fills/Messages", limited.base), &[("Body", "x")])
-        .await
-        .expect("send");
+    // Write until the log is full; then one more, which must fail the same way.
+    let acknowledged = create_until_refused(&limited, "fills", 10_000).await;
+    let again = limited.send(Method::POST, "/v1/Conversations/fills/Messages", &[("Body", "x")]).await;
 
-    // Assert
     assert!(acknowledged.len() > 10, "the log took writes before it filled ({})", acknowledged.len());
     assert!(again.status().is_server_error(), "{}", again.status());
-    assert_eq!(message_sids(&client, &limited.base, "fills").await, acknowledged);
+    assert_eq!(message_sids(&limited, "fills").await, acknowledged);
     limited.kill();
-    let restarted = spawn_binary_with(&["--state-file", state.arg()]);
-    assert_eq!(message_sids(&client, &restarted.base, "fills").await, acknowledged, "no half record was left");
+    let restarted = state.start();
+    assert_eq!(message_sids(&restarted, "fills").await, acknowledged, "no half record was left");
 }
 
 #[test]
 fn a_second_process_on_the_same_state_file_refuses_to_start() {
     let state = TempState::new("locked");
-    let _first = spawn_binary_with(&["--state-file", state.arg()]);
+    let _first = state.start();
 
-    let second =
-        binary_command(&["--state-file", state.arg()]).stderr(std::process::Stdio::piped()).output().expect("run");
+    let second = binary_command(&["--state-file", state.arg()]).output().expect("run");
 
     assert!(!second.status.success(), "the second process must not start");
     let stderr = String::from_utf8_lossy(&second.stderr);
@@ -366,21 +285,19 @@ fn a_second_process_on_the_same_state_file_refuses_to_start() {
 #[tokio::test]
 async fn a_crash_at_any_step_of_compaction_loses_nothing_acknowledged() {
     for step in ["rotated", "snapshot-written", "snapshot-renamed", "old-log-removed"] {
-        // Arrange: compaction after 20 changes, and a process that dies at `step` of it.
+        // Compaction after 20 changes, and a process that dies at `step` of it.
         let state = TempState::new(&format!("crash-{step}"));
-        let client = reqwest::Client::new();
         let args = ["--state-file", state.arg(), "--state-compact-after", "20", "--crash-during-compaction", step];
-        let mut crashing = spawn_binary_with(&args);
-        post(&client, format!("{}/v1/Conversations", crashing.base), &[("UniqueName", "c")]).await.expect("send");
+        let crashing = spawn_binary_with(&args);
+        crashing.post("/v1/Conversations", &[("UniqueName", "c")]).await;
 
-        // Act: write until the process is gone.
-        let acknowledged = create_until_refused(&client, &crashing.base, "c", 10_000).await;
+        // Write until the process is gone.
+        let acknowledged = create_until_refused(&crashing, "c", 10_000).await;
         let exit = crashing.wait();
 
-        // Assert
         assert!(!exit.success(), "{step}: the process crashed on purpose");
-        let restarted = spawn_binary_with(&["--state-file", state.arg()]);
-        let stored = message_sids(&client, &restarted.base, "c").await;
+        let restarted = state.start();
+        let stored = message_sids(&restarted, "c").await;
         assert!(
             stored.len() >= acknowledged.len(),
             "{step}: {} stored, {} acknowledged",
@@ -394,60 +311,57 @@ async fn a_crash_at_any_step_of_compaction_loses_nothing_acknowledged() {
 
 #[tokio::test]
 async fn a_failed_snapshot_never_replaces_a_good_one_and_acknowledged_writes_stay_acknowledged() {
-    // Arrange: the temporary snapshot's name is taken by a directory, so every compaction
-    // fails to write it.
+    // The temporary snapshot's name is taken by a directory, so every compaction fails to
+    // write it.
     let state = TempState::new("failing-snapshot");
-    let client = reqwest::Client::new();
     let temporary = PathBuf::from(format!("{}.compacting", state.arg()));
     let running = spawn_binary_with(&["--state-file", state.arg(), "--state-compact-after", "10"]);
     std::fs::create_dir_all(&temporary).expect("block the temporary file");
-    post(&client, format!("{}/v1/Conversations", running.base), &[("UniqueName", "s")]).await.expect("send");
+    running.post("/v1/Conversations", &[("UniqueName", "s")]).await;
 
-    // Act: enough writes for several compactions, each of which fails.
-    let acknowledged = create_until_refused(&client, &running.base, "s", 60).await;
+    // Enough writes for several compactions, each of which fails.
+    let acknowledged = create_until_refused(&running, "s", 60).await;
 
-    // Assert: every write was acknowledged with a 201 and survives a SIGKILL.
+    // Every write was acknowledged with a 201 and survives a SIGKILL.
     assert_eq!(acknowledged.len(), 60, "a failed compaction must not fail the writes it would have covered");
     running.kill();
     std::fs::remove_dir(&temporary).expect("unblock");
-    let restarted = spawn_binary_with(&["--state-file", state.arg()]);
-    assert_eq!(message_sids(&client, &restarted.base, "s").await, acknowledged);
+    let restarted = state.start();
+    assert_eq!(message_sids(&restarted, "s").await, acknowledged);
 }
 
 #[tokio::test]
 async fn a_state_file_named_like_a_temporary_file_compacts_into_itself() {
     let state = TempState::new("named.tmp");
-    let client = reqwest::Client::new();
     let running = spawn_binary_with(&["--state-file", state.arg(), "--state-compact-after", "10"]);
-    post(&client, format!("{}/v1/Conversations", running.base), &[("UniqueName", "t")]).await.expect("send");
+    running.post("/v1/Conversations", &[("UniqueName", "t")]).await;
 
-    let acknowledged = create_until_refused(&client, &running.base, "t", 40).await;
+    let acknowledged = create_until_refused(&running, "t", 40).await;
     running.kill();
 
-    let restarted = spawn_binary_with(&["--state-file", state.arg()]);
-    assert_eq!(message_sids(&client, &restarted.base, "t").await, acknowledged);
+    let restarted = state.start();
+    assert_eq!(message_sids(&restarted, "t").await, acknowledged);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_two_clients_and_sigkills_during_compactions_lose_nothing_acknowledged() {
     let state = TempState::new("stress");
-    let client = reqwest::Client::new();
     // What every acknowledged write says must be true after the restarts: per message SID,
     // the body it was last acknowledged with (`None` once its delete was), and what the
     // client's next write to it, perhaps in flight at the kill, would make it.
     let mut expected: std::collections::HashMap<String, Ack> = std::collections::HashMap::new();
     let mut seed = 0x5eed_u64;
     for round in 0..3 {
-        let running = spawn_binary_with(&["--state-file", state.arg(), "--state-compact-after", "50"]);
+        let running = Arc::new(spawn_binary_with(&["--state-file", state.arg(), "--state-compact-after", "50"]));
         if round == 0 {
-            post(&client, format!("{}/v1/Conversations", running.base), &[("UniqueName", "z")]).await.expect("send");
+            running.post("/v1/Conversations", &[("UniqueName", "z")]).await;
         }
-        // Act: 32 clients create, update and delete until the server is killed.
+        // 32 clients create, update and delete until the server is killed.
         let (acks, mut acked) = mpsc::unbounded_channel::<(String, Ack)>();
         let clients: Vec<_> = (0..32)
             .map(|n| {
-                let (client, base, acks) = (client.clone(), running.base.clone(), acks.clone());
-                tokio::spawn(async move { churn(&client, &base, n, acks).await })
+                let (running, acks) = (Arc::clone(&running), acks.clone());
+                tokio::spawn(async move { churn(&running, n, acks).await })
             })
             .collect();
         drop(acks);
@@ -470,9 +384,9 @@ async fn thirty_two_clients_and_sigkills_during_compactions_lose_nothing_acknowl
         expected.extend(round_acks);
     }
 
-    // Assert
-    let restarted = spawn_binary_with(&["--state-file", state.arg()]);
-    let stored: std::collections::HashMap<String, String> = all_messages(&client, &restarted.base, "z")
+    let restarted = state.start();
+    let stored: std::collections::HashMap<String, String> = restarted
+        .all_messages("/v1/Conversations/z/Messages?PageSize=100")
         .await
         .into_iter()
         .map(|m| (m["sid"].as_str().expect("IM").to_owned(), m["body"].as_str().unwrap_or_default().to_owned()))
@@ -500,28 +414,28 @@ struct Ack {
 
 /// One client's stream: create a message, update it, and delete every third one,
 /// reporting each acknowledged outcome in the order the server acknowledged it.
-async fn churn(client: &reqwest::Client, base: &str, client_number: usize, acks: mpsc::UnboundedSender<(String, Ack)>) {
-    let url = format!("{base}/v1/Conversations/z/Messages");
+async fn churn(app: &TestApp, client_number: usize, acks: mpsc::UnboundedSender<(String, Ack)>) {
+    let messages = "/v1/Conversations/z/Messages";
     for n in 0.. {
         let body = format!("{client_number}-{n}");
-        let Ok(created) = post(client, url.clone(), &[("Body", &body)]).await else { return };
+        let Ok(created) = app.try_send(Method::POST, messages, &[("Body", &body)]).await else { return };
         if created.status() != StatusCode::CREATED {
             return;
         }
         let Ok(message) = created.json::<Value>().await else { return };
         let sid = message["sid"].as_str().unwrap_or_default().to_owned();
+        let item = format!("{messages}/{sid}");
         let edited = format!("{body} edited");
         let _ =
             acks.send((sid.clone(), Ack { acknowledged: Some(body.clone()), in_flight: Some(Some(edited.clone())) }));
-        let Ok(updated) = post(client, format!("{url}/{sid}"), &[("Body", &edited)]).await else { return };
+        let Ok(updated) = app.try_send(Method::POST, &item, &[("Body", &edited)]).await else { return };
         if updated.status() != StatusCode::OK {
             return;
         }
         let next = (n % 3 == 0).then_some(None);
         let _ = acks.send((sid.clone(), Ack { acknowledged: Some(edited), in_flight: next }));
         if n % 3 == 0 {
-            let request = client.delete(format!("{url}/{sid}")).basic_auth(ACCOUNT, Some("t"));
-            let Ok(deleted) = request.send().await else { return };
+            let Ok(deleted) = app.try_send(Method::DELETE, &item, &[]).await else { return };
             if deleted.status() != StatusCode::NO_CONTENT {
                 return;
             }

@@ -2,7 +2,10 @@
 
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{ACCOUNT, Form, OTHER_ACCOUNT, assert_twilio_error, json_ok, sid_of, spawn_app, spawn_app_with};
+use crate::helpers::{
+    ACCOUNT, Form, OTHER_ACCOUNT, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app,
+    spawn_app_with,
+};
 use twilio_conversations_emulator::Config;
 use twilio_conversations_emulator::config::ApiKey;
 
@@ -10,21 +13,21 @@ use twilio_conversations_emulator::config::ApiKey;
 async fn one_account_never_sees_another_accounts_data() {
     let app = spawn_app().await;
     for form in app.forms().await {
-        // Arrange: ACCOUNT owns a conversation with a message.
+        // ACCOUNT owns a conversation with a message.
         let conversation = app.conversation(&form).await;
         let message = app.message(&form, &conversation, "private").await;
         let item = format!("{}/{}", form.messages(&conversation), sid_of(&message));
-        // Act / Assert: OTHER_ACCOUNT can neither read nor write any of it.
-        for (method, path) in [
-            (Method::GET, format!("{}/{conversation}", form.conversations())),
-            (Method::GET, form.messages(&conversation)),
-            (Method::POST, form.messages(&conversation)),
-            (Method::GET, item.clone()),
-            (Method::POST, item.clone()),
-            (Method::DELETE, item.clone()),
+        // OTHER_ACCOUNT can neither read nor write any of it.
+        for (case, method, path) in [
+            ("fetch the conversation", Method::GET, format!("{}/{conversation}", form.conversations())),
+            ("list its messages", Method::GET, form.messages(&conversation)),
+            ("post a message", Method::POST, form.messages(&conversation)),
+            ("fetch the message", Method::GET, item.clone()),
+            ("update the message", Method::POST, item.clone()),
+            ("delete the message", Method::DELETE, item.clone()),
         ] {
             let response = app.send_as(OTHER_ACCOUNT, method.clone(), &path, &[]).await;
-            assert_twilio_error(response, StatusCode::NOT_FOUND, 20404).await;
+            assert_twilio_error_for(&format!("{}: {case}", form.name()), response, StatusCode::NOT_FOUND, 20404).await;
         }
         let listed = json_ok(app.send_as(OTHER_ACCOUNT, Method::GET, "/v1/Conversations", &[]).await).await;
         assert_eq!(listed["conversations"], serde_json::json!([]), "{}", form.name());
@@ -57,7 +60,7 @@ async fn api_keys_act_for_their_bound_account_and_unbound_keys_for_their_own() {
     let bound_key = "SK00000000000000000000000000000abc";
     let binding =
         ApiKey { sid: bound_key.parse().expect("SK SID"), secret: None, account: ACCOUNT.parse().expect("AC SID") };
-    let config = Config { api_keys: vec![binding], ..Config::for_tests() };
+    let config = Config { api_keys: vec![binding], ..Config::defaults() };
     let app = spawn_app_with(config).await;
     let conversation = app.conversation(&Form::Default).await;
 

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::ChatError;
 use crate::error::{ApiError, Expected, InvalidValue};
-use crate::extract::{BaseUrl, ConversationScope, ServicePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
+use crate::extract::{ApiCall, ConversationScope, ServicePath, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid};
 use crate::state::AppState;
@@ -88,47 +88,40 @@ struct ListParams {
 
 /// Create a channel: <https://www.twilio.com/docs/chat/rest/channel-resource#create-a-channel-resource>
 async fn create(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     ServicePath(scope): ServicePath,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<ChannelParams>,
-) -> Result<(StatusCode, Json<ChannelResource>), ApiError> {
+) -> Result<(StatusCode, Json<ChannelResource>), ChatError> {
     let fields = params.validate(true)?;
-    let snapshot = state.store.create_conversation(account, scope, fields).map_err(ApiError::from_chat)?;
+    let snapshot = state.store.create_conversation(account, scope, fields)?;
     Ok((StatusCode::CREATED, Json(ChannelResource::new(account, base, snapshot))))
 }
 
 /// Fetch a channel by SID or unique name: <https://www.twilio.com/docs/chat/rest/channel-resource#fetch-a-channel-resource>
 async fn fetch(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
-) -> Result<Json<ChannelResource>, ApiError> {
-    let snapshot =
-        state.store.fetch_conversation(account, scope.service, &scope.conversation).map_err(ApiError::from_chat)?;
+) -> Result<Json<ChannelResource>, ChatError> {
+    let snapshot = state.store.fetch_conversation(account, scope.service, &scope.conversation)?;
     Ok(Json(ChannelResource::new(account, base, snapshot)))
 }
 
 /// List a service's channels: <https://www.twilio.com/docs/chat/rest/channel-resource#read-multiple-channel-resources>
 async fn list(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     ServicePath(scope): ServicePath,
     TwilioQuery(params): TwilioQuery<ListParams>,
-) -> Result<Json<ListBody<ChannelResource>>, ApiError> {
+) -> Result<Json<ListBody<ChannelResource>>, ChatError> {
     let request = PageRequest::parse(&params.page, Order::Asc, MAX_PAGE_SIZE)?;
     let channel_type = params.channel_type.as_deref().map(parse_type).transpose()?;
     let filter = ConversationFilter { channel_type, ..ConversationFilter::default() };
     let path = match scope {
         ServiceScope::Explicit(service) => format!("/v2/Services/{service}/Channels"),
         // Every Chat route names its service; the default form does not exist in Chat.
-        ServiceScope::Default => return Err(ApiError::NotFound),
+        ServiceScope::Default => return Err(ApiError::NotFound.into()),
     };
-    let selection = state.store.list_conversations(account, scope, &filter, &request).map_err(ApiError::from_chat)?;
+    let selection = state.store.list_conversations(account, scope, &filter, &request)?;
     let filters = channel_type.map(|kind| ("Type", kind.as_str().to_owned())).into_iter().collect();
     let links = PageLinks { base: &base, path, filters };
     let meta = links.meta(&request, &selection, "channels");
@@ -142,29 +135,23 @@ async fn list(
 
 /// Update a channel: <https://www.twilio.com/docs/chat/rest/channel-resource#update-a-channel-resource>
 async fn update(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<ChannelParams>,
-) -> Result<Json<ChannelResource>, ApiError> {
+) -> Result<Json<ChannelResource>, ChatError> {
     let fields = params.validate(false)?;
-    let snapshot = state
-        .store
-        .update_conversation(account, scope.service, &scope.conversation, fields)
-        .map_err(ApiError::from_chat)?;
+    let snapshot = state.store.update_conversation(account, scope.service, &scope.conversation, fields)?;
     Ok(Json(ChannelResource::new(account, base, snapshot)))
 }
 
 /// Delete a channel and its messages: <https://www.twilio.com/docs/chat/rest/channel-resource#delete-a-channel-resource>
 async fn delete(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
+    ApiCall { state, account, .. }: ApiCall,
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
-) -> Result<StatusCode, ApiError> {
-    state.store.delete_conversation(account, scope.service, &scope.conversation).map_err(ApiError::from_chat)?;
+) -> Result<StatusCode, ChatError> {
+    state.store.delete_conversation(account, scope.service, &scope.conversation)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

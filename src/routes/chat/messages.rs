@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::ChatError;
 use crate::error::ApiError;
-use crate::extract::{BaseUrl, ConversationScope, MessagePath, Tenant, TwilioForm, TwilioQuery, WebhookEnabled};
+use crate::extract::{ApiCall, ConversationScope, MessagePath, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, OrderedPageParams, PageLinks};
 use crate::routes::messages::MediaWire;
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid};
@@ -70,49 +70,36 @@ impl MessageParams {
 
 /// Send a message: <https://www.twilio.com/docs/chat/rest/message-resource#create-a-message-resource>
 async fn create(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
-) -> Result<(StatusCode, Json<ChatMessageResource>), ApiError> {
+) -> Result<(StatusCode, Json<ChatMessageResource>), ChatError> {
     let fields = params.validate(true)?;
-    let located =
-        state.store.create_message(account, scope.service, &scope.conversation, fields).map_err(ApiError::from_chat)?;
+    let located = state.store.create_message(account, scope.service, &scope.conversation, fields)?;
     Ok((StatusCode::CREATED, Json(ChatMessageResource::new(account, base, located))))
 }
 
 /// Fetch a message: <https://www.twilio.com/docs/chat/rest/message-resource#fetch-a-message-resource>
 async fn fetch(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     path: MessagePath,
-) -> Result<Json<ChatMessageResource>, ApiError> {
+) -> Result<Json<ChatMessageResource>, ChatError> {
     let scope = path.scope;
-    let located = state
-        .store
-        .fetch_message(account, scope.service, &scope.conversation, path.sid)
-        .map_err(ApiError::from_chat)?;
+    let located = state.store.fetch_message(account, scope.service, &scope.conversation, path.sid)?;
     Ok(Json(ChatMessageResource::new(account, base, located)))
 }
 
 /// List a channel's messages: <https://www.twilio.com/docs/chat/rest/message-resource#read-multiple-message-resources>
 async fn list(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
     TwilioQuery(params): TwilioQuery<OrderedPageParams>,
-) -> Result<Json<ListBody<ChatMessageResource>>, ApiError> {
+) -> Result<Json<ListBody<ChatMessageResource>>, ChatError> {
     let (request, filters) = params.parse(MAX_PAGE_SIZE)?;
-    let located = state
-        .store
-        .list_messages(account, scope.service, &scope.conversation, &request, |located| {
-            located.map(|page| page.map(StoredMessage::clone))
-        })
-        .map_err(ApiError::from_chat)?;
+    let located = state.store.list_messages(account, scope.service, &scope.conversation, &request, |located| {
+        located.map(|page| page.map(StoredMessage::clone))
+    })?;
     let url = channel_url(base, &located);
     let links = PageLinks { base: &url.base, path: url.path() + "/Messages", filters };
     let meta = links.meta(&request, &located.value, "messages");
@@ -132,31 +119,25 @@ async fn list(
 
 /// Update a message: <https://www.twilio.com/docs/chat/rest/message-resource#update-a-message-resource>
 async fn update(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
-    BaseUrl(base): BaseUrl,
+    ApiCall { state, account, base }: ApiCall,
     path: MessagePath,
     _webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
-) -> Result<Json<ChatMessageResource>, ApiError> {
+) -> Result<Json<ChatMessageResource>, ChatError> {
     let fields = params.validate(false)?;
     let scope = path.scope;
-    let located = state
-        .store
-        .update_message(account, scope.service, &scope.conversation, path.sid, fields)
-        .map_err(ApiError::from_chat)?;
+    let located = state.store.update_message(account, scope.service, &scope.conversation, path.sid, fields)?;
     Ok(Json(ChatMessageResource::new(account, base, located)))
 }
 
 /// Delete a message (204, empty body): <https://www.twilio.com/docs/chat/rest/message-resource#delete-a-message-resource>
 async fn delete(
-    State(state): State<AppState>,
-    Tenant(account): Tenant,
+    ApiCall { state, account, .. }: ApiCall,
     path: MessagePath,
     _webhooks: WebhookEnabled,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, ChatError> {
     let scope = path.scope;
-    state.store.delete_message(account, scope.service, &scope.conversation, path.sid).map_err(ApiError::from_chat)?;
+    state.store.delete_message(account, scope.service, &scope.conversation, path.sid)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -7,11 +7,38 @@ mod channels;
 mod messages;
 
 use axum::Router;
+use axum::response::{IntoResponse, Response};
 
+use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::StoreError;
 
 /// The Chat v2 routes. Path parameters carry the Conversations names (`ChatServiceSid`,
 /// `ConversationSid`, `MessageSid`) so that the same extractors read both APIs' paths.
 pub fn router() -> Router<AppState> {
     channels::mount(Router::new(), "/v2/Services/{ChatServiceSid}/Channels")
+}
+
+/// A Chat v2 handler's error: an [`ApiError`], with the store's refusals read as Chat reads
+/// them ([`ApiError::from_chat`]: a missing channel is Chat's 50300, not 20404), so that `?`
+/// on a store call gets Chat's code without a `map_err`.
+#[derive(Debug)]
+struct ChatError(ApiError);
+
+impl From<StoreError> for ChatError {
+    fn from(error: StoreError) -> Self {
+        Self(ApiError::from_chat(error))
+    }
+}
+
+impl From<ApiError> for ChatError {
+    fn from(error: ApiError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for ChatError {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
 }
