@@ -51,6 +51,10 @@ pub enum ControlAccess {
 /// The parts of [`Config`] that requests need, parsed once.
 #[derive(Debug)]
 pub struct Settings {
+    /// Unique to these settings in this process: what a per-thread memo of answers that
+    /// depend on them (`crate::extract`) is keyed by, so that two servers in one process
+    /// (tests run many) never share an answer.
+    pub id: u64,
     /// Fixed base URL for links, or `None` to derive it from each request's `Host`.
     pub public_url: Option<Arc<str>>,
     /// Fallback authority when a request carries no usable `Host` header.
@@ -109,7 +113,10 @@ impl AppState {
             (Some(token), false) => ControlAccess::Token(token.clone()),
             (None, false) => ControlAccess::Open,
         };
+        // A counter, not a random number: ids must never repeat within the process.
+        static SETTINGS_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let settings = Settings {
+            id: SETTINGS_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             public_url: config.public_url.as_ref().map(|url| url.trim_end_matches('/').into()),
             listen_authority,
             credentials: Credentials::from_config(config),
