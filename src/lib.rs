@@ -14,11 +14,17 @@
 //!   once per request) and the extractors over it and over paths, forms, queries, headers.
 //! - `auth`: HTTP Basic credentials, permissive by default, strict with `--accounts`.
 //! - `control`: the control plane: request journal, fault and latency rules, metrics.
-//! - [`store`]: the tenant-isolated in-memory store, its state document and state file.
+//! - [`store`]: the tenant-isolated store. Every write is checked into typed `Change`s,
+//!   then committed: made durable (the state file, `store::persist`), applied (by the one
+//!   function that changes the tables, in `store::tables`) and published on the change
+//!   feed (`store::feed`). Import, replay and the control plane commit changes the same
+//!   way. It knows no HTTP type: `store::limits` and `store::selection` are its own rules
+//!   and paging.
 //! - `state`: [`AppState`], what every request shares, and the start-up loading of seeds.
 //! - [`config`]: the command-line flags and their environment variables.
 //! - `error`: the one error type and Twilio's error body.
-//! - `pagination`: `PageSize`/`Page`/`PageToken`, cursors and the `meta` envelope.
+//! - `pagination`: the edge of paging: `PageSize`/`Page`/`PageToken`, tokens, page URLs
+//!   and the `meta` envelope, over the store's selection.
 //! - [`json`]: the hand-written JSON writer of the hottest responses.
 //! - `sid`: typed SIDs and the seeded generator.
 //! - `time`: timestamps in Twilio's format, and the settable clock.
