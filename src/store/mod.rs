@@ -470,6 +470,7 @@ impl Store {
             }
             seq = snapshot.seq;
         }
+        let legacy = saved.legacy;
         for record in saved.records {
             for (position, logged) in record.changes.into_iter().enumerate() {
                 let number = record.seq + position as u64;
@@ -479,6 +480,14 @@ impl Store {
                 }
                 let change = persist::typed(logged, now)
                     .map_err(|error| StateFileError::Log { place: record.place.clone(), error })?;
+                // Earlier versions opened an account by writing to it, without a change
+                // of its own.
+                if legacy
+                    && let Some(account) = change.account()
+                    && tables.tenant(account).is_none()
+                {
+                    let _ = tables.apply(&Change::OpenAccount { account, at: now });
+                }
                 if let Err(misfit) = tables.apply(&change) {
                     // The live store skipped the same change the same way.
                     tracing::warn!(place = %record.place, %misfit, "a logged change did not fit; skipped as it was live");

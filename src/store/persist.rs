@@ -135,6 +135,8 @@ pub struct Snapshot {
     /// Every change up to this one is in `document`.
     pub seq: u64,
     pub document: StateDocument,
+    /// A bare state document, as versions before checksums wrote it.
+    pub legacy: bool,
 }
 
 /// What was saved, read back at start-up.
@@ -143,6 +145,10 @@ pub struct Saved {
     pub snapshot: Option<Snapshot>,
     /// Every record of the old log (if a compaction was interrupted) and the log, in order.
     pub records: Vec<Record>,
+    /// Written by a version before checksums and sequence numbers (a bare JSON snapshot,
+    /// one bare JSON change a line): read once, as it was written then, and rewritten in
+    /// today's format at start-up.
+    pub legacy: bool,
 }
 
 /// Why saved state could not be read back.
@@ -234,18 +240,24 @@ impl StateFile {
             Err(fs::TryLockError::Error(error)) => return Err(unreadable(&paths.lock)(error)),
         }
         let snapshot = match fs::read(&paths.snapshot) {
+            Ok(bytes) if bytes.first() == Some(&b'{') => Some(read_legacy_snapshot(&paths.snapshot, &bytes)?),
             Ok(bytes) => Some(read_snapshot(&paths.snapshot, &bytes)?),
             Err(error) if error.kind() == io::ErrorKind::NotFound => None,
             Err(error) => return Err(unreadable(&paths.snapshot)(error)),
         };
         let mut records = Vec::new();
+        let legacy = snapshot.as_ref().is_some_and(|snapshot| snapshot.legacy);
         for log in [&paths.old_log, &paths.log] {
             let bytes = match read_length(log) {
                 Ok(bytes) => bytes,
                 Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
                 Err(error) => return Err(unreadable(log)(error)),
             };
-            read_records(log, &bytes, &mut records)?;
+            if legacy {
+                read_legacy_records(log, &bytes, &mut records)?;
+            } else {
+                read_records(log, &bytes, &mut records)?;
+            }
         }
         let log = OpenOptions::new().create(true).append(true).open(&paths.log).map_err(unreadable(&paths.log))?;
         let file = Self {
@@ -261,7 +273,10 @@ impl StateFile {
             compaction: None,
             crash_at,
         };
-        Ok((file, Saved { snapshot, records }))
+        if legacy {
+            tracing::warn!(path = %path.display(), "a state file of an earlier version: rewriting it in today's format");
+        }
+        Ok((file, Saved { snapshot, records, legacy }))
     }
 
     /// Makes `tables` (everything up to change `seq`) the snapshot and empties the logs,
@@ -460,7 +475,41 @@ fn read_snapshot(path: &Path, bytes: &[u8]) -> Result<Snapshot, PersistError> {
         return Err(damaged("its checksum does not match its contents"));
     }
     let document = serde_json::from_slice(body).map_err(|error| damaged(&error.to_string()))?;
-    Ok(Snapshot { seq, document })
+    Ok(Snapshot { seq, document, legacy: false })
+}
+
+/// A snapshot as versions before checksums wrote it: a bare state document.
+fn read_legacy_snapshot(path: &Path, bytes: &[u8]) -> Result<Snapshot, PersistError> {
+    let document = serde_json::from_slice(bytes).map_err(|error| PersistError::DamagedSnapshot {
+        path: path.to_owned(),
+        problem: format!("it is neither a snapshot nor an earlier version's state document: {error}"),
+    })?;
+    Ok(Snapshot { seq: 0, document, legacy: true })
+}
+
+/// The log as versions before checksums wrote it: one change a line, numbered in order. A
+/// torn last line is dropped, as then.
+fn read_legacy_records(path: &Path, bytes: &[u8], records: &mut Vec<Record>) -> Result<(), PersistError> {
+    let lines: Vec<&[u8]> = bytes.split(|byte| *byte == b'\n').collect();
+    let mut offset = 0usize;
+    for (number, line) in lines.iter().enumerate() {
+        let place = Place { path: path.to_owned(), record: number + 1, offset: offset as u64 };
+        offset += line.len() + 1;
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<Logged>(line) {
+            Ok(change) => {
+                let seq = records.last().map_or(1, |last: &Record| last.seq + last.changes.len() as u64);
+                records.push(Record { seq, changes: vec![change], place });
+            }
+            Err(_) if number + 1 == lines.len() => {
+                tracing::warn!(%place, "dropping a torn last line of an earlier version's log");
+            }
+            Err(error) => return Err(PersistError::DamagedRecord { place, problem: error.to_string() }),
+        }
+    }
+    Ok(())
 }
 
 /// Reads the records of one log file into `records`.

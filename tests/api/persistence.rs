@@ -443,3 +443,37 @@ async fn churn(app: &TestApp, client_number: usize, acks: mpsc::UnboundedSender<
         }
     }
 }
+
+#[tokio::test]
+async fn a_state_file_of_an_earlier_version_loads_and_is_rewritten_in_todays_format() {
+    // As versions before checksums wrote it: a bare state document, and one bare change a
+    // line, the last one torn. The second account appears only in the log.
+    let state = TempState::new("legacy");
+    let service = "IS00000000000000000000000000000001";
+    let conversation = "CH00000000000000000000000000000001";
+    let other = crate::helpers::OTHER_ACCOUNT;
+    let snapshot = serde_json::json!({ "accounts": [{ "account_sid": ACCOUNT, "services": [{
+        "sid": service,
+        "friendly_name": "kept",
+        "conversations": [{ "sid": conversation, "unique_name": "old", "messages": [{ "body": "from the snapshot" }] }]
+    }]}]});
+    std::fs::write(&state.0, snapshot.to_string()).expect("write");
+    let put_message = serde_json::json!({ "op": "put_message", "account": ACCOUNT, "service": service,
+        "conversation": conversation, "message": { "sid": "IM00000000000000000000000000000002", "index": 1,
+        "author": "system", "body": "from the log" } });
+    let put_service = serde_json::json!({ "op": "put_service", "account": other,
+        "service": { "sid": "IS00000000000000000000000000000002", "friendly_name": "from the log" } });
+    std::fs::write(state.log(), format!("{put_message}\n{put_service}\n{{\"op\":\"res")).expect("write");
+
+    for round in ["the earlier version's files", "today's files, rewritten at the first start"] {
+        let running = state.start();
+        let messages = running.all_messages(&format!("/v1/Services/{service}/Conversations/old/Messages")).await;
+        let bodies: Vec<&str> = messages.iter().filter_map(|m| m["body"].as_str()).collect();
+        assert_eq!(bodies, ["from the snapshot", "from the log"], "{round}");
+        let opened = running.send_as(other, Method::GET, "/v1/Services/IS00000000000000000000000000000002", &[]).await;
+        assert_eq!(opened.status(), StatusCode::OK, "{round}: the account the log opened");
+        running.kill();
+    }
+    let rewritten = std::fs::read_to_string(&state.0).expect("read");
+    assert!(rewritten.starts_with("twilio-conversations-emulator state v1"), "{}", &rewritten[..40]);
+}
