@@ -276,7 +276,7 @@ pub struct Media {
     pub content_type: Arc<str>,
     pub filename: Option<Arc<str>>,
     pub author: Option<Arc<str>>,
-    pub content: axum::body::Bytes,
+    pub content: bytes::Bytes,
     /// The conversation and message it is attached to, once it is.
     pub attached_to: Option<(ConversationSid, MessageSid)>,
     pub date_created: Timestamp,

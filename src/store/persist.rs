@@ -59,7 +59,7 @@ pub enum SyncPolicy {
 
 /// A step of compaction where the process can be made to die on purpose
 /// (`--crash-during-compaction`), so that tests can check that a crash there loses nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CrashPoint {
     /// The log was set aside; no snapshot written yet.
     Rotated,
@@ -69,6 +69,20 @@ pub enum CrashPoint {
     SnapshotRenamed,
     /// The old log is gone too.
     OldLogRemoved,
+}
+
+impl std::str::FromStr for CrashPoint {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name {
+            "rotated" => Ok(Self::Rotated),
+            "snapshot-written" => Ok(Self::SnapshotWritten),
+            "snapshot-renamed" => Ok(Self::SnapshotRenamed),
+            "old-log-removed" => Ok(Self::OldLogRemoved),
+            _ => Err(format!("`{name}` is not one of rotated, snapshot-written, snapshot-renamed, old-log-removed")),
+        }
+    }
 }
 
 /// Dies, as a crash would (no destructors, no flush), if `at` is `here`.
