@@ -46,8 +46,8 @@ pub(crate) struct ParsedPath {
 /// The last credentials and `Host` this thread resolved, and what they resolved to.
 ///
 /// A client sends the same two headers on every request of a connection, and decoding and
-/// checking them cost a tenth of a fetch (BENCHMARKS.md, "the request context"); comparing
-/// them with the last ones costs a few dozen instructions. Keyed by the settings' id as
+/// checking them was a large share of a fetch (BENCHMARKS.md, "the request context");
+/// comparing them with the last ones is a fraction of that. Keyed by the settings' id as
 /// well, since the answer depends on them.
 struct LastResolved {
     settings: u64,

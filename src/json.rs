@@ -2,7 +2,7 @@
 //!
 //! serde_json escapes every string it writes, byte by byte, and axum's `Json` feeds it
 //! into a growing `BytesMut` in small slices; profiling a page of 50 messages showed those
-//! two at half of all instructions. Here a response is written as a sequence of literal
+//! two as most of its cost (BENCHMARKS.md has the figures). Here a response is written as a sequence of literal
 //! fragments (a key with its punctuation, `,"date_updated":`), pre-rendered ASCII values
 //! (SIDs, timestamps, URLs: nothing to escape) and escaped user text, into one buffer that
 //! becomes the response body without a copy. The caller spells out the document, so the
@@ -161,7 +161,8 @@ pub fn needs_escaping(bytes: &[u8]) -> bool {
 pub struct JsonBody(pub Vec<u8>);
 
 impl IntoResponse for JsonBody {
-    // Built directly: the generic tuple and `Vec` conversions cost ~1,000 instructions.
+    // Built directly: the generic tuple and `Vec` conversions cost more than the rest of
+    // a small response's rendering (BENCHMARKS.md).
     fn into_response(self) -> Response {
         let mut response = Response::new(Body::from(self.0));
         response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

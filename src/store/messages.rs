@@ -103,30 +103,31 @@ impl Store {
     ) -> Result<Located<StoredMessage>, StoreError> {
         self.write(account, |tenant, _, now| {
             let service = tenant.service(scope)?;
-            let current = service.message(reference, sid)?.clone();
-            let mut message = Message::clone(&current);
-            if fields.body.is_some() && message.media().is_some() {
+            let current = service.message(reference, sid)?;
+            if fields.body.is_some() && current.media().is_some() {
                 return Err(StoreError::MediaBodyUpdate);
             }
             let conversation = service.conversation(reference)?;
             check_sms_body(conversation, fields.body.as_deref())?;
-            if let Some(author) = &fields.author {
-                message.participant_sid = conversation.author_participant(author);
-            }
-            if let Some(attributes) = fields.attributes {
-                message.attributes = Some(attributes.into());
-            }
-            if let Some(last_updated_by) = fields.last_updated_by {
-                let mut extras = message.extras.take().map(|boxed| *boxed).unwrap_or_default();
-                extras.last_updated_by = Some(last_updated_by.into());
-                message.extras = extras.boxed();
-            }
-            if let Some(date_created) = fields.date_created {
-                message.date_created = date_created;
-            }
-            message.date_updated = fields.date_updated.unwrap_or(now);
-            message.was_edited = true;
-            let message = current.with(message, fields.author.as_deref(), fields.body.as_deref());
+            let message = current.edited(fields.author.as_deref(), fields.body.as_deref(), |message| {
+                if let Some(author) = &fields.author {
+                    message.participant_sid = conversation.author_participant(author);
+                }
+                if let Some(attributes) = fields.attributes {
+                    message.attributes = Some(attributes.into());
+                }
+                if let Some(last_updated_by) = fields.last_updated_by {
+                    let mut extras = message.extras.take().map(|boxed| *boxed).unwrap_or_default();
+                    extras.last_updated_by = Some(last_updated_by.into());
+                    message.extras = extras.boxed();
+                }
+                if let Some(date_created) = fields.date_created {
+                    message.date_created = date_created;
+                }
+                message.date_updated = fields.date_updated.unwrap_or(now);
+                message.was_edited = true;
+                Ok::<_, StoreError>(())
+            })?;
             let change = Change::PutMessage { account, service: service.sid(), message: message.clone() };
             Ok(Decision::one(change, service.locate(message.conversation_sid, message)))
         })
@@ -196,23 +197,21 @@ impl Store {
                 .values()
                 .find(|service| service.conversations().contains(&update.conversation))
                 .ok_or(StoreError::ConversationNotFound)?;
-            let current = service.message(&ConversationRef::Sid(update.conversation), update.message)?.clone();
-            let mut message = Message::clone(&current);
-            let extras = message.extras.as_mut().ok_or(StoreError::NotFound)?;
-            let mut touched = 0;
-            for receipt in extras.receipts.iter_mut().filter(|r| update.receipt.is_none_or(|sid| sid == r.sid)) {
-                if !receipt.status.may_become(update.status) {
-                    return Err(StoreError::ReceiptTransition(receipt.status.as_str(), update.status.as_str()));
+            let current = service.message(&ConversationRef::Sid(update.conversation), update.message)?;
+            let message = current.edited(None, None, |message| {
+                let extras = message.extras.as_mut().ok_or(StoreError::NotFound)?;
+                let mut touched = 0;
+                for receipt in extras.receipts.iter_mut().filter(|r| update.receipt.is_none_or(|sid| sid == r.sid)) {
+                    if !receipt.status.may_become(update.status) {
+                        return Err(StoreError::ReceiptTransition(receipt.status.as_str(), update.status.as_str()));
+                    }
+                    receipt.status = update.status;
+                    receipt.error_code = update.error_code;
+                    receipt.date_updated = now;
+                    touched += 1;
                 }
-                receipt.status = update.status;
-                receipt.error_code = update.error_code;
-                receipt.date_updated = now;
-                touched += 1;
-            }
-            if touched == 0 {
-                return Err(StoreError::NotFound);
-            }
-            let message = current.with(message, None, None);
+                if touched == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            })?;
             let change = Change::PutMessage { account, service: service.sid(), message: message.clone() };
             Ok(Decision::one(change, service.locate(message.conversation_sid, message)))
         })

@@ -223,6 +223,20 @@ impl StoredMessage {
         }
     }
 
+    /// A new version of this message: `edit` changes a copy of its fields, and the author
+    /// or body given replace its own. The stored message itself never changes, so a reader
+    /// holding it keeps a consistent copy. Nothing is built if `edit` refuses.
+    pub fn edited<E>(
+        &self,
+        author: Option<&str>,
+        body: Option<&str>,
+        edit: impl FnOnce(&mut Message) -> Result<(), E>,
+    ) -> Result<Self, E> {
+        let mut fields = Message::clone(self);
+        edit(&mut fields)?;
+        Ok(self.with(fields, author, body))
+    }
+
     /// `fields` stored with this message's text, its author or body replaced where given.
     pub fn with(&self, fields: Message, author: Option<&str>, body: Option<&str>) -> Self {
         Self::new(fields, author.unwrap_or(self.author()), body.or(self.body()))
