@@ -72,15 +72,6 @@ impl Json {
         value.write_quoted(&mut self.buf);
     }
 
-    /// Appends `"<value>"` or `null`.
-    #[inline]
-    pub fn opt_ascii(&mut self, value: Option<&impl Ascii>) {
-        match value {
-            Some(value) => self.ascii(value),
-            None => self.raw("null"),
-        }
-    }
-
     /// Appends `text` as a JSON string, escaped exactly as serde_json escapes it.
     #[inline]
     pub fn string(&mut self, text: &str) {
@@ -199,15 +190,13 @@ mod tests {
         json.number(0);
         json.raw(",\"max\":");
         json.number(u64::MAX);
-        json.raw(",\"maybe\":");
-        json.opt_ascii(None::<&Word>);
         json.raw("}");
         let text = String::from_utf8(json.into_bytes()).unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed["body"], "say \"hi\"\n\u{1}é\\");
         assert_eq!(
             text,
-            r#"{"sid":"IM1","body":"say \"hi\"\n\u0001é\\","plain":"héllo wörld, no escapes / at all","none":null,"index":42,"zero":0,"max":18446744073709551615,"maybe":null}"#
+            r#"{"sid":"IM1","body":"say \"hi\"\n\u0001é\\","plain":"héllo wörld, no escapes / at all","none":null,"index":42,"zero":0,"max":18446744073709551615}"#
         );
     }
 

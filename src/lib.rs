@@ -6,8 +6,9 @@
 //! official Twilio SDKs work against it with only their base URL changed.
 //!
 //! Module map (every module, one line each). `config` and `healthcheck` are public for the
-//! binary; `json`, `store` and `validate` are public too, as each has items nothing in the
-//! crate uses yet; the rest is the crate's own.
+//! binary; `store` is public for a program that embeds the emulator and subscribes to its
+//! change feed (`Store::subscribe`; the webhooks will be its first user in the crate); the
+//! rest is the crate's own.
 //! - `routes`: the HTTP surface: [`App`] (the Messages shortcut, then axum's router), one
 //!   module per resource with one handler per operation, and the one middleware.
 //! - `extract`: the request context (account, base URL, the shortcut's parsed path, resolved
@@ -25,11 +26,11 @@
 //! - `error`: the one error type and Twilio's error body.
 //! - `pagination`: the edge of paging: `PageSize`/`Page`/`PageToken`, tokens, page URLs
 //!   and the `meta` envelope, over the store's selection.
-//! - [`json`]: the hand-written JSON writer of the hottest responses.
+//! - `json`: the hand-written JSON writer of the hottest responses.
 //! - `sid`: typed SIDs and the seeded generator.
 //! - `time`: timestamps in Twilio's format, and the settable clock.
 //! - `urls`: the absolute `url` and `links` of a resource on the request's URL form.
-//! - [`validate`]: request parameters checked against the store's limits, each refusal with
+//! - `validate`: request parameters checked against the store's limits, each refusal with
 //!   its Twilio code.
 //! - `memo`: a per-thread memo of a function's last answer (a timestamp's day).
 //! - [`healthcheck`]: the `healthcheck` subcommand, for Docker.
@@ -43,7 +44,7 @@ pub(crate) mod control;
 pub(crate) mod error;
 pub(crate) mod extract;
 pub mod healthcheck;
-pub mod json;
+pub(crate) mod json;
 pub(crate) mod memo;
 pub(crate) mod pagination;
 pub(crate) mod routes;
@@ -52,7 +53,7 @@ pub(crate) mod state;
 pub mod store;
 pub(crate) mod time;
 pub(crate) mod urls;
-pub mod validate;
+pub(crate) mod validate;
 
 use std::future::Future;
 

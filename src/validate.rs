@@ -3,9 +3,7 @@
 
 use crate::error::ApiError;
 use crate::store::limits::{self, Violation};
-pub use crate::store::limits::{
-    CHAT_BODY_MAX_BYTES, CONVERSATION_ATTRIBUTES_MAX_BYTES, MESSAGE_ATTRIBUTES_MAX_BYTES, NAME_MAX_CHARS,
-};
+pub use crate::store::limits::{CONVERSATION_ATTRIBUTES_MAX_BYTES, MESSAGE_ATTRIBUTES_MAX_BYTES, NAME_MAX_CHARS};
 use crate::time::Timestamp;
 
 /// `Attributes` must be valid JSON within `max_bytes`.
