@@ -14,7 +14,7 @@ use crate::store::{ImportFailure, ImportMode, StateFileError, Store};
 use crate::time::Clock;
 
 /// Shared state, cloned into every request and every middleware of it: one reference
-/// count, whatever [`Shared`] holds.
+/// count, whatever `Shared` holds.
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Shared>);
 

@@ -2,7 +2,7 @@
 //!
 //! Live API writes (both URL forms and Chat v2), the control plane (reset, receipts), an
 //! import and the state file's replay all describe what they do as [`Change`]s, and one
-//! function ([`super::tables::Tables::apply`]) applies them. A change carries typed SIDs
+//! function (`tables::Tables::apply`) applies them. A change carries typed SIDs
 //! and, where a record is created or replaced, the whole new record, so applying it needs
 //! no clock, no SID source and no further check: the same change applied to the same state
 //! always gives the same state, which is what makes the state file's replay repeatable.

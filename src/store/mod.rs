@@ -4,12 +4,12 @@
 //! Every change goes one way: an operation checks its request against the tables (read
 //! only), decides the [`Change`]s that carry it out, and [`Store::commit`] makes them
 //! durable (when there is a state file), applies them (the one function that writes the
-//! tables, [`tables::Tables::apply`]) and hands them to the [change feed](feed). The
+//! tables, `tables::Tables::apply`) and hands them to the [change feed](feed). The
 //! import and the state file's replay produce changes too, so there is one author of
 //! every state change.
 //!
 //! The account is the outermost key, so one tenant can never reach another's data: every
-//! method takes the [`AccountSid`] the request authenticated as. Each method does its whole
+//! method takes the `AccountSid` the request authenticated as. Each method does its whole
 //! check-and-commit under one lock guard and returns owned values, so no caller can hold
 //! the lock, and no lock is ever held across an `.await`.
 
