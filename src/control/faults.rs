@@ -14,21 +14,13 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::http::header::{LOCATION, RETRY_AFTER};
-use axum::http::{HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use http::{Method, StatusCode};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::pattern::PathPattern;
-use crate::error::{ApiError, ErrorBody, Expected, InvalidValue};
-use crate::extract::ControlJson;
-use crate::sid::AccountSid;
-use crate::state::AppState;
+use super::pattern::{PathPattern, PatternError};
+use crate::sid::{AccountSid, InvalidSid};
 
 /// At most this many rules exist at once: a runaway test loop gets a clear 400 rather than
 /// slowing every request down.
@@ -58,7 +50,7 @@ impl fmt::Debug for FaultId {
 impl FaultId {
     /// Parses `FR` and 32 hex digits; `None` for anything else, including IDs too large to
     /// have been issued.
-    fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         let hex =
             s.strip_prefix("FR").filter(|hex| hex.len() == 32 && hex.bytes().all(|byte| byte.is_ascii_hexdigit()))?;
         let bits = u128::from_str_radix(hex, 16).ok()?;
@@ -72,35 +64,26 @@ impl Serialize for FaultId {
     }
 }
 
-/// The error a rule answers with, Twilio-shaped.
+/// The error a rule answers with: what a Twilio error response carries. The HTTP edge
+/// turns it into the response, with Twilio's body and a `Retry-After` header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ErrorAnswer {
     #[serde(serialize_with = "serialize_status")]
-    status: StatusCode,
-    code: u32,
-    message: String,
+    pub status: StatusCode,
+    /// The Twilio error code.
+    pub code: u32,
+    pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    retry_after_seconds: Option<u64>,
+    pub retry_after_seconds: Option<u64>,
 }
 
 fn serialize_status<S: serde::Serializer>(status: &StatusCode, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_u16(status.as_u16())
 }
 
-impl IntoResponse for ErrorAnswer {
-    fn into_response(self) -> Response {
-        let retry_after = self.retry_after_seconds;
-        let mut response = ErrorBody::new(self.status, self.code, self.message).into_response_with_status();
-        if let Some(seconds) = retry_after {
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
-    }
-}
-
 /// A validated rule: what it matches and what it does.
 #[derive(Clone, Debug)]
-struct RuleSpec {
+pub struct RuleSpec {
     method: Option<Method>,
     path: PathPattern,
     account: Option<AccountSid>,
@@ -253,10 +236,11 @@ impl Faults {
         self.len() == 0
     }
 
-    fn add(&self, spec: RuleSpec) -> Result<RuleView, ApiError> {
+    /// Adds a rule after the others and shows it, unless the table is full.
+    pub fn add(&self, spec: RuleSpec) -> Result<RuleView, TooManyRules> {
         let mut set = self.lock();
         if set.rules.len() >= MAX_RULES {
-            return Err(ApiError::TooManyFaultRules { max: MAX_RULES });
+            return Err(TooManyRules { max: MAX_RULES });
         }
         let id = FaultId(set.next_id);
         set.next_id += 1;
@@ -268,15 +252,18 @@ impl Faults {
         Ok(view)
     }
 
-    fn views(&self) -> Vec<RuleView> {
+    /// Every rule, oldest first, with its counters.
+    pub fn views(&self) -> Vec<RuleView> {
         self.lock().rules.iter().map(Rule::view).collect()
     }
 
-    fn view(&self, id: FaultId) -> Option<RuleView> {
+    /// One rule, if it exists.
+    pub fn view(&self, id: FaultId) -> Option<RuleView> {
         self.lock().rules.iter().find(|rule| rule.id == id).map(Rule::view)
     }
 
-    fn remove(&self, id: FaultId) -> bool {
+    /// Removes one rule; whether it existed.
+    pub fn remove(&self, id: FaultId) -> bool {
         let mut set = self.lock();
         let before = set.rules.len();
         set.rules.retain(|rule| rule.id != id);
@@ -304,13 +291,18 @@ impl fmt::Debug for Faults {
     }
 }
 
-// --- HTTP -------------------------------------------------------------------------------
+/// The table holds [`MAX_RULES`] rules already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyRules {
+    pub max: usize,
+}
 
-/// The body of `POST /_emulator/faults`. Unknown fields are refused so that a typo
-/// (`"latency": 100`) is an error rather than a rule that silently does nothing.
+/// A rule as its author writes it, the JSON body of `POST /_emulator/faults`; checked into
+/// a [`RuleSpec`]. Unknown fields are refused so that a typo (`"latency": 100`) is an error
+/// rather than a rule that silently does nothing.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct NewRule {
+pub struct NewRule {
     method: Option<String>,
     path: Option<String>,
     account: Option<String>,
@@ -321,78 +313,88 @@ pub(super) struct NewRule {
     seed: Option<u64>,
 }
 
+/// The `error` of a [`NewRule`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewError {
+pub struct NewError {
     status: u16,
     code: Option<u32>,
     message: Option<String>,
     retry_after_seconds: Option<u64>,
 }
 
-impl TryFrom<NewRule> for RuleSpec {
-    type Error = ApiError;
+/// Why a [`NewRule`] was refused, field by field; the HTTP edge words it as Twilio's 400.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InvalidRule {
+    /// Neither an `error` nor a `latency_ms`: the rule would do nothing.
+    Empty,
+    /// `method` is not an HTTP method.
+    Method(String),
+    /// `path` is not a pattern.
+    Path(PatternError),
+    /// `path` matches only the emulator's own endpoints, which are never faulted.
+    ControlPath(String),
+    /// `account` is not an Account SID.
+    Account(InvalidSid),
+    /// `error.status` is not an HTTP error status.
+    Status(u16),
+    /// `error.code` is 0.
+    Code(u32),
+    /// `latency_ms` is over `max`.
+    Latency { latency_ms: u64, max: u64 },
+    /// `times` is 0.
+    ZeroTimes,
+    /// `probability` is outside 0 to 1.
+    Probability(f64),
+}
 
-    fn try_from(new: NewRule) -> Result<Self, ApiError> {
+impl TryFrom<NewRule> for RuleSpec {
+    type Error = InvalidRule;
+
+    fn try_from(new: NewRule) -> Result<Self, InvalidRule> {
         if new.error.is_none() && new.latency_ms.is_none() {
-            return Err(ApiError::EmptyFaultRule);
+            return Err(InvalidRule::Empty);
         }
         let method = new
             .method
             .map(|method| {
-                Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| {
-                    ApiError::invalid("method", InvalidValue::IsNot { value: method, expected: Expected::HttpMethod })
-                })
+                Method::from_bytes(method.to_ascii_uppercase().as_bytes()).map_err(|_| InvalidRule::Method(method))
             })
             .transpose()?;
-        let path = new
-            .path
-            .as_deref()
-            .unwrap_or("/**")
-            .parse::<PathPattern>()
-            .map_err(|error| ApiError::invalid("`path`", InvalidValue::Unparsable(error.to_string())))?;
+        let path = new.path.as_deref().unwrap_or("/**").parse::<PathPattern>().map_err(InvalidRule::Path)?;
         if super::is_control_path(path.as_str()) {
-            return Err(ApiError::invalid("path", InvalidValue::NeverMatches(path.to_string())));
+            return Err(InvalidRule::ControlPath(path.to_string()));
         }
-        let account = new
-            .account
-            .map(|account| account.parse::<AccountSid>())
-            .transpose()
-            .map_err(|error| ApiError::invalid("`account`", InvalidValue::Unparsable(error.to_string())))?;
+        let account =
+            new.account.map(|account| account.parse::<AccountSid>()).transpose().map_err(InvalidRule::Account)?;
         let error = new.error.map(ErrorAnswer::try_from).transpose()?;
         let latency_ms = new.latency_ms.unwrap_or(0);
         if latency_ms > MAX_LATENCY_MS {
-            let (value, expected) = (latency_ms.to_string(), Expected::AtMost(MAX_LATENCY_MS));
-            return Err(ApiError::invalid("latency_ms", InvalidValue::MustBe { value, expected }));
+            return Err(InvalidRule::Latency { latency_ms, max: MAX_LATENCY_MS });
         }
         if new.times == Some(0) {
-            return Err(ApiError::invalid("times", InvalidValue::ZeroTimes));
+            return Err(InvalidRule::ZeroTimes);
         }
         let probability = new.probability.unwrap_or(1.0);
         if !(0.0..=1.0).contains(&probability) {
-            let (value, expected) = (probability.to_string(), Expected::Probability);
-            return Err(ApiError::invalid("probability", InvalidValue::MustBe { value, expected }));
+            return Err(InvalidRule::Probability(probability));
         }
         Ok(Self { method, path, account, error, latency_ms, times: new.times, probability, seed: new.seed })
     }
 }
 
 impl TryFrom<NewError> for ErrorAnswer {
-    type Error = ApiError;
+    type Error = InvalidRule;
 
-    fn try_from(new: NewError) -> Result<Self, ApiError> {
+    fn try_from(new: NewError) -> Result<Self, InvalidRule> {
         let status = StatusCode::from_u16(new.status)
             .ok()
             .filter(|status| status.is_client_error() || status.is_server_error())
-            .ok_or_else(|| {
-                let (value, expected) = (new.status.to_string(), Expected::HttpErrorStatus);
-                ApiError::invalid("error.status", InvalidValue::MustBe { value, expected })
-            })?;
+            .ok_or(InvalidRule::Status(new.status))?;
         // Twilio's 20xxx codes mirror HTTP statuses (20404, 20429, 20500, 20503).
         let code = new.code.unwrap_or(20_000 + u32::from(status.as_u16()));
         if code == 0 {
-            let (value, expected) = (code.to_string(), Expected::TwilioErrorCode);
-            return Err(ApiError::invalid("error.code", InvalidValue::MustBe { value, expected }));
+            return Err(InvalidRule::Code(code));
         }
         let message = new.message.unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned());
         Ok(Self { status, code, message, retry_after_seconds: new.retry_after_seconds })
@@ -401,8 +403,8 @@ impl TryFrom<NewError> for ErrorAnswer {
 
 /// A rule as the endpoints show it.
 #[derive(Debug, Serialize)]
-pub(super) struct RuleView {
-    id: FaultId,
+pub struct RuleView {
+    pub id: FaultId,
     method: Option<String>,
     path: String,
     account: Option<AccountSid>,
@@ -416,61 +418,11 @@ pub(super) struct RuleView {
     fired: u64,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct RuleList {
-    faults: Vec<RuleView>,
-}
-
-/// `POST /_emulator/faults`: adds a rule (JSON body) and answers 201 with it.
-pub(super) async fn create(
-    State(state): State<AppState>,
-    ControlJson(new): ControlJson<NewRule>,
-) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<RuleView>), ApiError> {
-    let view = state.control.faults.add(RuleSpec::try_from(new)?)?;
-    let location = format!("/_emulator/faults/{}", view.id);
-    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(view)))
-}
-
-/// `GET /_emulator/faults`: every rule, oldest first, with its counters.
-pub(super) async fn list(State(state): State<AppState>) -> Json<RuleList> {
-    Json(RuleList { faults: state.control.faults.views() })
-}
-
-/// `GET /_emulator/faults/{id}`: one rule.
-pub(super) async fn fetch(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Json<RuleView>, ApiError> {
-    let id = parse_id(id)?;
-    state.control.faults.view(id).map(Json).ok_or(ApiError::NotFound)
-}
-
-/// `DELETE /_emulator/faults/{id}`: removes one rule.
-pub(super) async fn delete(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<StatusCode, ApiError> {
-    let id = parse_id(id)?;
-    if state.control.faults.remove(id) { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
-}
-
-/// `DELETE /_emulator/faults`: removes every rule.
-pub(super) async fn clear(State(state): State<AppState>) -> StatusCode {
-    state.control.faults.clear();
-    StatusCode::NO_CONTENT
-}
-
-/// A malformed ID names no rule, so it is a 404 like an unknown one.
-fn parse_id(id: Result<Path<String>, PathRejection>) -> Result<FaultId, ApiError> {
-    let Path(id) = id.map_err(|_| ApiError::NotFound)?;
-    FaultId::parse(&id).ok_or(ApiError::NotFound)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn spec(json: serde_json::Value) -> Result<RuleSpec, ApiError> {
+    fn spec(json: serde_json::Value) -> Result<RuleSpec, InvalidRule> {
         RuleSpec::try_from(serde_json::from_value::<NewRule>(json).expect("well-formed rule"))
     }
 
@@ -488,31 +440,6 @@ mod tests {
         ];
         for bad in bad {
             assert_eq!(FaultId::parse(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn invalid_rules_are_refused_with_a_reason() {
-        let cases = [
-            (serde_json::json!({ "path": "/v1/**" }), "needs an `error`"),
-            (serde_json::json!({ "error": { "status": 200 } }), "HTTP error status"),
-            (serde_json::json!({ "error": { "status": 429, "code": 0 } }), "not 0"),
-            (serde_json::json!({ "latency_ms": 60_001 }), "at most"),
-            (serde_json::json!({ "latency_ms": 1, "times": 0 }), "at least 1"),
-            (serde_json::json!({ "latency_ms": 1, "probability": 1.5 }), "between 0 and 1"),
-            (serde_json::json!({ "latency_ms": 1, "method": "GE T" }), "not an HTTP method"),
-            (serde_json::json!({ "latency_ms": 1, "path": "v1" }), "Invalid `path`"),
-            (serde_json::json!({ "latency_ms": 1, "path": "/_emulator/**" }), "never match"),
-            (serde_json::json!({ "latency_ms": 1, "account": "IS1" }), "Invalid `account`"),
-        ];
-        for (json, expected) in cases {
-            match spec(json.clone()) {
-                Err(error @ ApiError::InvalidParameter(_) | error @ ApiError::EmptyFaultRule) => {
-                    let message = error.to_string();
-                    assert!(message.contains(expected), "{json}: {message}");
-                }
-                other => panic!("{json}: expected a 400, got {other:?}"),
-            }
         }
     }
 

@@ -14,21 +14,17 @@ use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, PROXY_AUTHORIZATION};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, SecondsFormat, Utc};
+use http::header::{AUTHORIZATION, PROXY_AUTHORIZATION};
+use http::{HeaderMap, Method, StatusCode, Uri};
 use serde::ser::SerializeMap;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 use super::faults::FaultId;
 use super::pattern::PathPattern;
-use crate::error::{ApiError, InvalidValue};
-use crate::extract::TwilioQuery;
 use crate::sid::{AccountSid, ApiKeySid};
-use crate::state::AppState;
 
 /// Bodies larger than this are journaled without their parameters: a thousand entries
 /// then hold at most 64 MiB of bodies, whatever `--max-body-bytes` allows. Real Twilio
@@ -146,7 +142,7 @@ pub struct Outcome {
 
 /// One journaled request.
 #[derive(Clone, Debug)]
-struct Entry {
+pub struct Entry {
     sequence: u64,
     request: Captured,
     outcome: Outcome,
@@ -199,7 +195,7 @@ impl Journal {
 
     /// Copies of the entries `filter` selects, oldest first. Listing is rare and copying
     /// a few hundred bytes per entry quick; the JSON is built after the lock is released.
-    fn select(&self, filter: &Filter) -> Vec<Entry> {
+    pub fn select(&self, filter: &Filter) -> Vec<Entry> {
         let ring = self.lock();
         let mut selected: Vec<Entry> = ring
             .entries
@@ -255,58 +251,25 @@ fn basic_username(encoded: &str) -> Option<String> {
     is_sid.then(|| username.to_owned())
 }
 
-// --- HTTP -------------------------------------------------------------------------------
-
-/// The query of `GET /_emulator/requests`. Unknown parameters are refused so that a typo
-/// does not silently return everything.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ListQuery {
-    account: Option<String>,
-    path: Option<String>,
-    method: Option<String>,
-    limit: Option<usize>,
-}
-
-/// Which entries a listing wants.
+/// Which entries a listing wants: those matching every field given.
 #[derive(Debug)]
-struct Filter {
-    account: Option<AccountSid>,
-    path: Option<PathFilter>,
-    method: Option<String>,
+pub struct Filter {
+    /// The account of the request's credentials.
+    pub account: Option<AccountSid>,
+    pub path: Option<PathFilter>,
+    /// The method, compared case-insensitively.
+    pub method: Option<String>,
     /// The newest `limit` of the matching entries.
-    limit: Option<usize>,
+    pub limit: Option<usize>,
 }
 
+/// How a listing selects paths.
 #[derive(Debug)]
-enum PathFilter {
+pub enum PathFilter {
+    /// Paths that contain this text.
     Substring(String),
+    /// Paths this glob matches.
     Glob(PathPattern),
-}
-
-impl TryFrom<ListQuery> for Filter {
-    type Error = ApiError;
-
-    fn try_from(query: ListQuery) -> Result<Self, ApiError> {
-        let account = query
-            .account
-            .map(|account| account.parse::<AccountSid>())
-            .transpose()
-            .map_err(|error| ApiError::invalid("`account`", InvalidValue::Unparsable(error.to_string())))?;
-        let path = query
-            .path
-            .map(|path| {
-                if PathPattern::is_glob(&path) {
-                    path.parse()
-                        .map(PathFilter::Glob)
-                        .map_err(|error| ApiError::invalid("`path`", InvalidValue::Unparsable(error.to_string())))
-                } else {
-                    Ok(PathFilter::Substring(path))
-                }
-            })
-            .transpose()?;
-        Ok(Self { account, path, method: query.method, limit: query.limit })
-    }
 }
 
 impl Filter {
@@ -321,9 +284,9 @@ impl Filter {
     }
 }
 
-/// A journal entry as JSON.
+/// A journal entry as JSON: what `GET /_emulator/requests` lists.
 #[derive(Debug, Serialize)]
-struct EntryView<'a> {
+pub struct EntryView<'a> {
     sequence: u64,
     /// When the request arrived, by the real wall clock: the journal describes traffic,
     /// so it ignores `/_emulator/clock`.
@@ -344,7 +307,8 @@ struct EntryView<'a> {
 }
 
 impl<'a> EntryView<'a> {
-    fn of(entry: &'a Entry) -> Self {
+    /// The view of `entry`, borrowing from it.
+    pub fn of(entry: &'a Entry) -> Self {
         let Entry { sequence, request, outcome } = entry;
         Self {
             sequence: *sequence,
@@ -392,34 +356,9 @@ impl Serialize for HeadersView<'_> {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct Listing<'a> {
-    requests: Vec<EntryView<'a>>,
-}
-
-/// `GET /_emulator/requests`: the journaled requests that match every given filter,
-/// oldest first (newest last).
-pub(super) async fn list(
-    State(state): State<AppState>,
-    TwilioQuery(query): TwilioQuery<ListQuery>,
-) -> Result<([(HeaderName, &'static str); 1], Vec<u8>), ApiError> {
-    let filter = Filter::try_from(query)?;
-    let entries = state.control.journal.select(&filter);
-    let listing = Listing { requests: entries.iter().map(EntryView::of).collect() };
-    // Serialized here, not by `Json`, because the views borrow from `entries`.
-    let json = serde_json::to_vec(&listing).map_err(|error| ApiError::Internal(format!("journal listing: {error}")))?;
-    Ok(([(CONTENT_TYPE, "application/json")], json))
-}
-
-/// `DELETE /_emulator/requests`: empties the journal.
-pub(super) async fn clear(State(state): State<AppState>) -> StatusCode {
-    state.control.journal.clear();
-    StatusCode::NO_CONTENT
-}
-
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
+    use http::HeaderValue;
 
     use super::*;
 

@@ -15,17 +15,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::header::{CONTENT_TYPE, HeaderName};
-use axum::http::{Method, StatusCode};
+use http::{Method, StatusCode};
 
-use crate::error::ApiError;
-use crate::state::AppState;
 // Keys are route templates and fixed labels, never client text: the fast hasher is safe.
 use crate::store::HashMap;
-
-/// The content type Prometheus expects for the text format.
-const CONTENT_TYPE_PROMETHEUS: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The `route` of requests that matched no route (the API's 404s).
 pub const UNMATCHED_ROUTE: &str = "unmatched";
@@ -102,6 +95,13 @@ impl Metrics {
         series.entry(route.into()).or_default().entry(key).or_default().observe(duration);
     }
 
+    /// The series and `gauges` in the Prometheus text format.
+    pub fn render(&self, gauges: &Gauges) -> Result<String, fmt::Error> {
+        let mut out = String::with_capacity(4096);
+        write_metrics(&mut out, &self.snapshots(), gauges)?;
+        Ok(out)
+    }
+
     /// Every series, sorted so that scrapes are stable and diffable.
     fn snapshots(&self) -> Vec<Snapshot> {
         let series = self.series.read().unwrap_or_else(PoisonError::into_inner);
@@ -155,15 +155,16 @@ fn escape(value: &str) -> String {
 }
 
 /// The values of the gauges, read when scraped.
-struct Gauges {
-    accounts: usize,
-    services: usize,
-    conversations: usize,
-    messages: usize,
-    journal_entries: usize,
-    fault_rules: usize,
-    faults_fired: u64,
-    uptime_seconds: f64,
+#[derive(Debug)]
+pub struct Gauges {
+    pub accounts: usize,
+    pub services: usize,
+    pub conversations: usize,
+    pub messages: usize,
+    pub journal_entries: usize,
+    pub fault_rules: usize,
+    pub faults_fired: u64,
+    pub uptime_seconds: f64,
 }
 
 fn write_metrics(out: &mut String, series: &[Snapshot], values: &Gauges) -> fmt::Result {
@@ -211,28 +212,6 @@ fn write_metrics(out: &mut String, series: &[Snapshot], values: &Gauges) -> fmt:
     writeln!(out, "# HELP twilio_emulator_build_info The emulator's version.")?;
     writeln!(out, "# TYPE twilio_emulator_build_info gauge")?;
     writeln!(out, "twilio_emulator_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"))
-}
-
-/// `GET /_emulator/metrics`: everything above, in the Prometheus text format.
-pub(super) async fn render(
-    State(state): State<AppState>,
-) -> Result<([(HeaderName, &'static str); 1], String), ApiError> {
-    let stats = state.store.stats();
-    let control = &state.control;
-    let gauges = Gauges {
-        accounts: stats.accounts,
-        services: stats.services,
-        conversations: stats.conversations,
-        messages: stats.messages,
-        journal_entries: control.journal.len(),
-        fault_rules: control.faults.len(),
-        faults_fired: control.faults.fired_total(),
-        uptime_seconds: state.started.elapsed().as_secs_f64(),
-    };
-    let mut out = String::with_capacity(4096);
-    write_metrics(&mut out, &control.metrics.snapshots(), &gauges)
-        .map_err(|error| ApiError::Internal(format!("rendering metrics: {error}")))?;
-    Ok(([(CONTENT_TYPE, CONTENT_TYPE_PROMETHEUS)], out))
 }
 
 #[cfg(test)]

@@ -1,19 +1,11 @@
 //! The test-facing control plane that watches and shapes Twilio API traffic: the request
 //! journal ([`journal`]), fault and latency injection ([`faults`]) and Prometheus metrics
-//! ([`metrics`]). Its HTTP endpoints live under `/_emulator/` (see [`router`]); [`observe`]
-//! is the middleware that feeds it.
+//! ([`metrics`]). Its HTTP endpoints are served by `routes::emulator`; [`observe`] is the
+//! middleware that feeds it.
 //!
 //! Tests of an application need to see what it sent and to make the API misbehave on
 //! purpose; both happen here, around the handlers, so that no handler knows about them and
 //! a faulted request never reaches the store.
-//!
-//! Endpoints:
-//! - `GET /_emulator/requests?account=AC…&path=…&method=POST&limit=N`: the journal, oldest
-//!   first (newest last). `path` is a substring, or a glob when it contains `*`.
-//! - `DELETE /_emulator/requests`: empties the journal.
-//! - `POST /_emulator/faults` (JSON), `GET /_emulator/faults`, `GET` and
-//!   `DELETE /_emulator/faults/{id}`, `DELETE /_emulator/faults`: fault rules.
-//! - `GET /_emulator/metrics`: the Prometheus text format.
 
 pub mod faults;
 pub mod journal;
@@ -22,11 +14,9 @@ pub mod pattern;
 
 use std::time::{Instant, SystemTime};
 
-use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
 use self::faults::Faults;
 use self::journal::{Captured, Journal, Outcome};
@@ -69,16 +59,6 @@ impl Default for ControlPlane {
     fn default() -> Self {
         Self::new(crate::config::DEFAULT_JOURNAL_SIZE)
     }
-}
-
-/// The control-plane endpoints (journal, faults, metrics), with their full
-/// `/_emulator/…` paths, for merging into the emulator's router.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/_emulator/requests", get(journal::list).delete(journal::clear))
-        .route("/_emulator/faults", get(faults::list).post(faults::create).delete(faults::clear))
-        .route("/_emulator/faults/{id}", get(faults::fetch).delete(faults::delete))
-        .route("/_emulator/metrics", get(metrics::render))
 }
 
 /// Whether `path` belongs to the emulator's own endpoints, which are never journaled,

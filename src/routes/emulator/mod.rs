@@ -1,7 +1,12 @@
 //! The emulator's own routes, under `/_emulator/`, a prefix no Twilio route can use:
-//! health, reset, state export/import, the clock, and (from [`crate::control`]) the
-//! request journal, fault rules and metrics. Every route but health can be protected by
-//! `--control-token` or turned off by `--no-control`.
+//! health, reset, state export/import, the clock and receipts here; the request journal
+//! ([`journal`]), fault rules ([`faults`]) and metrics ([`metrics`]) in their own modules,
+//! over the control plane's types ([`crate::control`]). Every route but health can be
+//! protected by `--control-token` or turned off by `--no-control`.
+
+mod faults;
+mod journal;
+mod metrics;
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -29,7 +34,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/_emulator/state", get(export).post(import_merge).put(import_replace))
         .route("/_emulator/clock", get(clock).post(set_clock).delete(reset_clock))
         .route("/_emulator/receipts", post(update_receipts))
-        .merge(crate::control::router())
+        .merge(journal::router())
+        .merge(faults::router())
+        .merge(metrics::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     Router::new().route("/_emulator/health", get(health)).merge(guarded)
 }
