@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod emulator;
 pub mod media;
 pub mod messages;
+mod observe;
 pub mod participants;
 pub mod receipts;
 pub mod services;
@@ -122,7 +123,7 @@ where
     let context = RequestContext::resolve(request.headers(), &state.settings, path);
     let account = context.account.as_ref().ok().copied();
     request.extensions_mut().insert(context);
-    let response = crate::control::observe(state, route, account, request, handle).await;
+    let response = observe::observe(state, route, account, request, handle).await;
     let response = twilio_envelope(uri.path(), response);
     if let Some(ErrorCause(cause)) = response.extensions().get() {
         tracing::error!(%method, path = uri.path(), status = response.status().as_u16(), %cause, "internal error");

@@ -1,0 +1,87 @@
+//! The middleware that puts the control plane ([`crate::control`]) around every Twilio
+//! API request: the journal records it, fault rules may delay or answer it, and the
+//! metrics count it.
+//!
+//! Tests of an application need to see what it sent and to make the API misbehave on
+//! purpose; both happen here, around the handlers, so that no handler knows about them and
+//! a faulted request never reaches the store.
+
+use std::time::{Instant, SystemTime};
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+
+use crate::control::is_control_path;
+use crate::control::journal::{Captured, Outcome};
+use crate::error::ApiError;
+use crate::sid::AccountSid;
+use crate::state::AppState;
+
+/// Runs a request through its handler (`handle`): Twilio API requests are journaled,
+/// counted and subject to fault rules; `/_emulator/` requests pass untouched.
+///
+/// Called after routing, with the template of the route that matched (the `route` label of
+/// the metrics) and the account of the request's credentials, when they are valid: invalid
+/// ones are the handler's to answer, and the journal records the request without an
+/// account. Unknown paths reach the fallback without a route and are counted as `unmatched`.
+///
+/// The body is buffered (up to `--max-body-bytes`; a larger one gets Twilio's 413 here)
+/// so that the journal can show the form parameters the handler then reads.
+pub(super) async fn observe<Handled>(
+    state: &AppState,
+    route: Option<&str>,
+    account: Option<AccountSid>,
+    request: Request,
+    handle: impl FnOnce(Request) -> Handled,
+) -> Response
+where
+    Handled: Future<Output = Response>,
+{
+    if is_control_path(request.uri().path()) {
+        return handle(request).await;
+    }
+    let arrived = Instant::now();
+    let control = &state.control;
+    let (parts, body) = request.into_parts();
+    let method = parts.method.clone();
+    let mut captured = control
+        .journal()
+        .is_enabled()
+        .then(|| Captured::new(SystemTime::now(), &parts.method, &parts.uri, &parts.headers));
+
+    // Any failure to read the body is answered as too large, as the form extractor does:
+    // the only other cause is a client that went away, which reads no answer anyway. Most
+    // requests (every GET) have none, which hyper knows without reading.
+    let read = match body.size_hint().exact() {
+        Some(0) => Ok(Bytes::new()),
+        _ => axum::body::to_bytes(body, state.settings.max_body_bytes).await,
+    };
+    let (response, fired) = match read {
+        Err(_) => (ApiError::PayloadTooLarge.into_response(), Vec::new()),
+        Ok(bytes) => {
+            // The rules' lock is released inside `decide`, before the sleep below.
+            let decision = control.faults().decide(&parts.method, parts.uri.path(), account);
+            if !decision.latency.is_zero() {
+                tokio::time::sleep(decision.latency).await;
+            }
+            if let Some(captured) = captured.as_mut() {
+                captured.keep_body(&bytes);
+            }
+            let response = match decision.error {
+                Some(answer) => answer.into_response(),
+                None => handle(Request::from_parts(parts, Body::from(bytes))).await,
+            };
+            (response, decision.fired)
+        }
+    };
+
+    let status = response.status();
+    let duration = arrived.elapsed();
+    control.metrics().record(&method, route, status, duration);
+    if let Some(request) = captured {
+        let outcome = Outcome { status, duration, account, faults: fired };
+        control.journal().record(request, outcome);
+    }
+    response
+}
