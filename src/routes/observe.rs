@@ -10,11 +10,14 @@ use std::time::{Instant, SystemTime};
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 
+use crate::control::faults::ErrorAnswer;
 use crate::control::is_control_path;
 use crate::control::journal::{Captured, Outcome};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::sid::AccountSid;
 use crate::state::AppState;
 
@@ -69,7 +72,7 @@ where
                 captured.keep_body(&bytes);
             }
             let response = match decision.error {
-                Some(answer) => answer.into_response(),
+                Some(answer) => canned(answer),
                 None => handle(Request::from_parts(parts, Body::from(bytes))).await,
             };
             (response, decision.fired)
@@ -82,6 +85,17 @@ where
     if let Some(request) = captured {
         let outcome = Outcome { status, duration, account, faults: fired };
         control.journal().record(request, outcome);
+    }
+    response
+}
+
+/// A fault rule's error, answered instead of the handler: Twilio's body, plus `Retry-After`
+/// when the rule gives one.
+fn canned(answer: ErrorAnswer) -> Response {
+    let ErrorAnswer { status, code, message, retry_after_seconds } = answer;
+    let mut response = ErrorBody::new(status, code, message).into_response_with_status();
+    if let Some(seconds) = retry_after_seconds {
+        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }

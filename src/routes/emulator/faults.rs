@@ -1,21 +1,19 @@
 //! `/_emulator/faults`: creating, reading and deleting the fault rules
-//! ([`crate::control::faults`]) that the `observe` middleware applies, and the Twilio
-//! response a rule's canned error becomes.
+//! ([`crate::control::faults`]) that the `observe` middleware applies.
 //!
 //! - `POST /_emulator/faults` (JSON), `GET /_emulator/faults`, `GET` and
 //!   `DELETE /_emulator/faults/{id}`, `DELETE /_emulator/faults`.
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::header::{LOCATION, RETRY_AFTER};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderName, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
-use crate::control::faults::{ErrorAnswer, FaultId, InvalidRule, NewRule, RuleSpec, RuleView, TooManyRules};
-use crate::error::{ApiError, ErrorBody, Expected, InvalidValue};
+use crate::control::faults::{FaultId, InvalidRule, NewRule, RuleSpec, RuleView, TooManyRules};
+use crate::error::{ApiError, Expected, InvalidValue};
 use crate::extract::ControlJson;
 use crate::state::AppState;
 
@@ -24,19 +22,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/_emulator/faults", get(list).post(create).delete(clear))
         .route("/_emulator/faults/{id}", get(fetch).delete(delete))
-}
-
-/// A rule's canned error, answered instead of the handler: Twilio's body, plus
-/// `Retry-After` when the rule gives one.
-impl IntoResponse for ErrorAnswer {
-    fn into_response(self) -> Response {
-        let retry_after = self.retry_after_seconds;
-        let mut response = ErrorBody::new(self.status, self.code, self.message).into_response_with_status();
-        if let Some(seconds) = retry_after {
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
-    }
 }
 
 /// A refused rule as Twilio's 400 (code 20001), naming the field as the client wrote it.
