@@ -10,11 +10,14 @@
 //! change feed (`Store::subscribe`; the webhooks will be its first user in the crate); the
 //! rest is the crate's own.
 //! - `routes`: the HTTP surface: [`App`] (the Messages shortcut, then axum's router), one
-//!   module per resource with one handler per operation, and the one middleware.
+//!   module per resource with one handler per operation, the `/_emulator/` endpoints
+//!   (`routes::emulator`, the control plane's among them), and the one middleware, which
+//!   runs every Twilio request past the control plane (`routes::observe`).
 //! - `extract`: the request context (account, base URL, the shortcut's parsed path, resolved
 //!   once per request) and the extractors over it and over paths, forms, queries, headers.
 //! - `auth`: HTTP Basic credentials, permissive by default, strict with `--accounts`.
-//! - `control`: the control plane: request journal, fault and latency rules, metrics.
+//! - `control`: the control plane's plain types: request journal, fault and latency rules,
+//!   metrics; no handlers.
 //! - [`store`]: the tenant-isolated store. Every write is checked into typed `Change`s,
 //!   then committed: made durable (the state file, `store::persist`), applied (by the one
 //!   function that changes the tables, in `store::tables`) and published on the change
@@ -34,6 +37,11 @@
 //!   its Twilio code.
 //! - `memo`: a per-thread memo of a function's last answer (a timestamp's day).
 //! - [`healthcheck`]: the `healthcheck` subcommand, for Docker.
+//!
+//! Layers point one way: `routes` uses everything below it; `extract` uses `state` and
+//! `auth`; `state` holds the `store` and the `control` plane; `store` and `control` know no
+//! handler, no application state and no module above them. No module imports one that
+//! imports it back.
 //!
 //! The library never binds a socket: [`serve`] takes a listener, so tests and the binary
 //! choose where it listens.
