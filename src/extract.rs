@@ -223,7 +223,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for TwilioForm<T> {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let limit = state.settings.max_body_bytes;
-        let bytes = axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| ApiError::PayloadTooLarge)?;
+        let bytes = read_body(request.into_body(), limit).await.map_err(|BodyTooLarge| ApiError::PayloadTooLarge)?;
         serde_urlencoded::from_bytes(&bytes).map(Self).map_err(invalid_parameters)
     }
 }
@@ -385,4 +385,48 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ControlJson<T> {
             .map(Self)
             .map_err(|error| ApiError::invalid("JSON body", InvalidValue::Unparsable(error.to_string())))
     }
+}
+
+/// A request body larger than the limit: refused, after it was read to its end (or as far
+/// as [`read_body`] drains).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BodyTooLarge;
+
+/// How much of a refused body is read and thrown away before the connection is given up.
+/// Most HTTP clients (the SDKs, Python's `urllib`, `requests`) send the whole body before
+/// they read the answer: a server that answers and closes while they are still sending
+/// makes the kernel reset the connection, and they report a broken pipe instead of the
+/// 413. Draining lets them finish and read it. Past this much (or this long), closing is
+/// the lesser harm.
+const DRAIN_MAX_BYTES: usize = 256 * 1024 * 1024;
+const DRAIN_MAX_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The body, if it holds at most `limit` bytes. A larger body is never buffered past the
+/// limit: the rest is read and discarded (within [`DRAIN_MAX_BYTES`] and
+/// [`DRAIN_MAX_TIME`]) so that the client gets to read the refusal. A body the client
+/// broke off is refused the same way: that client reads no answer anyway.
+pub(crate) async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, BodyTooLarge> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut buffer = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return Err(BodyTooLarge) };
+        let Ok(data) = frame.into_data() else { continue };
+        if buffer.len() + data.len() > limit {
+            drop((buffer, data));
+            let drain = async {
+                let mut drained = 0usize;
+                while let Some(Ok(frame)) = body.frame().await {
+                    drained += frame.data_ref().map_or(0, |data| data.len());
+                    if drained > DRAIN_MAX_BYTES {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(DRAIN_MAX_TIME, drain).await;
+            return Err(BodyTooLarge);
+        }
+        buffer.extend_from_slice(&data);
+    }
+    Ok(buffer.freeze())
 }

@@ -54,7 +54,7 @@ async fn upload(
         .ok_or_else(|| ApiError::invalid("Content-Type", InvalidValue::MissingHeader))?
         .to_owned();
     let filename = params.filename.or_else(|| filename_from_disposition(headers.get(CONTENT_DISPOSITION)));
-    let content = axum::body::to_bytes(request.into_body(), state.settings.max_body_bytes)
+    let content = crate::extract::read_body(request.into_body(), state.settings.max_body_bytes)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
     let upload = Upload { content_type, filename, author: params.author, content };

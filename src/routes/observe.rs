@@ -18,6 +18,7 @@ use crate::control::faults::ErrorAnswer;
 use crate::control::is_control_path;
 use crate::control::journal::{Captured, Outcome};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{BodyTooLarge, read_body};
 use crate::sid::AccountSid;
 use crate::state::AppState;
 
@@ -42,7 +43,18 @@ where
     Handled: Future<Output = Response>,
 {
     if is_control_path(request.uri().path()) {
-        return handle(request).await;
+        // Read before any handler can refuse the request (a missing control token, say)
+        // without reading it: a client still sending would never see the refusal. The
+        // control plane is trusted, so its bodies (state documents) have no limit.
+        let (parts, body) = request.into_parts();
+        let body = match body.size_hint().exact() {
+            Some(0) => body,
+            _ => match read_body(body, usize::MAX).await {
+                Ok(bytes) => Body::from(bytes),
+                Err(BodyTooLarge) => return ApiError::PayloadTooLarge.into_response(),
+            },
+        };
+        return handle(Request::from_parts(parts, body)).await;
     }
     let arrived = Instant::now();
     let control = &state.control;
@@ -58,7 +70,7 @@ where
     // requests (every GET) have none, which hyper knows without reading.
     let read = match body.size_hint().exact() {
         Some(0) => Ok(Bytes::new()),
-        _ => axum::body::to_bytes(body, state.settings.max_body_bytes).await,
+        _ => read_body(body, state.settings.max_body_bytes).await,
     };
     let (response, fired) = match read {
         Err(_) => (ApiError::PayloadTooLarge.into_response(), Vec::new()),

@@ -18,6 +18,7 @@ mod errors;
 mod helpers;
 mod media;
 mod messages;
+mod oversized_bodies;
 mod pagination;
 mod participants;
 mod persistence;
