@@ -55,6 +55,7 @@ pub mod healthcheck;
 pub(crate) mod json;
 pub(crate) mod memo;
 pub(crate) mod pagination;
+pub(crate) mod request_log;
 pub(crate) mod routes;
 pub(crate) mod sid;
 pub(crate) mod state;

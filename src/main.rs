@@ -55,7 +55,11 @@ async fn main() -> ExitCode {
         }
     };
     println!("listening on http://{address}");
-    match serve(listener, state, shutdown).await {
+    let request_log = state.request_log.clone();
+    let served = serve(listener, state, shutdown).await;
+    // Every request line logged reaches stderr before the process exits.
+    request_log.flush();
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("server error: {error}");

@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::auth::Credentials;
 use crate::config::Config;
 use crate::control::ControlPlane;
+use crate::request_log::RequestLog;
 use crate::sid::SidGenerator;
 
 use crate::store::{ImportFailure, ImportMode, StateFileError, Store};
@@ -36,6 +37,8 @@ pub struct Shared {
     pub settings: Arc<Settings>,
     /// When the server started, for the health report.
     pub started: Instant,
+    /// The `info` line per request, written off the request path.
+    pub request_log: RequestLog,
 }
 
 /// Who may use the `/_emulator/` endpoints other than health.
@@ -130,6 +133,7 @@ impl AppState {
             control: Arc::new(ControlPlane::new(config.journal_size)),
             settings: Arc::new(settings),
             started: Instant::now(),
+            request_log: RequestLog::to_stderr(),
         }))
     }
 }

@@ -111,7 +111,7 @@ impl Timestamp {
 impl Timestamp {
     /// `YYYY-MM-DDTHH:MM:SSZ` as 20 ASCII bytes. Written by hand because this runs twice
     /// per message served: no allocation, no format-string interpretation.
-    fn to_ascii(self) -> [u8; 20] {
+    pub(crate) fn to_ascii(self) -> [u8; 20] {
         let days = self.0.div_euclid(86_400);
         let seconds_of_day = self.0.rem_euclid(86_400);
         let date = remembered(&LAST_DATE, &days, || date_ascii(days));

@@ -34,8 +34,19 @@ impl ServerProcess {
 
     /// Like [`emulator`](Self::emulator), with extra arguments (`--state-file`, say).
     pub fn emulator_with(arguments: &[&str]) -> Result<Self, String> {
-        let mut command = emulator_command();
-        command.args(arguments);
+        Self::emulator_logging(arguments, Stdio::inherit())
+    }
+
+    /// Like [`emulator_with`](Self::emulator_with), its log (stderr) going to `log`.
+    pub fn emulator_logging(arguments: &[&str], log: Stdio) -> Result<Self, String> {
+        Self::emulator_at("warn", arguments, log)
+    }
+
+    /// The emulator with the log level `level` (`info` is the binary's default), its log
+    /// going to `log`.
+    pub fn emulator_at(level: &str, arguments: &[&str], log: Stdio) -> Result<Self, String> {
+        let mut command = emulator_command_at(level);
+        command.args(arguments).stderr(log);
         die_with_parent(&mut command);
         let emulator = Self::start(&mut command, None)?;
         // For attaching a profiler to it: `perf record -p PID`.
@@ -59,7 +70,6 @@ impl ServerProcess {
         let mut child = command
             .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| format!("start {command:?}: {e}"))?;
         if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
@@ -121,9 +131,14 @@ fn kill(child: &mut Child) {
 /// `twilio-conversations-emulator --host 127.0.0.1 --port 0 --log-level warn`, without any
 /// of the emulator's variables from the caller's environment.
 pub fn emulator_command() -> Command {
+    emulator_command_at("warn")
+}
+
+/// [`emulator_command`] with the log level `level`.
+pub fn emulator_command_at(level: &str) -> Command {
     let mut command = Command::new(EMULATOR);
     command
-        .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "warn"])
+        .args(["--host", "127.0.0.1", "--port", "0", "--log-level", level])
         .env_remove("TWILIO_EMULATOR_HOST")
         .env_remove("TWILIO_EMULATOR_PORT")
         .env_remove("TWILIO_EMULATOR_PUBLIC_URL")

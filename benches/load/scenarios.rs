@@ -50,6 +50,8 @@ const MEMORY_OVERHEAD_BYTES: usize = 300;
 
 /// Page size of every list scenario: the SDKs' default.
 const PAGE_SIZE: usize = 50;
+/// The default configuration (a log line per request) as a share of the quiet one.
+const DEFAULT_LOG_MIN_RATIO: f64 = 0.95;
 /// Creates with `--state-file`, as a share of creates in memory.
 const DURABLE_CREATE_MIN_RATIO: f64 = 0.5;
 /// The slowest fetches (p99) while the state file compacts a store of 300,000 messages.
@@ -78,6 +80,10 @@ pub async fn run_all(settings: &Settings, report: &mut Report) -> Result<(), Str
     if settings.runs("import") {
         eprintln!("import of {large} messages");
         import(settings, report).await?;
+    }
+    if settings.runs("log") {
+        eprintln!("the default configuration: a log line per request, to a file");
+        request_log(settings, report).await?;
     }
     if settings.runs("durable") {
         eprintln!("--state-file: creates, and fetches during a compaction");
@@ -529,6 +535,55 @@ async fn import(settings: &Settings, report: &mut Report) -> Result<(), String> 
             String::from_utf8_lossy(&body[..body.len().min(300)])
         ));
     }
+    report.push(row);
+    Ok(())
+}
+
+// --- The request log ------------------------------------------------------------------
+
+/// The default configuration writes an `info` line per request; the other scenarios run
+/// with `--log-level warn`. Side by side in the same rounds: the default with its log to a
+/// file (as a terminal, `docker logs` or a CI log would take it), the quiet one, and the
+/// static baseline.
+async fn request_log(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    let directory = TempDir::new("log")?;
+    let log_path = directory.0.join("emulator.log");
+    let log = std::fs::File::create(&log_path).map_err(|e| format!("create {}: {e}", log_path.display()))?;
+    let logging = ServerProcess::emulator_at("info", &[], log.into())?;
+    let store = SmallStore::start(settings).await?;
+    let logging_target = Target::new(&logging);
+    let mut setup = Connection::open(&logging_target).await?;
+    let conversation = create_conversation(&mut setup).await?;
+    let filled = fill(settings, &logging_target, std::slice::from_ref(&conversation), settings.small_store, 1).await?;
+    let logged_messages: Arc<Vec<Uri>> =
+        Arc::new(shuffled(filled.captured.iter().map(|(_, sid)| message_uri(&conversation, sid)).collect()));
+    let mut quiet_setup = Connection::open(&store.target).await?;
+    let bodies = Bodies {
+        fetch: Some(capture(&mut quiet_setup, &Planned::get(store.messages[0].clone())).await?),
+        ..Bodies::default()
+    };
+    drop((setup, quiet_setup));
+    let baseline = start_baseline(&bodies)?;
+    let baseline_target = Target::new(&baseline);
+    let (logged, quiet) = (rotating_fetch(logged_messages), store.fetch_plan());
+    let [with_log, without, static_baseline] = compare(
+        settings,
+        Size::Message,
+        [
+            Contender::new(&logging_target, &logged, false),
+            Contender::new(&store.target, &quiet, false),
+            Contender::new(&baseline_target, &quiet, false),
+        ],
+    )
+    .await?;
+    let mut row = throughput_row("fetch, default log (vs --log-level warn)", settings, &with_log, &without)
+        .at_least(DEFAULT_LOG_MIN_RATIO);
+    let lines = std::fs::read(&log_path).map(|text| text.iter().filter(|b| **b == b'\n').count()).unwrap_or(0);
+    row.notes = format!(
+        "ratio to the quiet emulator in the same rounds; {:.2} of the static baseline (quiet: {:.2}); {lines} log lines written",
+        ratio(&with_log, &static_baseline),
+        ratio(&without, &static_baseline)
+    );
     report.push(row);
     Ok(())
 }

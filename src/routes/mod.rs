@@ -19,6 +19,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::Router;
+
+use crate::request_log::RequestLog;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{ALLOW, CONTENT_TYPE};
@@ -128,13 +130,10 @@ where
     if let Some(ErrorCause(cause)) = response.extensions().get() {
         tracing::error!(%method, path = uri.path(), status = response.status().as_u16(), %cause, "internal error");
     }
-    tracing::info!(
-        target: "twilio_conversations_emulator::request",
-        %method,
-        path = uri.path(),
-        status = response.status().as_u16(),
-        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-    );
+    if RequestLog::enabled() {
+        let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        state.request_log.record(&method, uri.path(), response.status().as_u16(), latency_us);
+    }
     response
 }
 
