@@ -3,11 +3,14 @@
 //!
 //! tracing's formatter costs a request several microseconds, about a sixth of a fetch's
 //! throughput with the default `info` log (BENCHMARKS.md, "the request log"). So the line
-//! is written by hand into a shared buffer (one short lock), and a thread of its own
-//! writes the buffer to stderr every few milliseconds and at shutdown. When stderr cannot
-//! keep up and the buffer holds [`MAX_BUFFERED_BYTES`], lines are dropped and counted,
-//! and the writer says how many, rather than slowing requests or growing memory.
+//! is written by hand into a buffer of the worker thread's own (a lock no other worker
+//! takes), and a thread of the log's own writes every buffer to stderr every few
+//! milliseconds and at shutdown. Each worker's lines keep their order; lines of different
+//! workers are written a batch at a time. When stderr cannot keep up and a buffer holds
+//! [`MAX_BUFFERED_BYTES`], lines are dropped and counted, and the writer says how many,
+//! rather than slowing requests or growing memory.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -32,10 +35,28 @@ pub struct RequestLog {
     shared: Arc<Shared>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shared {
-    buffer: Mutex<Vec<u8>>,
+    /// Tells this log's buffers from other logs' on a thread (tests run many servers).
+    id: u64,
+    /// One buffer per worker thread that has logged.
+    buffers: Mutex<Vec<Buffer>>,
     dropped: AtomicU64,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        // A counter, not an address: ids must never repeat within the process.
+        static IDS: AtomicU64 = AtomicU64::new(0);
+        Self { id: IDS.fetch_add(1, Ordering::Relaxed), buffers: Mutex::default(), dropped: AtomicU64::new(0) }
+    }
+}
+
+type Buffer = Arc<Mutex<Vec<u8>>>;
+
+thread_local! {
+    /// This thread's buffer in each log it has written to, by log id.
+    static BUFFERS: RefCell<Vec<(u64, Buffer)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl RequestLog {
@@ -68,7 +89,8 @@ impl RequestLog {
         }
         let (mut status_digits, mut latency_digits) = (itoa::Buffer::new(), itoa::Buffer::new());
         let (status, latency) = (status_digits.format(status), latency_digits.format(latency_us));
-        let mut buffer = self.shared.buffer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mine = self.thread_buffer();
+        let mut buffer = mine.lock().unwrap_or_else(PoisonError::into_inner);
         if buffer.len() + path.len() * 2 + 160 > MAX_BUFFERED_BYTES {
             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
             return;
@@ -95,6 +117,19 @@ impl RequestLog {
         buffer.push(b'\n');
     }
 
+    /// This thread's buffer in this log, registered with the log on first use.
+    fn thread_buffer(&self) -> Buffer {
+        BUFFERS.with_borrow_mut(|buffers| {
+            if let Some((_, buffer)) = buffers.iter().find(|(id, _)| *id == self.shared.id) {
+                return Arc::clone(buffer);
+            }
+            let buffer = Buffer::default();
+            self.shared.buffers.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::clone(&buffer));
+            buffers.push((self.shared.id, Arc::clone(&buffer)));
+            buffer
+        })
+    }
+
     /// Writes every line waiting, now (at shutdown).
     pub fn flush(&self) {
         write_waiting(&self.shared);
@@ -111,11 +146,14 @@ fn write_while_held(shared: Weak<Shared>) {
 }
 
 fn write_waiting(shared: &Shared) {
-    let waiting = std::mem::take(&mut *shared.buffer.lock().unwrap_or_else(PoisonError::into_inner));
+    let buffers: Vec<Buffer> = shared.buffers.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let mut stderr = std::io::stderr().lock();
-    if !waiting.is_empty() {
-        // Nowhere to report a failure to write the log but the log itself.
-        let _ = stderr.write_all(&waiting);
+    for buffer in buffers {
+        let waiting = std::mem::take(&mut *buffer.lock().unwrap_or_else(PoisonError::into_inner));
+        if !waiting.is_empty() {
+            // Nowhere to report a failure to write the log but the log itself.
+            let _ = stderr.write_all(&waiting);
+        }
     }
     let dropped = shared.dropped.swap(0, Ordering::Relaxed);
     if dropped > 0 {
@@ -131,7 +169,7 @@ mod tests {
     fn a_line_reads_as_tracing_would_write_it() {
         let log = RequestLog::default();
         log.record(&Method::GET, "/v1/Conversations/\"x\"", 200, 145);
-        let text = String::from_utf8(log.shared.buffer.lock().unwrap().clone()).unwrap();
+        let text = String::from_utf8(log.thread_buffer().lock().unwrap().clone()).unwrap();
         let (stamp, rest) = text.split_at(27);
         assert!(stamp.ends_with('Z') && stamp.as_bytes()[19] == b'.', "{stamp}");
         assert_eq!(
