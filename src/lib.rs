@@ -36,6 +36,7 @@
 //! - `validate`: request parameters checked against the store's limits, each refusal with
 //!   its Twilio code.
 //! - `memo`: a per-thread memo of a function's last answer (a timestamp's day).
+//! - `request_log`: the `info` line per request, written off the request path.
 //! - [`healthcheck`]: the `healthcheck` subcommand, for Docker.
 //!
 //! Layers point one way: `routes` uses everything below it; `extract` uses `state` and
