@@ -2,12 +2,11 @@
 //! `urllib` and `requests` do) gets the server's early refusal, not a reset connection: a
 //! body over the limit is read to its end and thrown away before the 413 is sent.
 
-use base64::Engine;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use twilio_conversations_emulator::Config;
 
-use crate::helpers::{ACCOUNT, spawn_app_with};
+use crate::helpers::{ACCOUNT, basic_credentials, spawn_app_with};
 
 /// Sends `body` in full to `path`, then reads the answer: the status line's code and the
 /// body, or why the exchange broke.
@@ -34,8 +33,7 @@ async fn send_whole_then_read(address: &str, path: &str, headers: &str, body: &[
 async fn an_oversized_body_sent_in_full_gets_its_refusal_every_time() {
     let app = spawn_app_with(Config { control_token: Some("secret".into()), ..Config::defaults() }).await;
     let address = app.base.trim_start_matches("http://").to_owned();
-    let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT}:t"));
-    let authorized = format!("Authorization: Basic {credentials}\r\n");
+    let authorized = format!("Authorization: {}\r\n", basic_credentials(ACCOUNT));
     let conversation = "CH00000000000000000000000000000001";
     let service = "IS00000000000000000000000000000001";
     let cases = [
