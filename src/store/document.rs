@@ -818,7 +818,7 @@ pub(super) fn to_media(doc: MediaDocument, now: Timestamp, at: &str) -> Result<M
     })
 }
 
-fn date(value: &Option<String>, at: &str) -> Result<Option<Timestamp>, ImportError> {
+pub(super) fn date(value: &Option<String>, at: &str) -> Result<Option<Timestamp>, ImportError> {
     value
         .as_deref()
         .map(|raw| Timestamp::parse_rfc3339(raw).map_err(|_| fault(at, format!("`{raw}` is not an RFC 3339 date"))))
@@ -867,11 +867,11 @@ impl Plan {
     }
 }
 
-fn fault(location: &str, problem: String) -> ImportError {
+pub(super) fn fault(location: &str, problem: String) -> ImportError {
     ImportError { location: location.to_owned(), problem }
 }
 
-fn parse_sid<T: std::str::FromStr>(raw: &str, at: &str) -> Result<T, ImportError> {
+pub(super) fn parse_sid<T: std::str::FromStr>(raw: &str, at: &str) -> Result<T, ImportError> {
     raw.parse().map_err(|_| fault(at, format!("`{raw}` is not a SID of the right kind")))
 }
 

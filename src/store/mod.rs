@@ -336,19 +336,17 @@ impl Store {
     ) -> Result<Decision<R>, StoreError> {
         let now = self.clock.now();
         let Inner { tables, sids, .. } = inner;
-        let mut decision = match tables.tenant(account) {
-            Some(tenant) => check(tenant, sids, now)?,
+        match tables.tenant(account) {
+            Some(tenant) => check(tenant, sids, now),
             None => {
                 let mut decision = check(&Tenant::new(account, now), sids, now)?;
                 // A write that fails (a 404, say) decides nothing, so it opens no account.
                 if !decision.changes.is_empty() {
                     decision.changes.insert(0, Change::OpenAccount { account, at: now });
                 }
-                decision
+                Ok(decision)
             }
-        };
-        decision.changes.shrink_to_fit();
-        Ok(decision)
+        }
     }
 
     /// Checks a write and holds its changes back: nothing is applied until
@@ -456,6 +454,7 @@ impl Store {
     pub fn open_state_file(&self, path: &Path, durability: Durability) -> Result<bool, StateFileError> {
         let (mut file, saved) = StateFile::open(path, durability.sync, durability.compact_after, durability.crash_at)?;
         let restored = saved.snapshot.is_some() || !saved.records.is_empty();
+        let legacy = saved.is_legacy();
         let mut guard = self.write_guard();
         let now = self.clock.now();
         let mut tables = Tables::default();
@@ -470,7 +469,6 @@ impl Store {
             }
             seq = snapshot.seq;
         }
-        let legacy = saved.legacy;
         for record in saved.records {
             for (position, logged) in record.changes.into_iter().enumerate() {
                 let number = record.seq + position as u64;

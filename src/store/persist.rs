@@ -34,7 +34,7 @@ use super::change::Change;
 use super::default_service_sid;
 use super::document::{
     self, ConversationDocument, ImportError, MediaDocument, MessageDocument, ParticipantDocument, ServiceDocument,
-    StateDocument, to_conversation, to_media, to_message, to_participant, to_service,
+    StateDocument, date, parse_sid, to_conversation, to_media, to_message, to_participant, to_service,
 };
 use super::participants::default_participant_role;
 use super::tables::Tables;
@@ -159,10 +159,15 @@ pub struct Saved {
     pub snapshot: Option<Snapshot>,
     /// Every record of the old log (if a compaction was interrupted) and the log, in order.
     pub records: Vec<Record>,
-    /// Written by a version before checksums and sequence numbers (a bare JSON snapshot,
-    /// one bare JSON change a line): read once, as it was written then, and rewritten in
-    /// today's format at start-up.
-    pub legacy: bool,
+}
+
+impl Saved {
+    /// Whether an earlier version wrote the file, before checksums and sequence numbers (a
+    /// bare JSON snapshot, one bare JSON change a line): it is read once as it was written
+    /// then, and rewritten in today's format at start-up.
+    pub fn is_legacy(&self) -> bool {
+        self.snapshot.as_ref().is_some_and(|snapshot| snapshot.legacy)
+    }
 }
 
 /// Why saved state could not be read back.
@@ -290,7 +295,7 @@ impl StateFile {
         if legacy {
             tracing::warn!(path = %path.display(), "a state file of an earlier version: rewriting it in today's format");
         }
-        Ok((file, Saved { snapshot, records, legacy }))
+        Ok((file, Saved { snapshot, records }))
     }
 
     /// Makes `tables` (everything up to change `seq`) the snapshot and empties the logs,
@@ -634,70 +639,65 @@ fn logged(change: &Change) -> Logged {
 /// leaves out: the store logs every field.
 pub(super) fn typed(logged: Logged, now: Timestamp) -> Result<Change, ImportError> {
     Ok(match logged {
-        Logged::OpenAccount { account, at } => Change::OpenAccount {
-            account: sid(&account)?,
-            at: Timestamp::parse_rfc3339(&at).map_err(|_| fault("at", format!("`{at}` is not a date")))?,
-        },
-        Logged::Reset { account } => Change::Reset { account: account.as_deref().map(sid).transpose()? },
+        Logged::OpenAccount { account, at } => {
+            Change::OpenAccount { account: parse_sid(&account, "account")?, at: date(&Some(at), "at")?.unwrap_or(now) }
+        }
+        Logged::Reset { account } => {
+            Change::Reset { account: account.as_deref().map(|raw| parse_sid(raw, "account")).transpose()? }
+        }
         Logged::PutService { account, service } => {
-            let account: AccountSid = sid(&account)?;
+            let account: AccountSid = parse_sid(&account, "account")?;
             let is_default = service.sid.as_deref() == Some(default_service_sid(account).to_string().as_str());
             Change::PutService { account, service: to_service(service, is_default, now, "service")? }
         }
         Logged::DeleteService { account, service } => {
-            Change::DeleteService { account: sid(&account)?, service: sid(&service)? }
+            Change::DeleteService { account: parse_sid(&account, "account")?, service: parse_sid(&service, "service")? }
         }
         Logged::PutConversation { account, service, conversation } => Change::PutConversation {
-            account: sid(&account)?,
-            conversation: to_conversation(conversation, sid(&service)?, now, "conversation")?,
+            account: parse_sid(&account, "account")?,
+            conversation: to_conversation(conversation, parse_sid(&service, "service")?, now, "conversation")?,
         },
         Logged::DeleteConversation { account, service, conversation } => Change::DeleteConversation {
-            account: sid(&account)?,
-            service: sid(&service)?,
-            conversation: sid(&conversation)?,
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            conversation: parse_sid(&conversation, "conversation")?,
         },
         Logged::PutMessage { account, service, conversation, message } => Change::PutMessage {
-            account: sid(&account)?,
-            service: sid(&service)?,
-            message: to_message(message, sid(&conversation)?, now, "message")?,
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            message: to_message(message, parse_sid(&conversation, "conversation")?, now, "message")?,
         },
         Logged::DeleteMessage { account, service, conversation, message } => Change::DeleteMessage {
-            account: sid(&account)?,
-            service: sid(&service)?,
-            conversation: sid(&conversation)?,
-            message: sid(&message)?,
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            conversation: parse_sid(&conversation, "conversation")?,
+            message: parse_sid(&message, "message")?,
         },
         Logged::ReserveIndices { account, service, conversation, next_index } => Change::ReserveIndices {
-            account: sid(&account)?,
-            service: sid(&service)?,
-            conversation: sid(&conversation)?,
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            conversation: parse_sid(&conversation, "conversation")?,
             next_index,
         },
         Logged::PutParticipant { account, service, conversation, participant } => {
-            let service: ChatServiceSid = sid(&service)?;
+            let service: ChatServiceSid = parse_sid(&service, "service")?;
             Change::PutParticipant {
-                account: sid(&account)?,
+                account: parse_sid(&account, "account")?,
                 service,
-                conversation: sid(&conversation)?,
+                conversation: parse_sid(&conversation, "conversation")?,
                 participant: to_participant(participant, default_participant_role(service), now, "participant")?,
             }
         }
         Logged::DeleteParticipant { account, service, conversation, participant } => Change::DeleteParticipant {
-            account: sid(&account)?,
-            service: sid(&service)?,
-            conversation: sid(&conversation)?,
-            participant: sid(&participant)?,
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            conversation: parse_sid(&conversation, "conversation")?,
+            participant: parse_sid(&participant, "participant")?,
         },
-        Logged::PutMedia { account, service, media } => {
-            Change::PutMedia { account: sid(&account)?, service: sid(&service)?, media: to_media(media, now, "media")? }
-        }
+        Logged::PutMedia { account, service, media } => Change::PutMedia {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            media: to_media(media, now, "media")?,
+        },
     })
-}
-
-fn sid<T: std::str::FromStr>(raw: &str) -> Result<T, ImportError> {
-    raw.parse().map_err(|_| fault("sid", format!("`{raw}` is not a SID of the right kind")))
-}
-
-fn fault(location: &str, problem: String) -> ImportError {
-    ImportError { location: location.to_owned(), problem }
 }
