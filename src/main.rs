@@ -55,9 +55,11 @@ async fn main() -> ExitCode {
         }
     };
     println!("listening on http://{address}");
-    let request_log = state.request_log.clone();
+    let (request_log, store) = (state.request_log.clone(), state.store.clone());
     let served = serve(listener, state, shutdown).await;
-    // Every request line logged reaches stderr before the process exits.
+    // A snapshot under way is finished rather than abandoned, and every request line
+    // logged reaches stderr, before the process exits.
+    store.finish_compaction();
     request_log.flush();
     match served {
         Ok(()) => ExitCode::SUCCESS,

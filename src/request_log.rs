@@ -1,8 +1,8 @@
 //! The request log: one `info` line per request (method, path, status, latency), in the
 //! format of the rest of the log, written off the request path.
 //!
-//! tracing's formatter costs a request several microseconds, about a sixth of a fetch's
-//! throughput with the default `info` log (BENCHMARKS.md, "the request log"). So the line
+//! tracing's formatter was the largest cost of the default `info` log, on the worker that
+//! answered the request (BENCHMARKS.md, "the request log"). So the line
 //! is written by hand into a buffer of the worker thread's own (a lock no other worker
 //! takes), and a thread of the log's own writes every buffer to stderr every few
 //! milliseconds and at shutdown. Each worker's lines keep their order; lines of different

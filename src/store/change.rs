@@ -73,21 +73,6 @@ impl Change {
             | Self::PutMedia { account, .. } => Some(*account),
         }
     }
-
-    /// The conversation the change is about, if it is about one: changes of one
-    /// conversation reach subscribers in the order they were committed.
-    pub fn conversation(&self) -> Option<ConversationSid> {
-        match self {
-            Self::PutConversation { conversation, .. } => Some(conversation.sid),
-            Self::PutMessage { message, .. } => Some(message.conversation_sid),
-            Self::DeleteConversation { conversation, .. }
-            | Self::DeleteMessage { conversation, .. }
-            | Self::ReserveIndices { conversation, .. }
-            | Self::PutParticipant { conversation, .. }
-            | Self::DeleteParticipant { conversation, .. } => Some(*conversation),
-            _ => None,
-        }
-    }
 }
 
 /// What a change replaced or removed: the record as it was before, for subscribers that
