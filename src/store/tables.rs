@@ -116,9 +116,9 @@ impl Tables {
                     return Err(misfit(format!("{service} is the default service")));
                 }
                 let removed = tenant.services.remove(service).ok_or_else(|| misfit(format!("no service {service}")))?;
-                let prior = Prior::Service(removed.service.clone());
-                drop_elsewhere(removed);
-                Ok(prior)
+                // Dropped in place, as before the one write path: a thread per delete costs
+                // every small delete more than it saves the rare large one.
+                Ok(Prior::Service(removed.service))
             }
             Change::PutConversation { account, conversation } => {
                 let service = self.service_mut(*account, conversation.chat_service_sid)?;
@@ -161,9 +161,8 @@ impl Tables {
                 if let Some(name) = &removed.conversation.unique_name {
                     service.unique_names.remove(name);
                 }
-                let prior = Prior::Conversation(removed.conversation.clone());
-                drop_elsewhere(removed);
-                Ok(prior)
+                // Dropped in place (a thread per delete costs a small one more than it saves).
+                Ok(Prior::Conversation(removed.conversation))
             }
             Change::PutMessage { account, service, message } => {
                 let service = self.service_mut(*account, *service)?;
