@@ -688,9 +688,9 @@ pub(super) fn to_message(
     now: Timestamp,
     at: &str,
 ) -> Result<StoredMessage, ImportError> {
-    let sid = parse_sid(doc.sid.as_deref().unwrap_or_default(), &format!("{at}.sid"))?;
     let index = doc.index.ok_or_else(|| fault(&format!("{at}.index"), "missing".into()))?;
-    let mut message = prepare_message(doc, index, now, at)?.message;
+    let PreparedMessage { sid, mut message } = prepare_message(doc, index, now, at)?;
+    let sid = sid.ok_or_else(|| fault(&format!("{at}.sid"), "missing".into()))?;
     message.place(sid, conversation_sid);
     Ok(message)
 }
