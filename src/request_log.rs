@@ -29,27 +29,20 @@ const MAX_BUFFERED_BYTES: usize = 8 * 1024 * 1024;
 /// How often the writer thread looks for lines to write.
 const WRITE_EVERY: Duration = Duration::from_millis(20);
 
-/// The log's shared buffer; cheap to clone.
-#[derive(Clone, Debug, Default)]
+/// The log's shared buffers; cheap to clone.
+#[derive(Clone, Debug)]
 pub struct RequestLog {
     shared: Arc<Shared>,
 }
 
 #[derive(Debug)]
 struct Shared {
-    /// Tells this log's buffers from other logs' on a thread (tests run many servers).
+    /// Tells this log's buffers from other logs' on a thread (tests run many servers): the
+    /// id of the server's settings (`crate::state::Settings::id`), unique in the process.
     id: u64,
     /// One buffer per worker thread that has logged.
     buffers: Mutex<Vec<Buffer>>,
     dropped: AtomicU64,
-}
-
-impl Default for Shared {
-    fn default() -> Self {
-        // A counter, not an address: ids must never repeat within the process.
-        static IDS: AtomicU64 = AtomicU64::new(0);
-        Self { id: IDS.fetch_add(1, Ordering::Relaxed), buffers: Mutex::default(), dropped: AtomicU64::new(0) }
-    }
 }
 
 type Buffer = Arc<Mutex<Vec<u8>>>;
@@ -63,11 +56,16 @@ impl RequestLog {
     /// A log whose lines a thread of its own writes to stderr for as long as the log is
     /// held. A log that cannot have its thread still works: lines are then written by
     /// [`flush`](Self::flush) only.
-    pub fn to_stderr() -> Self {
-        let log = Self::default();
+    pub fn to_stderr(id: u64) -> Self {
+        let log = Self::new(id);
         let shared = Arc::downgrade(&log.shared);
         let _ = std::thread::Builder::new().name("request-log".into()).spawn(move || write_while_held(shared));
         log
+    }
+
+    /// A log whose lines only [`flush`](Self::flush) writes.
+    fn new(id: u64) -> Self {
+        Self { shared: Arc::new(Shared { id, buffers: Mutex::default(), dropped: AtomicU64::new(0) }) }
     }
 
     /// Whether request lines are wanted: the `info` level is on for [`TARGET`].
@@ -167,7 +165,7 @@ mod tests {
 
     #[test]
     fn a_line_reads_as_tracing_would_write_it() {
-        let log = RequestLog::default();
+        let log = RequestLog::new(u64::MAX);
         log.record(&Method::GET, "/v1/Conversations/\"x\"", 200, 145);
         let text = String::from_utf8(log.thread_buffer().lock().unwrap().clone()).unwrap();
         let (stamp, rest) = text.split_at(27);

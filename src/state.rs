@@ -127,13 +127,14 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
         };
         let clock = Clock::system();
+        let request_log = RequestLog::to_stderr(settings.id);
         Self(Arc::new(Shared {
             store: Store::new(clock.clone(), sids),
             clock,
             control: Arc::new(ControlPlane::new(config.journal_size)),
             settings: Arc::new(settings),
             started: Instant::now(),
-            request_log: RequestLog::to_stderr(),
+            request_log,
         }))
     }
 }
