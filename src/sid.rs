@@ -137,6 +137,21 @@ sid_type!(
     "RL"
 );
 sid_type!(
+    /// `WH…`: a conversation-scoped webhook.
+    WebhookSid,
+    "WH"
+);
+sid_type!(
+    /// `IG…`: an Address Configuration, which routes inbound messages to a number.
+    AddressConfigurationSid,
+    "IG"
+);
+sid_type!(
+    /// `FW…`: a Studio Flow, named by webhooks but never run by the emulator.
+    FlowSid,
+    "FW"
+);
+sid_type!(
     /// `SM…`: the channel message that carries a conversation message over SMS or WhatsApp.
     ChannelMessageSid,
     "SM"

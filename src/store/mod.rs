@@ -31,6 +31,7 @@ mod sequenced;
 mod services;
 mod sid_table;
 mod tables;
+pub mod webhook_model;
 
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
