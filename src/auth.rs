@@ -6,6 +6,7 @@
 //! wrong secrets are refused like on Twilio.
 
 use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::config::{ApiKey, Config};
 use crate::error::ApiError;
@@ -17,6 +18,11 @@ pub struct Credentials {
     /// `Some` in strict mode: the only accounts that exist, with their auth tokens.
     accounts: Option<HashMap<AccountSid, String>>,
     api_keys: HashMap<ApiKeySid, ApiKey>,
+    /// Permissive mode: the auth token each account last authenticated with, which signs
+    /// its webhooks, so an app that uses one token for its client and its validator
+    /// passes with no setting. Written only when a thread sees new credentials
+    /// (`crate::extract` remembers the last ones), so not on every request.
+    last_tokens: RwLock<HashMap<AccountSid, Arc<str>>>,
 }
 
 impl Credentials {
@@ -24,7 +30,24 @@ impl Credentials {
     pub fn from_config(config: &Config) -> Self {
         let accounts = (!config.accounts.is_empty()).then(|| config.accounts.iter().cloned().collect());
         let api_keys = config.api_keys.iter().map(|key| (key.sid, key.clone())).collect();
-        Self { accounts, api_keys }
+        Self { accounts, api_keys, last_tokens: RwLock::default() }
+    }
+
+    /// The auth token that signs `account`'s webhooks: the configured one in strict mode,
+    /// else the one its most recent request authenticated with (`None` before any).
+    pub fn signing_token(&self, account: AccountSid) -> Option<Arc<str>> {
+        match &self.accounts {
+            Some(accounts) => accounts.get(&account).map(|token| Arc::from(token.as_str())),
+            None => self.last_tokens.read().unwrap_or_else(PoisonError::into_inner).get(&account).cloned(),
+        }
+    }
+
+    /// Remembers `token` as `account`'s, unless it already is.
+    fn remember_token(&self, account: AccountSid, token: &str) {
+        let known = self.last_tokens.read().unwrap_or_else(PoisonError::into_inner).get(&account).is_some_and(|t| &**t == token);
+        if !known {
+            self.last_tokens.write().unwrap_or_else(PoisonError::into_inner).insert(account, Arc::from(token));
+        }
     }
 
     /// Whether wrong secrets are refused.
@@ -39,7 +62,10 @@ impl Credentials {
         }
         if let Ok(account) = username.parse::<AccountSid>() {
             return match &self.accounts {
-                None => Ok(account),
+                None => {
+                    self.remember_token(account, password);
+                    Ok(account)
+                }
                 Some(accounts) if accounts.get(&account).is_some_and(|token| token == password) => Ok(account),
                 Some(_) => Err(ApiError::InvalidCredentials),
             };

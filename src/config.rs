@@ -113,6 +113,21 @@ pub struct Config {
     /// Largest request body accepted, in bytes; larger ones get a 413.
     #[arg(long, env = "TWILIO_EMULATOR_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+
+    /// How long a webhook receiver has to answer, in milliseconds (Twilio's limit is 5 s).
+    /// A pre-event that times out proceeds unmodified.
+    #[arg(long, env = "TWILIO_EMULATOR_WEBHOOK_TIMEOUT_MS", default_value_t = 5000)]
+    pub webhook_timeout_ms: u64,
+
+    /// How many times a post-event webhook is sent again after a time-out, a connection
+    /// failure, or a 429, 502, 503 or 504 answer (Twilio's Chat default: 0).
+    #[arg(long, env = "TWILIO_EMULATOR_WEBHOOK_RETRIES", default_value_t = 0)]
+    pub webhook_retries: u32,
+
+    /// How many webhook deliveries `/_emulator/webhooks/deliveries` keeps (oldest dropped
+    /// first).
+    #[arg(long, env = "TWILIO_EMULATOR_WEBHOOK_LOG_SIZE", default_value_t = 1000)]
+    pub webhook_log_size: usize,
 }
 
 /// When the state file's log is synced to the disk (see `--state-sync`).
@@ -124,6 +139,15 @@ pub enum StateSync {
 
 impl Config {
     /// How the state file is to be kept.
+    pub fn webhooks(&self) -> crate::webhooks::WebhookSettings {
+        crate::webhooks::WebhookSettings {
+            timeout: std::time::Duration::from_millis(self.webhook_timeout_ms),
+            retries: self.webhook_retries,
+            log_capacity: self.webhook_log_size,
+        }
+    }
+
+    /// How the state file is kept.
     pub fn durability(&self) -> Durability {
         let sync = match self.state_sync {
             StateSync::Never => SyncPolicy::Never,
@@ -163,6 +187,9 @@ impl Config {
             no_control: false,
             seed: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            webhook_timeout_ms: 5000,
+            webhook_retries: 0,
+            webhook_log_size: 1000,
         }
     }
 }

@@ -51,6 +51,7 @@ pub mod messages {
     pub const LAST_UPDATED_BY_TOO_LONG: &str = "Last Updated By parameter is too long";
     pub const NO_MESSAGE_INDEX_LEFT: &str = "The conversation has no message index left to give";
     pub const EMPTY_FAULT_RULE: &str = "A fault rule needs an `error`, a `latency_ms`, or both";
+    pub const WEBHOOK_REJECTED: &str = "Webhook disabled processing of command";
 }
 
 /// An API failure. Each variant's HTTP status, Twilio code and message are one row of the
@@ -127,6 +128,9 @@ pub enum ApiError {
     EmptyFaultRule,
     /// 400, code 20001: the fault rule table holds `max` rules already.
     TooManyFaultRules { max: usize },
+    /// 403, code 50056: a pre-event webhook answered 4xx or 5xx, so the action was not
+    /// taken. Twilio's status for it is unconfirmed (README, "Webhooks").
+    WebhookRejected,
     /// 500, code 20500. Never expected; the cause is logged by the response middleware and
     /// never shown to the client.
     Internal(String),
@@ -180,6 +184,7 @@ impl ApiError {
                 let message = format!("There are already {max} fault rules; delete some first");
                 return (S::BAD_REQUEST, 20001, message.into());
             }
+            Self::WebhookRejected => (S::FORBIDDEN, 50056, WEBHOOK_REJECTED),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, 20500, INTERNAL),
         };
         (status, code, message.into())
@@ -516,6 +521,7 @@ mod tests {
             NoMessageIndexLeft => (400, 20001, "The conversation has no message index left to give"),
             EmptyFaultRule => (400, 20001, "A fault rule needs an `error`, a `latency_ms`, or both"),
             TooManyFaultRules { .. } => (400, 20001, "There are already 1000 fault rules; delete some first"),
+            WebhookRejected => (403, 50056, "Webhook disabled processing of command"),
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -558,7 +564,8 @@ mod tests {
             ControlTokenRequired => NoMessageIndexLeft,
             NoMessageIndexLeft => EmptyFaultRule,
             EmptyFaultRule => TooManyFaultRules { max: 1000 },
-            TooManyFaultRules { .. } => Internal("the disk is full".into()),
+            TooManyFaultRules { .. } => WebhookRejected,
+            WebhookRejected => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }

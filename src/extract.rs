@@ -190,9 +190,14 @@ fn is_host_and_port(host: &[u8]) -> bool {
 /// `X-Twilio-Webhook-Enabled`, accepted on every write. Its value must be `true` or
 /// `false`; until webhooks are emulated it changes nothing else.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct WebhookEnabled(
-    #[expect(dead_code, reason = "no webhook is sent yet; the value is parsed so that a bad one is refused")] pub bool,
-);
+pub struct WebhookEnabled(pub bool);
+
+impl WebhookEnabled {
+    /// Who the write acts for when it fires webhooks: the REST API, asked to.
+    pub fn origin(self) -> Option<crate::store::Origin> {
+        self.0.then(crate::store::Origin::api_with_webhooks)
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for WebhookEnabled {
     type Rejection = ApiError;

@@ -37,6 +37,9 @@
 //!   its Twilio code.
 //! - `memo`: a per-thread memo of a function's last answer (a timestamp's day).
 //! - `request_log`: the `info` line per request, written off the request path.
+//! - `webhooks`: Conversations webhooks: post-events from the store's webhook tap, in
+//!   commit order per conversation and URL, pre-events sent by the handlers before they
+//!   write, signatures, retries and the delivery log.
 //! - [`healthcheck`]: the `healthcheck` subcommand, for Docker.
 //!
 //! Layers point one way: `routes` uses everything below it; `extract` uses `state` and
@@ -64,6 +67,7 @@ pub mod store;
 pub(crate) mod time;
 pub(crate) mod urls;
 pub(crate) mod validate;
+pub(crate) mod webhooks;
 
 use std::future::Future;
 
@@ -92,5 +96,6 @@ where
     L: Listener,
     L::Addr: std::fmt::Debug,
 {
+    state.webhooks.start();
     axum::serve(listener, app(state).into_make_service()).with_graceful_shutdown(shutdown).await
 }

@@ -13,6 +13,7 @@ use crate::sid::SidGenerator;
 
 use crate::store::{ImportFailure, ImportMode, StateFileError, Store};
 use crate::time::Clock;
+use crate::webhooks::Webhooks;
 
 /// Shared state, cloned into every request and every middleware of it: one reference
 /// count, whatever `Shared` holds.
@@ -39,6 +40,8 @@ pub struct Shared {
     pub started: Instant,
     /// The `info` line per request, written off the request path.
     pub request_log: RequestLog,
+    /// The webhook sender and its delivery log.
+    pub webhooks: Webhooks,
 }
 
 /// Who may use the `/_emulator/` endpoints other than health.
@@ -62,7 +65,7 @@ pub struct Settings {
     pub public_url: Option<Arc<str>>,
     /// Fallback authority when a request carries no usable `Host` header.
     pub listen_authority: String,
-    pub credentials: Credentials,
+    pub credentials: Arc<Credentials>,
     pub control: ControlAccess,
     pub max_body_bytes: usize,
 }
@@ -122,14 +125,18 @@ impl AppState {
             id: SETTINGS_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             public_url: config.public_url.as_ref().map(|url| url.trim_end_matches('/').into()),
             listen_authority,
-            credentials: Credentials::from_config(config),
+            credentials: Arc::new(Credentials::from_config(config)),
             control,
             max_body_bytes: config.max_body_bytes,
         };
         let clock = Clock::system();
         let request_log = RequestLog::to_stderr(settings.id);
+        let store = Store::new(clock.clone(), sids);
+        let webhooks =
+            Webhooks::new(store.clone(), clock.clone(), Arc::clone(&settings.credentials), config.webhooks());
         Self(Arc::new(Shared {
-            store: Store::new(clock.clone(), sids),
+            store,
+            webhooks,
             clock,
             control: Arc::new(ControlPlane::new(config.journal_size)),
             settings: Arc::new(settings),

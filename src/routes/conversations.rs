@@ -22,7 +22,7 @@ use crate::time::{InvalidTimestamp, Timestamp};
 use crate::urls::{ConversationUrl, Href};
 use crate::validate;
 
-use super::{messages, participants};
+use super::{hooks, messages, participants};
 
 /// Twilio's maximum `PageSize` for conversations.
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -100,11 +100,15 @@ struct ListParams {
 async fn create(
     ApiCall { state, account, base }: ApiCall,
     ServicePath(scope): ServicePath,
-    _webhooks: WebhookEnabled,
+    webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<ConversationParams>,
 ) -> Result<(StatusCode, Json<ConversationResource>), ApiError> {
-    let fields = params.validate()?;
-    let conversation = state.store.create_conversation(account, scope, fields)?;
+    let mut fields = params.validate()?;
+    let origin = webhooks.origin();
+    if let Some(origin) = &origin {
+        fields = hooks::conversation_add(&state, account, scope, fields, origin, |_| {}).await?;
+    }
+    let conversation = hooks::writer(&state, origin.as_ref()).create_conversation(account, scope, fields)?;
     Ok((StatusCode::CREATED, Json(ConversationResource::new(account, base, scope, conversation))))
 }
 
@@ -155,11 +159,16 @@ async fn list(
 async fn update(
     ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
-    _webhooks: WebhookEnabled,
+    webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<ConversationParams>,
 ) -> Result<Json<ConversationResource>, ApiError> {
-    let fields = params.validate()?;
-    let conversation = state.store.update_conversation(account, scope.service, &scope.conversation, fields)?;
+    let mut fields = params.validate()?;
+    let origin = webhooks.origin();
+    if let Some(origin) = &origin {
+        fields = hooks::conversation_update(&state, account, &scope, fields, origin).await?;
+    }
+    let store = hooks::writer(&state, origin.as_ref());
+    let conversation = store.update_conversation(account, scope.service, &scope.conversation, fields)?;
     Ok(Json(ConversationResource::new(account, base, scope.service, conversation)))
 }
 
@@ -167,9 +176,13 @@ async fn update(
 async fn delete(
     ApiCall { state, account, .. }: ApiCall,
     scope: ConversationScope,
-    _webhooks: WebhookEnabled,
+    webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
-    state.store.delete_conversation(account, scope.service, &scope.conversation)?;
+    let origin = webhooks.origin();
+    if let Some(origin) = &origin {
+        hooks::conversation_remove(&state, account, &scope, origin).await?;
+    }
+    hooks::writer(&state, origin.as_ref()).delete_conversation(account, scope.service, &scope.conversation)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

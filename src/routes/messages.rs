@@ -22,6 +22,8 @@ use crate::time::Timestamp;
 use crate::urls::{ConversationUrl, Href};
 use crate::validate;
 
+use super::hooks;
+
 /// Twilio's maximum `PageSize` for messages.
 pub const MAX_PAGE_SIZE: usize = 100;
 
@@ -83,11 +85,16 @@ impl MessageParams {
 pub(super) async fn create(
     ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
-    _webhooks: WebhookEnabled,
+    webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
 ) -> Result<(StatusCode, JsonBody), ApiError> {
-    let new = params.validate()?;
-    let located = state.store.create_message(account, scope.service, &scope.conversation, new)?;
+    let mut new = params.validate()?;
+    let origin = webhooks.origin();
+    if let Some(origin) = &origin {
+        new = hooks::message_add(&state, account, &scope, new, origin).await?;
+    }
+    let store = hooks::writer(&state, origin.as_ref());
+    let located = store.create_message(account, scope.service, &scope.conversation, new)?;
     Ok((StatusCode::CREATED, MessageResource::new(account, base, scope.service, located).into_body()))
 }
 
@@ -138,12 +145,17 @@ pub(super) async fn list(
 pub(super) async fn update(
     ApiCall { state, account, base }: ApiCall,
     path: MessagePath,
-    _webhooks: WebhookEnabled,
+    webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<MessageParams>,
 ) -> Result<JsonBody, ApiError> {
-    let changes = params.validate_update()?;
+    let mut changes = params.validate_update()?;
     let scope = path.scope;
-    let located = state.store.update_message(account, scope.service, &scope.conversation, path.sid, changes)?;
+    let origin = webhooks.origin();
+    if let Some(origin) = &origin {
+        changes = hooks::message_update(&state, account, &scope, path.sid, changes, origin).await?;
+    }
+    let store = hooks::writer(&state, origin.as_ref());
+    let located = store.update_message(account, scope.service, &scope.conversation, path.sid, changes)?;
     Ok(MessageResource::new(account, base, scope.service, located).into_body())
 }
 
@@ -153,10 +165,14 @@ pub(super) async fn update(
 pub(super) async fn delete(
     ApiCall { state, account, .. }: ApiCall,
     path: MessagePath,
-    _webhooks: WebhookEnabled,
+    webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
     let scope = path.scope;
-    state.store.delete_message(account, scope.service, &scope.conversation, path.sid)?;
+    let origin = webhooks.origin();
+    if let Some(origin) = &origin {
+        hooks::message_remove(&state, account, &scope, path.sid, origin).await?;
+    }
+    hooks::writer(&state, origin.as_ref()).delete_message(account, scope.service, &scope.conversation, path.sid)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

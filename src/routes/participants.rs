@@ -20,7 +20,10 @@ use crate::store::ServiceScope;
 use crate::store::model::{Participant, ParticipantFields};
 use crate::time::Timestamp;
 use crate::urls::{ConversationUrl, Href};
+use crate::store::webhook_model::WebhookEvent;
 use crate::validate;
+
+use super::hooks;
 
 /// Twilio's maximum `PageSize` for participants.
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -98,7 +101,7 @@ impl ParticipantParams {
 async fn create(
     ApiCall { state, account, base }: ApiCall,
     scope: ConversationScope,
-    _webhooks: WebhookEnabled,
+    webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<ParticipantParams>,
 ) -> Result<(StatusCode, Json<ParticipantResource>), ApiError> {
     let fields = params.validate()?;
@@ -112,7 +115,12 @@ async fn create(
         }
         _ => {}
     }
-    let located = state.store.create_participant(account, scope.service, &scope.conversation, fields)?;
+    let origin = webhooks.origin();
+    if let Some(origin) = &origin {
+        hooks::participant_add(&state, account, &scope, &fields, origin).await?;
+    }
+    let store = hooks::writer(&state, origin.as_ref());
+    let located = store.create_participant(account, scope.service, &scope.conversation, fields)?;
     Ok((StatusCode::CREATED, Json(ParticipantResource::new(account, base, scope.service, located))))
 }
 
@@ -150,7 +158,7 @@ async fn list(
 async fn update(
     ApiCall { state, account, base }: ApiCall,
     path: ParticipantPath,
-    _webhooks: WebhookEnabled,
+    webhooks: WebhookEnabled,
     TwilioForm(params): TwilioForm<ParticipantParams>,
 ) -> Result<Json<ParticipantResource>, ApiError> {
     if params.address.is_some() {
@@ -158,8 +166,13 @@ async fn update(
     }
     let fields = params.validate()?;
     let scope = path.scope;
-    let located =
-        state.store.update_participant(account, scope.service, &scope.conversation, &path.participant, fields)?;
+    let origin = webhooks.origin();
+    if let Some(origin) = &origin {
+        let kind = WebhookEvent::ParticipantUpdate;
+        hooks::participant_change(&state, account, &scope, &path.participant, kind, origin).await?;
+    }
+    let store = hooks::writer(&state, origin.as_ref());
+    let located = store.update_participant(account, scope.service, &scope.conversation, &path.participant, fields)?;
     Ok(Json(ParticipantResource::new(account, base, scope.service, located)))
 }
 
@@ -167,10 +180,16 @@ async fn update(
 async fn delete(
     ApiCall { state, account, .. }: ApiCall,
     path: ParticipantPath,
-    _webhooks: WebhookEnabled,
+    webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ApiError> {
     let scope = path.scope;
-    state.store.delete_participant(account, scope.service, &scope.conversation, &path.participant)?;
+    let origin = webhooks.origin();
+    if let Some(origin) = &origin {
+        let kind = WebhookEvent::ParticipantRemove;
+        hooks::participant_change(&state, account, &scope, &path.participant, kind, origin).await?;
+    }
+    let store = hooks::writer(&state, origin.as_ref());
+    store.delete_participant(account, scope.service, &scope.conversation, &path.participant)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -97,6 +97,59 @@ pub struct Committed {
     pub change: Change,
     /// The record the change replaced or removed.
     pub before: Prior,
+    /// Who made it, when the writer said (see [`Origin`]); `None` for the REST API without
+    /// `X-Twilio-Webhook-Enabled`, the control plane's own writes, imports and replays.
+    pub origin: Option<Arc<Origin>>,
+}
+
+/// Who made a change: what a webhook reports as `Source` and `ClientIdentity`, and whether
+/// the change fires webhooks at all. Not part of the change itself: the state file does
+/// not keep it, since a replay fires nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub source: Source,
+    /// The chat user who acted through a client SDK.
+    pub client_identity: Option<Arc<str>>,
+    /// Whether post-event webhooks are sent for the change: always for SDK and SMS
+    /// actions, for REST ones only with `X-Twilio-Webhook-Enabled: true`.
+    pub fires_webhooks: bool,
+    /// The number pair an inbound SMS or WhatsApp message came through, which the
+    /// conversation it autocreates reports in `onConversationAdded`.
+    pub binding: Option<AddressPair>,
+}
+
+/// An SMS or WhatsApp user's address and the Twilio number they texted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressPair {
+    pub address: Arc<str>,
+    pub proxy_address: Arc<str>,
+}
+
+/// Where an action came from, as Twilio's webhooks name it in `Source`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Api,
+    Sdk,
+    Sms,
+    Whatsapp,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "API",
+            Self::Sdk => "SDK",
+            Self::Sms => "SMS",
+            Self::Whatsapp => "WHATSAPP",
+        }
+    }
+}
+
+impl Origin {
+    /// A REST call that asked for webhooks (`X-Twilio-Webhook-Enabled: true`).
+    pub fn api_with_webhooks() -> Self {
+        Self { source: Source::Api, client_identity: None, fires_webhooks: true, binding: None }
+    }
 }
 
 /// The feed's unit: shared, so that every subscriber reads the same allocation.

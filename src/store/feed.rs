@@ -6,12 +6,17 @@
 //! waits: the feed is a bounded ring (tokio's broadcast channel), and a subscriber that
 //! falls more than a ring behind is told how many changes it missed instead of holding
 //! writers up or growing memory.
+//!
+//! Webhooks cannot be missed, so the changes that fire them also go, losslessly, to the
+//! one [`WebhookTap`]: an unbounded queue that the dispatcher drains without ever waiting
+//! on a receiver (it only sorts deliveries into per-conversation lanes), so it grows only
+//! as long as the dispatcher is behind by a few microseconds of work per change.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
-use super::change::{Change, Committed, CommittedRef, Prior};
+use super::change::{Change, Committed, CommittedRef, Origin, Prior};
 
 /// How many committed changes the feed holds for its slowest subscriber.
 pub const DEFAULT_FEED_CAPACITY: usize = 4096;
@@ -20,7 +25,12 @@ pub const DEFAULT_FEED_CAPACITY: usize = 4096;
 #[derive(Clone, Debug)]
 pub struct ChangeFeed {
     sender: broadcast::Sender<CommittedRef>,
+    /// Where the changes that fire webhooks go as well, once a dispatcher has asked.
+    webhooks: Arc<OnceLock<mpsc::UnboundedSender<CommittedRef>>>,
 }
+
+/// Every committed change whose [`Origin`] fires webhooks, in commit order, none missed.
+pub type WebhookTap = mpsc::UnboundedReceiver<CommittedRef>;
 
 /// A subscriber's place in the feed.
 #[derive(Debug)]
@@ -46,7 +56,14 @@ pub enum FeedError {
 impl ChangeFeed {
     pub fn new(capacity: usize) -> Self {
         let (sender, _) = broadcast::channel(capacity.max(1));
-        Self { sender }
+        Self { sender, webhooks: Arc::default() }
+    }
+
+    /// The webhook tap: the first caller gets it, later ones `None` (one dispatcher per
+    /// store, so no delivery is sent twice).
+    pub fn webhook_tap(&self) -> Option<WebhookTap> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        self.webhooks.set(sender).ok().map(|()| receiver)
     }
 
     /// A subscription that sees every change committed from now on.
@@ -54,14 +71,21 @@ impl ChangeFeed {
         Subscription { receiver: self.sender.subscribe() }
     }
 
-    /// Hands a committed change to every subscriber. With none, the change is dropped
-    /// without being wrapped: the feed costs a write nothing until someone listens.
-    pub(super) fn publish(&self, seq: u64, change: Change, before: Prior) {
-        if self.sender.receiver_count() == 0 {
+    /// Hands a committed change to every subscriber, and to the webhook tap when its
+    /// origin fires webhooks. With neither, the change is dropped without being wrapped:
+    /// the feed costs a write nothing until someone listens.
+    pub(super) fn publish(&self, seq: u64, change: Change, before: Prior, origin: Option<&Arc<Origin>>) {
+        let tap = self.webhooks.get().filter(|_| origin.is_some_and(|origin| origin.fires_webhooks));
+        if self.sender.receiver_count() == 0 && tap.is_none() {
             return;
         }
+        let committed = Arc::new(Committed { seq, change, before, origin: origin.cloned() });
+        if let Some(tap) = tap {
+            // An error means the dispatcher stopped (the server is shutting down).
+            let _ = tap.send(Arc::clone(&committed));
+        }
         // An error means every subscriber left since the count was read: nothing to do.
-        let _ = self.sender.send(Arc::new(Committed { seq, change, before }));
+        let _ = self.sender.send(committed);
     }
 }
 

@@ -38,9 +38,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSid, SidGenerator, derive_bits};
 use crate::time::{Clock, Timestamp};
-pub use change::{Change, Committed, CommittedRef, Prior};
+pub use change::{AddressPair, Change, Committed, CommittedRef, Origin, Prior, Source};
 use document::{ImportError, ImportSummary, StateDocument};
-pub use feed::{ChangeFeed, DEFAULT_FEED_CAPACITY, FeedError, Subscription};
+pub use feed::{ChangeFeed, DEFAULT_FEED_CAPACITY, FeedError, Subscription, WebhookTap};
 pub use media::Upload;
 pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
 pub use participants::{ParticipantRef, default_participant_role};
@@ -249,6 +249,8 @@ pub struct Store {
     inner: Arc<RwLock<Inner>>,
     clock: Clock,
     feed: ChangeFeed,
+    /// Who the writes through this handle are made by (see [`Store::acting_for`]).
+    origin: Option<Arc<Origin>>,
 }
 
 #[derive(Debug)]
@@ -285,12 +287,30 @@ impl Store {
     /// An empty store stamping records with `clock` and naming them with `sids`.
     pub fn new(clock: Clock, sids: SidGenerator) -> Self {
         let inner = Inner { tables: Tables::default(), sids, seq: 0, state_file: None };
-        Self { inner: Arc::new(RwLock::new(inner)), clock, feed: ChangeFeed::new(DEFAULT_FEED_CAPACITY) }
+        Self {
+            inner: Arc::new(RwLock::new(inner)),
+            clock,
+            feed: ChangeFeed::new(DEFAULT_FEED_CAPACITY),
+            origin: None,
+        }
     }
 
     /// A subscription to every change committed from now on.
     pub fn subscribe(&self) -> Subscription {
         self.feed.subscribe()
+    }
+
+    /// Every change committed from now on that fires webhooks, none missed: for the one
+    /// webhook dispatcher (`None` once taken).
+    pub fn webhook_tap(&self) -> Option<WebhookTap> {
+        self.feed.webhook_tap()
+    }
+
+    /// The same store, writing on behalf of `origin`: the changes committed through the
+    /// returned handle carry it on the feed, where the webhooks read who acted and whether
+    /// to fire.
+    pub fn acting_for(&self, origin: Origin) -> Self {
+        Self { origin: Some(Arc::new(origin)), ..self.clone() }
     }
 
     // A panic while the lock was held cannot leave the tables half-changed (a change is
@@ -390,7 +410,7 @@ impl Store {
         for change in changes {
             inner.seq += 1;
             match inner.tables.apply(&change) {
-                Ok(before) => self.feed.publish(inner.seq, change, before),
+                Ok(before) => self.feed.publish(inner.seq, change, before, self.origin.as_ref()),
                 // A check let through a change that does not fit: a bug, but one that left
                 // the tables as they were (as replay will, for the same change).
                 Err(misfit) => tracing::error!(%misfit, ?change, "a checked change did not fit the store"),
@@ -522,6 +542,19 @@ impl Store {
             }
         }
         stats
+    }
+}
+
+// PLACEHOLDER until the configuration resources land (branch webhook-config): nothing
+// is configured, so nothing fires.
+impl Store {
+    pub fn webhook_targets(
+        &self,
+        _account: AccountSid,
+        _service: ChatServiceSid,
+        _conversation: Option<ConversationSid>,
+    ) -> webhook_model::WebhookTargets {
+        webhook_model::WebhookTargets::default()
     }
 }
 

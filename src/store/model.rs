@@ -44,6 +44,16 @@ impl ConversationState {
             _ => None,
         }
     }
+
+    /// Twilio's name for the state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Initializing => "initializing",
+            Self::Inactive => "inactive",
+            Self::Active => "active",
+            Self::Closed => "closed",
+        }
+    }
 }
 
 /// How a Chat v2 channel is visible. Conversations are private channels in Chat.

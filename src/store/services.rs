@@ -3,7 +3,7 @@
 use super::change::Change;
 use super::model::Service;
 use super::selection::{PageRequest, Selection};
-use super::{Decision, Store, StoreError, fresh};
+use super::{Decision, ServiceScope, Store, StoreError, fresh};
 use crate::sid::{AccountSid, ChatServiceSid};
 
 impl Store {
@@ -24,6 +24,11 @@ impl Store {
     }
 
     /// A page of the account's services, oldest (the default one) first.
+    /// The SID of the service `scope` names, if it exists.
+    pub fn service_sid(&self, account: AccountSid, scope: ServiceScope) -> Result<ChatServiceSid, StoreError> {
+        self.read(account, |tenant| Ok(tenant.service(scope)?.sid()))
+    }
+
     pub fn list_services(&self, account: AccountSid, request: &PageRequest) -> Selection<Service> {
         self.read(account, |tenant| tenant.services().select(request, |_| true).map(|data| data.service().clone()))
     }
