@@ -131,6 +131,9 @@ pub enum ApiError {
     /// 403, code 50056: a pre-event webhook answered 4xx or 5xx, so the action was not
     /// taken. Twilio's status for it is unconfirmed (README, "Webhooks").
     WebhookRejected,
+    /// 404, code 20404: a simulated inbound message that no conversation binds and no
+    /// Address Configuration autocreates a conversation for.
+    InboundUnrouted { from: String, to: String },
     /// 500, code 20500. Never expected; the cause is logged by the response middleware and
     /// never shown to the client.
     Internal(String),
@@ -185,6 +188,12 @@ impl ApiError {
                 return (S::BAD_REQUEST, 20001, message.into());
             }
             Self::WebhookRejected => (S::FORBIDDEN, 50056, WEBHOOK_REJECTED),
+            Self::InboundUnrouted { from, to } => {
+                let message = format!(
+                    "No conversation binds {from} to {to}, and no Address Configuration of {to} autocreates one"
+                );
+                return (S::NOT_FOUND, 20404, message.into());
+            }
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, 20500, INTERNAL),
         };
         (status, code, message.into())
@@ -522,6 +531,9 @@ mod tests {
             EmptyFaultRule => (400, 20001, "A fault rule needs an `error`, a `latency_ms`, or both"),
             TooManyFaultRules { .. } => (400, 20001, "There are already 1000 fault rules; delete some first"),
             WebhookRejected => (403, 50056, "Webhook disabled processing of command"),
+            InboundUnrouted { .. } => {
+                (404, 20404, "No conversation binds +1 to +2, and no Address Configuration of +2 autocreates one")
+            }
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -565,7 +577,8 @@ mod tests {
             NoMessageIndexLeft => EmptyFaultRule,
             EmptyFaultRule => TooManyFaultRules { max: 1000 },
             TooManyFaultRules { .. } => WebhookRejected,
-            WebhookRejected => Internal("the disk is full".into()),
+            WebhookRejected => InboundUnrouted { from: "+1".into(), to: "+2".into() },
+            InboundUnrouted { .. } => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }

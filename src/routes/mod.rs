@@ -5,7 +5,7 @@ pub mod chat;
 pub mod configuration;
 pub mod conversations;
 pub mod emulator;
-mod hooks;
+pub(crate) mod hooks;
 pub mod media;
 pub mod messages;
 mod observe;

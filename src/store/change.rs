@@ -116,6 +116,9 @@ pub struct Origin {
     /// The number pair an inbound SMS or WhatsApp message came through, which the
     /// conversation it autocreates reports in `onConversationAdded`.
     pub binding: Option<AddressPair>,
+    /// Ties together the changes of one simulated action, so that it can report the
+    /// webhooks they caused.
+    pub correlation: Option<u64>,
 }
 
 /// An SMS or WhatsApp user's address and the Twilio number they texted.
@@ -148,7 +151,7 @@ impl Source {
 impl Origin {
     /// A REST call that asked for webhooks (`X-Twilio-Webhook-Enabled: true`).
     pub fn api_with_webhooks() -> Self {
-        Self { source: Source::Api, client_identity: None, fires_webhooks: true, binding: None }
+        Self { source: Source::Api, client_identity: None, fires_webhooks: true, binding: None, correlation: None }
     }
 }
 

@@ -14,7 +14,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::change::{Change, Committed, CommittedRef, Origin, Prior};
 
@@ -26,11 +26,21 @@ pub const DEFAULT_FEED_CAPACITY: usize = 4096;
 pub struct ChangeFeed {
     sender: broadcast::Sender<CommittedRef>,
     /// Where the changes that fire webhooks go as well, once a dispatcher has asked.
-    webhooks: Arc<OnceLock<mpsc::UnboundedSender<CommittedRef>>>,
+    webhooks: Arc<OnceLock<mpsc::UnboundedSender<Tapped>>>,
 }
 
 /// Every committed change whose [`Origin`] fires webhooks, in commit order, none missed.
-pub type WebhookTap = mpsc::UnboundedReceiver<CommittedRef>;
+pub type WebhookTap = mpsc::UnboundedReceiver<Tapped>;
+
+/// What the webhook tap carries.
+#[derive(Debug)]
+pub enum Tapped {
+    Committed(CommittedRef),
+    /// A writer's marker, after its changes: the dispatcher answers it once it has dealt
+    /// with everything before it, so the writer can tell when its changes' webhooks are
+    /// all queued.
+    Barrier(oneshot::Sender<()>),
+}
 
 /// A subscriber's place in the feed.
 #[derive(Debug)]
@@ -71,6 +81,15 @@ impl ChangeFeed {
         Subscription { receiver: self.sender.subscribe() }
     }
 
+    /// A barrier behind every change published so far: `None` when no dispatcher listens
+    /// (nothing would answer it).
+    pub(super) fn webhook_barrier(&self) -> Option<oneshot::Receiver<()>> {
+        let tap = self.webhooks.get()?;
+        let (reached, receiver) = oneshot::channel();
+        tap.send(Tapped::Barrier(reached)).ok()?;
+        Some(receiver)
+    }
+
     /// Hands a committed change to every subscriber, and to the webhook tap when its
     /// origin fires webhooks. With neither, the change is dropped without being wrapped:
     /// the feed costs a write nothing until someone listens.
@@ -82,7 +101,7 @@ impl ChangeFeed {
         let committed = Arc::new(Committed { seq, change, before, origin: origin.cloned() });
         if let Some(tap) = tap {
             // An error means the dispatcher stopped (the server is shutting down).
-            let _ = tap.send(Arc::clone(&committed));
+            let _ = tap.send(Tapped::Committed(Arc::clone(&committed)));
         }
         // An error means every subscriber left since the count was read: nothing to do.
         let _ = self.sender.send(committed);

@@ -40,7 +40,7 @@ use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSi
 use crate::time::{Clock, Timestamp};
 pub use change::{AddressPair, Change, Committed, CommittedRef, Origin, Prior, Source};
 use document::{ImportError, ImportSummary, StateDocument};
-pub use feed::{ChangeFeed, DEFAULT_FEED_CAPACITY, FeedError, Subscription, WebhookTap};
+pub use feed::{ChangeFeed, DEFAULT_FEED_CAPACITY, FeedError, Subscription, Tapped, WebhookTap};
 pub use media::Upload;
 pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
 pub use participants::{ParticipantRef, default_participant_role};
@@ -287,12 +287,7 @@ impl Store {
     /// An empty store stamping records with `clock` and naming them with `sids`.
     pub fn new(clock: Clock, sids: SidGenerator) -> Self {
         let inner = Inner { tables: Tables::default(), sids, seq: 0, state_file: None };
-        Self {
-            inner: Arc::new(RwLock::new(inner)),
-            clock,
-            feed: ChangeFeed::new(DEFAULT_FEED_CAPACITY),
-            origin: None,
-        }
+        Self { inner: Arc::new(RwLock::new(inner)), clock, feed: ChangeFeed::new(DEFAULT_FEED_CAPACITY), origin: None }
     }
 
     /// A subscription to every change committed from now on.
@@ -304,6 +299,14 @@ impl Store {
     /// webhook dispatcher (`None` once taken).
     pub fn webhook_tap(&self) -> Option<WebhookTap> {
         self.feed.webhook_tap()
+    }
+
+    /// Answered once the webhook dispatcher has dealt with every change committed before
+    /// this call (`None` without a dispatcher). Takes the write lock for a moment, so that
+    /// no commit is half published.
+    pub fn webhook_barrier(&self) -> Option<tokio::sync::oneshot::Receiver<()>> {
+        let _guard = self.write_guard();
+        self.feed.webhook_barrier()
     }
 
     /// The same store, writing on behalf of `origin`: the changes committed through the
@@ -555,6 +558,24 @@ impl Store {
         _conversation: Option<ConversationSid>,
     ) -> webhook_model::WebhookTargets {
         webhook_model::WebhookTargets::default()
+    }
+
+    pub fn address_configuration_for(
+        &self,
+        _account: AccountSid,
+        _address: &str,
+    ) -> Option<webhook_model::AddressConfiguration> {
+        None
+    }
+
+    pub fn attach_autocreation_webhook(
+        &self,
+        _account: AccountSid,
+        _service: ChatServiceSid,
+        _conversation: ConversationSid,
+        _auto: &webhook_model::AutoCreation,
+    ) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 

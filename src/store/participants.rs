@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::change::Change;
-use super::model::{MessagingBinding, Participant, ParticipantFields};
+use super::model::{ConversationState, MessagingBinding, Participant, ParticipantFields};
 use super::selection::{PageRequest, Selection};
 use super::tables::ConversationData;
 use super::{ConversationRef, Decision, Located, ServiceScope, Store, StoreError, fresh};
@@ -65,6 +65,35 @@ impl ConversationData {
 }
 
 impl Store {
+    /// The SMS or WhatsApp participant bound to the number pair (`address` texting
+    /// `proxy_address`) in a conversation that is not closed: where an inbound message
+    /// goes. Twilio binds a pair in one such conversation at most; should there be more,
+    /// the oldest takes the message. A scan of the account's conversations, which only a
+    /// simulated inbound message pays.
+    pub fn find_binding(
+        &self,
+        account: AccountSid,
+        address: &str,
+        proxy_address: &str,
+    ) -> Option<Located<Participant>> {
+        self.read(account, |tenant| {
+            tenant.services().values().find_map(|service| {
+                service.conversations().values().find_map(|conversation| {
+                    if conversation.conversation().state == ConversationState::Closed {
+                        return None;
+                    }
+                    let bound = conversation.participants().values().find(|participant| {
+                        participant.binding.as_ref().is_some_and(|binding| {
+                            binding.address.as_deref() == Some(address)
+                                && binding.proxy_address.as_deref() == Some(proxy_address)
+                        })
+                    })?;
+                    Some(conversation.locate(bound.clone()))
+                })
+            })
+        })
+    }
+
     /// Adds a participant to a conversation.
     pub fn create_participant(
         &self,

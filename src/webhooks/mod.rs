@@ -23,19 +23,19 @@ pub mod log;
 mod sign;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Deserialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::auth::Credentials;
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, WebhookSid};
 use crate::store::webhook_model::{
     AccountWebhookTarget, HttpMethod, ScopedTarget, WebhookEvent, WebhookLevel, WebhookTargets,
 };
-use crate::store::{Store, WebhookTap};
+use crate::store::{Store, Tapped, WebhookTap};
 use crate::time::Clock;
 use deliver::{Answer, Failure, HttpClient, SentRequest};
 use event::Event;
@@ -81,6 +81,9 @@ struct Shared {
     log: DeliveryLog,
     lanes: Mutex<HashMap<LaneKey, mpsc::UnboundedSender<Job>>>,
     pending: AtomicUsize,
+    /// The deliveries of each correlated action, each answered with its log id once done.
+    correlated: Mutex<HashMap<u64, Vec<oneshot::Receiver<u64>>>>,
+    next_correlation: AtomicU64,
 }
 
 /// Deliveries to one URL about one conversation (or one service, for events outside any
@@ -100,6 +103,8 @@ struct Job {
     method: HttpMethod,
     level: Level,
     webhook_sid: Option<WebhookSid>,
+    /// Told the log id of the last attempt, for a correlated action.
+    done: Option<oneshot::Sender<u64>>,
 }
 
 /// What a pre-event's answer asks for: fields to change before the action is stored.
@@ -142,6 +147,8 @@ impl Webhooks {
             log: DeliveryLog::new(settings.log_capacity),
             lanes: Mutex::default(),
             pending: AtomicUsize::new(0),
+            correlated: Mutex::default(),
+            next_correlation: AtomicU64::new(1),
         }))
     }
 
@@ -158,7 +165,12 @@ impl Webhooks {
     }
 
     /// The targets for events of `service` (and `conversation`).
-    fn targets(&self, account: AccountSid, service: ChatServiceSid, conversation: Option<ConversationSid>) -> WebhookTargets {
+    fn targets(
+        &self,
+        account: AccountSid,
+        service: ChatServiceSid,
+        conversation: Option<ConversationSid>,
+    ) -> WebhookTargets {
         self.0.store.webhook_targets(account, service, conversation)
     }
 
@@ -167,7 +179,14 @@ impl Webhooks {
     }
 
     async fn dispatch(self, mut tap: WebhookTap) {
-        while let Some(committed) = tap.recv().await {
+        while let Some(tapped) = tap.recv().await {
+            let committed = match tapped {
+                Tapped::Committed(committed) => committed,
+                Tapped::Barrier(reached) => {
+                    let _ = reached.send(());
+                    continue;
+                }
+            };
             let events = event::post_events(&committed, self.0.clock.now());
             let mut targets: Option<((ChatServiceSid, Option<ConversationSid>), WebhookTargets)> = None;
             for event in events {
@@ -197,16 +216,32 @@ impl Webhooks {
                 WebhookLevel::Service(_) => Level::Service,
             };
             if targets.settings.target == Some(AccountWebhookTarget::Flex) {
-                self.record_unsent(&event, level, None, Outcome::NotExecutable, "the target is Flex, which the emulator does not run");
+                self.record_unsent(
+                    &event,
+                    level,
+                    None,
+                    Outcome::NotExecutable,
+                    "the target is Flex, which the emulator does not run",
+                );
             } else {
                 let method = targets.settings.method.unwrap_or_default();
-                self.enqueue(Job { event: Arc::clone(&event), url: Arc::clone(url), method, level, webhook_sid: None });
+                let done = self.follow(&event);
+                self.enqueue(Job {
+                    event: Arc::clone(&event),
+                    url: Arc::clone(url),
+                    method,
+                    level,
+                    webhook_sid: None,
+                    done,
+                });
             }
         }
         for webhook in &targets.scoped {
             let wanted = match webhook.target {
                 ScopedTarget::Webhook => webhook.filters.contains(&kind),
-                ScopedTarget::Trigger => kind == WebhookEvent::MessageAdded && triggered(&webhook.triggers, event.body.as_deref()),
+                ScopedTarget::Trigger => {
+                    kind == WebhookEvent::MessageAdded && triggered(&webhook.triggers, event.body.as_deref())
+                }
                 ScopedTarget::Studio => kind == WebhookEvent::MessageAdded,
             };
             if !wanted {
@@ -219,6 +254,7 @@ impl Webhooks {
                     method: webhook.method,
                     level: Level::Conversation,
                     webhook_sid: Some(webhook.sid),
+                    done: self.follow(&event),
                 }),
                 _ => self.record_unsent(
                     &event,
@@ -231,8 +267,53 @@ impl Webhooks {
         }
     }
 
+    /// A sender for the log id of one of `event`'s deliveries, when its action is
+    /// correlated.
+    fn follow(&self, event: &Event) -> Option<oneshot::Sender<u64>> {
+        let correlation = event.correlation?;
+        let (done, receiver) = oneshot::channel();
+        self.0.correlated.lock().unwrap_or_else(PoisonError::into_inner).entry(correlation).or_default().push(receiver);
+        Some(done)
+    }
+
+    /// A new correlation id, for an action that will report what it caused.
+    pub fn correlation(&self) -> u64 {
+        self.0.next_correlation.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The log ids of every delivery the action `correlation` caused, once each is done
+    /// (its last attempt logged), oldest first. Waits at most as long as the deliveries
+    /// can take; what is still under way then is left out.
+    pub async fn caused(&self, correlation: u64) -> Vec<u64> {
+        let settings = self.0.settings;
+        let limit = settings.timeout * (settings.retries + 1) + Duration::from_secs(1);
+        let collect = async {
+            if let Some(barrier) = self.0.store.webhook_barrier() {
+                let _ = barrier.await;
+            }
+            let receivers = self
+                .0
+                .correlated
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&correlation)
+                .unwrap_or_default();
+            let mut ids = Vec::new();
+            for receiver in receivers {
+                if let Ok(id) = receiver.await {
+                    ids.push(id);
+                }
+            }
+            ids
+        };
+        let mut ids = tokio::time::timeout(limit, collect).await.unwrap_or_default();
+        ids.sort_unstable();
+        ids
+    }
+
     fn record_unsent(&self, event: &Event, level: Level, webhook_sid: Option<WebhookSid>, outcome: Outcome, why: &str) {
-        self.0.log.record(Delivery {
+        let done = self.follow(event);
+        let id = self.0.log.record(Delivery {
             id: 0,
             account_sid: event.account,
             chat_service_sid: event.service,
@@ -250,13 +331,25 @@ impl Webhooks {
             date_created: now_text(),
             redelivery_of: None,
         });
+        if let Some(done) = done {
+            let _ = done.send(id);
+        }
     }
 
     /// Puts `job` at the end of its lane, starting the lane's sender if it is idle.
     fn enqueue(&self, job: Job) {
         if self.0.pending.load(Ordering::Relaxed) >= MAX_PENDING {
             tracing::warn!(event = job.event.kind.name(), url = %job.url, "too many webhooks waiting; one was dropped");
-            self.record_unsent(&job.event, job.level, job.webhook_sid, Outcome::Dropped, "too many deliveries were waiting");
+            self.record_unsent(
+                &job.event,
+                job.level,
+                job.webhook_sid,
+                Outcome::Dropped,
+                "too many deliveries were waiting",
+            );
+            if let Some(done) = job.done {
+                drop(done);
+            }
             return;
         }
         let key = LaneKey {
@@ -295,15 +388,20 @@ impl Webhooks {
                     }
                 }
             };
-            self.deliver(&job).await;
+            let id = self.deliver(&job).await;
             self.0.pending.fetch_sub(1, Ordering::Relaxed);
+            if let Some(done) = job.done {
+                let _ = done.send(id);
+            }
         }
     }
 
-    /// Every attempt at one post-event, with retries as [`WebhookSettings::retries`] says.
-    async fn deliver(&self, job: &Job) {
+    /// Every attempt at one post-event, with retries as [`WebhookSettings::retries`] says;
+    /// the log id of the last.
+    async fn deliver(&self, job: &Job) -> u64 {
         let idempotency = idempotency_token();
         let token = self.signing_token(job.event.account);
+        let mut last = 0;
         for attempt in 0..=self.0.settings.retries {
             let request = deliver::build(&job.url, job.method, &job.event.params, attempt, &token, &idempotency);
             let (outcome, elapsed) = deliver::send(&self.0.client, &request, self.0.settings.timeout).await;
@@ -311,11 +409,13 @@ impl Webhooks {
                 Ok(answer) => matches!(answer.status, 429 | 502 | 503 | 504),
                 Err(_) => true,
             };
-            self.record_attempt(&job.event, job.level, job.webhook_sid, attempt, request, outcome, elapsed, None);
+            last =
+                self.record_attempt(&job.event, job.level, job.webhook_sid, attempt, request, outcome, elapsed, None);
             if !retry {
                 break;
             }
         }
+        last
     }
 
     #[expect(clippy::too_many_arguments, reason = "one log entry's parts, each from a different place")]
@@ -389,7 +489,11 @@ impl Webhooks {
             Ok(answer) => PreOutcome::Proceed(serde_json::from_str(&answer.body).unwrap_or_default()),
             Err(_) => PreOutcome::Proceed(Modification::default()),
         };
-        self.record_attempt(&event, level, None, 0, request, outcome, elapsed, None);
+        let done = self.follow(&event);
+        let id = self.record_attempt(&event, level, None, 0, request, outcome, elapsed, None);
+        if let Some(done) = done {
+            let _ = done.send(id);
+        }
         answer
     }
 
@@ -407,6 +511,7 @@ impl Webhooks {
             conversation: original.conversation_sid,
             body: None,
             params: event::Params::default(),
+            correlation: None,
         };
         let id = self.record_attempt(
             &event,

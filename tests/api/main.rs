@@ -22,6 +22,8 @@ mod oversized_bodies;
 mod pagination;
 mod participants;
 mod persistence;
+mod receiver;
 mod sdk;
 mod services;
 mod tenancy;
+mod webhooks;

@@ -7,6 +7,7 @@
 mod faults;
 mod journal;
 mod metrics;
+mod webhooks;
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -24,7 +25,7 @@ use crate::sid::{MessageSid, ParticipantSid, ReceiptSid};
 use crate::state::{AppState, ControlAccess};
 use crate::store::document::{ImportSummary, StateDocument};
 use crate::store::model::{DeliveryStatus, DeliverySummary};
-use crate::store::{ImportMode, ReceiptUpdate};
+use crate::store::{ImportMode, Origin, ReceiptUpdate, Source};
 use crate::time::{ClockMode, InvalidTimestamp, Timestamp};
 
 /// The `/_emulator/` routes.
@@ -37,6 +38,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(journal::router())
         .merge(faults::router())
         .merge(metrics::router())
+        .merge(webhooks::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     Router::new().route("/_emulator/health", get(health)).merge(guarded)
 }
@@ -164,7 +166,10 @@ async fn update_receipts(
             0
         },
     };
-    let message = state.store.update_receipts(account, update)?.value;
+    // A carrier's report, which fires onDeliveryUpdated like any delivery update.
+    let origin =
+        Origin { source: Source::Api, client_identity: None, fires_webhooks: true, binding: None, correlation: None };
+    let message = state.store.acting_for(origin).update_receipts(account, update)?.value;
     let receipts = message
         .receipts()
         .iter()
