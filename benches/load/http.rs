@@ -68,6 +68,8 @@ pub struct Planned {
     pub body: Bytes,
     pub content_type: &'static str,
     pub expect: StatusCode,
+    /// Sent with `X-Twilio-Webhook-Enabled: true`.
+    pub webhooks: bool,
 }
 
 /// What every Twilio SDK sends.
@@ -75,15 +77,34 @@ const FORM: &str = "application/x-www-form-urlencoded";
 
 impl Planned {
     pub fn get(uri: Uri) -> Self {
-        Self { method: Method::GET, uri, body: Bytes::new(), content_type: FORM, expect: StatusCode::OK }
+        Self {
+            method: Method::GET,
+            uri,
+            body: Bytes::new(),
+            content_type: FORM,
+            expect: StatusCode::OK,
+            webhooks: false,
+        }
     }
 
     pub fn post(uri: Uri, body: Bytes, expect: StatusCode) -> Self {
-        Self { method: Method::POST, uri, body, content_type: FORM, expect }
+        Self { method: Method::POST, uri, body, content_type: FORM, expect, webhooks: false }
+    }
+
+    /// The same request, asking for webhooks.
+    pub fn with_webhooks(self) -> Self {
+        Self { webhooks: true, ..self }
     }
 
     pub fn delete(uri: Uri) -> Self {
-        Self { method: Method::DELETE, uri, body: Bytes::new(), content_type: FORM, expect: StatusCode::NO_CONTENT }
+        Self {
+            method: Method::DELETE,
+            uri,
+            body: Bytes::new(),
+            content_type: FORM,
+            expect: StatusCode::NO_CONTENT,
+            webhooks: false,
+        }
     }
 }
 
@@ -120,6 +141,9 @@ impl Connection {
         headers.insert(AUTHORIZATION, self.target.authorization.clone());
         if !planned.body.is_empty() {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(planned.content_type));
+        }
+        if planned.webhooks {
+            headers.insert("x-twilio-webhook-enabled", HeaderValue::from_static("true"));
         }
         self.sender.ready().await.map_err(|e| format!("connection closed: {e}"))?;
         let response =

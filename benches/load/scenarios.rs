@@ -54,6 +54,9 @@ const PAGE_SIZE: usize = 50;
 const DEFAULT_LOG_MIN_RATIO: f64 = 0.95;
 /// Creates with `--state-file`, as a share of creates in memory.
 const DURABLE_CREATE_MIN_RATIO: f64 = 0.5;
+/// Creates with a post-event webhook to a local receiver, and to one that never answers,
+/// as a share of the same creates with no webhook configured.
+const WEBHOOK_CREATE_MIN_RATIO: f64 = 0.8;
 /// The slowest fetches (p99) while the state file compacts a store of 300,000 messages.
 const COMPACTION_FETCH_P99_MAX: Duration = Duration::from_millis(50);
 
@@ -88,6 +91,10 @@ pub async fn run_all(settings: &Settings, report: &mut Report) -> Result<(), Str
     if settings.runs("durable") {
         eprintln!("--state-file: creates, and fetches during a compaction");
         durable(settings, report).await?;
+    }
+    if settings.runs("webhooks") {
+        eprintln!("webhooks: creates with a post-event to a local receiver, and to one that never answers");
+        webhooks(settings, report).await?;
     }
     Ok(())
 }
@@ -682,6 +689,136 @@ async fn durable(settings: &Settings, report: &mut Report) -> Result<(), String>
         "p50 {:.0} µs; snapshot {:.1} MiB",
         fetched.latency_us(0.5),
         mebibytes(std::fs::metadata(&state).map(|m| m.len()).unwrap_or(0))
+    );
+    report.push(row);
+    Ok(())
+}
+
+// --- Webhooks ---------------------------------------------------------------------------
+
+/// A webhook receiver on its own thread and runtime, so that it takes none of the load
+/// generator's time: it counts what it gets and answers `200` at once, or (`answers`
+/// false) reads each request and never answers.
+struct Receiver {
+    url: String,
+    received: Arc<std::sync::atomic::AtomicUsize>,
+    /// When the latest request arrived.
+    last: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+}
+
+impl Receiver {
+    fn start(answers: bool) -> Result<Self, String> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind a receiver: {e}"))?;
+        listener.set_nonblocking(true).map_err(|e| format!("receiver socket: {e}"))?;
+        let url = format!("http://{}/hook", listener.local_addr().map_err(|e| e.to_string())?);
+        let received = Arc::new(AtomicUsize::new(0));
+        let last = Arc::new(std::sync::Mutex::new(None));
+        let (count, stamp) = (Arc::clone(&received), Arc::clone(&last));
+        std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                let app = axum::Router::new().fallback(move || {
+                    let (count, stamp) = (Arc::clone(&count), Arc::clone(&stamp));
+                    async move {
+                        count.fetch_add(1, Ordering::Relaxed);
+                        *stamp.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                            Some(std::time::Instant::now());
+                        if !answers {
+                            std::future::pending::<()>().await;
+                        }
+                        StatusCode::OK
+                    }
+                });
+                let _ = axum::serve(listener, app).await;
+            });
+        });
+        Ok(Self { url, received, last })
+    }
+
+    fn received(&self) -> usize {
+        self.received.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Points an emulator's account-level post-event webhook (`onMessageAdded`) at `url`.
+async fn configure_webhook(target: &Arc<Target>, url: &str) -> Result<(), String> {
+    let body: Bytes = form_urlencoded::Serializer::new(String::new())
+        .append_pair("PostWebhookUrl", url)
+        .append_pair("Method", "POST")
+        .append_pair("Filters", "onMessageAdded")
+        .finish()
+        .into();
+    let request = Planned::post(uri("/v1/Configuration/Webhooks".into()), body, StatusCode::OK);
+    Connection::open(target).await?.expect(&request).await.map(drop)
+}
+
+async fn webhooks(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    let (answering, silent) = (Receiver::start(true)?, Receiver::start(false)?);
+    let hooked = ServerProcess::emulator()?;
+    let stuck = ServerProcess::emulator()?;
+    let plain = ServerProcess::emulator()?;
+    let targets = [Target::new(&hooked), Target::new(&stuck), Target::new(&plain)];
+    configure_webhook(&targets[0], &answering.url).await?;
+    configure_webhook(&targets[1], &silent.url).await?;
+    // Every emulator gets the same requests, the header included: only the receiver
+    // differs (none configured on the third).
+    let mut plans = Vec::new();
+    for target in &targets {
+        let messages = uri(messages_path(&create_conversation(&mut Connection::open(target).await?).await?));
+        plans.push(Arc::new(move |_| create_request(messages.clone()).with_webhooks()) as Plan);
+    }
+    let [with_hook, with_dead, without] = compare(
+        settings,
+        Size::Message,
+        [
+            Contender::new(&targets[0], &plans[0], false),
+            Contender::new(&targets[1], &plans[1], false),
+            Contender::new(&targets[2], &plans[2], false),
+        ],
+    )
+    .await?;
+    let mut row =
+        throughput_row("create, post-event webhook to a local receiver (vs none)", settings, &with_hook, &without)
+            .at_least(WEBHOOK_CREATE_MIN_RATIO);
+    row.notes =
+        format!("ratio to the same creates with no webhook configured; {} deliveries received", answering.received());
+    report.push(row);
+    let mut row = throughput_row("create, webhook receiver never answers (vs none)", settings, &with_dead, &without)
+        .at_least(WEBHOOK_CREATE_MIN_RATIO);
+    row.notes = "each delivery waits out the 5 s timeout in its conversation's queue; the API does not".into();
+    report.push(row);
+
+    // Deliveries per second: a burst of creates to the answering receiver, timed from the
+    // first request to the last delivery.
+    let count = settings.requests;
+    let before = answering.received();
+    let options = RunOptions { connections: settings.connections, capture_every: 0, deadline: settings.deadline };
+    let started = std::time::Instant::now();
+    let burst = http::run(&targets[0], &plans[0], 0..count, options).await?;
+    let deadline = std::time::Instant::now() + settings.deadline;
+    while answering.received() < before + count {
+        if std::time::Instant::now() > deadline {
+            return Err(format!("only {} of {count} webhooks arrived", answering.received() - before));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let last = answering.last.lock().map_err(|_| "receiver lock")?.unwrap_or_else(std::time::Instant::now);
+    let delivering = last.duration_since(started).as_secs_f64();
+    let rate = count as f64 / delivering;
+    let mut row = Row::new("webhook deliveries to one conversation's receiver");
+    row.connections = Some(settings.connections);
+    row.measured = format!("{rate:.0}/s");
+    row.target = "(none set)".into();
+    row.notes = format!(
+        "{count} creates answered at {:.0}/s; the last delivery {:.2} s after the first create (one queue: sent one at a time, in order)",
+        burst.requests_per_second(),
+        delivering
     );
     report.push(row);
     Ok(())

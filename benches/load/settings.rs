@@ -46,7 +46,7 @@ pub struct Settings {
 }
 
 /// The phases of a run, in order.
-pub const PHASES: [&str; 7] = ["start-up", "small", "large", "spread", "import", "log", "durable"];
+pub const PHASES: [&str; 8] = ["start-up", "small", "large", "spread", "import", "log", "durable", "webhooks"];
 
 impl Settings {
     /// Whether `BENCH_ONLY` lets phase `name` run.

@@ -183,8 +183,20 @@ pub fn post_events(committed: &Committed, now: Timestamp) -> Vec<Event> {
                     events.push(added);
                 }
                 Some(previous) => {
+                    let moved: Vec<_> =
+                        message
+                            .receipts()
+                            .iter()
+                            .filter(|receipt| {
+                                previous.receipts().iter().find(|old| old.sid == receipt.sid).is_none_or(|old| {
+                                    old.status != receipt.status || old.error_code != receipt.error_code
+                                })
+                            })
+                            .collect();
                     let edited = previous.text() != message.text() || previous.attributes != message.attributes;
-                    if edited {
+                    // A receipt moving is a delivery update, not an edit of the message;
+                    // any other change (even one that changes nothing) is an update.
+                    if edited || moved.is_empty() {
                         events.push(event(
                             WebhookEvent::MessageUpdated,
                             *account,
@@ -197,32 +209,25 @@ pub fn post_events(committed: &Committed, now: Timestamp) -> Vec<Event> {
                             },
                         ));
                     }
-                    for receipt in message.receipts() {
-                        let moved = previous
-                            .receipts()
-                            .iter()
-                            .find(|old| old.sid == receipt.sid)
-                            .is_none_or(|old| old.status != receipt.status || old.error_code != receipt.error_code);
-                        if moved {
-                            events.push(event(
-                                WebhookEvent::DeliveryUpdated,
-                                *account,
-                                *service,
-                                conversation,
-                                origin,
-                                |p| {
-                                    p.put("ConversationSid", message.conversation_sid);
-                                    p.put("MessageSid", message.sid);
-                                    p.put("DeliveryReceiptSid", receipt.sid);
-                                    p.put("ChannelMessageSid", receipt.channel_message_sid);
-                                    p.put("ParticipantSid", receipt.participant_sid);
-                                    p.put("Status", receipt.status.as_str());
-                                    p.put("ErrorCode", receipt.error_code);
-                                    p.put("DateCreated", webhook_date(receipt.date_created));
-                                    p.put("DateUpdated", webhook_date(receipt.date_updated));
-                                },
-                            ));
-                        }
+                    for receipt in moved {
+                        events.push(event(
+                            WebhookEvent::DeliveryUpdated,
+                            *account,
+                            *service,
+                            conversation,
+                            origin,
+                            |p| {
+                                p.put("ConversationSid", message.conversation_sid);
+                                p.put("MessageSid", message.sid);
+                                p.put("DeliveryReceiptSid", receipt.sid);
+                                p.put("ChannelMessageSid", receipt.channel_message_sid);
+                                p.put("ParticipantSid", receipt.participant_sid);
+                                p.put("Status", receipt.status.as_str());
+                                p.put("ErrorCode", receipt.error_code);
+                                p.put("DateCreated", webhook_date(receipt.date_created));
+                                p.put("DateUpdated", webhook_date(receipt.date_updated));
+                            },
+                        ));
                     }
                 }
             }
@@ -299,5 +304,105 @@ pub fn post_events(committed: &Committed, now: Timestamp) -> Vec<Event> {
             })]
         }
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sid::{ChannelMessageSid, MessageSid, ParticipantSid, ReceiptSid};
+    use crate::store::model::{DeliveryStatus, Message, MessageExtras, Receipt};
+
+    const ACCOUNT: AccountSid = AccountSid::from_bits(0xac);
+    const SERVICE: ChatServiceSid = ChatServiceSid::from_bits(0x15);
+
+    fn message(body: &str, receipt: Option<DeliveryStatus>) -> StoredMessage {
+        let at = Timestamp::from_unix_seconds(1_700_000_000);
+        let receipts = receipt.map(|status| Receipt {
+            sid: ReceiptSid::from_bits(1),
+            participant_sid: ParticipantSid::from_bits(2),
+            channel_message_sid: ChannelMessageSid::from_bits(3),
+            status,
+            error_code: 0,
+            date_created: at,
+            date_updated: at,
+        });
+        let fields = Message {
+            sid: MessageSid::from_bits(9),
+            conversation_sid: ConversationSid::from_bits(0xc4),
+            index: 3,
+            attributes: None,
+            was_edited: false,
+            participant_sid: None,
+            extras: MessageExtras { receipts: receipts.into_iter().collect(), ..Default::default() }.boxed(),
+            date_created: at,
+            date_updated: at,
+        };
+        StoredMessage::new(fields, "alice", Some(body))
+    }
+
+    fn committed(before: Prior, after: StoredMessage, origin: Option<Origin>) -> Committed {
+        Committed {
+            seq: 1,
+            change: Change::PutMessage { account: ACCOUNT, service: SERVICE, message: after },
+            before,
+            origin: origin.map(Arc::new),
+        }
+    }
+
+    fn kinds(events: &[Event]) -> Vec<&'static str> {
+        events.iter().map(|event| event.kind.name()).collect()
+    }
+
+    #[test]
+    fn changes_without_a_firing_origin_fire_nothing() {
+        let now = Timestamp::from_unix_seconds(0);
+        let quiet = Origin { fires_webhooks: false, ..Origin::api_with_webhooks() };
+        assert!(post_events(&committed(Prior::Nothing, message("hi", None), None), now).is_empty());
+        assert!(post_events(&committed(Prior::Nothing, message("hi", None), Some(quiet)), now).is_empty());
+    }
+
+    #[test]
+    fn a_new_message_is_added_with_its_parameters_and_no_empty_values() {
+        let now = Timestamp::from_unix_seconds(0);
+        let events =
+            post_events(&committed(Prior::Nothing, message("hi", None), Some(Origin::api_with_webhooks())), now);
+        assert_eq!(kinds(&events), ["onMessageAdded"]);
+        let params = &events[0].params;
+        assert_eq!(params.get("Body"), Some("hi"));
+        assert_eq!(params.get("Index"), Some("3"));
+        assert_eq!(params.get("DateCreated"), Some("2023-11-14T22:13:20.000Z"));
+        assert_eq!(params.get("Source"), Some("API"));
+        assert_eq!(params.get("ParticipantSid"), None, "absent, not empty");
+        assert_eq!(params.get("ClientIdentity"), None, "only for SDK actions");
+        assert_eq!(events[0].body.as_deref(), Some("hi"));
+    }
+
+    #[test]
+    fn a_receipt_moving_is_a_delivery_update_and_an_edit_is_a_message_update() {
+        let now = Timestamp::from_unix_seconds(0);
+        let origin = || Some(Origin::api_with_webhooks());
+        let sent = message("hi", Some(DeliveryStatus::Sent));
+        let delivered = message("hi", Some(DeliveryStatus::Delivered));
+        let events = post_events(&committed(Prior::Message(sent.clone()), delivered, origin()), now);
+        assert_eq!(kinds(&events), ["onDeliveryUpdated"]);
+        assert_eq!(events[0].params.get("Status"), Some("delivered"));
+        let edited = message("bye", Some(DeliveryStatus::Sent));
+        assert_eq!(
+            kinds(&post_events(&committed(Prior::Message(sent.clone()), edited, origin()), now)),
+            ["onMessageUpdated"]
+        );
+        let unchanged = post_events(&committed(Prior::Message(sent.clone()), sent, origin()), now);
+        assert_eq!(kinds(&unchanged), ["onMessageUpdated"], "an update that changes nothing is still an update");
+    }
+
+    #[test]
+    fn an_sdk_origin_names_its_client() {
+        let now = Timestamp::from_unix_seconds(0);
+        let origin =
+            Origin { source: Source::Sdk, client_identity: Some("dana".into()), ..Origin::api_with_webhooks() };
+        let events = post_events(&committed(Prior::Nothing, message("hi", None), Some(origin)), now);
+        assert_eq!(events[0].params.get("Source"), Some("SDK"));
+        assert_eq!(events[0].params.get("ClientIdentity"), Some("dana"));
     }
 }

@@ -81,6 +81,8 @@ struct Shared {
     log: DeliveryLog,
     lanes: Mutex<HashMap<LaneKey, mpsc::UnboundedSender<Job>>>,
     pending: AtomicUsize,
+    /// Deliveries dropped because too many were waiting.
+    dropped: AtomicUsize,
     /// The deliveries of each correlated action, each answered with its log id once done.
     correlated: Mutex<HashMap<u64, Vec<oneshot::Receiver<u64>>>>,
     next_correlation: AtomicU64,
@@ -147,6 +149,7 @@ impl Webhooks {
             log: DeliveryLog::new(settings.log_capacity),
             lanes: Mutex::default(),
             pending: AtomicUsize::new(0),
+            dropped: AtomicUsize::new(0),
             correlated: Mutex::default(),
             next_correlation: AtomicU64::new(1),
         }))
@@ -339,7 +342,12 @@ impl Webhooks {
     /// Puts `job` at the end of its lane, starting the lane's sender if it is idle.
     fn enqueue(&self, job: Job) {
         if self.0.pending.load(Ordering::Relaxed) >= MAX_PENDING {
-            tracing::warn!(event = job.event.kind.name(), url = %job.url, "too many webhooks waiting; one was dropped");
+            // Logged at the 1st, 2nd, 4th, 8th… drop: a receiver that never answers would
+            // otherwise bring a line per write.
+            let dropped = self.0.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if dropped.is_power_of_two() {
+                tracing::warn!(url = %job.url, dropped, "too many webhooks are waiting; new ones are dropped");
+            }
             self.record_unsent(
                 &job.event,
                 job.level,
