@@ -44,7 +44,12 @@ impl Credentials {
 
     /// Remembers `token` as `account`'s, unless it already is.
     fn remember_token(&self, account: AccountSid, token: &str) {
-        let known = self.last_tokens.read().unwrap_or_else(PoisonError::into_inner).get(&account).is_some_and(|t| &**t == token);
+        let known = self
+            .last_tokens
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&account)
+            .is_some_and(|t| &**t == token);
         if !known {
             self.last_tokens.write().unwrap_or_else(PoisonError::into_inner).insert(account, Arc::from(token));
         }

@@ -20,9 +20,7 @@ use crate::store::model::{
     ChannelType, Conversation, ConversationFields, MessageFields, MessagingBinding, Participant, ParticipantFields,
 };
 use crate::store::webhook_model::WebhookEvent;
-use crate::store::{
-    Change, Origin, ParticipantRef, ServiceScope, Store, default_participant_role,
-};
+use crate::store::{Change, Origin, ParticipantRef, ServiceScope, Store, default_participant_role};
 use crate::time::Timestamp;
 use crate::validate;
 use crate::webhooks::event::{self, Params, conversation_params, message_params, participant_params};

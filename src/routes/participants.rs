@@ -18,9 +18,9 @@ use crate::state::AppState;
 use crate::store::Located;
 use crate::store::ServiceScope;
 use crate::store::model::{Participant, ParticipantFields};
+use crate::store::webhook_model::WebhookEvent;
 use crate::time::Timestamp;
 use crate::urls::{ConversationUrl, Href};
-use crate::store::webhook_model::WebhookEvent;
 use crate::validate;
 
 use super::hooks;

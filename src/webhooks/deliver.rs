@@ -130,7 +130,11 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// Sends `request`, waiting at most `timeout` for the whole answer.
-pub async fn send(client: &HttpClient, request: &SentRequest, timeout: Duration) -> (Result<Answer, Failure>, Duration) {
+pub async fn send(
+    client: &HttpClient,
+    request: &SentRequest,
+    timeout: Duration,
+) -> (Result<Answer, Failure>, Duration) {
     let started = Instant::now();
     let outcome = match tokio::time::timeout(timeout, exchange(client, request)).await {
         Ok(outcome) => outcome,
@@ -218,7 +222,10 @@ mod tests {
     #[test]
     fn get_appends_parameters_to_the_query_and_signs_the_url_alone() {
         let request = build("http://127.0.0.1:9/hook?app=1", HttpMethod::Get, &params(), 2, "token", "idem");
-        assert_eq!(request.url, "http://127.0.0.1:9/hook?app=1&EventType=onMessageAdded&Body=hi+there+%26+more&RetryCount=2");
+        assert_eq!(
+            request.url,
+            "http://127.0.0.1:9/hook?app=1&EventType=onMessageAdded&Body=hi+there+%26+more&RetryCount=2"
+        );
         assert!(request.body.is_empty());
         let signed = request.headers.iter().find(|(key, _)| key == "X-Twilio-Signature").map(|(_, v)| v.clone());
         assert_eq!(signed, Some(signature("token", &request.url, &[])));

@@ -116,12 +116,7 @@ fn state_name(conversation: &Conversation) -> &'static str {
 }
 
 /// A participant's own parameters; `placed` as for messages.
-pub fn participant_params(
-    params: &mut Params,
-    conversation: ConversationSid,
-    participant: &Participant,
-    placed: bool,
-) {
+pub fn participant_params(params: &mut Params, conversation: ConversationSid, participant: &Participant, placed: bool) {
     params.put("ConversationSid", conversation);
     if placed {
         params.put("ParticipantSid", participant.sid);
@@ -188,10 +183,17 @@ pub fn post_events(committed: &Committed, now: Timestamp) -> Vec<Event> {
                 Some(previous) => {
                     let edited = previous.text() != message.text() || previous.attributes != message.attributes;
                     if edited {
-                        events.push(event(WebhookEvent::MessageUpdated, *account, *service, conversation, origin, |p| {
-                            message_params(p, *account, message, true);
-                            p.put("DateUpdated", webhook_date(message.date_updated));
-                        }));
+                        events.push(event(
+                            WebhookEvent::MessageUpdated,
+                            *account,
+                            *service,
+                            conversation,
+                            origin,
+                            |p| {
+                                message_params(p, *account, message, true);
+                                p.put("DateUpdated", webhook_date(message.date_updated));
+                            },
+                        ));
                     }
                     for receipt in message.receipts() {
                         let moved = previous
@@ -200,17 +202,24 @@ pub fn post_events(committed: &Committed, now: Timestamp) -> Vec<Event> {
                             .find(|old| old.sid == receipt.sid)
                             .is_none_or(|old| old.status != receipt.status || old.error_code != receipt.error_code);
                         if moved {
-                            events.push(event(WebhookEvent::DeliveryUpdated, *account, *service, conversation, origin, |p| {
-                                p.put("ConversationSid", message.conversation_sid);
-                                p.put("MessageSid", message.sid);
-                                p.put("DeliveryReceiptSid", receipt.sid);
-                                p.put("ChannelMessageSid", receipt.channel_message_sid);
-                                p.put("ParticipantSid", receipt.participant_sid);
-                                p.put("Status", receipt.status.as_str());
-                                p.put("ErrorCode", receipt.error_code);
-                                p.put("DateCreated", webhook_date(receipt.date_created));
-                                p.put("DateUpdated", webhook_date(receipt.date_updated));
-                            }));
+                            events.push(event(
+                                WebhookEvent::DeliveryUpdated,
+                                *account,
+                                *service,
+                                conversation,
+                                origin,
+                                |p| {
+                                    p.put("ConversationSid", message.conversation_sid);
+                                    p.put("MessageSid", message.sid);
+                                    p.put("DeliveryReceiptSid", receipt.sid);
+                                    p.put("ChannelMessageSid", receipt.channel_message_sid);
+                                    p.put("ParticipantSid", receipt.participant_sid);
+                                    p.put("Status", receipt.status.as_str());
+                                    p.put("ErrorCode", receipt.error_code);
+                                    p.put("DateCreated", webhook_date(receipt.date_created));
+                                    p.put("DateUpdated", webhook_date(receipt.date_updated));
+                                },
+                            ));
                         }
                     }
                 }
@@ -234,14 +243,21 @@ pub fn post_events(committed: &Committed, now: Timestamp) -> Vec<Event> {
                             conversation_params(p, *account, conversation, true);
                         })];
                     if previous.state != conversation.state {
-                        events.push(event(WebhookEvent::ConversationStateUpdated, *account, service, sid, origin, |p| {
-                            p.put("ConversationSid", conversation.sid);
-                            p.put("MessagingServiceSid", default_messaging_service_sid(*account));
-                            p.put("StateFrom", state_name(previous));
-                            p.put("StateTo", state_name(conversation));
-                            p.put("StateUpdated", webhook_date(conversation.date_updated));
-                            p.put("Reason", "API");
-                        }));
+                        events.push(event(
+                            WebhookEvent::ConversationStateUpdated,
+                            *account,
+                            service,
+                            sid,
+                            origin,
+                            |p| {
+                                p.put("ConversationSid", conversation.sid);
+                                p.put("MessagingServiceSid", default_messaging_service_sid(*account));
+                                p.put("StateFrom", state_name(previous));
+                                p.put("StateTo", state_name(conversation));
+                                p.put("StateUpdated", webhook_date(conversation.date_updated));
+                                p.put("Reason", "API");
+                            },
+                        ));
                     }
                     events
                 }

@@ -158,7 +158,12 @@ impl Webhooks {
     }
 
     /// The targets for events of `service` (and `conversation`).
-    fn targets(&self, account: AccountSid, service: ChatServiceSid, conversation: Option<ConversationSid>) -> WebhookTargets {
+    fn targets(
+        &self,
+        account: AccountSid,
+        service: ChatServiceSid,
+        conversation: Option<ConversationSid>,
+    ) -> WebhookTargets {
         self.0.store.webhook_targets(account, service, conversation)
     }
 
@@ -197,7 +202,13 @@ impl Webhooks {
                 WebhookLevel::Service(_) => Level::Service,
             };
             if targets.settings.target == Some(AccountWebhookTarget::Flex) {
-                self.record_unsent(&event, level, None, Outcome::NotExecutable, "the target is Flex, which the emulator does not run");
+                self.record_unsent(
+                    &event,
+                    level,
+                    None,
+                    Outcome::NotExecutable,
+                    "the target is Flex, which the emulator does not run",
+                );
             } else {
                 let method = targets.settings.method.unwrap_or_default();
                 self.enqueue(Job { event: Arc::clone(&event), url: Arc::clone(url), method, level, webhook_sid: None });
@@ -206,7 +217,9 @@ impl Webhooks {
         for webhook in &targets.scoped {
             let wanted = match webhook.target {
                 ScopedTarget::Webhook => webhook.filters.contains(&kind),
-                ScopedTarget::Trigger => kind == WebhookEvent::MessageAdded && triggered(&webhook.triggers, event.body.as_deref()),
+                ScopedTarget::Trigger => {
+                    kind == WebhookEvent::MessageAdded && triggered(&webhook.triggers, event.body.as_deref())
+                }
                 ScopedTarget::Studio => kind == WebhookEvent::MessageAdded,
             };
             if !wanted {
@@ -256,7 +269,13 @@ impl Webhooks {
     fn enqueue(&self, job: Job) {
         if self.0.pending.load(Ordering::Relaxed) >= MAX_PENDING {
             tracing::warn!(event = job.event.kind.name(), url = %job.url, "too many webhooks waiting; one was dropped");
-            self.record_unsent(&job.event, job.level, job.webhook_sid, Outcome::Dropped, "too many deliveries were waiting");
+            self.record_unsent(
+                &job.event,
+                job.level,
+                job.webhook_sid,
+                Outcome::Dropped,
+                "too many deliveries were waiting",
+            );
             return;
         }
         let key = LaneKey {
