@@ -131,14 +131,17 @@ impl Store {
         self.read(account, |tenant| tenant.configuration().clone())
     }
 
-    /// Replaces the account's configuration. A default chat service must be one of the
-    /// account's services: `/v1/Conversations` uses it from then on.
+    /// Replaces the account's configuration with what `edit` makes of it. A default chat
+    /// service must be one of the account's services: `/v1/Conversations` uses it from
+    /// then on.
     pub fn update_account_configuration(
         &self,
         account: AccountSid,
-        configuration: AccountConfiguration,
+        edit: impl FnOnce(&mut AccountConfiguration),
     ) -> Result<AccountConfiguration, StoreError> {
         self.write(account, |tenant, _, _| {
+            let mut configuration = tenant.configuration().clone();
+            edit(&mut configuration);
             check_service(tenant, configuration.default_chat_service_sid)?;
             let change = Change::PutAccountConfiguration { account, configuration: configuration.clone() };
             Ok(Decision::one(change, configuration))
