@@ -52,6 +52,19 @@ pub mod messages {
     pub const NO_MESSAGE_INDEX_LEFT: &str = "The conversation has no message index left to give";
     pub const EMPTY_FAULT_RULE: &str = "A fault rule needs an `error`, a `latency_ms`, or both";
     pub const WEBHOOK_REJECTED: &str = "Webhook disabled processing of command";
+    pub const SERVICE_INSTANCE_NOT_FOUND: &str = "Service Instance not found";
+    pub const CONVERSATION_WEBHOOK_NOT_FOUND: &str = "Conversation webhook not found";
+    pub const TOO_MANY_CONVERSATION_WEBHOOKS: &str = "Too many conversation webhooks";
+    pub const INVALID_CONVERSATION_WEBHOOK_SID: &str = "Invalid conversation webhook SID";
+    pub const INVALID_CONVERSATION_WEBHOOK_TYPE: &str = "Invalid conversation webhook type";
+    pub const INVALID_CONVERSATION_WEBHOOK_FILTER: &str = "Invalid conversation webhook filter";
+    pub const INVALID_CONVERSATION_WEBHOOK_TRIGGER: &str = "Invalid conversation webhook trigger";
+    pub const INVALID_CONVERSATION_WEBHOOK_FLOW_SID: &str = "Invalid conversation webhook flow SID";
+    pub const CONVERSATION_WEBHOOK_TYPE_MISSING: &str = "Conversation webhook type not provided";
+    pub const CONVERSATION_WEBHOOK_URL_MISSING: &str = "Conversation webhook URL not provided";
+    pub const CONVERSATION_WEBHOOK_FILTER_MISSING: &str = "Conversation webhook filter not provided";
+    pub const CONVERSATION_WEBHOOK_TRIGGER_MISSING: &str = "Conversation webhook trigger not provided";
+    pub const ADDRESS_CONFIGURATION_EXISTS: &str = "An Address Configuration for this address and type already exists";
 }
 
 /// An API failure. Each variant's HTTP status, Twilio code and message are one row of the
@@ -134,6 +147,33 @@ pub enum ApiError {
     /// 404, code 20404: a simulated inbound message that no conversation binds and no
     /// Address Configuration autocreates a conversation for.
     InboundUnrouted { from: String, to: String },
+    /// 400, code 50050: a parameter (`DefaultChatServiceSid`,
+    /// `AutoCreation.ConversationServiceSid`) names a service the account does not have.
+    ServiceInstanceNotFound,
+    /// 404, code 50360: no webhook with this SID in the conversation.
+    ConversationWebhookNotFound,
+    /// 400, code 50361: the conversation has five webhooks already.
+    TooManyConversationWebhooks,
+    /// 400, code 50363: the path's webhook SID is not a `WH…` SID.
+    InvalidConversationWebhookSid,
+    /// 400, code 50364: `Target` is not `webhook`, `trigger` or `studio`.
+    InvalidConversationWebhookType,
+    /// 400, code 50365: a `Configuration.Filters` value is not a post-event name.
+    InvalidConversationWebhookFilter,
+    /// 400, code 50366: a `Configuration.Triggers` keyword is empty or over 248 characters.
+    InvalidConversationWebhookTrigger,
+    /// 400, code 50367: `Configuration.FlowSid` is not an `FW…` SID.
+    InvalidConversationWebhookFlowSid,
+    /// 400, code 50368: no `Target`.
+    ConversationWebhookTypeMissing,
+    /// 400, code 50369: no `Configuration.Url` for a `webhook` or `trigger` target.
+    ConversationWebhookUrlMissing,
+    /// 400, code 50370: no `Configuration.Filters` for a `webhook` target.
+    ConversationWebhookFilterMissing,
+    /// 400, code 50371: no `Configuration.Triggers` for a `trigger` target.
+    ConversationWebhookTriggerMissing,
+    /// 409, code 20001: the address has a configuration of this type already.
+    AddressConfigurationExists,
     /// 500, code 20500. Never expected; the cause is logged by the response middleware and
     /// never shown to the client.
     Internal(String),
@@ -194,6 +234,19 @@ impl ApiError {
                 );
                 return (S::NOT_FOUND, 20404, message.into());
             }
+            Self::ServiceInstanceNotFound => (S::BAD_REQUEST, 50050, SERVICE_INSTANCE_NOT_FOUND),
+            Self::ConversationWebhookNotFound => (S::NOT_FOUND, 50360, CONVERSATION_WEBHOOK_NOT_FOUND),
+            Self::TooManyConversationWebhooks => (S::BAD_REQUEST, 50361, TOO_MANY_CONVERSATION_WEBHOOKS),
+            Self::InvalidConversationWebhookSid => (S::BAD_REQUEST, 50363, INVALID_CONVERSATION_WEBHOOK_SID),
+            Self::InvalidConversationWebhookType => (S::BAD_REQUEST, 50364, INVALID_CONVERSATION_WEBHOOK_TYPE),
+            Self::InvalidConversationWebhookFilter => (S::BAD_REQUEST, 50365, INVALID_CONVERSATION_WEBHOOK_FILTER),
+            Self::InvalidConversationWebhookTrigger => (S::BAD_REQUEST, 50366, INVALID_CONVERSATION_WEBHOOK_TRIGGER),
+            Self::InvalidConversationWebhookFlowSid => (S::BAD_REQUEST, 50367, INVALID_CONVERSATION_WEBHOOK_FLOW_SID),
+            Self::ConversationWebhookTypeMissing => (S::BAD_REQUEST, 50368, CONVERSATION_WEBHOOK_TYPE_MISSING),
+            Self::ConversationWebhookUrlMissing => (S::BAD_REQUEST, 50369, CONVERSATION_WEBHOOK_URL_MISSING),
+            Self::ConversationWebhookFilterMissing => (S::BAD_REQUEST, 50370, CONVERSATION_WEBHOOK_FILTER_MISSING),
+            Self::ConversationWebhookTriggerMissing => (S::BAD_REQUEST, 50371, CONVERSATION_WEBHOOK_TRIGGER_MISSING),
+            Self::AddressConfigurationExists => (S::CONFLICT, 20001, ADDRESS_CONFIGURATION_EXISTS),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, 20500, INTERNAL),
         };
         (status, code, message.into())
@@ -368,6 +421,10 @@ impl From<crate::store::StoreError> for ApiError {
                 Self::invalid("status", InvalidValue::ReceiptTransition { from, to })
             }
             StoreError::IndicesExhausted => Self::NoMessageIndexLeft,
+            StoreError::ServiceNotFound => Self::ServiceInstanceNotFound,
+            StoreError::TooManyConversationWebhooks => Self::TooManyConversationWebhooks,
+            StoreError::ConversationWebhookNotFound => Self::ConversationWebhookNotFound,
+            StoreError::AddressConfigurationExists => Self::AddressConfigurationExists,
             // No route commits a proposal yet; one that is overtaken is retried by its caller.
             StoreError::Conflict => Self::Internal("a proposed change was overtaken".to_owned()),
         }
@@ -534,6 +591,21 @@ mod tests {
             InboundUnrouted { .. } => {
                 (404, 20404, "No conversation binds +1 to +2, and no Address Configuration of +2 autocreates one")
             }
+            ServiceInstanceNotFound => (400, 50050, "Service Instance not found"),
+            ConversationWebhookNotFound => (404, 50360, "Conversation webhook not found"),
+            TooManyConversationWebhooks => (400, 50361, "Too many conversation webhooks"),
+            InvalidConversationWebhookSid => (400, 50363, "Invalid conversation webhook SID"),
+            InvalidConversationWebhookType => (400, 50364, "Invalid conversation webhook type"),
+            InvalidConversationWebhookFilter => (400, 50365, "Invalid conversation webhook filter"),
+            InvalidConversationWebhookTrigger => (400, 50366, "Invalid conversation webhook trigger"),
+            InvalidConversationWebhookFlowSid => (400, 50367, "Invalid conversation webhook flow SID"),
+            ConversationWebhookTypeMissing => (400, 50368, "Conversation webhook type not provided"),
+            ConversationWebhookUrlMissing => (400, 50369, "Conversation webhook URL not provided"),
+            ConversationWebhookFilterMissing => (400, 50370, "Conversation webhook filter not provided"),
+            ConversationWebhookTriggerMissing => (400, 50371, "Conversation webhook trigger not provided"),
+            AddressConfigurationExists => {
+                (409, 20001, "An Address Configuration for this address and type already exists")
+            }
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -578,7 +650,20 @@ mod tests {
             EmptyFaultRule => TooManyFaultRules { max: 1000 },
             TooManyFaultRules { .. } => WebhookRejected,
             WebhookRejected => InboundUnrouted { from: "+1".into(), to: "+2".into() },
-            InboundUnrouted { .. } => Internal("the disk is full".into()),
+            InboundUnrouted { .. } => ServiceInstanceNotFound,
+            ServiceInstanceNotFound => ConversationWebhookNotFound,
+            ConversationWebhookNotFound => TooManyConversationWebhooks,
+            TooManyConversationWebhooks => InvalidConversationWebhookSid,
+            InvalidConversationWebhookSid => InvalidConversationWebhookType,
+            InvalidConversationWebhookType => InvalidConversationWebhookFilter,
+            InvalidConversationWebhookFilter => InvalidConversationWebhookTrigger,
+            InvalidConversationWebhookTrigger => InvalidConversationWebhookFlowSid,
+            InvalidConversationWebhookFlowSid => ConversationWebhookTypeMissing,
+            ConversationWebhookTypeMissing => ConversationWebhookUrlMissing,
+            ConversationWebhookUrlMissing => ConversationWebhookFilterMissing,
+            ConversationWebhookFilterMissing => ConversationWebhookTriggerMissing,
+            ConversationWebhookTriggerMissing => AddressConfigurationExists,
+            AddressConfigurationExists => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }

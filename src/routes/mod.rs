@@ -1,10 +1,13 @@
 //! The HTTP surface: every Twilio route, the emulator's own `/_emulator/` routes, and the
 //! middleware that keeps every error Twilio-shaped.
 
+pub mod address_configurations;
 pub mod chat;
 pub mod configuration;
+pub mod conversation_webhooks;
 pub mod conversations;
 pub mod emulator;
+mod form;
 pub(crate) mod hooks;
 pub mod media;
 pub mod messages;
@@ -13,6 +16,7 @@ pub mod participants;
 pub mod receipts;
 pub mod services;
 mod shortcut;
+pub mod webhook_settings;
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -85,10 +89,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
     CONVERSATION_FORMS
         .into_iter()
         .fold(Router::new(), conversations::mount)
+        .merge(CONVERSATION_FORMS.into_iter().fold(Router::new(), conversation_webhooks::mount))
         .merge(chat::router())
         .merge(services::router())
         .merge(media::router())
         .merge(configuration::router())
+        .merge(webhook_settings::router())
+        .merge(address_configurations::router())
         .merge(emulator::router(state))
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(state.clone(), around_every_request))

@@ -10,7 +10,12 @@
 use std::sync::Arc;
 
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
-use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid};
+use super::webhook_model::{
+    AccountConfiguration, AddressConfiguration, ConversationWebhook, ServiceConfiguration, WebhookSettings,
+};
+use crate::sid::{
+    AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, WebhookSid,
+};
 use crate::time::Timestamp;
 
 /// One change to the state.
@@ -18,26 +23,58 @@ use crate::time::Timestamp;
 pub enum Change {
     /// The first write to an account: it gets its default service, created at `at`.
     /// Reads of an account never written to see the same thing without storing it.
-    OpenAccount { account: AccountSid, at: Timestamp },
+    OpenAccount {
+        account: AccountSid,
+        at: Timestamp,
+    },
     /// Everything, or one account, wiped.
-    Reset { account: Option<AccountSid> },
+    Reset {
+        account: Option<AccountSid>,
+    },
     /// A service's own fields, created or replaced; its conversations are untouched.
-    PutService { account: AccountSid, service: Service },
+    PutService {
+        account: AccountSid,
+        service: Service,
+    },
     /// A service, with everything in it.
-    DeleteService { account: AccountSid, service: ChatServiceSid },
+    DeleteService {
+        account: AccountSid,
+        service: ChatServiceSid,
+    },
     /// A conversation's own fields, created or replaced; its messages and participants
     /// are untouched. Its `chat_service_sid` says where it lives.
-    PutConversation { account: AccountSid, conversation: Conversation },
+    PutConversation {
+        account: AccountSid,
+        conversation: Conversation,
+    },
     /// A conversation with its messages (and their media) and participants.
-    DeleteConversation { account: AccountSid, service: ChatServiceSid, conversation: ConversationSid },
+    DeleteConversation {
+        account: AccountSid,
+        service: ChatServiceSid,
+        conversation: ConversationSid,
+    },
     /// A message, created or replaced (its `conversation_sid` says where it lives). A
     /// message with media marks the upload attached to it.
-    PutMessage { account: AccountSid, service: ChatServiceSid, message: StoredMessage },
+    PutMessage {
+        account: AccountSid,
+        service: ChatServiceSid,
+        message: StoredMessage,
+    },
     /// A message and its media. Its index is not handed out again.
-    DeleteMessage { account: AccountSid, service: ChatServiceSid, conversation: ConversationSid, message: MessageSid },
+    DeleteMessage {
+        account: AccountSid,
+        service: ChatServiceSid,
+        conversation: ConversationSid,
+        message: MessageSid,
+    },
     /// Indices below `next_index` count as used (by messages deleted since): an import
     /// carries them so that they are never handed out again.
-    ReserveIndices { account: AccountSid, service: ChatServiceSid, conversation: ConversationSid, next_index: u64 },
+    ReserveIndices {
+        account: AccountSid,
+        service: ChatServiceSid,
+        conversation: ConversationSid,
+        next_index: u64,
+    },
     /// A participant, added or replaced.
     PutParticipant {
         account: AccountSid,
@@ -52,7 +89,55 @@ pub enum Change {
         participant: ParticipantSid,
     },
     /// An upload, with its content.
-    PutMedia { account: AccountSid, service: ChatServiceSid, media: Media },
+    PutMedia {
+        account: AccountSid,
+        service: ChatServiceSid,
+        media: Media,
+    },
+    /// The account-level webhook settings, replaced.
+    PutAccountWebhooks {
+        account: AccountSid,
+        settings: WebhookSettings,
+    },
+    /// A service's webhook settings, replaced.
+    PutServiceWebhooks {
+        account: AccountSid,
+        service: ChatServiceSid,
+        settings: WebhookSettings,
+    },
+    /// The account's configuration, replaced; its default chat service must exist.
+    PutAccountConfiguration {
+        account: AccountSid,
+        configuration: AccountConfiguration,
+    },
+    /// A service's configuration, replaced.
+    PutServiceConfiguration {
+        account: AccountSid,
+        service: ChatServiceSid,
+        configuration: ServiceConfiguration,
+    },
+    /// A conversation-scoped webhook, created or replaced (its `conversation_sid` says
+    /// where it lives).
+    PutConversationWebhook {
+        account: AccountSid,
+        service: ChatServiceSid,
+        webhook: ConversationWebhook,
+    },
+    DeleteConversationWebhook {
+        account: AccountSid,
+        service: ChatServiceSid,
+        conversation: ConversationSid,
+        webhook: WebhookSid,
+    },
+    /// An Address Configuration, created or replaced.
+    PutAddressConfiguration {
+        account: AccountSid,
+        address: AddressConfiguration,
+    },
+    DeleteAddressConfiguration {
+        account: AccountSid,
+        address: AddressConfigurationSid,
+    },
 }
 
 impl Change {
@@ -70,7 +155,15 @@ impl Change {
             | Self::ReserveIndices { account, .. }
             | Self::PutParticipant { account, .. }
             | Self::DeleteParticipant { account, .. }
-            | Self::PutMedia { account, .. } => Some(*account),
+            | Self::PutMedia { account, .. }
+            | Self::PutAccountWebhooks { account, .. }
+            | Self::PutServiceWebhooks { account, .. }
+            | Self::PutAccountConfiguration { account, .. }
+            | Self::PutServiceConfiguration { account, .. }
+            | Self::PutConversationWebhook { account, .. }
+            | Self::DeleteConversationWebhook { account, .. }
+            | Self::PutAddressConfiguration { account, .. }
+            | Self::DeleteAddressConfiguration { account, .. } => Some(*account),
         }
     }
 }
@@ -86,6 +179,8 @@ pub enum Prior {
     Message(StoredMessage),
     Participant(Participant),
     Media(Media),
+    ConversationWebhook(ConversationWebhook),
+    AddressConfiguration(AddressConfiguration),
 }
 
 /// A committed change, as the change feed delivers it.

@@ -20,6 +20,13 @@ use super::HashMap;
 /// times faster than SipHash; an import of a million messages checks each once.
 type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use super::change::Change;
+use super::config_document::{
+    AccountConfigurationDocument, AddressConfigurationDocument, ConversationWebhookDocument,
+    ServiceConfigurationDocument, WebhookSettingsDocument, account_configuration_document,
+    address_configuration_document, conversation_webhook_document, service_configuration_document,
+    to_account_configuration, to_address_configuration, to_conversation_webhook, to_service_configuration,
+    to_webhook_settings, webhook_settings_document,
+};
 use super::fresh;
 use super::limits::{self, Violation};
 use super::model::{
@@ -28,8 +35,15 @@ use super::model::{
 };
 use super::participants::default_participant_role;
 use super::tables::{ConversationData, ServiceData, Tables, Tenant};
+use super::webhook_model::{
+    AccountConfiguration, AddressConfiguration, ConversationWebhook, MAX_CONVERSATION_WEBHOOKS, ServiceConfiguration,
+    WebhookSettings,
+};
 use super::{DEFAULT_AUTHOR, DEFAULT_SERVICE_NAME, default_service_sid};
-use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, RoleSid, SidGenerator};
+use crate::sid::{
+    AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, RoleSid,
+    SidGenerator, WebhookSid,
+};
 use crate::time::Timestamp;
 
 /// The whole state, or part of it.
@@ -50,6 +64,14 @@ pub struct AccountDocument {
     pub conversations: Vec<ConversationDocument>,
     #[serde(default)]
     pub services: Vec<ServiceDocument>,
+    /// `/v1/Configuration`, when anything was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<AccountConfigurationDocument>,
+    /// `/v1/Configuration/Webhooks`, when anything was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<WebhookSettingsDocument>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub address_configurations: Vec<AddressConfigurationDocument>,
 }
 
 /// A Conversation Service. An existing service (same SID) is reused, not replaced.
@@ -65,6 +87,12 @@ pub struct ServiceDocument {
     /// Uploaded media, attached or not.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<MediaDocument>,
+    /// `/v1/Services/{IS}/Configuration`, when anything was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<ServiceConfigurationDocument>,
+    /// `/v1/Services/{IS}/Configuration/Webhooks`, when anything was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<WebhookSettingsDocument>,
 }
 
 /// An uploaded file, its content in base64.
@@ -143,6 +171,9 @@ pub struct ConversationDocument {
     pub messages: Vec<MessageDocument>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub participants: Vec<ParticipantDocument>,
+    /// Its conversation-scoped webhooks, in creation order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<ConversationWebhookDocument>,
 }
 
 /// A message. Without `index`, it follows the previous message.
@@ -196,7 +227,16 @@ pub(super) fn export<'a>(tenants: impl Iterator<Item = (&'a AccountSid, &'a Tena
 
 fn export_account(sid: AccountSid, tenant: &Tenant) -> AccountDocument {
     let services = tenant.services().values().map(export_service).collect();
-    AccountDocument { account_sid: sid.to_string(), conversations: Vec::new(), services }
+    AccountDocument {
+        account_sid: sid.to_string(),
+        conversations: Vec::new(),
+        services,
+        configuration: (*tenant.configuration() != AccountConfiguration::default())
+            .then(|| account_configuration_document(tenant.configuration())),
+        webhooks: (*tenant.webhooks() != WebhookSettings::default())
+            .then(|| webhook_settings_document(tenant.webhooks())),
+        address_configurations: tenant.addresses().values().map(address_configuration_document).collect(),
+    }
 }
 
 fn export_service(data: &ServiceData) -> ServiceDocument {
@@ -205,6 +245,9 @@ fn export_service(data: &ServiceData) -> ServiceDocument {
     ServiceDocument {
         conversations: data.conversations().values().map(export_conversation).collect(),
         media,
+        configuration: (*data.configuration() != ServiceConfiguration::default())
+            .then(|| service_configuration_document(data.configuration())),
+        webhooks: (*data.webhooks() != WebhookSettings::default()).then(|| webhook_settings_document(data.webhooks())),
         ..service_document(data.service())
     }
 }
@@ -246,6 +289,7 @@ fn export_conversation(data: &ConversationData) -> ConversationDocument {
     ConversationDocument {
         messages: data.messages().ordered().values().map(message_document).collect(),
         participants: data.participants().values().map(participant_document).collect(),
+        webhooks: data.webhooks().values().map(conversation_webhook_document).collect(),
         ..conversation_document(data.conversation(), data.messages().next_index())
     }
 }
@@ -259,6 +303,8 @@ pub(super) fn service_document(service: &Service) -> ServiceDocument {
         date_updated: Some(service.date_updated.to_string()),
         conversations: Vec::new(),
         media: Vec::new(),
+        configuration: None,
+        webhooks: None,
     }
 }
 
@@ -277,6 +323,7 @@ pub(super) fn conversation_document(conversation: &Conversation, next_index: u64
         next_index: Some(next_index),
         messages: Vec::new(),
         participants: Vec::new(),
+        webhooks: Vec::new(),
     }
 }
 
@@ -348,6 +395,9 @@ struct PlannedAccount {
     /// Whether the account is new to the store (it must be opened first).
     is_new: bool,
     services: Vec<PlannedService>,
+    configuration: Option<AccountConfiguration>,
+    webhooks: Option<WebhookSettings>,
+    addresses: Vec<AddressConfiguration>,
 }
 
 struct PlannedService {
@@ -356,6 +406,8 @@ struct PlannedService {
     is_new: bool,
     conversations: Vec<PlannedConversation>,
     media: Vec<Media>,
+    configuration: Option<ServiceConfiguration>,
+    webhooks: Option<WebhookSettings>,
 }
 
 struct PlannedConversation {
@@ -364,6 +416,7 @@ struct PlannedConversation {
     messages: Vec<StoredMessage>,
     next_index: u64,
     participants: Vec<Participant>,
+    webhooks: Vec<ConversationWebhook>,
 }
 
 /// A document checked as far as it can be without the store: every record's fields, and
@@ -443,15 +496,23 @@ pub(super) fn plan(
     let Prepared { document, mut messages } = prepared;
     let mut accounts = Vec::new();
     let mut seen_accounts = HashSet::default();
-    for (a, account) in document.accounts.into_iter().enumerate() {
+    for (a, mut account) in document.accounts.into_iter().enumerate() {
         let at = format!("accounts[{a}]");
         let sid: AccountSid = parse_sid(&account.account_sid, &format!("{at}.account_sid"))?;
         if !seen_accounts.insert(sid) {
             return Err(fault(&at, format!("account {sid} appears twice")));
         }
         let is_new = existing.tenant(sid).is_none();
+        let configuration = account.configuration.take();
+        let webhooks = account.webhooks.take();
+        let address_docs = std::mem::take(&mut account.address_configurations);
         let services = planner.account(sid, account, &mut messages, a, &at)?;
-        accounts.push(PlannedAccount { sid, is_new, services });
+        let configuration = configuration
+            .map(|doc| planner.account_configuration(sid, doc, &services, &format!("{at}.configuration")))
+            .transpose()?;
+        let webhooks = webhooks.map(|doc| to_webhook_settings(doc, &format!("{at}.webhooks"))).transpose()?;
+        let addresses = planner.addresses(sid, address_docs, &at)?;
+        accounts.push(PlannedAccount { sid, is_new, services, configuration, webhooks, addresses });
     }
     planner.summary.accounts = accounts.len();
     Ok(Plan { accounts, summary: planner.summary })
@@ -478,16 +539,32 @@ impl Planner<'_> {
     ) -> Result<Vec<PlannedService>, ImportError> {
         let tenant = self.existing.tenant(sid);
         let mut services: Vec<PlannedService> = Vec::new();
-        for (s, doc) in account.services.into_iter().enumerate() {
+        for (s, mut doc) in account.services.into_iter().enumerate() {
             let at = format!("{at}.services[{s}]");
             let (service, is_new) = self.service(sid, tenant, &doc, &at)?;
+            let configuration = doc
+                .configuration
+                .take()
+                .map(|c| to_service_configuration(c, &format!("{at}.configuration")))
+                .transpose()?;
+            let webhooks =
+                doc.webhooks.take().map(|w| to_webhook_settings(w, &format!("{at}.webhooks"))).transpose()?;
             let planned = match services.iter_mut().find(|p| p.service.sid == service.sid) {
                 Some(planned) => planned,
                 None => {
-                    services.push(PlannedService { service, is_new, conversations: Vec::new(), media: Vec::new() });
+                    services.push(PlannedService {
+                        service,
+                        is_new,
+                        conversations: Vec::new(),
+                        media: Vec::new(),
+                        configuration: None,
+                        webhooks: None,
+                    });
                     services.last_mut().ok_or_else(|| fault(&at, "internal: no service".into()))?
                 }
             };
+            planned.configuration = configuration.or(planned.configuration.take());
+            planned.webhooks = webhooks.or(planned.webhooks.take());
             let existing_service = tenant.and_then(|t| t.services().get(&planned.service.sid));
             for (c, conversation) in doc.conversations.into_iter().enumerate() {
                 let at = format!("{at}.conversations[{c}]");
@@ -569,6 +646,7 @@ impl Planner<'_> {
             }
         }
         let participant_docs = std::mem::take(&mut doc.participants);
+        let webhook_docs = std::mem::take(&mut doc.webhooks);
         let next_index = doc.next_index;
         let conversation =
             to_conversation(ConversationDocument { sid: Some(sid.to_string()), ..doc }, service, self.now, at)?;
@@ -603,7 +681,82 @@ impl Planner<'_> {
         }
         self.summary.conversations += 1;
         self.summary.messages += messages.len();
-        Ok(PlannedConversation { conversation, messages, next_index: next, participants })
+        let mut webhooks: Vec<ConversationWebhook> = Vec::with_capacity(webhook_docs.len());
+        if webhook_docs.len() > MAX_CONVERSATION_WEBHOOKS {
+            return Err(fault(&format!("{at}.webhooks"), format!("more than {MAX_CONVERSATION_WEBHOOKS} webhooks")));
+        }
+        for (w, webhook) in webhook_docs.into_iter().enumerate() {
+            let at = format!("{at}.webhooks[{w}]");
+            let seen = |sid: &WebhookSid, webhooks: &[ConversationWebhook]| webhooks.iter().any(|h| h.sid == *sid);
+            let sid = match &webhook.sid {
+                Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
+                None => fresh(self.sids, WebhookSid::from_bits, |sid| seen(sid, &webhooks)),
+            };
+            if seen(&sid, &webhooks) {
+                return Err(fault(&format!("{at}.sid"), format!("webhook {sid} appears twice")));
+            }
+            let doc = ConversationWebhookDocument { sid: Some(sid.to_string()), ..webhook };
+            webhooks.push(to_conversation_webhook(doc, conversation.sid, self.now, &at)?);
+        }
+        Ok(PlannedConversation { conversation, messages, next_index: next, participants, webhooks })
+    }
+
+    /// The account's configuration: its default chat service must be in the store or in
+    /// the document.
+    fn account_configuration(
+        &self,
+        account: AccountSid,
+        doc: AccountConfigurationDocument,
+        planned: &[PlannedService],
+        at: &str,
+    ) -> Result<AccountConfiguration, ImportError> {
+        let configuration = to_account_configuration(doc, at)?;
+        if let Some(service) = configuration.default_chat_service_sid {
+            let in_store = self.existing.tenant(account).is_some_and(|t| t.services().contains(&service));
+            let in_document = planned.iter().any(|p| p.service.sid == service);
+            if !in_store && !in_document && service != default_service_sid(account) {
+                return Err(fault(&format!("{at}.default_chat_service_sid"), format!("no service {service}")));
+            }
+        }
+        Ok(configuration)
+    }
+
+    /// The account's Address Configurations: new SIDs, one per address and type.
+    fn addresses(
+        &mut self,
+        account: AccountSid,
+        docs: Vec<AddressConfigurationDocument>,
+        at: &str,
+    ) -> Result<Vec<AddressConfiguration>, ImportError> {
+        let tenant = self.existing.tenant(account);
+        let mut addresses: Vec<AddressConfiguration> = Vec::with_capacity(docs.len());
+        for (i, doc) in docs.into_iter().enumerate() {
+            let at = format!("{at}.address_configurations[{i}]");
+            let taken = |sid: &AddressConfigurationSid, planned: &[AddressConfiguration]| {
+                tenant.is_some_and(|t| t.addresses().contains(sid)) || planned.iter().any(|a| a.sid == *sid)
+            };
+            let sid = match &doc.sid {
+                Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
+                None => fresh(self.sids, AddressConfigurationSid::from_bits, |sid| taken(sid, &addresses)),
+            };
+            if taken(&sid, &addresses) {
+                return Err(fault(&format!("{at}.sid"), format!("address configuration {sid} already exists")));
+            }
+            let address = to_address_configuration(
+                AddressConfigurationDocument { sid: Some(sid.to_string()), ..doc },
+                self.now,
+                &at,
+            )?;
+            let same = |other: &AddressConfiguration| other.kind == address.kind && other.address == address.address;
+            if tenant.is_some_and(|t| t.addresses().values().any(same)) || addresses.iter().any(same) {
+                return Err(fault(
+                    &format!("{at}.address"),
+                    format!("{} already has a {} configuration", address.address, address.kind.as_str()),
+                ));
+            }
+            addresses.push(address);
+        }
+        Ok(addresses)
     }
 
     fn message(
@@ -830,7 +983,7 @@ impl Plan {
     /// [`plan`] checked everything.
     pub(super) fn into_changes(self, now: Timestamp) -> Vec<Change> {
         let mut changes = Vec::new();
-        for PlannedAccount { sid: account, is_new, services } in self.accounts {
+        for PlannedAccount { sid: account, is_new, services, configuration, webhooks, addresses } in self.accounts {
             if is_new {
                 changes.push(Change::OpenAccount { account, at: now });
             }
@@ -839,7 +992,15 @@ impl Plan {
                 if planned.is_new {
                     changes.push(Change::PutService { account, service: planned.service });
                 }
-                for PlannedConversation { conversation, messages, next_index, participants } in planned.conversations {
+                if let Some(settings) = planned.webhooks {
+                    changes.push(Change::PutServiceWebhooks { account, service, settings });
+                }
+                if let Some(configuration) = planned.configuration {
+                    changes.push(Change::PutServiceConfiguration { account, service, configuration });
+                }
+                for PlannedConversation { conversation, messages, next_index, participants, webhooks } in
+                    planned.conversations
+                {
                     let conversation_sid = conversation.sid;
                     changes.push(Change::PutConversation { account, conversation });
                     changes.extend(participants.into_iter().map(|participant| Change::PutParticipant {
@@ -859,9 +1020,22 @@ impl Plan {
                         conversation: conversation_sid,
                         next_index,
                     });
+                    changes.extend(webhooks.into_iter().map(|webhook| Change::PutConversationWebhook {
+                        account,
+                        service,
+                        webhook,
+                    }));
                 }
                 changes.extend(planned.media.into_iter().map(|media| Change::PutMedia { account, service, media }));
             }
+            // After the services, one of which may be the new default.
+            if let Some(settings) = webhooks {
+                changes.push(Change::PutAccountWebhooks { account, settings });
+            }
+            if let Some(configuration) = configuration {
+                changes.push(Change::PutAccountConfiguration { account, configuration });
+            }
+            changes.extend(addresses.into_iter().map(|address| Change::PutAddressConfiguration { account, address }));
         }
         changes
     }

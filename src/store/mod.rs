@@ -14,6 +14,8 @@
 //! the lock, and no lock is ever held across an `.await`.
 
 pub mod change;
+pub mod config_document;
+mod configuration;
 #[cfg(test)]
 mod contract_tests;
 mod conversations;
@@ -39,6 +41,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSid, SidGenerator, derive_bits};
 use crate::time::{Clock, Timestamp};
 pub use change::{AddressPair, Change, Committed, CommittedRef, Origin, Prior, Source};
+pub use configuration::NewAddressConfiguration;
 use document::{ImportError, ImportSummary, StateDocument};
 pub use feed::{ChangeFeed, DEFAULT_FEED_CAPACITY, FeedError, Subscription, Tapped, WebhookTap};
 pub use media::Upload;
@@ -103,6 +106,18 @@ pub enum StoreError {
     UniqueNameTaken,
     #[error("the default service cannot be deleted")]
     DefaultServiceUndeletable,
+    /// A parameter (not the path) names a service the account does not have.
+    #[error("no such service")]
+    ServiceNotFound,
+    /// The conversation has five webhooks already.
+    #[error("too many conversation webhooks")]
+    TooManyConversationWebhooks,
+    /// The conversation has no webhook with this SID.
+    #[error("conversation webhook not found")]
+    ConversationWebhookNotFound,
+    /// The address has a configuration of this type already.
+    #[error("address configuration already exists")]
+    AddressConfigurationExists,
 }
 
 /// Which service a request addresses: the account's default (`/v1/Conversations/…`) or an
@@ -545,37 +560,6 @@ impl Store {
             }
         }
         stats
-    }
-}
-
-// PLACEHOLDER until the configuration resources land (branch webhook-config): nothing
-// is configured, so nothing fires.
-impl Store {
-    pub fn webhook_targets(
-        &self,
-        _account: AccountSid,
-        _service: ChatServiceSid,
-        _conversation: Option<ConversationSid>,
-    ) -> webhook_model::WebhookTargets {
-        webhook_model::WebhookTargets::default()
-    }
-
-    pub fn address_configuration_for(
-        &self,
-        _account: AccountSid,
-        _address: &str,
-    ) -> Option<webhook_model::AddressConfiguration> {
-        None
-    }
-
-    pub fn attach_autocreation_webhook(
-        &self,
-        _account: AccountSid,
-        _service: ChatServiceSid,
-        _conversation: ConversationSid,
-        _auto: &webhook_model::AutoCreation,
-    ) -> Result<(), StoreError> {
-        Ok(())
     }
 }
 

@@ -31,6 +31,13 @@ use std::thread::JoinHandle;
 use serde::{Deserialize, Serialize};
 
 use super::change::Change;
+use super::config_document::{
+    AccountConfigurationDocument, AddressConfigurationDocument, ConversationWebhookDocument,
+    ServiceConfigurationDocument, WebhookSettingsDocument, account_configuration_document,
+    address_configuration_document, conversation_webhook_document, service_configuration_document,
+    to_account_configuration, to_address_configuration, to_conversation_webhook, to_service_configuration,
+    to_webhook_settings, webhook_settings_document,
+};
 use super::default_service_sid;
 use super::document::{
     self, ConversationDocument, ImportError, MediaDocument, MessageDocument, ParticipantDocument, ServiceDocument,
@@ -98,18 +105,104 @@ fn crash_if(at: Option<CrashPoint>, here: CrashPoint) {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Logged {
-    OpenAccount { account: String, at: String },
-    Reset { account: Option<String> },
-    PutService { account: String, service: ServiceDocument },
-    DeleteService { account: String, service: String },
-    PutConversation { account: String, service: String, conversation: ConversationDocument },
-    DeleteConversation { account: String, service: String, conversation: String },
-    PutMessage { account: String, service: String, conversation: String, message: MessageDocument },
-    DeleteMessage { account: String, service: String, conversation: String, message: String },
-    ReserveIndices { account: String, service: String, conversation: String, next_index: u64 },
-    PutParticipant { account: String, service: String, conversation: String, participant: ParticipantDocument },
-    DeleteParticipant { account: String, service: String, conversation: String, participant: String },
-    PutMedia { account: String, service: String, media: MediaDocument },
+    OpenAccount {
+        account: String,
+        at: String,
+    },
+    Reset {
+        account: Option<String>,
+    },
+    PutService {
+        account: String,
+        service: ServiceDocument,
+    },
+    DeleteService {
+        account: String,
+        service: String,
+    },
+    PutConversation {
+        account: String,
+        service: String,
+        conversation: ConversationDocument,
+    },
+    DeleteConversation {
+        account: String,
+        service: String,
+        conversation: String,
+    },
+    PutMessage {
+        account: String,
+        service: String,
+        conversation: String,
+        message: MessageDocument,
+    },
+    DeleteMessage {
+        account: String,
+        service: String,
+        conversation: String,
+        message: String,
+    },
+    ReserveIndices {
+        account: String,
+        service: String,
+        conversation: String,
+        next_index: u64,
+    },
+    PutParticipant {
+        account: String,
+        service: String,
+        conversation: String,
+        participant: ParticipantDocument,
+    },
+    DeleteParticipant {
+        account: String,
+        service: String,
+        conversation: String,
+        participant: String,
+    },
+    PutMedia {
+        account: String,
+        service: String,
+        media: MediaDocument,
+    },
+    PutAccountWebhooks {
+        account: String,
+        webhooks: WebhookSettingsDocument,
+    },
+    PutServiceWebhooks {
+        account: String,
+        service: String,
+        webhooks: WebhookSettingsDocument,
+    },
+    PutAccountConfiguration {
+        account: String,
+        configuration: AccountConfigurationDocument,
+    },
+    PutServiceConfiguration {
+        account: String,
+        service: String,
+        configuration: ServiceConfigurationDocument,
+    },
+    PutConversationWebhook {
+        account: String,
+        service: String,
+        conversation: String,
+        webhook: ConversationWebhookDocument,
+    },
+    DeleteConversationWebhook {
+        account: String,
+        service: String,
+        conversation: String,
+        webhook: String,
+    },
+    PutAddressConfiguration {
+        account: String,
+        address: AddressConfigurationDocument,
+    },
+    DeleteAddressConfiguration {
+        account: String,
+        address: String,
+    },
 }
 
 /// A record of the log: one commit.
@@ -632,6 +725,43 @@ fn logged(change: &Change) -> Logged {
         Change::PutMedia { account, service, media } => {
             Logged::PutMedia { account: text(account), service: text(service), media: document::media_document(media) }
         }
+        Change::PutAccountWebhooks { account, settings } => {
+            Logged::PutAccountWebhooks { account: text(account), webhooks: webhook_settings_document(settings) }
+        }
+        Change::PutServiceWebhooks { account, service, settings } => Logged::PutServiceWebhooks {
+            account: text(account),
+            service: text(service),
+            webhooks: webhook_settings_document(settings),
+        },
+        Change::PutAccountConfiguration { account, configuration } => Logged::PutAccountConfiguration {
+            account: text(account),
+            configuration: account_configuration_document(configuration),
+        },
+        Change::PutServiceConfiguration { account, service, configuration } => Logged::PutServiceConfiguration {
+            account: text(account),
+            service: text(service),
+            configuration: service_configuration_document(configuration),
+        },
+        Change::PutConversationWebhook { account, service, webhook } => Logged::PutConversationWebhook {
+            account: text(account),
+            service: text(service),
+            conversation: text(&webhook.conversation_sid),
+            webhook: conversation_webhook_document(webhook),
+        },
+        Change::DeleteConversationWebhook { account, service, conversation, webhook } => {
+            Logged::DeleteConversationWebhook {
+                account: text(account),
+                service: text(service),
+                conversation: text(conversation),
+                webhook: text(webhook),
+            }
+        }
+        Change::PutAddressConfiguration { account, address } => {
+            Logged::PutAddressConfiguration { account: text(account), address: address_configuration_document(address) }
+        }
+        Change::DeleteAddressConfiguration { account, address } => {
+            Logged::DeleteAddressConfiguration { account: text(account), address: text(address) }
+        }
     }
 }
 
@@ -698,6 +828,45 @@ pub(super) fn typed(logged: Logged, now: Timestamp) -> Result<Change, ImportErro
             account: parse_sid(&account, "account")?,
             service: parse_sid(&service, "service")?,
             media: to_media(media, now, "media")?,
+        },
+        Logged::PutAccountWebhooks { account, webhooks } => Change::PutAccountWebhooks {
+            account: parse_sid(&account, "account")?,
+            settings: to_webhook_settings(webhooks, "webhooks")?,
+        },
+        Logged::PutServiceWebhooks { account, service, webhooks } => Change::PutServiceWebhooks {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            settings: to_webhook_settings(webhooks, "webhooks")?,
+        },
+        Logged::PutAccountConfiguration { account, configuration } => Change::PutAccountConfiguration {
+            account: parse_sid(&account, "account")?,
+            configuration: to_account_configuration(configuration, "configuration")?,
+        },
+        Logged::PutServiceConfiguration { account, service, configuration } => Change::PutServiceConfiguration {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            configuration: to_service_configuration(configuration, "configuration")?,
+        },
+        Logged::PutConversationWebhook { account, service, conversation, webhook } => Change::PutConversationWebhook {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            webhook: to_conversation_webhook(webhook, parse_sid(&conversation, "conversation")?, now, "webhook")?,
+        },
+        Logged::DeleteConversationWebhook { account, service, conversation, webhook } => {
+            Change::DeleteConversationWebhook {
+                account: parse_sid(&account, "account")?,
+                service: parse_sid(&service, "service")?,
+                conversation: parse_sid(&conversation, "conversation")?,
+                webhook: parse_sid(&webhook, "webhook")?,
+            }
+        }
+        Logged::PutAddressConfiguration { account, address } => Change::PutAddressConfiguration {
+            account: parse_sid(&account, "account")?,
+            address: to_address_configuration(address, now, "address")?,
+        },
+        Logged::DeleteAddressConfiguration { account, address } => Change::DeleteAddressConfiguration {
+            account: parse_sid(&account, "account")?,
+            address: parse_sid(&address, "address")?,
         },
     })
 }

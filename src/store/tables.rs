@@ -14,8 +14,15 @@ use super::message_log::MessageLog;
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
 use super::sequenced::Sequenced;
 use super::sid_table::SidTable;
+use super::webhook_model::{
+    AccountConfiguration, AddressConfiguration, ConversationWebhook, MAX_CONVERSATION_WEBHOOKS, ServiceConfiguration,
+    WebhookSettings,
+};
 use super::{ConversationRef, DEFAULT_SERVICE_NAME, Located, ServiceScope, StoreError, default_service_sid};
-use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid, ParticipantSid};
+use crate::sid::{
+    AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid, ParticipantSid,
+    WebhookSid,
+};
 use crate::time::Timestamp;
 
 /// Every account's data. `Clone` shares the records (they are reference-counted) and
@@ -29,8 +36,13 @@ pub(super) struct Tables {
 /// One account's data.
 #[derive(Clone, Debug)]
 pub(super) struct Tenant {
+    /// `configuration.default_chat_service_sid`, or the service derived from the account
+    /// SID when none was set: what `/v1/Conversations` resolves to.
     default_service: ChatServiceSid,
     services: Sequenced<ChatServiceSid, ServiceData>,
+    configuration: AccountConfiguration,
+    webhooks: WebhookSettings,
+    addresses: Sequenced<AddressConfigurationSid, AddressConfiguration>,
 }
 
 /// A service's conversations, with the indexes that find them and their messages.
@@ -44,6 +56,8 @@ pub(super) struct ServiceData {
     messages: SidTable<MessageSid, StoredMessage>,
     unique_names: HashMap<Arc<str>, ConversationSid>,
     media: HashMap<MediaSid, Media>,
+    configuration: ServiceConfiguration,
+    webhooks: WebhookSettings,
 }
 
 /// A conversation with its messages (by index) and participants.
@@ -52,6 +66,8 @@ pub(super) struct ConversationData {
     conversation: Conversation,
     messages: MessageLog,
     participants: Sequenced<ParticipantSid, Participant>,
+    /// Its conversation-scoped webhooks, in creation order: deleted with it.
+    webhooks: Sequenced<WebhookSid, ConversationWebhook>,
 }
 
 /// Why a change could not be applied: the change does not fit the state (a replayed log
@@ -229,6 +245,74 @@ impl Tables {
                 let service = self.service_mut(*account, *service)?;
                 Ok(service.media.insert(media.sid, media.clone()).map_or(Prior::Nothing, Prior::Media))
             }
+            Change::PutAccountWebhooks { account, settings } => {
+                self.tenant_mut(*account)?.webhooks = settings.clone();
+                Ok(Prior::Nothing)
+            }
+            Change::PutServiceWebhooks { account, service, settings } => {
+                self.service_mut(*account, *service)?.webhooks = settings.clone();
+                Ok(Prior::Nothing)
+            }
+            Change::PutAccountConfiguration { account, configuration } => {
+                let tenant = self.tenant_mut(*account)?;
+                let default_service = configuration.default_chat_service_sid.unwrap_or(default_service_sid(*account));
+                if !tenant.services.contains(&default_service) {
+                    return Err(misfit(format!("no service {default_service} to be the default")));
+                }
+                tenant.default_service = default_service;
+                tenant.configuration = configuration.clone();
+                Ok(Prior::Nothing)
+            }
+            Change::PutServiceConfiguration { account, service, configuration } => {
+                self.service_mut(*account, *service)?.configuration = configuration.clone();
+                Ok(Prior::Nothing)
+            }
+            Change::PutConversationWebhook { account, service, webhook } => {
+                let webhooks = &mut self.conversation_mut(*account, *service, webhook.conversation_sid)?.webhooks;
+                if !webhooks.contains(&webhook.sid) && webhooks.len() >= MAX_CONVERSATION_WEBHOOKS {
+                    return Err(misfit(format!(
+                        "{} has {MAX_CONVERSATION_WEBHOOKS} webhooks",
+                        webhook.conversation_sid
+                    )));
+                }
+                match webhooks.get_mut(&webhook.sid) {
+                    Some(slot) => Ok(Prior::ConversationWebhook(std::mem::replace(slot, webhook.clone()))),
+                    None => {
+                        webhooks.push(webhook.sid, webhook.clone());
+                        Ok(Prior::Nothing)
+                    }
+                }
+            }
+            Change::DeleteConversationWebhook { account, service, conversation, webhook } => {
+                let webhooks = &mut self.conversation_mut(*account, *service, *conversation)?.webhooks;
+                let removed = webhooks.remove(webhook).ok_or_else(|| misfit(format!("no webhook {webhook}")))?;
+                Ok(Prior::ConversationWebhook(removed))
+            }
+            Change::PutAddressConfiguration { account, address } => {
+                let addresses = &mut self.tenant_mut(*account)?.addresses;
+                let duplicate = addresses.values().any(|other| {
+                    other.sid != address.sid && other.kind == address.kind && other.address == address.address
+                });
+                if duplicate {
+                    return Err(misfit(format!(
+                        "{} already has a {} configuration",
+                        address.address,
+                        address.kind.as_str()
+                    )));
+                }
+                match addresses.get_mut(&address.sid) {
+                    Some(slot) => Ok(Prior::AddressConfiguration(std::mem::replace(slot, address.clone()))),
+                    None => {
+                        addresses.push(address.sid, address.clone());
+                        Ok(Prior::Nothing)
+                    }
+                }
+            }
+            Change::DeleteAddressConfiguration { account, address } => {
+                let addresses = &mut self.tenant_mut(*account)?.addresses;
+                let removed = addresses.remove(address).ok_or_else(|| misfit(format!("no address {address}")))?;
+                Ok(Prior::AddressConfiguration(removed))
+            }
         }
     }
 
@@ -274,11 +358,29 @@ impl Tenant {
         };
         let mut services = Sequenced::default();
         services.push(default_service, ServiceData::new(service));
-        Self { default_service, services }
+        Self {
+            default_service,
+            services,
+            configuration: AccountConfiguration::default(),
+            webhooks: WebhookSettings::default(),
+            addresses: Sequenced::default(),
+        }
     }
 
     pub(super) fn default_service(&self) -> ChatServiceSid {
         self.default_service
+    }
+
+    pub(super) fn configuration(&self) -> &AccountConfiguration {
+        &self.configuration
+    }
+
+    pub(super) fn webhooks(&self) -> &WebhookSettings {
+        &self.webhooks
+    }
+
+    pub(super) fn addresses(&self) -> &Sequenced<AddressConfigurationSid, AddressConfiguration> {
+        &self.addresses
     }
 
     pub(super) fn services(&self) -> &Sequenced<ChatServiceSid, ServiceData> {
@@ -305,7 +407,17 @@ impl ServiceData {
             messages: SidTable::default(),
             unique_names: HashMap::default(),
             media: HashMap::default(),
+            configuration: ServiceConfiguration::default(),
+            webhooks: WebhookSettings::default(),
         }
+    }
+
+    pub(super) fn configuration(&self) -> &ServiceConfiguration {
+        &self.configuration
+    }
+
+    pub(super) fn webhooks(&self) -> &WebhookSettings {
+        &self.webhooks
     }
 
     pub(super) fn service(&self) -> &Service {
@@ -373,7 +485,16 @@ impl ServiceData {
 
 impl ConversationData {
     fn new(conversation: Conversation) -> Self {
-        Self { conversation, messages: MessageLog::default(), participants: Sequenced::default() }
+        Self {
+            conversation,
+            messages: MessageLog::default(),
+            participants: Sequenced::default(),
+            webhooks: Sequenced::default(),
+        }
+    }
+
+    pub(super) fn webhooks(&self) -> &Sequenced<WebhookSid, ConversationWebhook> {
+        &self.webhooks
     }
 
     pub(super) fn conversation(&self) -> &Conversation {

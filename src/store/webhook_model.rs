@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use crate::sid::{AddressConfigurationSid, ChatServiceSid, ConversationSid, FlowSid, WebhookSid};
+use crate::sid::{
+    AddressConfigurationSid, ChatServiceSid, ConversationSid, FlowSid, MessagingServiceSid, RoleSid, WebhookSid,
+};
 use crate::time::Timestamp;
 
 /// A Conversations webhook event, by the name Twilio gives it in `EventType` and `Filters`.
@@ -344,6 +346,129 @@ pub struct WebhookTargets {
 pub enum WebhookLevel {
     Account,
     Service(ChatServiceSid),
+}
+
+/// A change to account- or service-level webhook settings (`POST …/Configuration/Webhooks`):
+/// `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WebhookSettingsUpdate {
+    /// `Some(None)` clears the URL (the client sent it empty).
+    pub pre_webhook_url: Option<Option<Arc<str>>>,
+    pub post_webhook_url: Option<Option<Arc<str>>>,
+    pub method: Option<HttpMethod>,
+    /// `Some(None)` clears the list (the client sent one empty `Filters`).
+    pub filters: Option<Option<Vec<WebhookEvent>>>,
+    pub target: Option<AccountWebhookTarget>,
+}
+
+impl WebhookSettings {
+    /// These settings with `update` applied at `now`.
+    pub fn updated(&self, update: WebhookSettingsUpdate, now: Timestamp) -> Self {
+        Self {
+            pre_webhook_url: update.pre_webhook_url.unwrap_or_else(|| self.pre_webhook_url.clone()),
+            post_webhook_url: update.post_webhook_url.unwrap_or_else(|| self.post_webhook_url.clone()),
+            method: update.method.or(self.method),
+            filters: update.filters.unwrap_or_else(|| self.filters.clone()),
+            target: update.target.or(self.target),
+            date_updated: Some(now),
+        }
+    }
+}
+
+impl AccountWebhookTarget {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "webhook" => Some(Self::Webhook),
+            "flex" => Some(Self::Flex),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::Flex => "flex",
+        }
+    }
+}
+
+/// A conversation-scoped webhook's `Configuration.*` as a create or update gives it:
+/// `None` is "not given".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScopedConfiguration {
+    pub url: Option<Arc<str>>,
+    pub method: Option<HttpMethod>,
+    pub filters: Option<Vec<WebhookEvent>>,
+    pub triggers: Option<Vec<Arc<str>>>,
+    pub flow_sid: Option<FlowSid>,
+}
+
+/// At most this many webhooks per conversation (Twilio's error 50361 on the sixth).
+pub const MAX_CONVERSATION_WEBHOOKS: usize = 5;
+
+/// The account's `/v1/Configuration` beyond its webhooks. `None` is "never set".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountConfiguration {
+    /// The service `/v1/Conversations` uses; `None` is the one derived from the account SID.
+    pub default_chat_service_sid: Option<ChatServiceSid>,
+    /// `None` is the one derived from the account SID.
+    pub default_messaging_service_sid: Option<MessagingServiceSid>,
+    /// ISO 8601 durations, stored and echoed: timers are not run.
+    pub default_inactive_timer: Option<Arc<str>>,
+    pub default_closed_timer: Option<Arc<str>>,
+}
+
+/// A service's `/v1/Services/{IS}/Configuration`, stored and echoed. `None` is "never set".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceConfiguration {
+    pub default_conversation_creator_role_sid: Option<RoleSid>,
+    pub default_conversation_role_sid: Option<RoleSid>,
+    pub default_chat_service_role_sid: Option<RoleSid>,
+    pub reachability_enabled: bool,
+}
+
+/// A change to an Address Configuration (`POST /v1/Configuration/Addresses[/{IG}]`):
+/// `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AddressConfigurationUpdate {
+    pub friendly_name: Option<Arc<str>>,
+    pub enabled: Option<bool>,
+    pub kind: Option<AutoCreationType>,
+    pub conversation_service_sid: Option<ChatServiceSid>,
+    pub webhook_url: Option<Arc<str>>,
+    pub webhook_method: Option<HttpMethod>,
+    pub webhook_filters: Option<Vec<WebhookEvent>>,
+    pub studio_flow_sid: Option<FlowSid>,
+    pub studio_retry_count: Option<u32>,
+}
+
+impl AddressConfiguration {
+    /// This configuration with `update` applied at `now`.
+    pub fn updated(&self, update: AddressConfigurationUpdate, now: Timestamp) -> Self {
+        let current = &self.auto_creation;
+        Self {
+            friendly_name: update.friendly_name.or_else(|| self.friendly_name.clone()),
+            auto_creation: AutoCreation {
+                enabled: update.enabled.unwrap_or(current.enabled),
+                kind: update.kind.unwrap_or(current.kind),
+                conversation_service_sid: update.conversation_service_sid.or(current.conversation_service_sid),
+                webhook_url: update.webhook_url.or_else(|| current.webhook_url.clone()),
+                webhook_method: update.webhook_method.or(current.webhook_method),
+                webhook_filters: update.webhook_filters.unwrap_or_else(|| current.webhook_filters.clone()),
+                studio_flow_sid: update.studio_flow_sid.or(current.studio_flow_sid),
+                studio_retry_count: update.studio_retry_count.or(current.studio_retry_count),
+            },
+            date_updated: now,
+            ..self.clone()
+        }
+    }
+
+    /// Whether this configuration is for messages to `address` arriving over the channel its
+    /// form implies: `whatsapp:`-prefixed addresses are WhatsApp, any other SMS.
+    pub fn matches_channel_of(&self, address: &str) -> bool {
+        let channel = if address.starts_with("whatsapp:") { AddressType::Whatsapp } else { AddressType::Sms };
+        self.kind == channel
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::extract::{ControlJson, ConversationScope, TwilioQuery};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid};
 use crate::state::AppState;
 use crate::store::model::{ConversationFields, MessageFields, ParticipantFields};
-use crate::store::webhook_model::AutoCreationType;
+use crate::store::webhook_model::{AutoCreationType, ScopedConfiguration, ScopedTarget};
 use crate::store::{AddressPair, ConversationRef, Origin, ServiceScope, Source, Upload};
 use crate::validate;
 use crate::webhooks::log::{Delivery, Filter, Level, Outcome};
@@ -294,8 +294,26 @@ async fn inbound(
     let conversation = writer.create_conversation(account, scope, fields)?.conversation;
     let service = conversation.chat_service_sid;
     let in_conversation = ConversationRef::Sid(conversation.sid);
-    if matches!(auto.kind, AutoCreationType::Webhook | AutoCreationType::Studio) {
-        writer.attach_autocreation_webhook(account, service, conversation.sid, auto)?;
+    // The configuration's integration, attached to the new conversation before anything
+    // else happens in it, so that it sees the participant and the message.
+    let attached = match auto.kind {
+        AutoCreationType::Webhook => auto.webhook_url.clone().map(|url| {
+            let configuration = ScopedConfiguration {
+                url: Some(url),
+                method: auto.webhook_method,
+                filters: Some(auto.webhook_filters.clone()),
+                ..ScopedConfiguration::default()
+            };
+            (ScopedTarget::Webhook, configuration)
+        }),
+        AutoCreationType::Studio => auto.studio_flow_sid.map(|flow_sid| {
+            (ScopedTarget::Studio, ScopedConfiguration { flow_sid: Some(flow_sid), ..ScopedConfiguration::default() })
+        }),
+        AutoCreationType::Default => None,
+    };
+    if let Some((target, configuration)) = attached {
+        let place = ServiceScope::Explicit(service);
+        writer.create_conversation_webhook(account, place, &in_conversation, target, configuration, None)?;
     }
     let participant = ParticipantFields {
         address: Some(from.clone()),

@@ -97,7 +97,7 @@ describe("webhooks through the Node SDK", () => {
       const scope = form === "default" ? v1 : v1.services(serviceSid);
       const settings = {
         method: "POST",
-        filters: ["onConversationAdded", "onParticipantAdded", "onMessageAdded"],
+        filters: ["onConversationAdded", "onParticipantAdded", "onMessageAdded", "onMessageRemoved"],
         postWebhookUrl: `${receiver.base}/node?form=${form}`,
       };
       if (form === "default") await v1.configuration.webhooks().update(settings);
@@ -107,16 +107,18 @@ describe("webhooks through the Node SDK", () => {
       const participant = await scope
         .conversations(conversation.sid)
         .participants.create({ identity: "node-user", xTwilioWebhookEnabled: "true" });
-      await scope
+      const message = await scope
         .conversations(conversation.sid)
         .messages.create({ author: "node-user", body: "from node", xTwilioWebhookEnabled: "true" });
+      await scope.conversations(conversation.sid).messages(message.sid).remove({ xTwilioWebhookEnabled: "true" });
 
       const events = [];
-      for (let i = 0; i < 3; i++) events.push(validated(receiver, await receiver.next()));
+      for (let i = 0; i < 4; i++) events.push(validated(receiver, await receiver.next()));
       assert.deepEqual(
         events.map((event) => event.EventType),
-        ["onConversationAdded", "onParticipantAdded", "onMessageAdded"],
+        ["onConversationAdded", "onParticipantAdded", "onMessageAdded", "onMessageRemoved"],
       );
+      assert.equal(events[3].MessageSid, message.sid);
       assert.equal(events[2].Body, "from node");
       assert.equal(events[2].ParticipantSid, participant.sid);
       assert.equal(events[2].ConversationSid, conversation.sid);

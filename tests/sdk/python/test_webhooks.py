@@ -29,8 +29,11 @@ POST_EVENTS = [
     "onParticipantAdded",
     "onMessageAdded",
     "onMessageUpdated",
-    "onMessageRemoved",
 ]
+# Not onMessageRemoved: twilio-python 9.13's deletes drop their X-Twilio-Webhook-Enabled
+# header (`_delete` builds the headers, then replaces them with `values.of({})`), so a
+# delete through this SDK fires nothing, on Twilio as here. The Node suite and the Rust
+# tests cover removals.
 
 
 class Receiver:
@@ -46,7 +49,7 @@ class Receiver:
             def _record(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
-                receiver.requests.put((self.command, self.path, dict(self.headers), body))
+                receiver.requests.put((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(receiver.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(receiver.body)))
@@ -91,7 +94,7 @@ def service_sid(client, account_sid):
 def validated(receiver, validator):
     """The next delivery, after the SDK's validator accepted its signature."""
     method, url, params, headers = receiver.next()
-    signature = headers.get("X-Twilio-Signature")
+    signature = headers.get("x-twilio-signature")
     assert validator.validate(url, params, signature), (method, url, params)
     if method == "GET":
         params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
@@ -125,7 +128,6 @@ def test_post_events_configured_through_the_sdk_validate_with_request_validator(
         author="py-user", body="hello", x_twilio_webhook_enabled="true"
     )
     scope.conversations(conversation.sid).messages(message.sid).update(body="edited", x_twilio_webhook_enabled="true")
-    scope.conversations(conversation.sid).messages(message.sid).delete(x_twilio_webhook_enabled="true")
 
     events = [validated(receiver, validator) for _ in POST_EVENTS]
     assert [event["EventType"] for event in events] == POST_EVENTS
