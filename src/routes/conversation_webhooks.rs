@@ -134,6 +134,7 @@ async fn create(
         configuration,
         replay_after,
     )?;
+    state.webhooks.replay(account, located.chat_service_sid, &located.value);
     Ok((StatusCode::CREATED, Json(WebhookResource::new(account, base, scope.service, located))))
 }
 

@@ -7,7 +7,9 @@ use super::model::{DeliveryStatus, Message, MessageExtras, MessageFields, Receip
 use super::selection::{PageRequest, Selection, select};
 use super::tables::{ConversationData, Tenant};
 use super::{ConversationRef, DEFAULT_AUTHOR, Decision, Located, Proposal, ServiceScope, Store, StoreError, fresh};
-use crate::sid::{AccountSid, ChannelMessageSid, ConversationSid, MessageSid, ReceiptSid, SidGenerator};
+use crate::sid::{
+    AccountSid, ChannelMessageSid, ChatServiceSid, ConversationSid, MessageSid, ReceiptSid, SidGenerator,
+};
 use crate::time::Timestamp;
 
 /// What SMS and WhatsApp carry: a conversation with such participants refuses longer
@@ -88,6 +90,22 @@ impl Store {
             let conversation = tenant.service(scope)?.conversation(reference)?;
             let page = select(conversation.messages().ordered(), request, |_| true);
             Ok(read(conversation.locate(page)))
+        })
+    }
+
+    /// A conversation's messages from index `from` on, oldest first: what a conversation
+    /// webhook created with `ReplayAfter` is sent again.
+    pub fn messages_from(
+        &self,
+        account: AccountSid,
+        service: ChatServiceSid,
+        conversation: ConversationSid,
+        from: u64,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        self.read(account, |tenant| {
+            let conversation =
+                tenant.service(ServiceScope::Explicit(service))?.conversation(&ConversationRef::Sid(conversation))?;
+            Ok(conversation.messages().ordered().range(from..).map(|(_, message)| message.clone()).collect())
         })
     }
 

@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::auth::Credentials;
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, WebhookSid};
 use crate::store::webhook_model::{
-    AccountWebhookTarget, HttpMethod, ScopedTarget, WebhookEvent, WebhookLevel, WebhookTargets,
+    AccountWebhookTarget, ConversationWebhook, HttpMethod, ScopedTarget, WebhookEvent, WebhookLevel, WebhookTargets,
 };
 use crate::store::{Store, Tapped, WebhookTap};
 use crate::time::Clock;
@@ -532,6 +532,35 @@ impl Webhooks {
             Some(original.id),
         );
         self.0.log.get(id)
+    }
+
+    /// Sends a conversation webhook just created with `ReplayAfter` the conversation's
+    /// messages from that index on, as `onMessageAdded`, before any later event (they share
+    /// its queue). A `webhook` target gets them if its filters hold `onMessageAdded`, a
+    /// `trigger` those its keywords match; a Studio Flow logs them as not executable.
+    pub fn replay(&self, account: AccountSid, service: ChatServiceSid, webhook: &ConversationWebhook) {
+        let Some(from) = webhook.replay_after else {
+            return;
+        };
+        let Ok(messages) = self.0.store.messages_from(account, service, webhook.conversation_sid, from) else {
+            return;
+        };
+        let origin = crate::store::Origin::api_with_webhooks();
+        let targets = WebhookTargets { level: None, settings: Default::default(), scoped: vec![webhook.clone()] };
+        for message in messages {
+            let mut replayed = event::event(
+                WebhookEvent::MessageAdded,
+                account,
+                service,
+                Some(webhook.conversation_sid),
+                &origin,
+                |p| {
+                    event::message_params(p, account, &message, true);
+                },
+            );
+            replayed.body = message.body().map(Arc::from);
+            self.route(Arc::new(replayed), &targets);
+        }
     }
 
     /// Deliveries still waiting in lanes (for metrics and tests).

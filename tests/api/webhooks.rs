@@ -614,3 +614,146 @@ async fn strict_mode_signs_with_the_configured_auth_token() {
 
     assert!(receiver.next().await.signed_with("configured-secret", &receiver.base));
 }
+
+#[tokio::test]
+async fn every_rest_write_sends_its_pre_event_and_a_refusal_leaves_everything_as_it_was() {
+    let app = spawn_app().await;
+    let mut receiver = Receiver::spawn().await;
+    let pre_events = [
+        "onConversationUpdate",
+        "onConversationRemove",
+        "onParticipantAdd",
+        "onParticipantUpdate",
+        "onParticipantRemove",
+        "onMessageUpdate",
+        "onMessageRemove",
+    ];
+    configure_account(&app, &receiver.url("/pre"), "", "POST", &pre_events).await;
+
+    for form in app.forms().await {
+        let case = form.name();
+        let conversation = app.conversation(&form).await;
+        let path = format!("{}/{conversation}", form.conversations());
+        let participant = sid_of(&app.post(&format!("{path}/Participants"), &[("Identity", "pat")]).await);
+        let message = sid_of(&app.message(&form, &conversation, "kept").await);
+        let message_path = format!("{}/{message}", form.messages(&conversation));
+        let participant_path = format!("{path}/Participants/{participant}");
+        let writes: [(&str, Method, String, Vec<(&str, &str)>); 7] = [
+            ("onConversationUpdate", Method::POST, path.clone(), vec![("FriendlyName", "new")]),
+            ("onConversationRemove", Method::DELETE, path.clone(), vec![]),
+            ("onParticipantAdd", Method::POST, format!("{path}/Participants"), vec![("Identity", "newcomer")]),
+            ("onParticipantUpdate", Method::POST, participant_path.clone(), vec![("Attributes", "{\"x\":1}")]),
+            ("onParticipantRemove", Method::DELETE, participant_path.clone(), vec![]),
+            ("onMessageUpdate", Method::POST, message_path.clone(), vec![("Body", "changed")]),
+            ("onMessageRemove", Method::DELETE, message_path.clone(), vec![]),
+        ];
+
+        receiver.reply(Reply::Answer(409, ""));
+        for (event, method, target, form_body) in &writes {
+            let refused = send_enabled(&app, method.clone(), target, form_body).await;
+            assert_twilio_error(refused, StatusCode::FORBIDDEN, 50056).await;
+            let sent = receiver.next().await;
+            assert_eq!(&sent.event_type(), event, "{case}");
+            assert_eq!(sent.param("ConversationSid").as_deref(), Some(conversation.as_str()), "{case}: {event}");
+            assert!(sent.signed_with(TOKEN, &receiver.base), "{case}: {event}");
+        }
+        let unchanged = app.get(&path).await;
+        assert_eq!(unchanged["friendly_name"], Value::Null, "{case}");
+        assert_eq!(app.get(&message_path).await["body"], "kept", "{case}");
+        let participants = app.get(&format!("{path}/Participants")).await;
+        assert_eq!(participants["participants"].as_array().map(Vec::len), Some(1), "{case}");
+
+        receiver.reply(Reply::Answer(200, r#"{"friendly_name":"named by the app"}"#));
+        let renamed = post_enabled(&app, &path, &[("FriendlyName", "asked for")]).await;
+        let sent = receiver.next().await;
+        assert_eq!(sent.param("FriendlyName").as_deref(), Some("asked for"), "{case}: the value about to be stored");
+        assert_eq!(renamed["friendly_name"], "named by the app", "{case}");
+    }
+}
+
+#[tokio::test]
+async fn retries_resend_the_same_delivery_with_a_counted_retry_count() {
+    let app = spawn_app_with(Config { webhook_retries: 2, ..Config::defaults() }).await;
+    let mut receiver = Receiver::spawn().await;
+    receiver.reply(Reply::Answer(503, ""));
+    configure_account(&app, "", &receiver.url("/busy"), "POST", &["onConversationAdded"]).await;
+
+    post_enabled(&app, "/v1/Conversations", &[]).await;
+
+    let attempts = [receiver.next().await, receiver.next().await, receiver.next().await];
+    let counts: Vec<Option<String>> = attempts.iter().map(|attempt| attempt.param("RetryCount")).collect();
+    assert_eq!(counts, [Some("0".into()), Some("1".into()), Some("2".into())]);
+    let token = attempts[0].header("i-twilio-idempotency-token").map(str::to_owned);
+    assert!(attempts.iter().all(|attempt| attempt.header("i-twilio-idempotency-token") == token.as_deref()));
+    assert!(attempts.iter().all(|attempt| attempt.signed_with(TOKEN, &receiver.base)), "each attempt is signed");
+}
+
+#[tokio::test]
+async fn the_delivery_log_is_bounded_and_inbound_media_reaches_the_webhook() {
+    let app = spawn_app_with(Config { webhook_log_size: 2, ..Config::defaults() }).await;
+    let mut receiver = Receiver::spawn().await;
+    configure_account(&app, "", &receiver.url("/media"), "POST", &["onMessageAdded"]).await;
+    let conversation = app.conversation(&Form::Default).await;
+    app.post(
+        &format!("/v1/Conversations/{conversation}/Participants"),
+        &[("MessagingBinding.Address", "+15550101010"), ("MessagingBinding.ProxyAddress", "+15550202020")],
+    )
+    .await;
+    let text = |body: &str| {
+        json!({"account_sid": app.account, "from": "+15550101010", "to": "+15550202020", "body": body,
+            "media": {"content_type": "image/png", "filename": "cat.png", "content_base64": "iVBORw0KGgo="}})
+    };
+
+    for body in ["one", "two", "three"] {
+        json_ok(app.control(Method::POST, "/_emulator/inbound", Some(&text(body))).await).await;
+    }
+
+    let media: Value =
+        serde_json::from_str(&receiver.next().await.param("Media").expect("a Media parameter")).expect("JSON");
+    assert_eq!(media[0]["ContentType"], "image/png");
+    assert_eq!(media[0]["Filename"], "cat.png");
+    assert_eq!(media[0]["Size"], 8);
+    assert!(media[0]["Sid"].as_str().is_some_and(|sid| sid.starts_with("ME")));
+    let log = app.get("/_emulator/webhooks/deliveries").await;
+    let kept: Vec<String> = log["deliveries"]
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .map(|d| d["request"]["body"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(kept.len(), 2, "only the newest two are kept");
+    assert!(kept[0].contains("Body=two") && kept[1].contains("Body=three"), "{kept:?}");
+}
+
+#[tokio::test]
+async fn a_conversation_webhook_created_with_replay_after_gets_the_messages_from_that_index() {
+    let app = spawn_app().await;
+    let mut receiver = Receiver::spawn().await;
+
+    for form in app.forms().await {
+        let conversation = app.conversation(&form).await;
+        for body in ["zero", "one", "two"] {
+            app.message(&form, &conversation, body).await;
+        }
+        app.post(
+            &format!("{}/{conversation}/Webhooks", form.conversations()),
+            &[
+                ("Target", "webhook"),
+                ("Configuration.Url", &receiver.url("/replay")),
+                ("Configuration.Filters", "onMessageAdded"),
+                ("Configuration.ReplayAfter", "1"),
+            ],
+        )
+        .await;
+        post_enabled(&app, &form.messages(&conversation), &[("Body", "three")]).await;
+
+        let mut bodies = Vec::new();
+        for _ in 0..3 {
+            let received = receiver.next().await;
+            assert_eq!(received.event_type(), "onMessageAdded");
+            assert!(received.signed_with(TOKEN, &receiver.base));
+            bodies.push(received.param("Body").unwrap_or_default());
+        }
+        assert_eq!(bodies, ["one", "two", "three"], "{}: replayed in order, then the new one", form.name());
+    }
+}
