@@ -757,3 +757,22 @@ async fn a_conversation_webhook_created_with_replay_after_gets_the_messages_from
         assert_eq!(bodies, ["one", "two", "three"], "{}: replayed in order, then the new one", form.name());
     }
 }
+
+#[tokio::test]
+async fn a_reset_clears_the_delivery_log_of_the_accounts_it_wipes() {
+    let app = spawn_app().await;
+    let mut receiver = Receiver::spawn().await;
+    configure_account(&app, "", &receiver.url("/reset"), "POST", &["onConversationAdded"]).await;
+    post_enabled(&app, "/v1/Conversations", &[]).await;
+    receiver.next().await;
+    let count = |log: &Value| log["deliveries"].as_array().map_or(0, Vec::len);
+
+    let other = app.control(Method::POST, "/_emulator/reset?account=AC0000000000000000000000000000000f", None).await;
+    let after_other = app.get("/_emulator/webhooks/deliveries").await;
+    let own = app.control(Method::POST, &format!("/_emulator/reset?account={}", app.account), None).await;
+    let after_own = app.get("/_emulator/webhooks/deliveries").await;
+
+    assert_eq!((other.status(), own.status()), (StatusCode::NO_CONTENT, StatusCode::NO_CONTENT));
+    assert_eq!(count(&after_other), 1, "another account's reset keeps this one's deliveries");
+    assert_eq!(count(&after_own), 0);
+}

@@ -96,10 +96,11 @@ impl Scope {
 }
 
 /// `POST /_emulator/reset[?account=AC…][&seed=N]`: wipes everything (data, request
-/// journal and fault rules), or one account's data.
+/// journal, fault rules, webhook delivery log), or one account's data and deliveries.
 async fn reset(State(state): State<AppState>, TwilioQuery(scope): TwilioQuery<Scope>) -> Result<StatusCode, ApiError> {
     let account = scope.account()?;
     state.store.reset(account, scope.seed()?)?;
+    state.webhooks.log().clear(account);
     if account.is_none() {
         state.control.journal().clear();
         state.control.faults().clear();
