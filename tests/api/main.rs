@@ -29,4 +29,5 @@ mod sdk;
 mod services;
 mod tenancy;
 mod webhook_configuration;
+mod webhook_persistence;
 mod webhooks;
