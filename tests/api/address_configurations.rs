@@ -5,6 +5,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
+/// A refused request: its case, its form, and the status and Twilio code expected.
+type InvalidCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode, u64);
+
 #[tokio::test]
 async fn address_configurations_support_every_operation() {
     let app = spawn_app().await;
@@ -97,7 +100,7 @@ async fn invalid_address_configurations_get_twilio_codes() {
     let address = ("Address", "+15017122661");
     app.post("/v1/Configuration/Addresses", &[("Type", "sms"), address]).await;
     let long_name = "x".repeat(257);
-    let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode, u64)> = vec![
+    let cases: Vec<InvalidCase> = vec![
         ("no Type", vec![address], StatusCode::BAD_REQUEST, 20001),
         ("an unknown Type", vec![("Type", "fax"), address], StatusCode::BAD_REQUEST, 20001),
         ("no Address", vec![("Type", "sms")], StatusCode::BAD_REQUEST, 20001),

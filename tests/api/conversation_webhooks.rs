@@ -6,6 +6,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Form, TestApp, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
+/// A refused request: its case, its form, and the status and Twilio code expected.
+type InvalidCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode, u64);
+
 type Params<'a> = &'a [(&'a str, &'a str)];
 
 fn webhooks(form: &Form, conversation: &str) -> String {
@@ -113,7 +116,7 @@ async fn invalid_conversation_webhooks_get_twilio_codes() {
         let url = ("Configuration.Url", "https://example.com/hook");
         let filter = ("Configuration.Filters", "onMessageAdded");
         let long_trigger = "x".repeat(249);
-        let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode, u64)> = vec![
+        let cases: Vec<InvalidCase> = vec![
             ("no Target", vec![url, filter], StatusCode::BAD_REQUEST, 50368),
             ("an unknown Target", vec![("Target", "email"), url, filter], StatusCode::BAD_REQUEST, 50364),
             ("a webhook without a URL", vec![("Target", "webhook"), filter], StatusCode::BAD_REQUEST, 50369),
