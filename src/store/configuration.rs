@@ -382,3 +382,153 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::ConversationFields;
+    use super::super::tables::Tables;
+    use super::*;
+    use crate::sid::SidGenerator;
+    use crate::store::webhook_model::{HttpMethod, WebhookEvent};
+    use crate::time::{Clock, Timestamp};
+
+    fn store() -> Store {
+        Store::new(Clock::fixed(Timestamp::from_unix_seconds(1_700_000_000)), SidGenerator::seeded(3))
+    }
+
+    const ACCOUNT: AccountSid = AccountSid::from_bits(1);
+
+    fn post_url(url: &str) -> WebhookSettingsUpdate {
+        WebhookSettingsUpdate { post_webhook_url: Some(Some(url.into())), ..WebhookSettingsUpdate::default() }
+    }
+
+    #[test]
+    fn a_configured_service_overrides_the_account_and_scoped_webhooks_come_in_creation_order() {
+        let store = store();
+        let service = store.create_service(ACCOUNT, "s".into()).unwrap().sid;
+        let conversation =
+            store.create_conversation(ACCOUNT, ServiceScope::Explicit(service), ConversationFields::default()).unwrap();
+        let reference = ConversationRef::Sid(conversation.conversation.sid);
+        let nothing = store.webhook_targets(ACCOUNT, service, Some(conversation.conversation.sid));
+        assert_eq!((nothing.level, nothing.scoped.len()), (None, 0));
+
+        store.update_account_webhooks(ACCOUNT, post_url("https://a.example")).unwrap();
+        let account = store.webhook_targets(ACCOUNT, service, None);
+        assert_eq!(account.level, Some(WebhookLevel::Account));
+        // Settings without a URL send nothing, so they do not override the account's.
+        let method_only = WebhookSettingsUpdate { method: Some(HttpMethod::Get), ..WebhookSettingsUpdate::default() };
+        store.update_service_webhooks(ACCOUNT, service, method_only).unwrap();
+        assert_eq!(store.webhook_targets(ACCOUNT, service, None).level, Some(WebhookLevel::Account));
+        store.update_service_webhooks(ACCOUNT, service, post_url("https://s.example")).unwrap();
+        let scoped = ScopedConfiguration {
+            url: Some("https://c.example".into()),
+            filters: Some(vec![WebhookEvent::MessageAdded]),
+            ..ScopedConfiguration::default()
+        };
+        let scope = ServiceScope::Explicit(service);
+        let first = store
+            .create_conversation_webhook(ACCOUNT, scope, &reference, ScopedTarget::Webhook, scoped.clone(), None)
+            .unwrap();
+        let second =
+            store.create_conversation_webhook(ACCOUNT, scope, &reference, ScopedTarget::Webhook, scoped, None).unwrap();
+
+        let targets = store.webhook_targets(ACCOUNT, service, Some(conversation.conversation.sid));
+
+        assert_eq!(targets.level, Some(WebhookLevel::Service(service)));
+        assert_eq!(targets.settings.post_webhook_url.as_deref(), Some("https://s.example"));
+        assert_eq!(targets.settings.method, Some(HttpMethod::Get));
+        let sids: Vec<WebhookSid> = targets.scoped.iter().map(|webhook| webhook.sid).collect();
+        assert_eq!(sids, [first.value.sid, second.value.sid]);
+        assert_eq!(store.account_webhooks(ACCOUNT).post_webhook_url.as_deref(), Some("https://a.example"));
+    }
+
+    fn new_address(kind: AddressType, address: &str) -> NewAddressConfiguration {
+        NewAddressConfiguration {
+            kind,
+            address: address.into(),
+            address_country: None,
+            fields: AddressConfigurationUpdate::default(),
+        }
+    }
+
+    #[test]
+    fn an_address_configuration_is_found_by_address_preferring_the_channels_type() {
+        let store = store();
+        store.create_address_configuration(ACCOUNT, new_address(AddressType::Chat, "+15550001")).unwrap();
+        assert_eq!(store.address_configuration_for(ACCOUNT, "+15550001"), None, "chat never takes a text");
+        store.create_address_configuration(ACCOUNT, new_address(AddressType::Whatsapp, "+15550001")).unwrap();
+        let sms = store.create_address_configuration(ACCOUNT, new_address(AddressType::Sms, "+15550001")).unwrap();
+
+        assert_eq!(store.address_configuration_for(ACCOUNT, "+15550001").map(|c| c.sid), Some(sms.sid));
+        assert_eq!(store.address_configuration_for(ACCOUNT, "+15550002"), None);
+        assert_eq!(
+            store.create_address_configuration(ACCOUNT, new_address(AddressType::Sms, "+15550001")).unwrap_err(),
+            StoreError::AddressConfigurationExists
+        );
+    }
+
+    #[test]
+    fn apply_refuses_a_sixth_webhook_a_duplicate_address_and_a_missing_default_service() {
+        let store = store();
+        let conversation = store
+            .create_conversation(ACCOUNT, ServiceScope::Default, ConversationFields::default())
+            .unwrap()
+            .conversation;
+        let mut tables = Tables::default();
+        tables.apply(&Change::OpenAccount { account: ACCOUNT, at: conversation.date_created }).unwrap();
+        let service = conversation.chat_service_sid;
+        tables.apply(&Change::PutConversation { account: ACCOUNT, conversation: conversation.clone() }).unwrap();
+        let webhook = |n: u128| ConversationWebhook {
+            sid: WebhookSid::from_bits(n),
+            conversation_sid: conversation.sid,
+            target: ScopedTarget::Studio,
+            url: None,
+            method: HttpMethod::Post,
+            filters: Vec::new(),
+            triggers: Vec::new(),
+            flow_sid: None,
+            replay_after: None,
+            date_created: conversation.date_created,
+            date_updated: conversation.date_created,
+        };
+        for n in 1..=5 {
+            tables.apply(&Change::PutConversationWebhook { account: ACCOUNT, service, webhook: webhook(n) }).unwrap();
+        }
+        assert!(
+            tables.apply(&Change::PutConversationWebhook { account: ACCOUNT, service, webhook: webhook(6) }).is_err()
+        );
+        // Replacing one of the five is not a sixth.
+        tables.apply(&Change::PutConversationWebhook { account: ACCOUNT, service, webhook: webhook(5) }).unwrap();
+        let address = |n: u128| AddressConfiguration {
+            sid: AddressConfigurationSid::from_bits(n),
+            kind: AddressType::Sms,
+            address: "+1555".into(),
+            friendly_name: None,
+            auto_creation: AutoCreation::default(),
+            address_country: None,
+            date_created: conversation.date_created,
+            date_updated: conversation.date_created,
+        };
+        tables.apply(&Change::PutAddressConfiguration { account: ACCOUNT, address: address(1) }).unwrap();
+        assert!(tables.apply(&Change::PutAddressConfiguration { account: ACCOUNT, address: address(2) }).is_err());
+        let configuration = AccountConfiguration {
+            default_chat_service_sid: Some(ChatServiceSid::from_bits(99)),
+            ..AccountConfiguration::default()
+        };
+        assert!(tables.apply(&Change::PutAccountConfiguration { account: ACCOUNT, configuration }).is_err());
+        tables
+            .apply(&Change::DeleteConversation { account: ACCOUNT, service, conversation: conversation.sid })
+            .unwrap();
+        assert!(
+            tables
+                .apply(&Change::DeleteConversationWebhook {
+                    account: ACCOUNT,
+                    service,
+                    conversation: conversation.sid,
+                    webhook: WebhookSid::from_bits(1)
+                })
+                .is_err(),
+            "the webhooks went with the conversation"
+        );
+    }
+}

@@ -205,6 +205,11 @@ enum Op {
     UploadAndAttach(u8, Vec<u8>),
     CreateService,
     ResetAccount,
+    AddWebhook(u8, bool),
+    DeleteWebhook(u8, u8),
+    SetAccountWebhooks(u8),
+    SetDefaultService(u8),
+    AddAddress(u8, bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -220,6 +225,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<u8>(), proptest::collection::vec(any::<u8>(), 0..16)).prop_map(|(c, bytes)| Op::UploadAndAttach(c, bytes)),
         1 => Just(Op::CreateService),
         1 => Just(Op::ResetAccount),
+        1 => (any::<u8>(), any::<bool>()).prop_map(|(c, studio)| Op::AddWebhook(c, studio)),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(c, w)| Op::DeleteWebhook(c, w)),
+        1 => any::<u8>().prop_map(Op::SetAccountWebhooks),
+        1 => any::<u8>().prop_map(Op::SetDefaultService),
+        1 => (0u8..4, any::<bool>()).prop_map(|(n, whatsapp)| Op::AddAddress(n, whatsapp)),
     ]
 }
 
@@ -299,6 +309,54 @@ fn run(store: &Store, op: &Op) {
         }),
         Op::CreateService => store.create_service(account, "another".into()).map(drop),
         Op::ResetAccount => store.reset(Some(account), None),
+        Op::AddWebhook(c, studio) => pick(*c).map_or(Ok(()), |r| {
+            use webhook_model::{ScopedConfiguration, ScopedTarget, WebhookEvent};
+            let (target, configuration) = if *studio {
+                (
+                    ScopedTarget::Studio,
+                    ScopedConfiguration { flow_sid: Some(crate::sid::FlowSid::from_bits(1)), ..Default::default() },
+                )
+            } else {
+                let filters = Some(vec![WebhookEvent::MessageAdded]);
+                (
+                    ScopedTarget::Webhook,
+                    ScopedConfiguration { url: Some("https://h.example".into()), filters, ..Default::default() },
+                )
+            };
+            store.create_conversation_webhook(account, scope, &r, target, configuration, Some(1)).map(drop)
+        }),
+        Op::DeleteWebhook(c, w) => pick(*c).map_or(Ok(()), |r| {
+            let page = PageRequest { order: Order::Asc, size: 5, number: 0, cursor: Cursor::Start };
+            let listed = store.list_conversation_webhooks(account, scope, &r, &page)?;
+            match listed.value.items.get(*w as usize % listed.value.items.len().max(1)) {
+                Some(webhook) => store.delete_conversation_webhook(account, scope, &r, webhook.sid),
+                None => Ok(()),
+            }
+        }),
+        Op::SetAccountWebhooks(n) => {
+            let update = webhook_model::WebhookSettingsUpdate {
+                post_webhook_url: Some((n % 2 == 0).then(|| format!("https://{n}.example").into())),
+                filters: Some(Some(vec![webhook_model::WebhookEvent::ALL[*n as usize % 23]])),
+                ..Default::default()
+            };
+            store.update_account_webhooks(account, update).map(drop)
+        }
+        Op::SetDefaultService(n) => {
+            let page = PageRequest { order: Order::Asc, size: 100, number: 0, cursor: Cursor::Start };
+            let services = store.list_services(account, &page).items;
+            let chosen = services[*n as usize % services.len()].sid;
+            store.update_account_configuration(account, |c| c.default_chat_service_sid = Some(chosen)).map(drop)
+        }
+        Op::AddAddress(n, whatsapp) => {
+            let kind = if *whatsapp { webhook_model::AddressType::Whatsapp } else { webhook_model::AddressType::Sms };
+            let new = NewAddressConfiguration {
+                kind,
+                address: format!("+1555{n}").into(),
+                address_country: None,
+                fields: Default::default(),
+            };
+            store.create_address_configuration(account, new).map(drop)
+        }
     };
 }
 

@@ -7,10 +7,12 @@
 //! both URL forms, in a loop where acting and checking alternate, and a label would mislead
 //! there. Each row of a table names its case, and the failure message prints it.
 
+mod address_configurations;
 mod binary;
 mod chat;
 mod concurrency;
 mod control;
+mod conversation_webhooks;
 mod conversations;
 mod dates;
 mod emulator;
@@ -26,4 +28,6 @@ mod receiver;
 mod sdk;
 mod services;
 mod tenancy;
+mod webhook_configuration;
+mod webhook_persistence;
 mod webhooks;
