@@ -758,6 +758,64 @@ async fn configure_webhook(target: &Arc<Target>, url: &str) -> Result<(), String
     Connection::open(target).await?.expect(&request).await.map(drop)
 }
 
+/// Creates spread over one conversation per connection, as an app's traffic spreads over
+/// its conversations: each conversation's webhooks go out one at a time, in order, so
+/// one conversation's deliveries are bounded by the receiver's round trip (measured
+/// separately below).
+async fn spread_creates(target: &Arc<Target>, conversations: usize) -> Result<Plan, String> {
+    let mut connection = Connection::open(target).await?;
+    let mut paths = Vec::with_capacity(conversations);
+    for _ in 0..conversations {
+        paths.push(uri(messages_path(&create_conversation(&mut connection).await?)));
+    }
+    Ok(Arc::new(move |n| create_request(paths[n % paths.len()].clone()).with_webhooks()))
+}
+
+/// Waits until the emulator behind `target` has no webhook waiting; how many it dropped
+/// since it started.
+async fn drained(settings: &Settings, target: &Arc<Target>) -> Result<u64, String> {
+    // A filter no delivery matches: the answer is only the counts.
+    let status = Planned::get(uri("/_emulator/webhooks/deliveries?event=none".into()));
+    let mut connection = Connection::open(target).await?;
+    let deadline = std::time::Instant::now() + settings.deadline;
+    loop {
+        let body = connection.expect(&status).await?;
+        let counts: serde_json::Value = serde_json::from_slice(&body).map_err(|e| format!("delivery counts: {e}"))?;
+        if counts["pending"] == 0 {
+            return Ok(counts["dropped"].as_u64().unwrap_or(0));
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("webhooks still waiting after {:?}: {counts}", settings.deadline));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Sends `count` requests of `plan` (from request number `first`) once no webhook is
+/// waiting, and waits for them to be delivered: the deliveries per second, from the first
+/// request to the last delivery, and the creates per second.
+async fn delivery_rate(
+    settings: &Settings,
+    target: &Arc<Target>,
+    plan: &Plan,
+    receiver: &Receiver,
+    first: usize,
+    count: usize,
+) -> Result<(f64, f64), String> {
+    let dropped_before = drained(settings, target).await?;
+    let before = receiver.received();
+    let options = RunOptions { connections: settings.connections, capture_every: 0, deadline: settings.deadline };
+    let started = std::time::Instant::now();
+    let burst = http::run(target, plan, first..first + count, options).await?;
+    let dropped = drained(settings, target).await? - dropped_before;
+    let delivered = receiver.received() - before;
+    if delivered as u64 + dropped != count as u64 {
+        return Err(format!("{delivered} of {count} webhooks arrived and {dropped} were dropped"));
+    }
+    let last = receiver.last.lock().map_err(|_| "receiver lock")?.unwrap_or_else(std::time::Instant::now);
+    Ok((delivered as f64 / last.duration_since(started).as_secs_f64(), burst.requests_per_second()))
+}
+
 async fn webhooks(settings: &Settings, report: &mut Report) -> Result<(), String> {
     let (answering, silent) = (Receiver::start(true)?, Receiver::start(false)?);
     let hooked = ServerProcess::emulator()?;
@@ -768,59 +826,89 @@ async fn webhooks(settings: &Settings, report: &mut Report) -> Result<(), String
     configure_webhook(&targets[1], &silent.url).await?;
     // Every emulator gets the same requests, the header included: only the receiver
     // differs (none configured on the third).
+    let conversations = settings.connections;
     let mut plans = Vec::new();
     for target in &targets {
-        let messages = uri(messages_path(&create_conversation(&mut Connection::open(target).await?).await?));
-        plans.push(Arc::new(move |_| create_request(messages.clone()).with_webhooks()) as Plan);
+        plans.push(spread_creates(target, conversations).await?);
     }
-    let [with_hook, with_dead, without] = compare(
-        settings,
-        Size::Message,
-        [
-            Contender::new(&targets[0], &plans[0], false),
-            Contender::new(&targets[1], &plans[1], false),
-            Contender::new(&targets[2], &plans[2], false),
-        ],
-    )
-    .await?;
-    let mut row =
-        throughput_row("create, post-event webhook to a local receiver (vs none)", settings, &with_hook, &without)
-            .at_least(WEBHOOK_CREATE_MIN_RATIO);
-    row.notes =
-        format!("ratio to the same creates with no webhook configured; {} deliveries received", answering.received());
-    report.push(row);
-    let mut row = throughput_row("create, webhook receiver never answers (vs none)", settings, &with_dead, &without)
-        .at_least(WEBHOOK_CREATE_MIN_RATIO);
-    row.notes = "each delivery waits out the 5 s timeout in its conversation's queue; the API does not".into();
-    report.push(row);
+    let contenders = || [0, 1, 2].map(|i| Contender::new(&targets[i], &plans[i], false));
 
-    // Deliveries per second: a burst of creates to the answering receiver, timed from the
-    // first request to the last delivery.
-    let count = settings.requests;
-    let before = answering.received();
-    let options = RunOptions { connections: settings.connections, capture_every: 0, deadline: settings.deadline };
-    let started = std::time::Instant::now();
-    let burst = http::run(&targets[0], &plans[0], 0..count, options).await?;
-    let deadline = std::time::Instant::now() + settings.deadline;
-    while answering.received() < before + count {
-        if std::time::Instant::now() > deadline {
-            return Err(format!("only {} of {count} webhooks arrived", answering.received() - before));
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+    // How fast a create answers: one connection, so each create waits only for its own
+    // answer, while the webhooks go out on the other core.
+    let one_connection = Settings { connections: 1, requests: (settings.requests / 5).max(10), ..settings.clone() };
+    let [with_hook, with_dead, without] = compare(&one_connection, Size::Message, contenders()).await?;
+    for (name, stats) in [
+        ("create answer time, post-event webhook to a local receiver (vs none)", &with_hook),
+        ("create answer time, webhook receiver never answers (vs none)", &with_dead),
+    ] {
+        let mut row = throughput_row(name, &one_connection, stats, &without).at_least(WEBHOOK_CREATE_MIN_RATIO);
+        row.notes = format!(
+            "one connection: the ratio of answers per second is the inverse ratio of answer times; p50 {:.0} µs against {:.0} µs with no webhook",
+            stats.latency_us(0.5),
+            without.latency_us(0.5)
+        );
+        report.push(row);
     }
-    let last = answering.last.lock().map_err(|_| "receiver lock")?.unwrap_or_else(std::time::Instant::now);
-    let delivering = last.duration_since(started).as_secs_f64();
-    let rate = count as f64 / delivering;
-    let mut row = Row::new("webhook deliveries to one conversation's receiver");
-    row.connections = Some(settings.connections);
-    row.measured = format!("{rate:.0}/s");
-    row.target = "(none set)".into();
-    row.notes = format!(
-        "{count} creates answered at {:.0}/s; the last delivery {:.2} s after the first create (one queue: sent one at a time, in order)",
-        burst.requests_per_second(),
-        delivering
-    );
-    report.push(row);
+
+    // What a delivery costs when the emulator is saturated: the CPU it takes is CPU the
+    // creates do not get.
+    let [with_hook, with_dead, without] = compare(settings, Size::Message, contenders()).await?;
+    for (name, stats, note) in [
+        (
+            "create throughput, post-event webhook to a local receiver (vs none)",
+            &with_hook,
+            "every create also sends an HTTP request",
+        ),
+        (
+            "create throughput, webhook receiver never answers (vs none)",
+            &with_dead,
+            "queues fill, then drop past 10,000 waiting",
+        ),
+    ] {
+        let mut row = throughput_row(name, settings, stats, &without);
+        row.notes = format!(
+            "saturated, over {conversations} conversations; emulator CPU per create {:.1} µs against {:.1} µs with no webhook; {note}",
+            stats.server_cpu_us(),
+            without.server_cpu_us()
+        );
+        report.push(row);
+    }
+
+    // Deliveries per second, over the conversations and into one.
+    let count = settings.requests;
+    let first = 2 * settings.warmup + settings.rounds * (settings.requests + one_connection.requests);
+    let (spread_rate, spread_creates_rate) =
+        delivery_rate(settings, &targets[0], &plans[0], &answering, first, count).await?;
+    let one = {
+        let mut connection = Connection::open(&targets[0]).await?;
+        uri(messages_path(&create_conversation(&mut connection).await?))
+    };
+    let single: Plan = Arc::new(move |_| create_request(one.clone()).with_webhooks());
+    let (single_rate, single_creates_rate) =
+        delivery_rate(settings, &targets[0], &single, &answering, 0, count).await?;
+    for (name, rate, creates, note) in [
+        (
+            format!("webhook deliveries over {conversations} conversations"),
+            spread_rate,
+            spread_creates_rate,
+            "queues send in parallel",
+        ),
+        (
+            "webhook deliveries into one conversation".to_owned(),
+            single_rate,
+            single_creates_rate,
+            "one queue: sent one at a time, in order",
+        ),
+    ] {
+        let mut row = Row::new(name);
+        row.connections = Some(settings.connections);
+        row.measured = format!("{rate:.0}/s");
+        row.target = "(none set)".into();
+        row.notes = format!(
+            "{count} creates answered at {creates:.0}/s; {note}; timed from the first create to the last delivery"
+        );
+        report.push(row);
+    }
     Ok(())
 }
 

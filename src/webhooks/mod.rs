@@ -44,8 +44,11 @@ use log::{Delivery, DeliveryLog, Level, Outcome};
 /// Twilio's limit: "Conversations webhooks have a maximum timeout of 5 seconds."
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Deliveries waiting in lanes beyond which new ones are dropped (and logged as such),
-/// so that a receiver that never answers cannot make memory grow without bound.
+/// Deliveries waiting in one lane (one conversation's events to one URL) beyond which its
+/// new ones are dropped, so that a receiver that never answers cannot make memory grow
+/// without bound (at the 5 s timeout, a lane needs 14 hours to send this many).
+const LANE_MAX_WAITING: usize = 10_000;
+/// Deliveries waiting in all lanes beyond which new ones are dropped.
 const MAX_PENDING: usize = 100_000;
 
 /// How webhooks are sent.
@@ -79,9 +82,9 @@ struct Shared {
     client: HttpClient,
     settings: WebhookSettings,
     log: DeliveryLog,
-    lanes: Mutex<HashMap<LaneKey, mpsc::UnboundedSender<Job>>>,
+    lanes: Mutex<HashMap<LaneKey, Lane>>,
     pending: AtomicUsize,
-    /// Deliveries dropped because too many were waiting.
+    /// Deliveries dropped because too many were waiting, since the start.
     dropped: AtomicUsize,
     /// The deliveries of each correlated action, each answered with its log id once done.
     correlated: Mutex<HashMap<u64, Vec<oneshot::Receiver<u64>>>>,
@@ -95,6 +98,16 @@ struct LaneKey {
     account: AccountSid,
     scope: u128,
     url: Arc<str>,
+}
+
+/// A lane's queue, while its sender runs.
+#[derive(Debug)]
+struct Lane {
+    sender: mpsc::UnboundedSender<Job>,
+    /// Jobs queued and not yet done.
+    waiting: Arc<AtomicUsize>,
+    /// Jobs dropped since the lane started.
+    dropped: u64,
 }
 
 /// One post-event to one target.
@@ -339,48 +352,50 @@ impl Webhooks {
         }
     }
 
-    /// Puts `job` at the end of its lane, starting the lane's sender if it is idle.
+    /// Puts `job` at the end of its lane, starting the lane's sender if it is idle. A lane
+    /// that holds [`LANE_MAX_WAITING`] deliveries already (its receiver is slower than the
+    /// events, or dead), or a dispatcher with [`MAX_PENDING`] in all, drops the job: memory
+    /// stays bounded and other lanes go on. Drops are counted in the log at the 1st, 2nd,
+    /// 4th, 8th… of a lane, not one entry each, which would push every other out.
     fn enqueue(&self, job: Job) {
-        if self.0.pending.load(Ordering::Relaxed) >= MAX_PENDING {
-            // Logged at the 1st, 2nd, 4th, 8th… drop: a receiver that never answers would
-            // otherwise bring a line per write.
-            let dropped = self.0.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            if dropped.is_power_of_two() {
-                tracing::warn!(url = %job.url, dropped, "too many webhooks are waiting; new ones are dropped");
-            }
-            self.record_unsent(
-                &job.event,
-                job.level,
-                job.webhook_sid,
-                Outcome::Dropped,
-                "too many deliveries were waiting",
-            );
-            if let Some(done) = job.done {
-                drop(done);
-            }
-            return;
-        }
         let key = LaneKey {
             account: job.event.account,
             scope: job.event.conversation.map_or(job.event.service.bits(), ConversationSid::bits),
             url: Arc::clone(&job.url),
         };
-        self.0.pending.fetch_add(1, Ordering::Relaxed);
         let mut lanes = self.0.lanes.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(lane) = lanes.get(&key) {
+        if let Some(lane) = lanes.get_mut(&key) {
+            if lane.waiting.load(Ordering::Relaxed) >= LANE_MAX_WAITING
+                || self.0.pending.load(Ordering::Relaxed) >= MAX_PENDING
+            {
+                lane.dropped += 1;
+                let dropped = lane.dropped;
+                drop(lanes);
+                self.0.dropped.fetch_add(1, Ordering::Relaxed);
+                if dropped.is_power_of_two() {
+                    tracing::warn!(url = %job.url, dropped, "too many webhooks are waiting in one queue; new ones are dropped");
+                    let why = format!("{dropped} deliveries dropped so far: too many were waiting in this queue");
+                    self.record_unsent(&job.event, job.level, job.webhook_sid, Outcome::Dropped, &why);
+                }
+                return;
+            }
+            self.0.pending.fetch_add(1, Ordering::Relaxed);
+            lane.waiting.fetch_add(1, Ordering::Relaxed);
             // The lane's sender leaves the map before it stops, under this lock, so a
             // lane in the map is always running.
-            let _ = lane.send(job);
+            let _ = lane.sender.send(job);
             return;
         }
-        let (lane, jobs) = mpsc::unbounded_channel();
-        let _ = lane.send(job);
-        lanes.insert(key.clone(), lane);
-        tokio::spawn(self.clone().run_lane(key, jobs));
+        self.0.pending.fetch_add(1, Ordering::Relaxed);
+        let (sender, jobs) = mpsc::unbounded_channel();
+        let waiting = Arc::new(AtomicUsize::new(1));
+        let _ = sender.send(job);
+        lanes.insert(key.clone(), Lane { sender, waiting: Arc::clone(&waiting), dropped: 0 });
+        tokio::spawn(self.clone().run_lane(key, jobs, waiting));
     }
 
     /// Sends a lane's jobs one at a time, then leaves the map once it is empty.
-    async fn run_lane(self, key: LaneKey, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    async fn run_lane(self, key: LaneKey, mut jobs: mpsc::UnboundedReceiver<Job>, waiting: Arc<AtomicUsize>) {
         loop {
             let job = match jobs.try_recv() {
                 Ok(job) => job,
@@ -397,6 +412,7 @@ impl Webhooks {
                 }
             };
             let id = self.deliver(&job).await;
+            waiting.fetch_sub(1, Ordering::Relaxed);
             self.0.pending.fetch_sub(1, Ordering::Relaxed);
             if let Some(done) = job.done {
                 let _ = done.send(id);
@@ -561,6 +577,11 @@ impl Webhooks {
             replayed.body = message.body().map(Arc::from);
             self.route(Arc::new(replayed), &targets);
         }
+    }
+
+    /// Deliveries dropped since the start because too many were waiting.
+    pub fn dropped(&self) -> usize {
+        self.0.dropped.load(Ordering::Relaxed)
     }
 
     /// Deliveries still waiting in lanes (for metrics and tests).

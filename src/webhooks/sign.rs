@@ -10,11 +10,11 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
 /// The signature of a request to `url` (with its query) carrying `form` as its body.
-pub fn signature(token: &str, url: &str, form: &[(&str, String)]) -> String {
+pub fn signature<'a>(token: &str, url: &str, form: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     // Twilio sorts by name in byte order ("Unix-style case-sensitive"); the validators
     // also sort the values of a repeated name, which no webhook of ours has.
-    let mut sorted: Vec<&(&str, String)> = form.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(b.0).then_with(|| a.1.cmp(&b.1)));
+    let mut sorted: Vec<(&str, &str)> = form.into_iter().collect();
+    sorted.sort_unstable();
     // An HMAC takes a key of any length, so this cannot fail.
     let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(token.as_bytes()) else {
         return String::new();
@@ -35,17 +35,17 @@ mod tests {
     fn matches_twilio_documented_example() {
         // The example of Twilio's "Webhooks security" page, whose signature it prints.
         let form = [
-            ("CallSid", "CA1234567890ABCDE".to_owned()),
-            ("Caller", "+14158675310".to_owned()),
-            ("Digits", "1234".to_owned()),
-            ("From", "+14158675310".to_owned()),
-            ("To", "+18005551212".to_owned()),
+            ("CallSid", "CA1234567890ABCDE"),
+            ("Caller", "+14158675310"),
+            ("Digits", "1234"),
+            ("From", "+14158675310"),
+            ("To", "+18005551212"),
         ];
         let url = "https://example.com/myapp.php?foo=1&bar=2";
-        assert_eq!(signature("12345", url, &form), "L/OH5YylLD5NRKLltdqwSvS0BnU=");
-        let mut shuffled = form.clone();
+        assert_eq!(signature("12345", url, form), "L/OH5YylLD5NRKLltdqwSvS0BnU=");
+        let mut shuffled = form;
         shuffled.reverse();
-        assert_eq!(signature("12345", url, &shuffled), "L/OH5YylLD5NRKLltdqwSvS0BnU=", "order does not matter");
-        assert_ne!(signature("54321", url, &form), "L/OH5YylLD5NRKLltdqwSvS0BnU=");
+        assert_eq!(signature("12345", url, shuffled), "L/OH5YylLD5NRKLltdqwSvS0BnU=", "order does not matter");
+        assert_ne!(signature("54321", url, form), "L/OH5YylLD5NRKLltdqwSvS0BnU=");
     }
 }

@@ -615,6 +615,9 @@ async fn strict_mode_signs_with_the_configured_auth_token() {
     assert!(receiver.next().await.signed_with("configured-secret", &receiver.base));
 }
 
+/// A REST write: the pre-event it sends, its method, path and form.
+type Write<'a> = (&'a str, Method, String, Vec<(&'a str, &'a str)>);
+
 #[tokio::test]
 async fn every_rest_write_sends_its_pre_event_and_a_refusal_leaves_everything_as_it_was() {
     let app = spawn_app().await;
@@ -638,7 +641,7 @@ async fn every_rest_write_sends_its_pre_event_and_a_refusal_leaves_everything_as
         let message = sid_of(&app.message(&form, &conversation, "kept").await);
         let message_path = format!("{}/{message}", form.messages(&conversation));
         let participant_path = format!("{path}/Participants/{participant}");
-        let writes: [(&str, Method, String, Vec<(&str, &str)>); 7] = [
+        let writes: [Write; 7] = [
             ("onConversationUpdate", Method::POST, path.clone(), vec![("FriendlyName", "new")]),
             ("onConversationRemove", Method::DELETE, path.clone(), vec![]),
             ("onParticipantAdd", Method::POST, format!("{path}/Participants"), vec![("Identity", "newcomer")]),

@@ -53,6 +53,8 @@ struct DeliveryList {
     deliveries: Vec<Arc<Delivery>>,
     /// Deliveries queued and not yet sent.
     pending: usize,
+    /// Deliveries dropped since the start, because too many were waiting in their queue.
+    dropped: usize,
 }
 
 /// `GET /_emulator/webhooks/deliveries`: the delivery log, oldest first.
@@ -66,7 +68,8 @@ async fn list(
         event_type: params.event,
         delivered: parsed("delivered", params.delivered.as_deref())?,
     };
-    Ok(Json(DeliveryList { deliveries: state.webhooks.log().list(&filter), pending: state.webhooks.pending() }))
+    let deliveries = state.webhooks.log().list(&filter);
+    Ok(Json(DeliveryList { deliveries, pending: state.webhooks.pending(), dropped: state.webhooks.dropped() }))
 }
 
 /// A malformed id names no delivery, so it is a 404 like an unknown one.
