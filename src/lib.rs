@@ -7,8 +7,8 @@
 //!
 //! Module map (every module, one line each). `config` and `healthcheck` are public for the
 //! binary; `store` is public for a program that embeds the emulator and subscribes to its
-//! change feed (`Store::subscribe`; the webhooks will be its first user in the crate); the
-//! rest is the crate's own.
+//! change feed (`Store::subscribe`; the webhooks read its lossless tap, `Store::webhook_tap`);
+//! the rest is the crate's own.
 //! - `routes`: the HTTP surface: [`App`] (the Messages shortcut, then axum's router), one
 //!   module per resource with one handler per operation, the `/_emulator/` endpoints
 //!   (`routes::emulator`, the control plane's among them), and the one middleware, which

@@ -779,3 +779,38 @@ async fn a_reset_clears_the_delivery_log_of_the_accounts_it_wipes() {
     assert_eq!(count(&after_other), 1, "another account's reset keeps this one's deliveries");
     assert_eq!(count(&after_own), 0);
 }
+
+#[tokio::test]
+async fn studio_and_flex_targets_are_logged_as_not_executable() {
+    let app = spawn_app().await;
+    let receiver = Receiver::spawn().await;
+    app.post(
+        "/v1/Configuration/Webhooks",
+        &[("PostWebhookUrl", &receiver.url("/flex")), ("Filters", "onMessageAdded"), ("Target", "flex")],
+    )
+    .await;
+    let conversation = app.conversation(&Form::Default).await;
+    app.post(
+        &format!("/v1/Conversations/{conversation}/Webhooks"),
+        &[("Target", "studio"), ("Configuration.FlowSid", "FW00000000000000000000000000000001")],
+    )
+    .await;
+    app.post(&format!("/v1/Conversations/{conversation}/Participants"), &[("Identity", "sam")]).await;
+
+    let answer = app
+        .control(
+            Method::POST,
+            "/_emulator/sdk/messages",
+            Some(&json!({"account_sid": app.account, "conversation": conversation, "identity": "sam", "body": "hi"})),
+        )
+        .await;
+
+    let answer = json_ok(answer).await;
+    let deliveries: Vec<(&str, &str, Option<u64>)> = answer["deliveries"]
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .map(|d| (d["level"].as_str().unwrap_or(""), d["outcome"].as_str().unwrap_or(""), d["status"].as_u64()))
+        .collect();
+    assert_eq!(deliveries, [("account", "not_executable", None), ("conversation", "not_executable", None)]);
+}
