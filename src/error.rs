@@ -52,6 +52,8 @@ pub mod messages {
     pub const NO_MESSAGE_INDEX_LEFT: &str = "The conversation has no message index left to give";
     pub const EMPTY_FAULT_RULE: &str = "A fault rule needs an `error`, a `latency_ms`, or both";
     pub const WEBHOOK_REJECTED: &str = "Webhook disabled processing of command";
+    pub const MEMBER_EXISTS: &str = "Member already exists";
+    pub const MEMBER_NOT_FOUND: &str = "Member not found";
     pub const SERVICE_INSTANCE_NOT_FOUND: &str = "Service Instance not found";
     pub const CONVERSATION_WEBHOOK_NOT_FOUND: &str = "Conversation webhook not found";
     pub const TOO_MANY_CONVERSATION_WEBHOOKS: &str = "Too many conversation webhooks";
@@ -144,6 +146,10 @@ pub enum ApiError {
     /// 403, code 50056: a pre-event webhook answered 4xx or 5xx, so the action was not
     /// taken. Twilio's status for it is unconfirmed (README, "Webhooks").
     WebhookRejected,
+    /// 409, code 50404: Chat v2: a member with this identity is in the channel already.
+    MemberExists,
+    /// 404, code 50402: Chat v2: no such member in the channel.
+    MemberNotFound,
     /// 404, code 20404: a simulated inbound message that no conversation binds and no
     /// Address Configuration autocreates a conversation for.
     InboundUnrouted { from: String, to: String },
@@ -228,6 +234,8 @@ impl ApiError {
                 return (S::BAD_REQUEST, 20001, message.into());
             }
             Self::WebhookRejected => (S::FORBIDDEN, 50056, WEBHOOK_REJECTED),
+            Self::MemberExists => (S::CONFLICT, 50404, MEMBER_EXISTS),
+            Self::MemberNotFound => (S::NOT_FOUND, 50402, MEMBER_NOT_FOUND),
             Self::InboundUnrouted { from, to } => {
                 let message = format!(
                     "No conversation binds {from} to {to}, and no Address Configuration of {to} autocreates one"
@@ -588,6 +596,8 @@ mod tests {
             EmptyFaultRule => (400, 20001, "A fault rule needs an `error`, a `latency_ms`, or both"),
             TooManyFaultRules { .. } => (400, 20001, "There are already 1000 fault rules; delete some first"),
             WebhookRejected => (403, 50056, "Webhook disabled processing of command"),
+            MemberExists => (409, 50404, "Member already exists"),
+            MemberNotFound => (404, 50402, "Member not found"),
             InboundUnrouted { .. } => {
                 (404, 20404, "No conversation binds +1 to +2, and no Address Configuration of +2 autocreates one")
             }
@@ -649,7 +659,9 @@ mod tests {
             NoMessageIndexLeft => EmptyFaultRule,
             EmptyFaultRule => TooManyFaultRules { max: 1000 },
             TooManyFaultRules { .. } => WebhookRejected,
-            WebhookRejected => InboundUnrouted { from: "+1".into(), to: "+2".into() },
+            WebhookRejected => MemberExists,
+            MemberExists => MemberNotFound,
+            MemberNotFound => InboundUnrouted { from: "+1".into(), to: "+2".into() },
             InboundUnrouted { .. } => ServiceInstanceNotFound,
             ServiceInstanceNotFound => ConversationWebhookNotFound,
             ConversationWebhookNotFound => TooManyConversationWebhooks,

@@ -37,7 +37,8 @@ impl Store {
                 date_created,
                 date_updated: fields.date_updated.unwrap_or(date_created),
             };
-            let snapshot = ConversationSnapshot { conversation: conversation.clone(), message_count: 0 };
+            let snapshot =
+                ConversationSnapshot { conversation: conversation.clone(), message_count: 0, member_count: 0 };
             Ok(Decision::one(Change::PutConversation { account, conversation }, snapshot))
         })
     }
@@ -106,8 +107,7 @@ impl Store {
                 conversation.date_created = date_created;
             }
             conversation.date_updated = fields.date_updated.unwrap_or(now);
-            let snapshot =
-                ConversationSnapshot { conversation: conversation.clone(), message_count: data.messages().len() };
+            let snapshot = ConversationSnapshot { conversation: conversation.clone(), ..data.snapshot() };
             Ok(Decision::one(Change::PutConversation { account, conversation }, snapshot))
         })
     }

@@ -107,6 +107,8 @@ pub struct Conversation {
 pub struct ConversationSnapshot {
     pub conversation: Conversation,
     pub message_count: usize,
+    /// Participants with an identity: Chat v2's members.
+    pub member_count: usize,
 }
 
 /// A message's fields but its author and body, which [`StoredMessage`] keeps beside them.

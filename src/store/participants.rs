@@ -154,9 +154,22 @@ impl Store {
         reference: &ConversationRef,
         request: &PageRequest,
     ) -> Result<Located<Selection<Participant>>, StoreError> {
+        self.list_participants_where(account, scope, reference, request, |_| true)
+    }
+
+    /// A page of a conversation's participants that `keep` keeps (Chat v2's members: those
+    /// with an identity), in the order they joined.
+    pub fn list_participants_where(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        reference: &ConversationRef,
+        request: &PageRequest,
+        keep: impl Fn(&Participant) -> bool,
+    ) -> Result<Located<Selection<Participant>>, StoreError> {
         self.read(account, |tenant| {
             let conversation = tenant.service(scope)?.conversation(reference)?;
-            let page = conversation.participants().select(request, |_| true).map(Participant::clone);
+            let page = conversation.participants().select(request, keep).map(Participant::clone);
             Ok(conversation.locate(page))
         })
     }

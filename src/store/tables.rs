@@ -524,6 +524,7 @@ impl ConversationData {
         super::model::ConversationSnapshot {
             conversation: self.conversation.clone(),
             message_count: self.messages.len(),
+            member_count: self.participants.values().filter(|participant| participant.identity.is_some()).count(),
         }
     }
 

@@ -10,6 +10,7 @@
 mod address_configurations;
 mod binary;
 mod chat;
+mod chat_members;
 mod concurrency;
 mod control;
 mod conversation_webhooks;

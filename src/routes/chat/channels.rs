@@ -20,7 +20,7 @@ use crate::time::Timestamp;
 use crate::urls::{ConversationUrl, Href, UrlForm};
 use crate::validate;
 
-use super::messages;
+use super::{members, messages};
 
 /// Chat v2's maximum `PageSize` for channels.
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -29,6 +29,7 @@ pub const MAX_PAGE_SIZE: usize = 100;
 pub fn mount(router: Router<AppState>, channels: &str) -> Router<AppState> {
     let channel = format!("{channels}/{{ConversationSid}}");
     let router = router.route(channels, get(list).post(create)).route(&channel, get(fetch).post(update).delete(delete));
+    let router = members::mount(router, &format!("{channel}/Members"));
     messages::mount(router, &format!("{channel}/Messages"))
 }
 
@@ -162,6 +163,7 @@ pub struct ChannelResource {
     url: ConversationUrl,
     conversation: Conversation,
     message_count: usize,
+    member_count: usize,
 }
 
 impl ChannelResource {
@@ -169,7 +171,13 @@ impl ChannelResource {
         let conversation = snapshot.conversation;
         let form = UrlForm::Chat(conversation.chat_service_sid);
         let url = ConversationUrl { base, form, conversation: conversation.sid };
-        Self { account_sid, url, conversation, message_count: snapshot.message_count }
+        Self {
+            account_sid,
+            url,
+            conversation,
+            message_count: snapshot.message_count,
+            member_count: snapshot.member_count,
+        }
     }
 }
 
@@ -187,8 +195,8 @@ struct ChannelWire<'a> {
     date_created: Timestamp,
     date_updated: Timestamp,
     created_by: &'a str,
-    /// Members arrive with participants; until then a channel has none.
-    members_count: u64,
+    /// The conversation's participants with an identity.
+    members_count: usize,
     messages_count: usize,
     url: Href<'a>,
     links: ChannelLinks<'a>,
@@ -217,7 +225,7 @@ impl Serialize for ChannelResource {
             date_created: conversation.date_created,
             date_updated: conversation.date_updated,
             created_by: conversation.created_by.as_deref().unwrap_or("system"),
-            members_count: 0,
+            members_count: self.member_count,
             messages_count: self.message_count,
             url: self.url.with(""),
             links: ChannelLinks {

@@ -4,6 +4,7 @@
 //! <https://www.twilio.com/docs/chat/rest>
 
 mod channels;
+mod members;
 mod messages;
 
 use axum::Router;

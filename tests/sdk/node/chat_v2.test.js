@@ -383,6 +383,26 @@ for (const serviceName of ["default", "created"]) {
       assert.equal(same.uniqueName, channel.uniqueName);
     });
 
+    test("members are the channel's chat participants", async () => {
+      const { channel } = await newChannel();
+      const members = chat().channels(channel.sid).members;
+      const created = await members.create({ identity: "node-member", attributes: '{"team":"b"}' });
+      assert.match(created.sid, /^MB[0-9a-f]{32}$/);
+      assert.equal(created.channelSid, channel.sid);
+      await conversations()(channel.sid).participants.create({
+        "messagingBinding.address": "+15550005555",
+        "messagingBinding.proxyAddress": "+15550006666",
+      });
+
+      assert.deepEqual((await members.list()).map((m) => m.identity), ["node-member"]);
+      assert.equal((await members("node-member").fetch()).sid, created.sid);
+      assert.equal((await members(created.sid).update({ lastConsumedMessageIndex: 2 })).lastConsumedMessageIndex, 2);
+      assert.equal((await chat().channels(channel.sid).fetch()).membersCount, 1);
+      await assertRestError(members.create({ identity: "node-member" }), 409, 50404);
+      assert.equal(await members(created.sid).remove(), true);
+      assert.deepEqual(await members.list(), []);
+    });
+
     test("a conversation is a private channel", async () => {
       const uniqueName = unique("node-conv");
       const conversation = await conversations().create({

@@ -598,3 +598,23 @@ def test_invalid_attributes_are_50304(chat, channel, messages):
     with pytest.raises(TwilioRestException) as excinfo:
         chat.channels(channel.sid).update(attributes="{nope")
     assert_rest_error(excinfo, 400, 50304)
+
+
+def test_members_are_the_channels_chat_participants(chat, channel, client, service_sid):
+    members = chat.channels(channel.sid).members
+    created = members.create(identity="py-member", attributes='{"team":"a"}')
+    assert created.sid.startswith("MB") and created.identity == "py-member"
+    assert created.channel_sid == channel.sid and created.service_sid == service_sid
+    participants = client.conversations.v1.services(service_sid).conversations(channel.sid).participants
+    participants.create(messaging_binding_address="+15550007777", messaging_binding_proxy_address="+15550008888")
+
+    assert [m.identity for m in members.list()] == ["py-member"], "SMS participants are not members"
+    assert members("py-member").fetch().sid == created.sid
+    assert members(created.sid).update(last_consumed_message_index=3).last_consumed_message_index == 3
+    assert participants(created.sid).fetch().last_read_message_index == 3
+    assert chat.channels(channel.sid).fetch().members_count == 1
+    with pytest.raises(TwilioRestException) as excinfo:
+        members.create(identity="py-member")
+    assert (excinfo.value.status, excinfo.value.code) == (409, 50404)
+    assert members(created.sid).delete()
+    assert members.list() == []
