@@ -87,45 +87,49 @@ impl RequestLog {
         }
         let (mut status_digits, mut latency_digits) = (itoa::Buffer::new(), itoa::Buffer::new());
         let (status, latency) = (status_digits.format(status), latency_digits.format(latency_us));
-        let mine = self.thread_buffer();
-        let mut buffer = mine.lock().unwrap_or_else(PoisonError::into_inner);
-        if buffer.len() + path.len() * 2 + 160 > MAX_BUFFERED_BYTES {
-            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        buffer.extend_from_slice(&stamp[..19]);
-        buffer.push(b'.');
-        buffer.extend_from_slice(&micros);
-        buffer.extend_from_slice(b"Z  INFO ");
-        buffer.extend_from_slice(TARGET.as_bytes());
-        buffer.extend_from_slice(b": method=");
-        buffer.extend_from_slice(method.as_str().as_bytes());
-        buffer.extend_from_slice(b" path=\"");
-        for &byte in path.as_bytes() {
-            // As `tracing` prints a string field: in quotes, with quotes and backslashes escaped.
-            if matches!(byte, b'"' | b'\\') {
-                buffer.push(b'\\');
+        self.with_thread_buffer(|buffer| {
+            if buffer.len() + path.len() * 2 + 160 > MAX_BUFFERED_BYTES {
+                self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+                return;
             }
-            buffer.push(byte);
-        }
-        buffer.extend_from_slice(b"\" status=");
-        buffer.extend_from_slice(status.as_bytes());
-        buffer.extend_from_slice(b" latency_us=");
-        buffer.extend_from_slice(latency.as_bytes());
-        buffer.push(b'\n');
+            buffer.extend_from_slice(&stamp[..19]);
+            buffer.push(b'.');
+            buffer.extend_from_slice(&micros);
+            buffer.extend_from_slice(b"Z  INFO ");
+            buffer.extend_from_slice(TARGET.as_bytes());
+            buffer.extend_from_slice(b": method=");
+            buffer.extend_from_slice(method.as_str().as_bytes());
+            buffer.extend_from_slice(b" path=\"");
+            for &byte in path.as_bytes() {
+                // As `tracing` prints a string field: in quotes, with quotes and backslashes escaped.
+                if matches!(byte, b'"' | b'\\') {
+                    buffer.push(b'\\');
+                }
+                buffer.push(byte);
+            }
+            buffer.extend_from_slice(b"\" status=");
+            buffer.extend_from_slice(status.as_bytes());
+            buffer.extend_from_slice(b" latency_us=");
+            buffer.extend_from_slice(latency.as_bytes());
+            buffer.push(b'\n');
+        });
     }
 
-    /// This thread's buffer in this log, registered with the log on first use.
-    fn thread_buffer(&self) -> Buffer {
+    /// Runs `write` on this thread's buffer in this log (registered with the log on first
+    /// use), locked, without touching its reference count.
+    fn with_thread_buffer(&self, write: impl FnOnce(&mut Vec<u8>)) {
         BUFFERS.with_borrow_mut(|buffers| {
-            if let Some((_, buffer)) = buffers.iter().find(|(id, _)| *id == self.shared.id) {
-                return Arc::clone(buffer);
-            }
-            let buffer = Buffer::default();
-            self.shared.buffers.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::clone(&buffer));
-            buffers.push((self.shared.id, Arc::clone(&buffer)));
-            buffer
-        })
+            let position = match buffers.iter().position(|(id, _)| *id == self.shared.id) {
+                Some(position) => position,
+                None => {
+                    let buffer = Buffer::default();
+                    self.shared.buffers.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::clone(&buffer));
+                    buffers.push((self.shared.id, buffer));
+                    buffers.len() - 1
+                }
+            };
+            write(&mut buffers[position].1.lock().unwrap_or_else(PoisonError::into_inner));
+        });
     }
 
     /// Writes every line waiting, now (at shutdown).
@@ -147,7 +151,11 @@ fn write_waiting(shared: &Shared) {
     let buffers: Vec<Buffer> = shared.buffers.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let mut stderr = std::io::stderr().lock();
     for buffer in buffers {
-        let waiting = std::mem::take(&mut *buffer.lock().unwrap_or_else(PoisonError::into_inner));
+        // The worker gets an empty buffer of the same size back, allocated here: it never
+        // grows one again on the request path.
+        let capacity = buffer.lock().unwrap_or_else(PoisonError::into_inner).capacity();
+        let fresh = Vec::with_capacity(capacity);
+        let waiting = std::mem::replace(&mut *buffer.lock().unwrap_or_else(PoisonError::into_inner), fresh);
         if !waiting.is_empty() {
             // Nowhere to report a failure to write the log but the log itself.
             let _ = stderr.write_all(&waiting);
@@ -167,7 +175,8 @@ mod tests {
     fn a_line_reads_as_tracing_would_write_it() {
         let log = RequestLog::new(u64::MAX);
         log.record(&Method::GET, "/v1/Conversations/\"x\"", 200, 145);
-        let text = String::from_utf8(log.thread_buffer().lock().unwrap().clone()).unwrap();
+        let mut text = String::new();
+        log.with_thread_buffer(|buffer| text = String::from_utf8(buffer.clone()).unwrap());
         let (stamp, rest) = text.split_at(27);
         assert!(stamp.ends_with('Z') && stamp.as_bytes()[19] == b'.', "{stamp}");
         assert_eq!(
