@@ -67,6 +67,16 @@ pub mod messages {
     pub const CONVERSATION_WEBHOOK_FILTER_MISSING: &str = "Conversation webhook filter not provided";
     pub const CONVERSATION_WEBHOOK_TRIGGER_MISSING: &str = "Conversation webhook trigger not provided";
     pub const ADDRESS_CONFIGURATION_EXISTS: &str = "An Address Configuration for this address and type already exists";
+    /// <https://www.twilio.com/docs/api/errors/50377>
+    pub const CONVERSATION_CLOSED: &str = "Can't update conversation as it's in final closed state";
+    /// <https://www.twilio.com/docs/api/errors/50375>
+    pub const INACTIVE_TIMER_TOO_SHORT: &str = "TimeToInactive should be greater or equal to 1 minute";
+    /// <https://www.twilio.com/docs/api/errors/50376>
+    pub const CLOSED_TIMER_TOO_SHORT: &str = "TimeToClosed should be greater or equal to 10 minutes";
+    /// <https://www.twilio.com/docs/api/errors/50379>
+    pub const INACTIVE_TIMER_INVALID: &str = "TimeToInactive format is invalid";
+    /// <https://www.twilio.com/docs/api/errors/50380>
+    pub const CLOSED_TIMER_INVALID: &str = "TimeToClosed format is invalid";
 }
 
 /// An API failure. Each variant's HTTP status, Twilio code and message are one row of the
@@ -180,6 +190,17 @@ pub enum ApiError {
     ConversationWebhookTriggerMissing,
     /// 409, code 20001: the address has a configuration of this type already.
     AddressConfigurationExists,
+    /// 400, code 50377: a new message or participant in a closed conversation, or an
+    /// attempt to reactivate it. Twilio's status for it is unconfirmed.
+    ConversationClosed,
+    /// 400, code 50375: `Timers.Inactive` shorter than one minute.
+    InactiveTimerTooShort,
+    /// 400, code 50376: `Timers.Closed` shorter than ten minutes.
+    ClosedTimerTooShort,
+    /// 400, code 50379: `Timers.Inactive` is not an ISO 8601 duration.
+    InactiveTimerInvalid,
+    /// 400, code 50380: `Timers.Closed` is not an ISO 8601 duration.
+    ClosedTimerInvalid,
     /// 500, code 20500. Never expected; the cause is logged by the response middleware and
     /// never shown to the client.
     Internal(String),
@@ -255,6 +276,11 @@ impl ApiError {
             Self::ConversationWebhookFilterMissing => (S::BAD_REQUEST, 50370, CONVERSATION_WEBHOOK_FILTER_MISSING),
             Self::ConversationWebhookTriggerMissing => (S::BAD_REQUEST, 50371, CONVERSATION_WEBHOOK_TRIGGER_MISSING),
             Self::AddressConfigurationExists => (S::CONFLICT, 20001, ADDRESS_CONFIGURATION_EXISTS),
+            Self::ConversationClosed => (S::BAD_REQUEST, 50377, CONVERSATION_CLOSED),
+            Self::InactiveTimerTooShort => (S::BAD_REQUEST, 50375, INACTIVE_TIMER_TOO_SHORT),
+            Self::ClosedTimerTooShort => (S::BAD_REQUEST, 50376, CLOSED_TIMER_TOO_SHORT),
+            Self::InactiveTimerInvalid => (S::BAD_REQUEST, 50379, INACTIVE_TIMER_INVALID),
+            Self::ClosedTimerInvalid => (S::BAD_REQUEST, 50380, CLOSED_TIMER_INVALID),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, 20500, INTERNAL),
         };
         (status, code, message.into())
@@ -433,6 +459,7 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::TooManyConversationWebhooks => Self::TooManyConversationWebhooks,
             StoreError::ConversationWebhookNotFound => Self::ConversationWebhookNotFound,
             StoreError::AddressConfigurationExists => Self::AddressConfigurationExists,
+            StoreError::ConversationClosed => Self::ConversationClosed,
             // No route commits a proposal yet; one that is overtaken is retried by its caller.
             StoreError::Conflict => Self::Internal("a proposed change was overtaken".to_owned()),
         }
@@ -616,6 +643,11 @@ mod tests {
             AddressConfigurationExists => {
                 (409, 20001, "An Address Configuration for this address and type already exists")
             }
+            ConversationClosed => (400, 50377, "Can't update conversation as it's in final closed state"),
+            InactiveTimerTooShort => (400, 50375, "TimeToInactive should be greater or equal to 1 minute"),
+            ClosedTimerTooShort => (400, 50376, "TimeToClosed should be greater or equal to 10 minutes"),
+            InactiveTimerInvalid => (400, 50379, "TimeToInactive format is invalid"),
+            ClosedTimerInvalid => (400, 50380, "TimeToClosed format is invalid"),
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -675,7 +707,12 @@ mod tests {
             ConversationWebhookUrlMissing => ConversationWebhookFilterMissing,
             ConversationWebhookFilterMissing => ConversationWebhookTriggerMissing,
             ConversationWebhookTriggerMissing => AddressConfigurationExists,
-            AddressConfigurationExists => Internal("the disk is full".into()),
+            AddressConfigurationExists => ConversationClosed,
+            ConversationClosed => InactiveTimerTooShort,
+            InactiveTimerTooShort => ClosedTimerTooShort,
+            ClosedTimerTooShort => InactiveTimerInvalid,
+            InactiveTimerInvalid => ClosedTimerInvalid,
+            ClosedTimerInvalid => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }

@@ -190,6 +190,46 @@ impl serde::Serialize for Timestamp {
     }
 }
 
+/// Reads an ISO 8601 duration as Twilio's timers take it (`PT5M`, `P1D`, `P1DT12H`,
+/// `P2W`) into seconds. Years and months are refused, since their length depends on the
+/// date they start from; so are fractions, signs, and durations too long to add to a
+/// timestamp. `None` when it is not such a duration.
+pub fn parse_duration_seconds(value: &str) -> Option<i64> {
+    let rest = value.strip_prefix('P')?;
+    let (date, time) = match rest.split_once('T') {
+        Some((date, time)) if !time.is_empty() => (date, Some(time)),
+        Some(_) => return None,
+        None => (rest, None),
+    };
+    if date.is_empty() && time.is_none() {
+        return None;
+    }
+    let mut total: i64 = 0;
+    for (part, units) in
+        [(date, &[('W', 604_800), ('D', 86_400)][..]), (time.unwrap_or(""), &[('H', 3_600), ('M', 60), ('S', 1)][..])]
+    {
+        let mut digits = String::new();
+        let mut next_unit = 0;
+        for c in part.chars() {
+            if c.is_ascii_digit() {
+                digits.push(c);
+                continue;
+            }
+            // Each unit at most once, in order, each after its digits.
+            let position = units[next_unit..].iter().position(|(unit, _)| *unit == c)? + next_unit;
+            let count: i64 = digits.parse().ok()?;
+            total = total.checked_add(count.checked_mul(units[position].1)?)?;
+            digits.clear();
+            next_unit = position + 1;
+        }
+        if !digits.is_empty() {
+            return None;
+        }
+    }
+    // Longer than the printable years could never run out: refused rather than clamped.
+    (total <= Timestamp::MAX.0 - Timestamp::MIN.0).then_some(total)
+}
+
 /// Where "now" comes from: the system clock, shifted by an offset or frozen at an instant
 /// when a test asks for it (`/_emulator/clock`). Clones share one setting.
 #[derive(Clone, Debug, Default)]
@@ -301,6 +341,31 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_twilio_timers_take_them() {
+        let cases = [
+            ("PT5M", Some(300)),
+            ("P1D", Some(86_400)),
+            ("P1DT12H", Some(129_600)),
+            ("PT1H30M15S", Some(5_415)),
+            ("P2W", Some(1_209_600)),
+            ("PT0S", Some(0)),
+            ("P1Y", None),
+            ("P1M", None),
+            ("PT", None),
+            ("P", None),
+            ("5M", None),
+            ("PT1.5S", None),
+            ("PT5M1H", None),
+            ("PT-5M", None),
+            ("P99999999999999999999D", None),
+            ("P999999999999D", None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_duration_seconds(input), expected, "{input}");
+        }
+    }
 
     #[test]
     fn the_fast_formatter_agrees_with_chrono() {

@@ -15,10 +15,10 @@ use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSid};
 use crate::state::AppState;
 use crate::store::model::{
-    Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, ConversationState,
+    Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, ConversationState, ConversationTimers,
 };
 use crate::store::{ServiceScope, default_messaging_service_sid};
-use crate::time::{InvalidTimestamp, Timestamp};
+use crate::time::{InvalidTimestamp, Timestamp, parse_duration_seconds};
 use crate::urls::{ConversationUrl, Href};
 use crate::validate;
 
@@ -38,8 +38,8 @@ pub fn mount(router: Router<AppState>, conversations: &str) -> Router<AppState> 
     participants::mount(router, &format!("{conversation}/Participants"))
 }
 
-/// Create and update parameters. `MessagingServiceSid`, `Timers.*` and `Bindings.*` are
-/// accepted and ignored: SMS routing and timers are not emulated.
+/// Create and update parameters. `MessagingServiceSid` and `Bindings.*` are accepted and
+/// ignored: SMS routing is not emulated.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ConversationParams {
@@ -49,6 +49,33 @@ struct ConversationParams {
     state: Option<String>,
     date_created: Option<String>,
     date_updated: Option<String>,
+    #[serde(rename = "Timers.Inactive")]
+    timers_inactive: Option<String>,
+    #[serde(rename = "Timers.Closed")]
+    timers_closed: Option<String>,
+}
+
+/// Twilio's shortest timers: one minute to inactive (50375), ten minutes to closed (50376).
+const MIN_INACTIVE_TIMER_SECONDS: i64 = 60;
+const MIN_CLOSED_TIMER_SECONDS: i64 = 600;
+
+/// A `Timers.*` value: an empty one clears the timer (`Some(None)`), any other must be an
+/// ISO 8601 duration of at least `min` seconds.
+fn parse_timer(
+    value: Option<String>,
+    min: i64,
+    invalid: ApiError,
+    too_short: ApiError,
+) -> Result<Option<Option<i64>>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
+    if value.is_empty() {
+        return Ok(Some(None));
+    }
+    match parse_duration_seconds(&value) {
+        None => Err(invalid),
+        Some(seconds) if seconds < min => Err(too_short),
+        Some(seconds) => Ok(Some(Some(seconds))),
+    }
 }
 
 impl ConversationParams {
@@ -64,6 +91,18 @@ impl ConversationParams {
             created_by: None,
             date_created: validate::date_created(self.date_created.as_deref())?,
             date_updated: validate::date_updated(self.date_updated.as_deref())?,
+            inactive_timer: parse_timer(
+                self.timers_inactive,
+                MIN_INACTIVE_TIMER_SECONDS,
+                ApiError::InactiveTimerInvalid,
+                ApiError::InactiveTimerTooShort,
+            )?,
+            closed_timer: parse_timer(
+                self.timers_closed,
+                MIN_CLOSED_TIMER_SECONDS,
+                ApiError::ClosedTimerInvalid,
+                ApiError::ClosedTimerTooShort,
+            )?,
         })
     }
 }
@@ -215,8 +254,7 @@ struct ConversationWire<'a> {
     date_created: Timestamp,
     date_updated: Timestamp,
     state: ConversationState,
-    /// Timers are not emulated: Twilio shows `{}` when none is set.
-    timers: Empty,
+    timers: TimersWire,
     bindings: Empty,
     url: Href<'a>,
     links: ConversationLinks<'a>,
@@ -225,6 +263,25 @@ struct ConversationWire<'a> {
 /// An empty JSON object.
 #[derive(Serialize)]
 struct Empty {}
+
+/// `timers`: `{}` when no timer is set, as Twilio's examples show it; otherwise both
+/// instants, `null` for the one that is not set.
+#[derive(Serialize)]
+struct TimersWire {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_inactive: Option<Option<Timestamp>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_closed: Option<Option<Timestamp>>,
+}
+
+impl From<ConversationTimers> for TimersWire {
+    fn from(timers: ConversationTimers) -> Self {
+        if timers.is_empty() {
+            return Self { date_inactive: None, date_closed: None };
+        }
+        Self { date_inactive: Some(timers.date_inactive), date_closed: Some(timers.date_closed) }
+    }
+}
 
 #[derive(Serialize)]
 struct ConversationLinks<'a> {
@@ -248,7 +305,7 @@ impl Serialize for ConversationResource {
             date_created: conversation.date_created,
             date_updated: conversation.date_updated,
             state: conversation.state,
-            timers: Empty {},
+            timers: conversation.timers.into(),
             bindings: Empty {},
             url: self.url.with(""),
             links: ConversationLinks {

@@ -179,6 +179,7 @@ fn conversation_to_be(service: crate::sid::ChatServiceSid, fields: &Conversation
         created_by: None,
         date_created: at,
         date_updated: at,
+        timers: Default::default(),
     }
 }
 

@@ -230,6 +230,8 @@ pub enum Source {
     Sdk,
     Sms,
     Whatsapp,
+    /// A conversation's inactive or closed timer ran out; its webhook names it in `Reason`.
+    Timer,
 }
 
 impl Source {
@@ -239,6 +241,7 @@ impl Source {
             Self::Sdk => "SDK",
             Self::Sms => "SMS",
             Self::Whatsapp => "WHATSAPP",
+            Self::Timer => "TIMER",
         }
     }
 }
@@ -247,6 +250,12 @@ impl Origin {
     /// A REST call that asked for webhooks (`X-Twilio-Webhook-Enabled: true`).
     pub fn api_with_webhooks() -> Self {
         Self { source: Source::Api, client_identity: None, fires_webhooks: true, binding: None, correlation: None }
+    }
+
+    /// A timer that ran out. Like an SDK action, it always fires webhooks: Twilio sends
+    /// `onConversationStateUpdated` with `Reason=TIMER` whoever set the timer.
+    pub fn timer() -> Self {
+        Self { source: Source::Timer, client_identity: None, fires_webhooks: true, binding: None, correlation: None }
     }
 }
 

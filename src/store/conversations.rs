@@ -3,11 +3,21 @@
 use std::sync::Arc;
 
 use super::change::Change;
-use super::model::{ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot};
+use super::model::{
+    ChannelType, Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, ConversationState,
+    ConversationTimers,
+};
 use super::selection::{PageRequest, Selection};
 use super::tables::ConversationData;
 use super::{ConversationRef, Decision, ServiceScope, Store, StoreError, fresh};
 use crate::sid::{AccountSid, ConversationSid};
+use crate::time::{Timestamp, parse_duration_seconds};
+
+/// The instant a timer of `seconds` set at `now` runs out; past the last printable instant
+/// it never does, which the last instant stands for.
+fn runs_out(now: Timestamp, seconds: i64) -> Timestamp {
+    now.checked_add(seconds).unwrap_or(Timestamp::MAX)
+}
 
 impl Store {
     /// Creates a conversation in the service `scope` names.
@@ -25,6 +35,18 @@ impl Store {
             }
             let sid = fresh(sids, ConversationSid::from_bits, |sid| service.conversations().contains(sid));
             let date_created = fields.date_created.unwrap_or(now);
+            // The account's `DefaultInactiveTimer`/`DefaultClosedTimer` apply to a new
+            // conversation that sets no timer of its own. They are stored as sent, so one
+            // that is not a duration is ignored here rather than refused on every create.
+            let configuration = tenant.configuration();
+            let default = |value: &Option<Arc<str>>| value.as_deref().and_then(parse_duration_seconds);
+            let inactive = fields.inactive_timer.unwrap_or_else(|| default(&configuration.default_inactive_timer));
+            let closed = fields.closed_timer.unwrap_or_else(|| default(&configuration.default_closed_timer));
+            // Timers count from the request that sets them (see README, "Conversation timers").
+            let timers = ConversationTimers {
+                date_inactive: inactive.map(|seconds| runs_out(now, seconds)),
+                date_closed: closed.map(|seconds| runs_out(now, seconds)),
+            };
             let conversation = Conversation {
                 sid,
                 chat_service_sid: service.sid(),
@@ -36,6 +58,7 @@ impl Store {
                 created_by: fields.created_by.map(Into::into),
                 date_created,
                 date_updated: fields.date_updated.unwrap_or(date_created),
+                timers,
             };
             let snapshot =
                 ConversationSnapshot { conversation: conversation.clone(), message_count: 0, member_count: 0 };
@@ -98,7 +121,25 @@ impl Store {
                 conversation.attributes = Some(attributes.into());
             }
             if let Some(state) = fields.state {
+                // Twilio: a closed conversation "can't be reactivated" (50377).
+                if conversation.state == ConversationState::Closed && state != ConversationState::Closed {
+                    return Err(StoreError::ConversationClosed);
+                }
+                // A spent inactive timer would send a reactivated conversation straight
+                // back; it is cleared instead, and `Timers.Inactive` sets a new one.
+                if state == ConversationState::Active
+                    && conversation.state != ConversationState::Active
+                    && conversation.timers.date_inactive.is_some_and(|at| at <= now)
+                {
+                    conversation.timers.date_inactive = None;
+                }
                 conversation.state = state;
+            }
+            if let Some(inactive) = fields.inactive_timer {
+                conversation.timers.date_inactive = inactive.map(|seconds| runs_out(now, seconds));
+            }
+            if let Some(closed) = fields.closed_timer {
+                conversation.timers.date_closed = closed.map(|seconds| runs_out(now, seconds));
             }
             if let Some(created_by) = fields.created_by {
                 conversation.created_by = Some(created_by.into());

@@ -30,8 +30,8 @@ use super::config_document::{
 use super::fresh;
 use super::limits::{self, Violation};
 use super::model::{
-    ChannelType, Conversation, ConversationState, DeliveryStatus, Media, MediaRef, Message, MessageExtras,
-    MessagingBinding, Participant, Receipt, Service, StoredMessage,
+    ChannelType, Conversation, ConversationState, ConversationTimers, DeliveryStatus, Media, MediaRef, Message,
+    MessageExtras, MessagingBinding, Participant, Receipt, Service, StoredMessage,
 };
 use super::participants::default_participant_role;
 use super::tables::{ConversationData, ServiceData, Tables, Tenant};
@@ -150,6 +150,14 @@ pub struct ReceiptDocument {
     pub date_updated: Option<String>,
 }
 
+/// A conversation's timers, as the instants they run out.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimersDocument {
+    pub date_inactive: Option<String>,
+    pub date_closed: Option<String>,
+}
+
 /// A conversation (a Chat channel) with its messages.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +173,9 @@ pub struct ConversationDocument {
     pub created_by: Option<String>,
     pub date_created: Option<String>,
     pub date_updated: Option<String>,
+    /// When its inactive and closed timers run out, if it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timers: Option<TimersDocument>,
     /// The index the next message gets; at least one past the highest message's.
     pub next_index: Option<u64>,
     #[serde(default)]
@@ -320,6 +331,10 @@ pub(super) fn conversation_document(conversation: &Conversation, next_index: u64
         created_by: conversation.created_by.as_deref().map(str::to_owned),
         date_created: Some(conversation.date_created.to_string()),
         date_updated: Some(conversation.date_updated.to_string()),
+        timers: (!conversation.timers.is_empty()).then(|| TimersDocument {
+            date_inactive: conversation.timers.date_inactive.map(|at| at.to_string()),
+            date_closed: conversation.timers.date_closed.map(|at| at.to_string()),
+        }),
         next_index: Some(next_index),
         messages: Vec::new(),
         participants: Vec::new(),
@@ -831,6 +846,13 @@ pub(super) fn to_conversation(
         created_by: within(doc.created_by, limits::name, at, "created_by")?.map(Into::into),
         date_created,
         date_updated: date(&doc.date_updated, &format!("{at}.date_updated"))?.unwrap_or(date_created),
+        timers: match doc.timers {
+            Some(timers) => ConversationTimers {
+                date_inactive: date(&timers.date_inactive, &format!("{at}.timers.date_inactive"))?,
+                date_closed: date(&timers.date_closed, &format!("{at}.timers.date_closed"))?,
+            },
+            None => ConversationTimers::default(),
+        },
     })
 }
 

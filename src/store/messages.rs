@@ -3,7 +3,7 @@
 
 use super::change::Change;
 use super::document::MAX_INDEX;
-use super::model::{DeliveryStatus, Message, MessageExtras, MessageFields, Receipt, StoredMessage};
+use super::model::{ConversationState, DeliveryStatus, Message, MessageExtras, MessageFields, Receipt, StoredMessage};
 use super::selection::{PageRequest, Selection, select};
 use super::tables::{ConversationData, Tenant};
 use super::{ConversationRef, DEFAULT_AUTHOR, Decision, Located, Proposal, ServiceScope, Store, StoreError, fresh};
@@ -263,6 +263,9 @@ fn decide_create_message(
         }
     };
     let conversation = service.conversation(reference)?;
+    if conversation.conversation().state == ConversationState::Closed {
+        return Err(StoreError::ConversationClosed);
+    }
     check_sms_body(conversation, fields.body.as_deref())?;
     let author = fields.author.unwrap_or_else(|| DEFAULT_AUTHOR.to_owned());
     let participant_sid = conversation.author_participant(&author);

@@ -36,6 +36,7 @@ mod tables;
 pub mod webhook_model;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSid, SidGenerator, derive_bits};
@@ -118,6 +119,10 @@ pub enum StoreError {
     /// The address has a configuration of this type already.
     #[error("address configuration already exists")]
     AddressConfigurationExists,
+    /// The conversation is closed: it takes no new message or participant, and cannot be
+    /// reactivated.
+    #[error("the conversation is closed")]
+    ConversationClosed,
 }
 
 /// Which service a request addresses: the account's default (`/v1/Conversations/…`) or an
@@ -266,6 +271,9 @@ pub struct Store {
     feed: ChangeFeed,
     /// Who the writes through this handle are made by (see [`Store::acting_for`]).
     origin: Option<Arc<Origin>>,
+    /// The Unix second the earliest timer runs out (`i64::MAX`: none), kept outside the
+    /// lock so that every read and write pays one comparison to learn nothing is due.
+    next_timer: Arc<AtomicI64>,
 }
 
 #[derive(Debug)]
@@ -302,7 +310,65 @@ impl Store {
     /// An empty store stamping records with `clock` and naming them with `sids`.
     pub fn new(clock: Clock, sids: SidGenerator) -> Self {
         let inner = Inner { tables: Tables::default(), sids, seq: 0, state_file: None };
-        Self { inner: Arc::new(RwLock::new(inner)), clock, feed: ChangeFeed::new(DEFAULT_FEED_CAPACITY), origin: None }
+        Self {
+            inner: Arc::new(RwLock::new(inner)),
+            clock,
+            feed: ChangeFeed::new(DEFAULT_FEED_CAPACITY),
+            origin: None,
+            next_timer: Arc::new(AtomicI64::new(i64::MAX)),
+        }
+    }
+
+    /// Commits the state changes of every timer that has run out by the clock's "now".
+    /// Every read and write calls it first, and so does a change of the clock, so the
+    /// timers move conversations on exactly when the clock says, with no task of their
+    /// own: deterministic under a frozen clock. When nothing is due it is one comparison.
+    pub fn run_timers(&self) {
+        let next = self.next_timer.load(Ordering::Relaxed);
+        // Without any timer, not even the clock is read.
+        if next == i64::MAX {
+            return;
+        }
+        let now = self.clock.now();
+        if now.unix_seconds() < next {
+            return;
+        }
+        self.run_due_timers(now);
+    }
+
+    /// The timer pass proper, under the write lock: each conversation whose timer ran out
+    /// moves on (active → inactive → closed, one committed `PutConversation` per step,
+    /// dated when the timer ran out), in the order the timers ran out.
+    #[cold]
+    fn run_due_timers(&self, now: Timestamp) {
+        let mut guard = self.write_guard();
+        let mut steps: Vec<(Timestamp, Change)> = Vec::new();
+        for &(_, account, service, sid) in guard.tables.due_by(now) {
+            let Some(current) = guard.tables.conversation_at(account, service, sid) else { continue };
+            let mut conversation = current.clone();
+            // Possibly both timers ran out: each step is its own change and webhook.
+            while let Some(due) = conversation.next_due().filter(|due| *due <= now) {
+                conversation.state = conversation.timed_state(due);
+                conversation.date_updated = due;
+                steps.push((due, Change::PutConversation { account, conversation: conversation.clone() }));
+            }
+        }
+        // One conversation's steps are in order already; a stable sort keeps them so.
+        steps.sort_by_key(|(due, _)| *due);
+        let changes = steps.into_iter().map(|(_, change)| change).collect();
+        let timers = self.acting_for(Origin::timer());
+        match timers.commit_locked(&mut guard, changes) {
+            Ok(()) => guard.tables.forget_due(now),
+            // Left due: the next request tries again.
+            Err(error) => tracing::error!(%error, "the timers' state changes could not be committed"),
+        }
+        self.note_next_timer(&guard);
+    }
+
+    /// Publishes when the earliest timer runs out, for [`run_timers`](Self::run_timers).
+    fn note_next_timer(&self, inner: &Inner) {
+        let next = inner.tables.next_due().map_or(i64::MAX, Timestamp::unix_seconds);
+        self.next_timer.store(next, Ordering::Relaxed);
     }
 
     /// A subscription to every change committed from now on.
@@ -345,6 +411,7 @@ impl Store {
     /// read as a fresh one (its default service and nothing else) without being stored, so
     /// reads never change the state.
     fn read<R>(&self, account: AccountSid, f: impl FnOnce(&Tenant) -> R) -> R {
+        self.run_timers();
         let guard = self.read_guard();
         match guard.tables.tenant(account) {
             Some(tenant) => f(tenant),
@@ -359,6 +426,7 @@ impl Store {
         account: AccountSid,
         check: impl FnOnce(&Tenant, &mut SidGenerator, Timestamp) -> Result<Decision<R>, StoreError>,
     ) -> Result<R, StoreError> {
+        self.run_timers();
         let mut guard = self.write_guard();
         let decision = self.decide(&mut guard, account, check)?;
         self.commit_locked(&mut guard, decision.changes)?;
@@ -396,6 +464,7 @@ impl Store {
         account: AccountSid,
         check: impl FnOnce(&Tenant, &mut SidGenerator, Timestamp) -> Result<Decision<R>, StoreError>,
     ) -> Result<Proposal<R>, StoreError> {
+        self.run_timers();
         let mut guard = self.write_guard();
         let seq = guard.seq;
         Ok(Proposal { seq, decision: self.decide(&mut guard, account, check)? })
@@ -434,6 +503,7 @@ impl Store {
                 Err(misfit) => tracing::error!(%misfit, ?change, "a checked change did not fit the store"),
             }
         }
+        self.note_next_timer(inner);
         let Inner { tables, seq, state_file, .. } = inner;
         if let Some(file) = state_file {
             file.compact_if_due(*seq, || tables.clone());
@@ -536,6 +606,7 @@ impl Store {
         guard.tables = tables;
         guard.seq = seq;
         guard.state_file = Some(file);
+        self.note_next_timer(&guard);
         Ok(restored)
     }
 

@@ -100,6 +100,50 @@ pub struct Conversation {
     pub created_by: Option<Arc<str>>,
     pub date_created: Timestamp,
     pub date_updated: Timestamp,
+    /// When the inactive and closed timers run out.
+    pub timers: ConversationTimers,
+}
+
+/// When a conversation's timers run out: the instants `timers.date_inactive` and
+/// `timers.date_closed` show. Kept as instants, not durations, so that a transition needs
+/// no clock beyond the one comparison, and a replay reaches the same instants.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConversationTimers {
+    pub date_inactive: Option<Timestamp>,
+    pub date_closed: Option<Timestamp>,
+}
+
+impl ConversationTimers {
+    /// Whether neither timer is set (Twilio renders `timers` as `{}` then).
+    pub fn is_empty(self) -> bool {
+        self.date_inactive.is_none() && self.date_closed.is_none()
+    }
+}
+
+impl Conversation {
+    /// The next instant a timer moves this conversation on: the inactive timer only
+    /// matters while it is active, the closed timer until it is closed.
+    pub fn next_due(&self) -> Option<Timestamp> {
+        let closed = self.timers.date_closed;
+        match self.state {
+            ConversationState::Closed => None,
+            ConversationState::Active => match (self.timers.date_inactive, closed) {
+                (Some(inactive), Some(closed)) => Some(inactive.min(closed)),
+                (inactive, closed) => inactive.or(closed),
+            },
+            ConversationState::Inactive | ConversationState::Initializing => closed,
+        }
+    }
+
+    /// The state the timers move the conversation to at `due` (its [`next_due`](Self::next_due)):
+    /// closed when the closed timer has run out, inactive otherwise.
+    pub fn timed_state(&self, due: Timestamp) -> ConversationState {
+        if self.timers.date_closed.is_some_and(|closed| closed <= due) {
+            ConversationState::Closed
+        } else {
+            ConversationState::Inactive
+        }
+    }
 }
 
 /// A conversation as read out of the store, with what is derived from its messages.
@@ -521,6 +565,11 @@ pub struct ConversationFields {
     pub created_by: Option<String>,
     pub date_created: Option<Timestamp>,
     pub date_updated: Option<Timestamp>,
+    /// `Timers.Inactive`: `Some(None)` clears the timer, `Some(Some(d))` runs out `d`
+    /// seconds from now.
+    pub inactive_timer: Option<Option<i64>>,
+    /// `Timers.Closed`, likewise.
+    pub closed_timer: Option<Option<i64>>,
 }
 
 /// Filters of the conversation list.

@@ -106,6 +106,9 @@ impl Store {
             let service = tenant.service(scope)?;
             let role = default_participant_role(service.sid());
             let conversation = service.conversation(reference)?;
+            if conversation.conversation().state == ConversationState::Closed {
+                return Err(StoreError::ConversationClosed);
+            }
             let sid = fresh(sids, ParticipantSid::from_bits, |sid| conversation.participants().contains(sid));
             let date_created = fields.date_created.unwrap_or(now);
             let participant = Participant {

@@ -6,6 +6,7 @@
 //! file's replay read the tables through `&` references and describe what they want done
 //! as [`Change`]s, so no other file can leave an index out of step with its table.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::HashMap;
@@ -31,7 +32,15 @@ use crate::time::Timestamp;
 #[derive(Clone, Debug, Default)]
 pub(super) struct Tables {
     tenants: HashMap<AccountSid, Tenant>,
+    /// When a conversation's timer runs out next, earliest first: `PutConversation` adds
+    /// an entry, the timer pass (`Store::run_timers`) takes the ones it has dealt with.
+    /// An entry a later change made stale (a new timer, a delete) is left in place and
+    /// found stale when it is due, which is cheaper than keeping the set exact.
+    due: BTreeSet<TimerDue>,
 }
+
+/// A conversation's timer, by when it runs out.
+pub(super) type TimerDue = (Timestamp, AccountSid, ChatServiceSid, ConversationSid);
 
 /// One account's data.
 #[derive(Clone, Debug)]
@@ -81,6 +90,35 @@ fn misfit(problem: impl Into<String>) -> Misfit {
 }
 
 impl Tables {
+    /// When the earliest timer runs out.
+    pub(super) fn next_due(&self) -> Option<Timestamp> {
+        self.due.first().map(|(at, ..)| *at)
+    }
+
+    /// The timers that ran out by `now`, earliest first; possibly stale (see `due`).
+    pub(super) fn due_by(&self, now: Timestamp) -> impl Iterator<Item = &TimerDue> {
+        self.due.iter().take_while(move |(at, ..)| *at <= now)
+    }
+
+    /// Drops the timers that ran out by `now`, once the transitions they caused are
+    /// committed (each of which re-entered its conversation's next timer, if any).
+    pub(super) fn forget_due(&mut self, now: Timestamp) {
+        while self.due.first().is_some_and(|(at, ..)| *at <= now) {
+            self.due.pop_first();
+        }
+    }
+
+    /// A conversation by its full address, if it is there.
+    pub(super) fn conversation_at(
+        &self,
+        account: AccountSid,
+        service: ChatServiceSid,
+        conversation: ConversationSid,
+    ) -> Option<&Conversation> {
+        let data = self.tenants.get(&account)?.services.get(&service)?.conversations.get(&conversation)?;
+        Some(&data.conversation)
+    }
+
     /// The account's data, if it was ever written to.
     pub(super) fn tenant(&self, account: AccountSid) -> Option<&Tenant> {
         self.tenants.get(&account)
@@ -107,6 +145,7 @@ impl Tables {
                 Ok(Prior::Nothing)
             }
             Change::Reset { account: None } => {
+                self.due.clear();
                 drop_elsewhere(std::mem::take(&mut self.tenants));
                 Ok(Prior::Nothing)
             }
@@ -159,6 +198,9 @@ impl Tables {
                 };
                 if let Some(name) = &conversation.unique_name {
                     service.unique_names.insert(Arc::clone(name), sid);
+                }
+                if let Some(at) = conversation.next_due() {
+                    self.due.insert((at, *account, conversation.chat_service_sid, sid));
                 }
                 Ok(prior)
             }

@@ -64,7 +64,10 @@ fn common(params: &mut Params, kind: WebhookEvent, account: AccountSid, service:
     params.put("EventType", kind.name());
     params.put("AccountSid", account);
     params.put("ChatServiceSid", service);
-    params.put("Source", origin.source.as_str());
+    // A timer is no source Twilio names: its one event says `Reason=TIMER` instead.
+    if origin.source != Source::Timer {
+        params.put("Source", origin.source.as_str());
+    }
     if origin.source == Source::Sdk {
         params.opt("ClientIdentity", origin.client_identity.as_deref());
     }
@@ -245,10 +248,15 @@ pub fn post_events(committed: &Committed, now: Timestamp) -> Vec<Event> {
             let sid = Some(conversation.sid);
             match before {
                 Prior::Conversation(previous) => {
-                    let mut events =
+                    // A timer changes the state alone, which `onConversationStateUpdated`
+                    // reports (`Reason=TIMER`); no API call updated the conversation.
+                    let mut events = if origin.source == Source::Timer {
+                        Vec::new()
+                    } else {
                         vec![event(WebhookEvent::ConversationUpdated, *account, service, sid, origin, |p| {
                             conversation_params(p, *account, conversation, true);
-                        })];
+                        })]
+                    };
                     if previous.state != conversation.state {
                         events.push(event(
                             WebhookEvent::ConversationStateUpdated,
@@ -262,7 +270,8 @@ pub fn post_events(committed: &Committed, now: Timestamp) -> Vec<Event> {
                                 p.put("StateFrom", state_name(previous));
                                 p.put("StateTo", state_name(conversation));
                                 p.put("StateUpdated", webhook_date(conversation.date_updated));
-                                p.put("Reason", "API");
+                                let reason = if origin.source == Source::Timer { "TIMER" } else { "API" };
+                                p.put("Reason", reason);
                             },
                         ));
                     }

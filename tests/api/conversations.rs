@@ -40,12 +40,12 @@ async fn conversations_support_every_operation_on_both_forms() {
         let updated = app
             .post(
                 &format!("{}/case-1", form.conversations()),
-                &[("FriendlyName", "Renamed"), ("UniqueName", "case-2"), ("State", "closed")],
+                &[("FriendlyName", "Renamed"), ("UniqueName", "case-2"), ("State", "inactive")],
             )
             .await;
         assert_eq!(
             (&updated["friendly_name"], &updated["unique_name"], &updated["state"]),
-            (&"Renamed".into(), &"case-2".into(), &"closed".into())
+            (&"Renamed".into(), &"case-2".into(), &"inactive".into())
         );
         assert_twilio_error(
             app.send(Method::GET, &format!("{}/case-1", form.conversations()), &[]).await,
@@ -59,7 +59,8 @@ async fn conversations_support_every_operation_on_both_forms() {
         assert_eq!(listed["conversations"], serde_json::json!([updated]));
         assert_eq!(listed["meta"]["key"], "conversations");
 
-        // Delete cascades to messages and frees the unique name
+        // Delete cascades to messages and frees the unique name (an inactive conversation
+        // still takes messages; a closed one would refuse them).
         app.message(&form, "case-2", "bye").await;
         let deleted = app.send(Method::DELETE, &format!("{}/case-2", form.conversations()), &[]).await;
         assert_eq!(deleted.status(), StatusCode::NO_CONTENT);

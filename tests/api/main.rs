@@ -29,6 +29,7 @@ mod receiver;
 mod sdk;
 mod services;
 mod tenancy;
+mod timers;
 mod webhook_configuration;
 mod webhook_persistence;
 mod webhooks;

@@ -67,6 +67,9 @@ impl ChannelParams {
             created_by,
             date_created: validate::date_created(self.date_created.as_deref())?,
             date_updated: validate::date_updated(self.date_updated.as_deref())?,
+            // Chat v2's channel timers are not emulated.
+            inactive_timer: None,
+            closed_timer: None,
         })
     }
 }

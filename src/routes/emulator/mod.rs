@@ -269,12 +269,16 @@ async fn set_clock(
             return Err(ApiError::invalid(choices, InvalidValue::ExactlyOne));
         }
     }
+    // The timers the new "now" has run out move their conversations on before the answer,
+    // so their webhooks are on their way when the test reads it.
+    state.store.run_timers();
     Ok(report(&state))
 }
 
 /// `DELETE /_emulator/clock`: back to the system clock.
 async fn reset_clock(State(state): State<AppState>) -> Json<ClockReport> {
     state.clock.reset();
+    state.store.run_timers();
     report(&state)
 }
 
