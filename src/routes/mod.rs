@@ -14,6 +14,7 @@ pub mod messages;
 mod observe;
 pub mod participants;
 pub mod receipts;
+pub mod roles;
 pub mod services;
 mod shortcut;
 pub mod webhook_settings;
@@ -96,6 +97,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(configuration::router())
         .merge(webhook_settings::router())
         .merge(address_configurations::router())
+        .merge(roles::router())
         .merge(emulator::router(state))
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(state.clone(), around_every_request))

@@ -10,9 +10,11 @@
 use std::sync::Arc;
 
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
+use super::roles::Role;
 use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, ServiceConfiguration, WebhookSettings,
 };
+use crate::sid::RoleSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, WebhookSid,
 };
@@ -138,6 +140,18 @@ pub enum Change {
         account: AccountSid,
         address: AddressConfigurationSid,
     },
+    /// A role of a service, created or replaced (a default one replaced when changed).
+    PutRole {
+        account: AccountSid,
+        service: ChatServiceSid,
+        role: Role,
+    },
+    /// A role of a service (never a default one).
+    DeleteRole {
+        account: AccountSid,
+        service: ChatServiceSid,
+        role: RoleSid,
+    },
 }
 
 impl Change {
@@ -163,7 +177,9 @@ impl Change {
             | Self::PutConversationWebhook { account, .. }
             | Self::DeleteConversationWebhook { account, .. }
             | Self::PutAddressConfiguration { account, .. }
-            | Self::DeleteAddressConfiguration { account, .. } => Some(*account),
+            | Self::DeleteAddressConfiguration { account, .. }
+            | Self::PutRole { account, .. }
+            | Self::DeleteRole { account, .. } => Some(*account),
         }
     }
 }
@@ -181,6 +197,7 @@ pub enum Prior {
     Media(Media),
     ConversationWebhook(ConversationWebhook),
     AddressConfiguration(AddressConfiguration),
+    Role(Role),
 }
 
 /// A committed change, as the change feed delivers it.

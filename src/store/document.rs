@@ -34,6 +34,8 @@ use super::model::{
     MessagingBinding, Participant, Receipt, Service, StoredMessage,
 };
 use super::participants::default_participant_role;
+use super::role_document::{RoleDocument, role_documents, to_role};
+use super::roles::Role;
 use super::tables::{ConversationData, ServiceData, Tables, Tenant};
 use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, MAX_CONVERSATION_WEBHOOKS, ServiceConfiguration,
@@ -93,6 +95,10 @@ pub struct ServiceDocument {
     /// `/v1/Services/{IS}/Configuration/Webhooks`, when anything was set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhooks: Option<WebhookSettingsDocument>,
+    /// Its roles other than the defaults as Twilio creates them (a changed default is
+    /// listed, and replaces the default on import).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleDocument>,
 }
 
 /// An uploaded file, its content in base64.
@@ -248,6 +254,7 @@ fn export_service(data: &ServiceData) -> ServiceDocument {
         configuration: (*data.configuration() != ServiceConfiguration::default())
             .then(|| service_configuration_document(data.configuration())),
         webhooks: (*data.webhooks() != WebhookSettings::default()).then(|| webhook_settings_document(data.webhooks())),
+        roles: role_documents(data.sid(), data.service().date_created, data.roles().values()),
         ..service_document(data.service())
     }
 }
@@ -305,6 +312,7 @@ pub(super) fn service_document(service: &Service) -> ServiceDocument {
         media: Vec::new(),
         configuration: None,
         webhooks: None,
+        roles: Vec::new(),
     }
 }
 
@@ -408,6 +416,7 @@ struct PlannedService {
     media: Vec<Media>,
     configuration: Option<ServiceConfiguration>,
     webhooks: Option<WebhookSettings>,
+    roles: Vec<Role>,
 }
 
 struct PlannedConversation {
@@ -549,6 +558,7 @@ impl Planner<'_> {
                 .transpose()?;
             let webhooks =
                 doc.webhooks.take().map(|w| to_webhook_settings(w, &format!("{at}.webhooks"))).transpose()?;
+            let role_docs = std::mem::take(&mut doc.roles);
             let planned = match services.iter_mut().find(|p| p.service.sid == service.sid) {
                 Some(planned) => planned,
                 None => {
@@ -559,6 +569,7 @@ impl Planner<'_> {
                         media: Vec::new(),
                         configuration: None,
                         webhooks: None,
+                        roles: Vec::new(),
                     });
                     services.last_mut().ok_or_else(|| fault(&at, "internal: no service".into()))?
                 }
@@ -566,6 +577,19 @@ impl Planner<'_> {
             planned.configuration = configuration.or(planned.configuration.take());
             planned.webhooks = webhooks.or(planned.webhooks.take());
             let existing_service = tenant.and_then(|t| t.services().get(&planned.service.sid));
+            // A role with the SID of one already there replaces it: that is how a changed
+            // default role comes back.
+            for (r, mut role) in role_docs.into_iter().enumerate() {
+                let at = format!("{at}.roles[{r}]");
+                if role.sid.is_none() {
+                    let sid = fresh(self.sids, RoleSid::from_bits, |sid| {
+                        existing_service.is_some_and(|s| s.roles().contains(sid))
+                            || planned.roles.iter().any(|other| other.sid == *sid)
+                    });
+                    role.sid = Some(sid.to_string());
+                }
+                planned.roles.push(to_role(role, self.now, &at)?);
+            }
             for (c, conversation) in doc.conversations.into_iter().enumerate() {
                 let at = format!("{at}.conversations[{c}]");
                 let planned_conversation = self.conversation(
@@ -992,6 +1016,7 @@ impl Plan {
                 if planned.is_new {
                     changes.push(Change::PutService { account, service: planned.service });
                 }
+                changes.extend(planned.roles.into_iter().map(|role| Change::PutRole { account, service, role }));
                 if let Some(settings) = planned.webhooks {
                     changes.push(Change::PutServiceWebhooks { account, service, settings });
                 }

@@ -28,6 +28,8 @@ mod messages;
 pub mod model;
 mod participants;
 pub mod persist;
+pub mod role_document;
+pub mod roles;
 pub mod selection;
 mod sequenced;
 mod services;
@@ -118,6 +120,9 @@ pub enum StoreError {
     /// The address has a configuration of this type already.
     #[error("address configuration already exists")]
     AddressConfigurationExists,
+    /// A service's default roles are named by records and cannot be deleted.
+    #[error("a default role cannot be deleted")]
+    DefaultRoleUndeletable,
 }
 
 /// Which service a request addresses: the account's default (`/v1/Conversations/…`) or an

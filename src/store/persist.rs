@@ -44,6 +44,7 @@ use super::document::{
     StateDocument, date, parse_sid, to_conversation, to_media, to_message, to_participant, to_service,
 };
 use super::participants::default_participant_role;
+use super::role_document::{RoleDocument, role_document, to_role};
 use super::tables::Tables;
 use crate::sid::{AccountSid, ChatServiceSid};
 use crate::time::Timestamp;
@@ -202,6 +203,16 @@ pub enum Logged {
     DeleteAddressConfiguration {
         account: String,
         address: String,
+    },
+    PutRole {
+        account: String,
+        service: String,
+        role: RoleDocument,
+    },
+    DeleteRole {
+        account: String,
+        service: String,
+        role: String,
     },
 }
 
@@ -762,6 +773,12 @@ fn logged(change: &Change) -> Logged {
         Change::DeleteAddressConfiguration { account, address } => {
             Logged::DeleteAddressConfiguration { account: text(account), address: text(address) }
         }
+        Change::PutRole { account, service, role } => {
+            Logged::PutRole { account: text(account), service: text(service), role: role_document(role) }
+        }
+        Change::DeleteRole { account, service, role } => {
+            Logged::DeleteRole { account: text(account), service: text(service), role: text(role) }
+        }
     }
 }
 
@@ -867,6 +884,16 @@ pub(super) fn typed(logged: Logged, now: Timestamp) -> Result<Change, ImportErro
         Logged::DeleteAddressConfiguration { account, address } => Change::DeleteAddressConfiguration {
             account: parse_sid(&account, "account")?,
             address: parse_sid(&address, "address")?,
+        },
+        Logged::PutRole { account, service, role } => Change::PutRole {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            role: to_role(role, now, "role")?,
+        },
+        Logged::DeleteRole { account, service, role } => Change::DeleteRole {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            role: parse_sid(&role, "role")?,
         },
     })
 }

@@ -12,6 +12,7 @@ use super::HashMap;
 use super::change::{Change, Prior};
 use super::message_log::MessageLog;
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
+use super::roles::{Role, default_roles};
 use super::sequenced::Sequenced;
 use super::sid_table::SidTable;
 use super::webhook_model::{
@@ -19,6 +20,7 @@ use super::webhook_model::{
     WebhookSettings,
 };
 use super::{ConversationRef, DEFAULT_SERVICE_NAME, Located, ServiceScope, StoreError, default_service_sid};
+use crate::sid::RoleSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid, ParticipantSid,
     WebhookSid,
@@ -58,6 +60,8 @@ pub(super) struct ServiceData {
     media: HashMap<MediaSid, Media>,
     configuration: ServiceConfiguration,
     webhooks: WebhookSettings,
+    /// Its roles, the three defaults (`roles::default_roles`) first.
+    roles: Sequenced<RoleSid, Role>,
 }
 
 /// A conversation with its messages (by index) and participants.
@@ -308,6 +312,20 @@ impl Tables {
                     }
                 }
             }
+            Change::PutRole { account, service, role } => {
+                let roles = &mut self.service_mut(*account, *service)?.roles;
+                match roles.get_mut(&role.sid) {
+                    Some(slot) => Ok(Prior::Role(std::mem::replace(slot, role.clone()))),
+                    None => {
+                        roles.push(role.sid, role.clone());
+                        Ok(Prior::Nothing)
+                    }
+                }
+            }
+            Change::DeleteRole { account, service, role } => {
+                let roles = &mut self.service_mut(*account, *service)?.roles;
+                Ok(Prior::Role(roles.remove(role).ok_or_else(|| misfit(format!("no role {role}")))?))
+            }
             Change::DeleteAddressConfiguration { account, address } => {
                 let addresses = &mut self.tenant_mut(*account)?.addresses;
                 let removed = addresses.remove(address).ok_or_else(|| misfit(format!("no address {address}")))?;
@@ -401,7 +419,14 @@ impl Tenant {
 
 impl ServiceData {
     fn new(service: Service) -> Self {
+        // A service has its default roles from the start, dated with it: records name them
+        // (participants' `role_sid`) without anything being stored.
+        let mut roles = Sequenced::default();
+        for role in default_roles(service.sid, service.date_created) {
+            roles.push(role.sid, role);
+        }
         Self {
+            roles,
             service,
             conversations: Sequenced::default(),
             messages: SidTable::default(),
@@ -414,6 +439,10 @@ impl ServiceData {
 
     pub(super) fn configuration(&self) -> &ServiceConfiguration {
         &self.configuration
+    }
+
+    pub(super) fn roles(&self) -> &Sequenced<RoleSid, Role> {
+        &self.roles
     }
 
     pub(super) fn webhooks(&self) -> &WebhookSettings {

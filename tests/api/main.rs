@@ -25,6 +25,7 @@ mod pagination;
 mod participants;
 mod persistence;
 mod receiver;
+mod roles;
 mod sdk;
 mod services;
 mod tenancy;
