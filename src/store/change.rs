@@ -9,11 +9,13 @@
 
 use std::sync::Arc;
 
+use super::credentials::Credential;
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
 use super::roles::Role;
 use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, ServiceConfiguration, WebhookSettings,
 };
+use crate::sid::CredentialSid;
 use crate::sid::RoleSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, WebhookSid,
@@ -146,6 +148,15 @@ pub enum Change {
         service: ChatServiceSid,
         role: Role,
     },
+    /// A push credential of the account, created or replaced.
+    PutCredential {
+        account: AccountSid,
+        credential: Credential,
+    },
+    DeleteCredential {
+        account: AccountSid,
+        credential: CredentialSid,
+    },
     /// A role of a service (never a default one).
     DeleteRole {
         account: AccountSid,
@@ -179,7 +190,9 @@ impl Change {
             | Self::PutAddressConfiguration { account, .. }
             | Self::DeleteAddressConfiguration { account, .. }
             | Self::PutRole { account, .. }
-            | Self::DeleteRole { account, .. } => Some(*account),
+            | Self::DeleteRole { account, .. }
+            | Self::PutCredential { account, .. }
+            | Self::DeleteCredential { account, .. } => Some(*account),
         }
     }
 }
@@ -198,6 +211,7 @@ pub enum Prior {
     ConversationWebhook(ConversationWebhook),
     AddressConfiguration(AddressConfiguration),
     Role(Role),
+    Credential(Credential),
 }
 
 /// A committed change, as the change feed delivers it.

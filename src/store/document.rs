@@ -27,6 +27,7 @@ use super::config_document::{
     to_account_configuration, to_address_configuration, to_conversation_webhook, to_service_configuration,
     to_webhook_settings, webhook_settings_document,
 };
+use super::credentials::{Credential, CredentialDocument, credential_document, to_credential};
 use super::fresh;
 use super::limits::{self, Violation};
 use super::model::{
@@ -42,6 +43,7 @@ use super::webhook_model::{
     WebhookSettings,
 };
 use super::{DEFAULT_AUTHOR, DEFAULT_SERVICE_NAME, default_service_sid};
+use crate::sid::CredentialSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, RoleSid,
     SidGenerator, WebhookSid,
@@ -74,6 +76,9 @@ pub struct AccountDocument {
     pub webhooks: Option<WebhookSettingsDocument>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub address_configurations: Vec<AddressConfigurationDocument>,
+    /// `/v1/Credentials`, secrets included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<CredentialDocument>,
 }
 
 /// A Conversation Service. An existing service (same SID) is reused, not replaced.
@@ -242,6 +247,7 @@ fn export_account(sid: AccountSid, tenant: &Tenant) -> AccountDocument {
         webhooks: (*tenant.webhooks() != WebhookSettings::default())
             .then(|| webhook_settings_document(tenant.webhooks())),
         address_configurations: tenant.addresses().values().map(address_configuration_document).collect(),
+        credentials: tenant.credentials().values().map(credential_document).collect(),
     }
 }
 
@@ -406,6 +412,7 @@ struct PlannedAccount {
     configuration: Option<AccountConfiguration>,
     webhooks: Option<WebhookSettings>,
     addresses: Vec<AddressConfiguration>,
+    credentials: Vec<Credential>,
 }
 
 struct PlannedService {
@@ -515,13 +522,24 @@ pub(super) fn plan(
         let configuration = account.configuration.take();
         let webhooks = account.webhooks.take();
         let address_docs = std::mem::take(&mut account.address_configurations);
+        let credential_docs = std::mem::take(&mut account.credentials);
         let services = planner.account(sid, account, &mut messages, a, &at)?;
         let configuration = configuration
             .map(|doc| planner.account_configuration(sid, doc, &services, &format!("{at}.configuration")))
             .transpose()?;
         let webhooks = webhooks.map(|doc| to_webhook_settings(doc, &format!("{at}.webhooks"))).transpose()?;
         let addresses = planner.addresses(sid, address_docs, &at)?;
-        accounts.push(PlannedAccount { sid, is_new, services, configuration, webhooks, addresses });
+        // A credential with the SID of one already there replaces it.
+        let mut credentials: Vec<Credential> = Vec::new();
+        for (i, doc) in credential_docs.into_iter().enumerate() {
+            let existing = planner.existing.tenant(sid);
+            let sid = fresh(planner.sids, CredentialSid::from_bits, |candidate| {
+                existing.is_some_and(|t| t.credentials().contains(candidate))
+                    || credentials.iter().any(|other| other.sid == *candidate)
+            });
+            credentials.push(to_credential(doc, Some(sid), planner.now, &format!("{at}.credentials[{i}]"))?);
+        }
+        accounts.push(PlannedAccount { sid, is_new, services, configuration, webhooks, addresses, credentials });
     }
     planner.summary.accounts = accounts.len();
     Ok(Plan { accounts, summary: planner.summary })
@@ -1007,7 +1025,9 @@ impl Plan {
     /// [`plan`] checked everything.
     pub(super) fn into_changes(self, now: Timestamp) -> Vec<Change> {
         let mut changes = Vec::new();
-        for PlannedAccount { sid: account, is_new, services, configuration, webhooks, addresses } in self.accounts {
+        for PlannedAccount { sid: account, is_new, services, configuration, webhooks, addresses, credentials } in
+            self.accounts
+        {
             if is_new {
                 changes.push(Change::OpenAccount { account, at: now });
             }
@@ -1061,6 +1081,7 @@ impl Plan {
                 changes.push(Change::PutAccountConfiguration { account, configuration });
             }
             changes.extend(addresses.into_iter().map(|address| Change::PutAddressConfiguration { account, address }));
+            changes.extend(credentials.into_iter().map(|credential| Change::PutCredential { account, credential }));
         }
         changes
     }

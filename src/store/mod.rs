@@ -19,6 +19,7 @@ mod configuration;
 #[cfg(test)]
 mod contract_tests;
 mod conversations;
+pub mod credentials;
 pub mod document;
 pub mod feed;
 pub mod limits;

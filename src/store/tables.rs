@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::HashMap;
 use super::change::{Change, Prior};
+use super::credentials::Credential;
 use super::message_log::MessageLog;
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
 use super::roles::{Role, default_roles};
@@ -20,6 +21,7 @@ use super::webhook_model::{
     WebhookSettings,
 };
 use super::{ConversationRef, DEFAULT_SERVICE_NAME, Located, ServiceScope, StoreError, default_service_sid};
+use crate::sid::CredentialSid;
 use crate::sid::RoleSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid, ParticipantSid,
@@ -45,6 +47,8 @@ pub(super) struct Tenant {
     configuration: AccountConfiguration,
     webhooks: WebhookSettings,
     addresses: Sequenced<AddressConfigurationSid, AddressConfiguration>,
+    /// Its push credentials, in creation order.
+    credentials: Sequenced<CredentialSid, Credential>,
 }
 
 /// A service's conversations, with the indexes that find them and their messages.
@@ -326,6 +330,22 @@ impl Tables {
                 let roles = &mut self.service_mut(*account, *service)?.roles;
                 Ok(Prior::Role(roles.remove(role).ok_or_else(|| misfit(format!("no role {role}")))?))
             }
+            Change::PutCredential { account, credential } => {
+                let credentials = &mut self.tenant_mut(*account)?.credentials;
+                match credentials.get_mut(&credential.sid) {
+                    Some(slot) => Ok(Prior::Credential(std::mem::replace(slot, credential.clone()))),
+                    None => {
+                        credentials.push(credential.sid, credential.clone());
+                        Ok(Prior::Nothing)
+                    }
+                }
+            }
+            Change::DeleteCredential { account, credential } => {
+                let credentials = &mut self.tenant_mut(*account)?.credentials;
+                let removed =
+                    credentials.remove(credential).ok_or_else(|| misfit(format!("no credential {credential}")))?;
+                Ok(Prior::Credential(removed))
+            }
             Change::DeleteAddressConfiguration { account, address } => {
                 let addresses = &mut self.tenant_mut(*account)?.addresses;
                 let removed = addresses.remove(address).ok_or_else(|| misfit(format!("no address {address}")))?;
@@ -382,6 +402,7 @@ impl Tenant {
             configuration: AccountConfiguration::default(),
             webhooks: WebhookSettings::default(),
             addresses: Sequenced::default(),
+            credentials: Sequenced::default(),
         }
     }
 
@@ -399,6 +420,10 @@ impl Tenant {
 
     pub(super) fn addresses(&self) -> &Sequenced<AddressConfigurationSid, AddressConfiguration> {
         &self.addresses
+    }
+
+    pub(super) fn credentials(&self) -> &Sequenced<CredentialSid, Credential> {
+        &self.credentials
     }
 
     pub(super) fn services(&self) -> &Sequenced<ChatServiceSid, ServiceData> {

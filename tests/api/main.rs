@@ -14,6 +14,7 @@ mod concurrency;
 mod control;
 mod conversation_webhooks;
 mod conversations;
+mod credentials;
 mod dates;
 mod emulator;
 mod errors;
