@@ -77,6 +77,7 @@ pub mod messages {
     pub const INACTIVE_TIMER_INVALID: &str = "TimeToInactive format is invalid";
     /// <https://www.twilio.com/docs/api/errors/50380>
     pub const CLOSED_TIMER_INVALID: &str = "TimeToClosed format is invalid";
+    pub const DEFAULT_ROLE_UNDELETABLE: &str = "The default roles of a Conversation Service cannot be deleted";
 }
 
 /// An API failure. Each variant's HTTP status, Twilio code and message are one row of the
@@ -201,6 +202,8 @@ pub enum ApiError {
     InactiveTimerInvalid,
     /// 400, code 50380: `Timers.Closed` is not an ISO 8601 duration.
     ClosedTimerInvalid,
+    /// 400, code 20001: a service's default roles are named by its users and participants.
+    DefaultRoleUndeletable,
     /// 500, code 20500. Never expected; the cause is logged by the response middleware and
     /// never shown to the client.
     Internal(String),
@@ -281,6 +284,7 @@ impl ApiError {
             Self::ClosedTimerTooShort => (S::BAD_REQUEST, 50376, CLOSED_TIMER_TOO_SHORT),
             Self::InactiveTimerInvalid => (S::BAD_REQUEST, 50379, INACTIVE_TIMER_INVALID),
             Self::ClosedTimerInvalid => (S::BAD_REQUEST, 50380, CLOSED_TIMER_INVALID),
+            Self::DefaultRoleUndeletable => (S::BAD_REQUEST, 20001, DEFAULT_ROLE_UNDELETABLE),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, 20500, INTERNAL),
         };
         (status, code, message.into())
@@ -460,6 +464,7 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::ConversationWebhookNotFound => Self::ConversationWebhookNotFound,
             StoreError::AddressConfigurationExists => Self::AddressConfigurationExists,
             StoreError::ConversationClosed => Self::ConversationClosed,
+            StoreError::DefaultRoleUndeletable => Self::DefaultRoleUndeletable,
             // No route commits a proposal yet; one that is overtaken is retried by its caller.
             StoreError::Conflict => Self::Internal("a proposed change was overtaken".to_owned()),
         }
@@ -648,6 +653,7 @@ mod tests {
             ClosedTimerTooShort => (400, 50376, "TimeToClosed should be greater or equal to 10 minutes"),
             InactiveTimerInvalid => (400, 50379, "TimeToInactive format is invalid"),
             ClosedTimerInvalid => (400, 50380, "TimeToClosed format is invalid"),
+            DefaultRoleUndeletable => (400, 20001, "The default roles of a Conversation Service cannot be deleted"),
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -712,7 +718,8 @@ mod tests {
             InactiveTimerTooShort => ClosedTimerTooShort,
             ClosedTimerTooShort => InactiveTimerInvalid,
             InactiveTimerInvalid => ClosedTimerInvalid,
-            ClosedTimerInvalid => Internal("the disk is full".into()),
+            ClosedTimerInvalid => DefaultRoleUndeletable,
+            DefaultRoleUndeletable => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }

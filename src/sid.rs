@@ -132,6 +132,11 @@ sid_type!(
     "HX"
 );
 sid_type!(
+    /// `CR…`: a push credential of the account.
+    CredentialSid,
+    "CR"
+);
+sid_type!(
     /// `RL…`: a role; participants get their service's default role.
     RoleSid,
     "RL"

@@ -6,6 +6,7 @@ pub mod chat;
 pub mod configuration;
 pub mod conversation_webhooks;
 pub mod conversations;
+pub mod credentials;
 pub mod emulator;
 mod form;
 pub(crate) mod hooks;
@@ -14,6 +15,7 @@ pub mod messages;
 mod observe;
 pub mod participants;
 pub mod receipts;
+pub mod roles;
 pub mod services;
 mod shortcut;
 pub mod webhook_settings;
@@ -96,6 +98,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(configuration::router())
         .merge(webhook_settings::router())
         .merge(address_configurations::router())
+        .merge(roles::router())
+        .merge(credentials::router())
         .merge(emulator::router(state))
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(state.clone(), around_every_request))

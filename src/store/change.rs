@@ -9,10 +9,14 @@
 
 use std::sync::Arc;
 
+use super::credentials::Credential;
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
+use super::roles::Role;
 use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, ServiceConfiguration, WebhookSettings,
 };
+use crate::sid::CredentialSid;
+use crate::sid::RoleSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, WebhookSid,
 };
@@ -138,6 +142,27 @@ pub enum Change {
         account: AccountSid,
         address: AddressConfigurationSid,
     },
+    /// A role of a service, created or replaced (a default one replaced when changed).
+    PutRole {
+        account: AccountSid,
+        service: ChatServiceSid,
+        role: Role,
+    },
+    /// A push credential of the account, created or replaced.
+    PutCredential {
+        account: AccountSid,
+        credential: Credential,
+    },
+    DeleteCredential {
+        account: AccountSid,
+        credential: CredentialSid,
+    },
+    /// A role of a service (never a default one).
+    DeleteRole {
+        account: AccountSid,
+        service: ChatServiceSid,
+        role: RoleSid,
+    },
 }
 
 impl Change {
@@ -163,7 +188,11 @@ impl Change {
             | Self::PutConversationWebhook { account, .. }
             | Self::DeleteConversationWebhook { account, .. }
             | Self::PutAddressConfiguration { account, .. }
-            | Self::DeleteAddressConfiguration { account, .. } => Some(*account),
+            | Self::DeleteAddressConfiguration { account, .. }
+            | Self::PutRole { account, .. }
+            | Self::DeleteRole { account, .. }
+            | Self::PutCredential { account, .. }
+            | Self::DeleteCredential { account, .. } => Some(*account),
         }
     }
 }
@@ -181,6 +210,8 @@ pub enum Prior {
     Media(Media),
     ConversationWebhook(ConversationWebhook),
     AddressConfiguration(AddressConfiguration),
+    Role(Role),
+    Credential(Credential),
 }
 
 /// A committed change, as the change feed delivers it.

@@ -27,6 +27,7 @@ use super::config_document::{
     to_account_configuration, to_address_configuration, to_conversation_webhook, to_service_configuration,
     to_webhook_settings, webhook_settings_document,
 };
+use super::credentials::{Credential, CredentialDocument, credential_document, to_credential};
 use super::fresh;
 use super::limits::{self, Violation};
 use super::model::{
@@ -34,12 +35,15 @@ use super::model::{
     MessageExtras, MessagingBinding, Participant, Receipt, Service, StoredMessage,
 };
 use super::participants::default_participant_role;
+use super::role_document::{RoleDocument, role_documents, to_role};
+use super::roles::Role;
 use super::tables::{ConversationData, ServiceData, Tables, Tenant};
 use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, MAX_CONVERSATION_WEBHOOKS, ServiceConfiguration,
     WebhookSettings,
 };
 use super::{DEFAULT_AUTHOR, DEFAULT_SERVICE_NAME, default_service_sid};
+use crate::sid::CredentialSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, RoleSid,
     SidGenerator, WebhookSid,
@@ -72,6 +76,9 @@ pub struct AccountDocument {
     pub webhooks: Option<WebhookSettingsDocument>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub address_configurations: Vec<AddressConfigurationDocument>,
+    /// `/v1/Credentials`, secrets included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<CredentialDocument>,
 }
 
 /// A Conversation Service. An existing service (same SID) is reused, not replaced.
@@ -93,6 +100,10 @@ pub struct ServiceDocument {
     /// `/v1/Services/{IS}/Configuration/Webhooks`, when anything was set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhooks: Option<WebhookSettingsDocument>,
+    /// Its roles other than the defaults as Twilio creates them (a changed default is
+    /// listed, and replaces the default on import).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleDocument>,
 }
 
 /// An uploaded file, its content in base64.
@@ -247,6 +258,7 @@ fn export_account(sid: AccountSid, tenant: &Tenant) -> AccountDocument {
         webhooks: (*tenant.webhooks() != WebhookSettings::default())
             .then(|| webhook_settings_document(tenant.webhooks())),
         address_configurations: tenant.addresses().values().map(address_configuration_document).collect(),
+        credentials: tenant.credentials().values().map(credential_document).collect(),
     }
 }
 
@@ -259,6 +271,7 @@ fn export_service(data: &ServiceData) -> ServiceDocument {
         configuration: (*data.configuration() != ServiceConfiguration::default())
             .then(|| service_configuration_document(data.configuration())),
         webhooks: (*data.webhooks() != WebhookSettings::default()).then(|| webhook_settings_document(data.webhooks())),
+        roles: role_documents(data.sid(), data.service().date_created, data.roles().values()),
         ..service_document(data.service())
     }
 }
@@ -316,6 +329,7 @@ pub(super) fn service_document(service: &Service) -> ServiceDocument {
         media: Vec::new(),
         configuration: None,
         webhooks: None,
+        roles: Vec::new(),
     }
 }
 
@@ -413,6 +427,7 @@ struct PlannedAccount {
     configuration: Option<AccountConfiguration>,
     webhooks: Option<WebhookSettings>,
     addresses: Vec<AddressConfiguration>,
+    credentials: Vec<Credential>,
 }
 
 struct PlannedService {
@@ -423,6 +438,7 @@ struct PlannedService {
     media: Vec<Media>,
     configuration: Option<ServiceConfiguration>,
     webhooks: Option<WebhookSettings>,
+    roles: Vec<Role>,
 }
 
 struct PlannedConversation {
@@ -521,13 +537,24 @@ pub(super) fn plan(
         let configuration = account.configuration.take();
         let webhooks = account.webhooks.take();
         let address_docs = std::mem::take(&mut account.address_configurations);
+        let credential_docs = std::mem::take(&mut account.credentials);
         let services = planner.account(sid, account, &mut messages, a, &at)?;
         let configuration = configuration
             .map(|doc| planner.account_configuration(sid, doc, &services, &format!("{at}.configuration")))
             .transpose()?;
         let webhooks = webhooks.map(|doc| to_webhook_settings(doc, &format!("{at}.webhooks"))).transpose()?;
         let addresses = planner.addresses(sid, address_docs, &at)?;
-        accounts.push(PlannedAccount { sid, is_new, services, configuration, webhooks, addresses });
+        // A credential with the SID of one already there replaces it.
+        let mut credentials: Vec<Credential> = Vec::new();
+        for (i, doc) in credential_docs.into_iter().enumerate() {
+            let existing = planner.existing.tenant(sid);
+            let sid = fresh(planner.sids, CredentialSid::from_bits, |candidate| {
+                existing.is_some_and(|t| t.credentials().contains(candidate))
+                    || credentials.iter().any(|other| other.sid == *candidate)
+            });
+            credentials.push(to_credential(doc, Some(sid), planner.now, &format!("{at}.credentials[{i}]"))?);
+        }
+        accounts.push(PlannedAccount { sid, is_new, services, configuration, webhooks, addresses, credentials });
     }
     planner.summary.accounts = accounts.len();
     Ok(Plan { accounts, summary: planner.summary })
@@ -564,6 +591,7 @@ impl Planner<'_> {
                 .transpose()?;
             let webhooks =
                 doc.webhooks.take().map(|w| to_webhook_settings(w, &format!("{at}.webhooks"))).transpose()?;
+            let role_docs = std::mem::take(&mut doc.roles);
             let planned = match services.iter_mut().find(|p| p.service.sid == service.sid) {
                 Some(planned) => planned,
                 None => {
@@ -574,6 +602,7 @@ impl Planner<'_> {
                         media: Vec::new(),
                         configuration: None,
                         webhooks: None,
+                        roles: Vec::new(),
                     });
                     services.last_mut().ok_or_else(|| fault(&at, "internal: no service".into()))?
                 }
@@ -581,6 +610,19 @@ impl Planner<'_> {
             planned.configuration = configuration.or(planned.configuration.take());
             planned.webhooks = webhooks.or(planned.webhooks.take());
             let existing_service = tenant.and_then(|t| t.services().get(&planned.service.sid));
+            // A role with the SID of one already there replaces it: that is how a changed
+            // default role comes back.
+            for (r, mut role) in role_docs.into_iter().enumerate() {
+                let at = format!("{at}.roles[{r}]");
+                if role.sid.is_none() {
+                    let sid = fresh(self.sids, RoleSid::from_bits, |sid| {
+                        existing_service.is_some_and(|s| s.roles().contains(sid))
+                            || planned.roles.iter().any(|other| other.sid == *sid)
+                    });
+                    role.sid = Some(sid.to_string());
+                }
+                planned.roles.push(to_role(role, self.now, &at)?);
+            }
             for (c, conversation) in doc.conversations.into_iter().enumerate() {
                 let at = format!("{at}.conversations[{c}]");
                 let planned_conversation = self.conversation(
@@ -1005,7 +1047,9 @@ impl Plan {
     /// [`plan`] checked everything.
     pub(super) fn into_changes(self, now: Timestamp) -> Vec<Change> {
         let mut changes = Vec::new();
-        for PlannedAccount { sid: account, is_new, services, configuration, webhooks, addresses } in self.accounts {
+        for PlannedAccount { sid: account, is_new, services, configuration, webhooks, addresses, credentials } in
+            self.accounts
+        {
             if is_new {
                 changes.push(Change::OpenAccount { account, at: now });
             }
@@ -1014,6 +1058,7 @@ impl Plan {
                 if planned.is_new {
                     changes.push(Change::PutService { account, service: planned.service });
                 }
+                changes.extend(planned.roles.into_iter().map(|role| Change::PutRole { account, service, role }));
                 if let Some(settings) = planned.webhooks {
                     changes.push(Change::PutServiceWebhooks { account, service, settings });
                 }
@@ -1058,6 +1103,7 @@ impl Plan {
                 changes.push(Change::PutAccountConfiguration { account, configuration });
             }
             changes.extend(addresses.into_iter().map(|address| Change::PutAddressConfiguration { account, address }));
+            changes.extend(credentials.into_iter().map(|credential| Change::PutCredential { account, credential }));
         }
         changes
     }

@@ -19,6 +19,7 @@ mod configuration;
 #[cfg(test)]
 mod contract_tests;
 mod conversations;
+pub mod credentials;
 pub mod document;
 pub mod feed;
 pub mod limits;
@@ -28,6 +29,8 @@ mod messages;
 pub mod model;
 mod participants;
 pub mod persist;
+pub mod role_document;
+pub mod roles;
 pub mod selection;
 mod sequenced;
 mod services;
@@ -123,6 +126,9 @@ pub enum StoreError {
     /// reactivated.
     #[error("the conversation is closed")]
     ConversationClosed,
+    /// A service's default roles are named by records and cannot be deleted.
+    #[error("a default role cannot be deleted")]
+    DefaultRoleUndeletable,
 }
 
 /// Which service a request addresses: the account's default (`/v1/Conversations/…`) or an

@@ -38,12 +38,14 @@ use super::config_document::{
     to_account_configuration, to_address_configuration, to_conversation_webhook, to_service_configuration,
     to_webhook_settings, webhook_settings_document,
 };
+use super::credentials::{CredentialDocument, credential_document, to_credential};
 use super::default_service_sid;
 use super::document::{
     self, ConversationDocument, ImportError, MediaDocument, MessageDocument, ParticipantDocument, ServiceDocument,
     StateDocument, date, parse_sid, to_conversation, to_media, to_message, to_participant, to_service,
 };
 use super::participants::default_participant_role;
+use super::role_document::{RoleDocument, role_document, to_role};
 use super::tables::Tables;
 use crate::sid::{AccountSid, ChatServiceSid};
 use crate::time::Timestamp;
@@ -202,6 +204,24 @@ pub enum Logged {
     DeleteAddressConfiguration {
         account: String,
         address: String,
+    },
+    PutRole {
+        account: String,
+        service: String,
+        role: RoleDocument,
+    },
+    PutCredential {
+        account: String,
+        credential: CredentialDocument,
+    },
+    DeleteCredential {
+        account: String,
+        credential: String,
+    },
+    DeleteRole {
+        account: String,
+        service: String,
+        role: String,
     },
 }
 
@@ -762,6 +782,18 @@ fn logged(change: &Change) -> Logged {
         Change::DeleteAddressConfiguration { account, address } => {
             Logged::DeleteAddressConfiguration { account: text(account), address: text(address) }
         }
+        Change::PutCredential { account, credential } => {
+            Logged::PutCredential { account: text(account), credential: credential_document(credential) }
+        }
+        Change::DeleteCredential { account, credential } => {
+            Logged::DeleteCredential { account: text(account), credential: text(credential) }
+        }
+        Change::PutRole { account, service, role } => {
+            Logged::PutRole { account: text(account), service: text(service), role: role_document(role) }
+        }
+        Change::DeleteRole { account, service, role } => {
+            Logged::DeleteRole { account: text(account), service: text(service), role: text(role) }
+        }
     }
 }
 
@@ -867,6 +899,24 @@ pub(super) fn typed(logged: Logged, now: Timestamp) -> Result<Change, ImportErro
         Logged::DeleteAddressConfiguration { account, address } => Change::DeleteAddressConfiguration {
             account: parse_sid(&account, "account")?,
             address: parse_sid(&address, "address")?,
+        },
+        Logged::PutCredential { account, credential } => {
+            let credential = to_credential(credential, None, now, "credential")?;
+            Change::PutCredential { account: parse_sid(&account, "account")?, credential }
+        }
+        Logged::DeleteCredential { account, credential } => Change::DeleteCredential {
+            account: parse_sid(&account, "account")?,
+            credential: parse_sid(&credential, "credential")?,
+        },
+        Logged::PutRole { account, service, role } => Change::PutRole {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            role: to_role(role, now, "role")?,
+        },
+        Logged::DeleteRole { account, service, role } => Change::DeleteRole {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            role: parse_sid(&role, "role")?,
         },
     })
 }

@@ -11,8 +11,10 @@ use std::sync::Arc;
 
 use super::HashMap;
 use super::change::{Change, Prior};
+use super::credentials::Credential;
 use super::message_log::MessageLog;
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
+use super::roles::{Role, default_roles};
 use super::sequenced::Sequenced;
 use super::sid_table::SidTable;
 use super::webhook_model::{
@@ -20,6 +22,8 @@ use super::webhook_model::{
     WebhookSettings,
 };
 use super::{ConversationRef, DEFAULT_SERVICE_NAME, Located, ServiceScope, StoreError, default_service_sid};
+use crate::sid::CredentialSid;
+use crate::sid::RoleSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid, ParticipantSid,
     WebhookSid,
@@ -52,6 +56,8 @@ pub(super) struct Tenant {
     configuration: AccountConfiguration,
     webhooks: WebhookSettings,
     addresses: Sequenced<AddressConfigurationSid, AddressConfiguration>,
+    /// Its push credentials, in creation order.
+    credentials: Sequenced<CredentialSid, Credential>,
 }
 
 /// A service's conversations, with the indexes that find them and their messages.
@@ -67,6 +73,8 @@ pub(super) struct ServiceData {
     media: HashMap<MediaSid, Media>,
     configuration: ServiceConfiguration,
     webhooks: WebhookSettings,
+    /// Its roles, the three defaults (`roles::default_roles`) first.
+    roles: Sequenced<RoleSid, Role>,
 }
 
 /// A conversation with its messages (by index) and participants.
@@ -350,6 +358,36 @@ impl Tables {
                     }
                 }
             }
+            Change::PutRole { account, service, role } => {
+                let roles = &mut self.service_mut(*account, *service)?.roles;
+                match roles.get_mut(&role.sid) {
+                    Some(slot) => Ok(Prior::Role(std::mem::replace(slot, role.clone()))),
+                    None => {
+                        roles.push(role.sid, role.clone());
+                        Ok(Prior::Nothing)
+                    }
+                }
+            }
+            Change::DeleteRole { account, service, role } => {
+                let roles = &mut self.service_mut(*account, *service)?.roles;
+                Ok(Prior::Role(roles.remove(role).ok_or_else(|| misfit(format!("no role {role}")))?))
+            }
+            Change::PutCredential { account, credential } => {
+                let credentials = &mut self.tenant_mut(*account)?.credentials;
+                match credentials.get_mut(&credential.sid) {
+                    Some(slot) => Ok(Prior::Credential(std::mem::replace(slot, credential.clone()))),
+                    None => {
+                        credentials.push(credential.sid, credential.clone());
+                        Ok(Prior::Nothing)
+                    }
+                }
+            }
+            Change::DeleteCredential { account, credential } => {
+                let credentials = &mut self.tenant_mut(*account)?.credentials;
+                let removed =
+                    credentials.remove(credential).ok_or_else(|| misfit(format!("no credential {credential}")))?;
+                Ok(Prior::Credential(removed))
+            }
             Change::DeleteAddressConfiguration { account, address } => {
                 let addresses = &mut self.tenant_mut(*account)?.addresses;
                 let removed = addresses.remove(address).ok_or_else(|| misfit(format!("no address {address}")))?;
@@ -406,6 +444,7 @@ impl Tenant {
             configuration: AccountConfiguration::default(),
             webhooks: WebhookSettings::default(),
             addresses: Sequenced::default(),
+            credentials: Sequenced::default(),
         }
     }
 
@@ -423,6 +462,10 @@ impl Tenant {
 
     pub(super) fn addresses(&self) -> &Sequenced<AddressConfigurationSid, AddressConfiguration> {
         &self.addresses
+    }
+
+    pub(super) fn credentials(&self) -> &Sequenced<CredentialSid, Credential> {
+        &self.credentials
     }
 
     pub(super) fn services(&self) -> &Sequenced<ChatServiceSid, ServiceData> {
@@ -443,7 +486,14 @@ impl Tenant {
 
 impl ServiceData {
     fn new(service: Service) -> Self {
+        // A service has its default roles from the start, dated with it: records name them
+        // (participants' `role_sid`) without anything being stored.
+        let mut roles = Sequenced::default();
+        for role in default_roles(service.sid, service.date_created) {
+            roles.push(role.sid, role);
+        }
         Self {
+            roles,
             service,
             conversations: Sequenced::default(),
             messages: SidTable::default(),
@@ -456,6 +506,10 @@ impl ServiceData {
 
     pub(super) fn configuration(&self) -> &ServiceConfiguration {
         &self.configuration
+    }
+
+    pub(super) fn roles(&self) -> &Sequenced<RoleSid, Role> {
+        &self.roles
     }
 
     pub(super) fn webhooks(&self) -> &WebhookSettings {
