@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +16,7 @@ use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSi
 use crate::state::AppState;
 use crate::store::model::{
     Conversation, ConversationFields, ConversationFilter, ConversationSnapshot, ConversationState, ConversationTimers,
+    ParticipantFields,
 };
 use crate::store::{ServiceScope, default_messaging_service_sid};
 use crate::time::{InvalidTimestamp, Timestamp, parse_duration_seconds};
@@ -148,6 +149,111 @@ async fn create(
         fields = hooks::conversation_add(&state, account, scope, fields, origin, |_| {}).await?;
     }
     let conversation = hooks::writer(&state, origin.as_ref()).create_conversation(account, scope, fields)?;
+    Ok((StatusCode::CREATED, Json(ConversationResource::new(account, base, scope, conversation))))
+}
+
+/// The routes of a conversation created with its participants, on both URL forms.
+pub fn with_participants_router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/ConversationWithParticipants", post(create_with_participants))
+        .route("/v1/Services/{ChatServiceSid}/ConversationWithParticipants", post(create_with_participants))
+}
+
+/// Twilio's limit: "The maximum number of participants that can be added in a single
+/// request is 10."
+const MAX_PARTICIPANTS_PER_CREATE: usize = 10;
+
+/// One `Participant` of a create with participants: a JSON object with the Participant
+/// resource's parameters, in the API's snake_case.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParticipantJson {
+    identity: Option<String>,
+    attributes: Option<String>,
+    role_sid: Option<String>,
+    messaging_binding: Option<BindingJson>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BindingJson {
+    address: Option<String>,
+    proxy_address: Option<String>,
+    projected_address: Option<String>,
+}
+
+impl ParticipantJson {
+    /// Parses and checks one `Participant` value as the Participant resource checks its
+    /// parameters: an identity or an address, an address with its proxy address.
+    fn parse(raw: &str) -> Result<ParticipantFields, ApiError> {
+        let json: Self = serde_json::from_str(raw)
+            .map_err(|error| ApiError::invalid("Participant", InvalidValue::Unparsable(error.to_string())))?;
+        let binding = json.messaging_binding.unwrap_or(BindingJson {
+            address: None,
+            proxy_address: None,
+            projected_address: None,
+        });
+        let name = |value: Option<String>, parameter: &'static str| {
+            validate::name(value, ApiError::invalid(parameter, InvalidValue::LongerThan(validate::NAME_MAX_CHARS)))
+        };
+        let fields = ParticipantFields {
+            identity: name(json.identity, "Participant.identity")?,
+            address: name(binding.address, "Participant.messaging_binding.address")?,
+            proxy_address: name(binding.proxy_address, "Participant.messaging_binding.proxy_address")?,
+            projected_address: name(binding.projected_address, "Participant.messaging_binding.projected_address")?,
+            attributes: validate::attributes(json.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES)?,
+            role_sid: json
+                .role_sid
+                .map(|raw| {
+                    raw.parse().map_err(|_| ApiError::invalid("Participant.role_sid", InvalidValue::Malformed(raw)))
+                })
+                .transpose()?,
+            ..ParticipantFields::default()
+        };
+        match (&fields.identity, &fields.address, &fields.proxy_address) {
+            (None, None, _) => Err(ApiError::invalid(
+                "Participant.identity",
+                InvalidValue::EitherOr("Participant.messaging_binding.address"),
+            )),
+            (_, Some(_), None) => Err(ApiError::invalid(
+                "Participant.messaging_binding.proxy_address",
+                InvalidValue::RequiredWith("Participant.messaging_binding.address"),
+            )),
+            _ => Ok(fields),
+        }
+    }
+}
+
+/// Create a conversation with its participants, all or nothing:
+/// <https://www.twilio.com/docs/conversations/api/conversation-with-participants-resource>
+async fn create_with_participants(
+    ApiCall { state, account, base }: ApiCall,
+    ServicePath(scope): ServicePath,
+    webhooks: WebhookEnabled,
+    // `Participant` repeats, which a struct cannot take: the form is read as pairs.
+    TwilioForm(pairs): TwilioForm<Vec<(String, String)>>,
+) -> Result<(StatusCode, Json<ConversationResource>), ApiError> {
+    let (participants, conversation): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(name, _)| name == "Participant");
+    if participants.len() > MAX_PARTICIPANTS_PER_CREATE {
+        let problem = InvalidValue::NotA {
+            value: participants.len().to_string(),
+            expected: Expected::OneOf("at most 10 participants"),
+        };
+        return Err(ApiError::invalid("Participant", problem));
+    }
+    let participants =
+        participants.iter().map(|(_, raw)| ParticipantJson::parse(raw)).collect::<Result<Vec<_>, _>>()?;
+    // The other parameters are the conversation's, read as a create reads them.
+    let encoded = serde_urlencoded::to_string(&conversation).unwrap_or_default();
+    let params: ConversationParams = serde_urlencoded::from_str(&encoded)
+        .map_err(|error| ApiError::invalid("parameters", InvalidValue::Unparsable(error.to_string())))?;
+    let mut fields = params.validate()?;
+    let origin = webhooks.origin();
+    if let Some(origin) = &origin {
+        fields = hooks::conversation_add(&state, account, scope, fields, origin, |_| {}).await?;
+    }
+    let store = hooks::writer(&state, origin.as_ref());
+    let (conversation, _) = store.create_conversation_with_participants(account, scope, fields, participants)?;
     Ok((StatusCode::CREATED, Json(ConversationResource::new(account, base, scope, conversation))))
 }
 

@@ -92,6 +92,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .into_iter()
         .fold(Router::new(), conversations::mount)
         .merge(CONVERSATION_FORMS.into_iter().fold(Router::new(), conversation_webhooks::mount))
+        .merge(conversations::with_participants_router())
         .merge(chat::router())
         .merge(services::router())
         .merge(media::router())

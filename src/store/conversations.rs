@@ -8,9 +8,9 @@ use super::model::{
     ConversationTimers,
 };
 use super::selection::{PageRequest, Selection};
-use super::tables::ConversationData;
+use super::tables::{ConversationData, Tenant};
 use super::{ConversationRef, Decision, ServiceScope, Store, StoreError, fresh};
-use crate::sid::{AccountSid, ConversationSid};
+use crate::sid::{AccountSid, ConversationSid, SidGenerator};
 use crate::time::{Timestamp, parse_duration_seconds};
 
 /// The instant a timer of `seconds` set at `now` runs out; past the last printable instant
@@ -28,38 +28,7 @@ impl Store {
         fields: ConversationFields,
     ) -> Result<ConversationSnapshot, StoreError> {
         self.write(account, |tenant, sids, now| {
-            let service = tenant.service(scope)?;
-            let unique_name: Option<Arc<str>> = fields.unique_name.map(Into::into);
-            if unique_name.as_ref().is_some_and(|name| service.unique_name_owner(name).is_some()) {
-                return Err(StoreError::UniqueNameTaken);
-            }
-            let sid = fresh(sids, ConversationSid::from_bits, |sid| service.conversations().contains(sid));
-            let date_created = fields.date_created.unwrap_or(now);
-            // The account's `DefaultInactiveTimer`/`DefaultClosedTimer` apply to a new
-            // conversation that sets no timer of its own. They are stored as sent, so one
-            // that is not a duration is ignored here rather than refused on every create.
-            let configuration = tenant.configuration();
-            let default = |value: &Option<Arc<str>>| value.as_deref().and_then(parse_duration_seconds);
-            let inactive = fields.inactive_timer.unwrap_or_else(|| default(&configuration.default_inactive_timer));
-            let closed = fields.closed_timer.unwrap_or_else(|| default(&configuration.default_closed_timer));
-            // Timers count from the request that sets them (see README, "Conversation timers").
-            let timers = ConversationTimers {
-                date_inactive: inactive.map(|seconds| runs_out(now, seconds)),
-                date_closed: closed.map(|seconds| runs_out(now, seconds)),
-            };
-            let conversation = Conversation {
-                sid,
-                chat_service_sid: service.sid(),
-                friendly_name: fields.friendly_name.map(Into::into),
-                unique_name,
-                attributes: fields.attributes.map(Into::into),
-                state: fields.state.unwrap_or_default(),
-                channel_type: fields.channel_type.unwrap_or(ChannelType::Private),
-                created_by: fields.created_by.map(Into::into),
-                date_created,
-                date_updated: fields.date_updated.unwrap_or(date_created),
-                timers,
-            };
+            let conversation = new_conversation(tenant, sids, now, scope, fields)?;
             let snapshot =
                 ConversationSnapshot { conversation: conversation.clone(), message_count: 0, member_count: 0 };
             Ok(Decision::one(Change::PutConversation { account, conversation }, snapshot))
@@ -166,4 +135,49 @@ impl Store {
             Ok(Decision::one(Change::DeleteConversation { account, service: service.sid(), conversation }, ()))
         })
     }
+}
+
+/// The conversation `fields` create in the service `scope` names, checked against it (a
+/// unique name must be free) but not stored: what a create, and a create with
+/// participants, decide.
+pub(super) fn new_conversation(
+    tenant: &Tenant,
+    sids: &mut SidGenerator,
+    now: Timestamp,
+    scope: ServiceScope,
+    fields: ConversationFields,
+) -> Result<Conversation, StoreError> {
+    let service = tenant.service(scope)?;
+    let unique_name: Option<Arc<str>> = fields.unique_name.map(Into::into);
+    if unique_name.as_ref().is_some_and(|name| service.unique_name_owner(name).is_some()) {
+        return Err(StoreError::UniqueNameTaken);
+    }
+    let sid = fresh(sids, ConversationSid::from_bits, |sid| service.conversations().contains(sid));
+    let date_created = fields.date_created.unwrap_or(now);
+    // The account's `DefaultInactiveTimer`/`DefaultClosedTimer` apply to a new
+    // conversation that sets no timer of its own. They are stored as sent, so one
+    // that is not a duration is ignored here rather than refused on every create.
+    let configuration = tenant.configuration();
+    let default = |value: &Option<Arc<str>>| value.as_deref().and_then(parse_duration_seconds);
+    let inactive = fields.inactive_timer.unwrap_or_else(|| default(&configuration.default_inactive_timer));
+    let closed = fields.closed_timer.unwrap_or_else(|| default(&configuration.default_closed_timer));
+    // Timers count from the request that sets them (see README, "Conversation timers").
+    let timers = ConversationTimers {
+        date_inactive: inactive.map(|seconds| runs_out(now, seconds)),
+        date_closed: closed.map(|seconds| runs_out(now, seconds)),
+    };
+    let conversation = Conversation {
+        sid,
+        chat_service_sid: service.sid(),
+        friendly_name: fields.friendly_name.map(Into::into),
+        unique_name,
+        attributes: fields.attributes.map(Into::into),
+        state: fields.state.unwrap_or_default(),
+        channel_type: fields.channel_type.unwrap_or(ChannelType::Private),
+        created_by: fields.created_by.map(Into::into),
+        date_created,
+        date_updated: fields.date_updated.unwrap_or(date_created),
+        timers,
+    };
+    Ok(conversation)
 }

@@ -18,6 +18,7 @@ pub mod config_document;
 mod configuration;
 #[cfg(test)]
 mod contract_tests;
+mod conversation_with_participants;
 mod conversations;
 pub mod credentials;
 pub mod document;

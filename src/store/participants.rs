@@ -9,11 +9,12 @@ use super::selection::{PageRequest, Selection};
 use super::tables::ConversationData;
 use super::{ConversationRef, Decision, Located, ServiceScope, Store, StoreError, fresh};
 use crate::sid::{AccountSid, ChatServiceSid, ParticipantSid, RoleSid, derive_bits};
+use crate::time::Timestamp;
 
 /// At most this many participants in a conversation…
 const MAX_PARTICIPANTS: usize = 1000;
 /// …of which at most this many reached over SMS or WhatsApp.
-const MAX_NON_CHAT_PARTICIPANTS: usize = 50;
+pub(super) const MAX_NON_CHAT_PARTICIPANTS: usize = 50;
 
 /// A participant as named in a URL: by SID, or (as Twilio allows) by identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,16 +52,10 @@ impl ConversationData {
     /// Refuses a participant that would duplicate another one (other than `except`).
     fn check_unique(&self, candidate: &Participant, except: Option<ParticipantSid>) -> Result<(), StoreError> {
         let others = self.participants().values().filter(|p| Some(p.sid) != except);
-        for other in others {
-            if candidate.identity.is_some() && other.identity == candidate.identity {
-                return Err(StoreError::ParticipantExists);
-            }
-            let pair = |p: &Participant| p.binding.as_ref().map(|b| (b.address.clone(), b.proxy_address.clone()));
-            if candidate.is_non_chat() && pair(other) == pair(candidate) {
-                return Err(StoreError::BindingExists);
-            }
+        match others.filter_map(|other| duplicates(candidate, other)).next() {
+            Some(error) => Err(error),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -110,18 +105,7 @@ impl Store {
                 return Err(StoreError::ConversationClosed);
             }
             let sid = fresh(sids, ParticipantSid::from_bits, |sid| conversation.participants().contains(sid));
-            let date_created = fields.date_created.unwrap_or(now);
-            let participant = Participant {
-                sid,
-                identity: fields.identity.map(Into::into),
-                attributes: fields.attributes.map(Into::into),
-                binding: binding(fields.address, fields.proxy_address, fields.projected_address, None),
-                role_sid: fields.role_sid.unwrap_or(role),
-                last_read_message_index: fields.last_read_message_index,
-                last_read_timestamp: fields.last_read_timestamp,
-                date_created,
-                date_updated: fields.date_updated.unwrap_or(date_created),
-            };
+            let participant = new_participant(sid, now, role, fields);
             conversation.check_unique(&participant, None)?;
             let non_chat = conversation.participants().values().filter(|p| p.is_non_chat()).count();
             if conversation.participants().len() >= MAX_PARTICIPANTS
@@ -245,6 +229,37 @@ impl Store {
 
 /// A messaging binding from its addresses, keeping what `current` had where nothing new is
 /// given; `None` when there is no address at all (a plain chat participant).
+/// The participant `fields` describe, under `sid`, with `role` unless they name one.
+pub(super) fn new_participant(
+    sid: ParticipantSid,
+    now: Timestamp,
+    role: RoleSid,
+    fields: ParticipantFields,
+) -> Participant {
+    let date_created = fields.date_created.unwrap_or(now);
+    Participant {
+        sid,
+        identity: fields.identity.map(Into::into),
+        attributes: fields.attributes.map(Into::into),
+        binding: binding(fields.address, fields.proxy_address, fields.projected_address, None),
+        role_sid: fields.role_sid.unwrap_or(role),
+        last_read_message_index: fields.last_read_message_index,
+        last_read_timestamp: fields.last_read_timestamp,
+        date_created,
+        date_updated: fields.date_updated.unwrap_or(date_created),
+    }
+}
+
+/// Whether two participants would be the same one in a conversation: the same identity, or
+/// the same SMS or WhatsApp number pair.
+pub(super) fn duplicates(a: &Participant, b: &Participant) -> Option<StoreError> {
+    if a.identity.is_some() && a.identity == b.identity {
+        return Some(StoreError::ParticipantExists);
+    }
+    let pair = |p: &Participant| p.binding.as_ref().map(|b| (b.address.clone(), b.proxy_address.clone()));
+    (a.is_non_chat() && pair(a) == pair(b)).then_some(StoreError::BindingExists)
+}
+
 fn binding(
     address: Option<String>,
     proxy_address: Option<String>,

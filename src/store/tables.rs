@@ -166,7 +166,10 @@ impl Tables {
             Change::PutService { account, service } => {
                 let tenant = self.tenant_mut(*account)?;
                 match tenant.services.get_mut(&service.sid) {
-                    Some(data) => Ok(Prior::Service(std::mem::replace(&mut data.service, service.clone()))),
+                    Some(data) => {
+                        data.redate_default_roles(service.date_created);
+                        Ok(Prior::Service(std::mem::replace(&mut data.service, service.clone())))
+                    }
                     None => {
                         tenant.services.push(service.sid, ServiceData::new(service.clone()));
                         Ok(Prior::Nothing)
@@ -506,6 +509,21 @@ impl ServiceData {
 
     pub(super) fn configuration(&self) -> &ServiceConfiguration {
         &self.configuration
+    }
+
+    /// Moves the default roles still as Twilio creates them to a new creation date of the
+    /// service (an import replacing the default service's fields): they stay "as created",
+    /// which is what keeps them out of state documents.
+    fn redate_default_roles(&mut self, created: Timestamp) {
+        let (before, after) =
+            (default_roles(self.service.sid, self.service.date_created), default_roles(self.service.sid, created));
+        for (old, new) in before.into_iter().zip(after) {
+            if let Some(role) = self.roles.get_mut(&old.sid)
+                && *role == old
+            {
+                *role = new;
+            }
+        }
     }
 
     pub(super) fn roles(&self) -> &Sequenced<RoleSid, Role> {

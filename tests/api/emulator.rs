@@ -408,3 +408,20 @@ async fn participants_receipts_and_media_survive_export_and_import() {
         .await;
     assert_eq!(content.bytes().await.expect("bytes").as_ref(), b"GIF89a");
 }
+
+#[tokio::test]
+async fn an_import_at_a_later_second_exports_the_same_document() {
+    // The default service's roles are dated with the service: an import that moves the
+    // service's date must move theirs, or they would look changed and join the export.
+    let freeze = |at: &str| json!({ "freeze_at": at });
+    let source = spawn_app().await;
+    source.control(Method::POST, "/_emulator/clock", Some(&freeze("2030-01-01T00:00:00Z"))).await;
+    fill(&source, ACCOUNT).await;
+    let document = export(&source).await;
+
+    let target = spawn_app().await;
+    target.control(Method::POST, "/_emulator/clock", Some(&freeze("2030-01-01T00:00:10Z"))).await;
+    json_ok(target.control(Method::PUT, "/_emulator/state", Some(&document)).await).await;
+
+    assert_eq!(export(&target).await, document);
+}

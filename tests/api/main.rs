@@ -14,6 +14,7 @@ mod chat_members;
 mod concurrency;
 mod control;
 mod conversation_webhooks;
+mod conversation_with_participants;
 mod conversations;
 mod credentials;
 mod dates;
