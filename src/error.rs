@@ -65,6 +65,7 @@ pub mod messages {
     pub const CONVERSATION_WEBHOOK_FILTER_MISSING: &str = "Conversation webhook filter not provided";
     pub const CONVERSATION_WEBHOOK_TRIGGER_MISSING: &str = "Conversation webhook trigger not provided";
     pub const ADDRESS_CONFIGURATION_EXISTS: &str = "An Address Configuration for this address and type already exists";
+    pub const USER_EXISTS: &str = "User already exists";
 }
 
 /// An API failure. Each variant's HTTP status, Twilio code and message are one row of the
@@ -174,6 +175,8 @@ pub enum ApiError {
     ConversationWebhookTriggerMissing,
     /// 409, code 20001: the address has a configuration of this type already.
     AddressConfigurationExists,
+    /// 409, code 50201: the service has a user with this identity already.
+    UserExists,
     /// 500, code 20500. Never expected; the cause is logged by the response middleware and
     /// never shown to the client.
     Internal(String),
@@ -247,6 +250,7 @@ impl ApiError {
             Self::ConversationWebhookFilterMissing => (S::BAD_REQUEST, 50370, CONVERSATION_WEBHOOK_FILTER_MISSING),
             Self::ConversationWebhookTriggerMissing => (S::BAD_REQUEST, 50371, CONVERSATION_WEBHOOK_TRIGGER_MISSING),
             Self::AddressConfigurationExists => (S::CONFLICT, 20001, ADDRESS_CONFIGURATION_EXISTS),
+            Self::UserExists => (S::CONFLICT, 50201, USER_EXISTS),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, 20500, INTERNAL),
         };
         (status, code, message.into())
@@ -425,6 +429,7 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::TooManyConversationWebhooks => Self::TooManyConversationWebhooks,
             StoreError::ConversationWebhookNotFound => Self::ConversationWebhookNotFound,
             StoreError::AddressConfigurationExists => Self::AddressConfigurationExists,
+            StoreError::UserExists => Self::UserExists,
             // No route commits a proposal yet; one that is overtaken is retried by its caller.
             StoreError::Conflict => Self::Internal("a proposed change was overtaken".to_owned()),
         }
@@ -606,6 +611,7 @@ mod tests {
             AddressConfigurationExists => {
                 (409, 20001, "An Address Configuration for this address and type already exists")
             }
+            UserExists => (409, 50201, "User already exists"),
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -663,7 +669,8 @@ mod tests {
             ConversationWebhookUrlMissing => ConversationWebhookFilterMissing,
             ConversationWebhookFilterMissing => ConversationWebhookTriggerMissing,
             ConversationWebhookTriggerMissing => AddressConfigurationExists,
-            AddressConfigurationExists => Internal("the disk is full".into()),
+            AddressConfigurationExists => UserExists,
+            UserExists => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }

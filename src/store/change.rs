@@ -10,9 +10,11 @@
 use std::sync::Arc;
 
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
+use super::users::User;
 use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, ServiceConfiguration, WebhookSettings,
 };
+use crate::sid::UserSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, WebhookSid,
 };
@@ -138,6 +140,17 @@ pub enum Change {
         account: AccountSid,
         address: AddressConfigurationSid,
     },
+    /// A user, created or replaced (its `chat_service_sid` says where it lives); its
+    /// identity must be free in the service.
+    PutUser {
+        account: AccountSid,
+        user: User,
+    },
+    DeleteUser {
+        account: AccountSid,
+        service: ChatServiceSid,
+        user: UserSid,
+    },
 }
 
 impl Change {
@@ -163,7 +176,9 @@ impl Change {
             | Self::PutConversationWebhook { account, .. }
             | Self::DeleteConversationWebhook { account, .. }
             | Self::PutAddressConfiguration { account, .. }
-            | Self::DeleteAddressConfiguration { account, .. } => Some(*account),
+            | Self::DeleteAddressConfiguration { account, .. }
+            | Self::PutUser { account, .. }
+            | Self::DeleteUser { account, .. } => Some(*account),
         }
     }
 }
@@ -181,6 +196,7 @@ pub enum Prior {
     Media(Media),
     ConversationWebhook(ConversationWebhook),
     AddressConfiguration(AddressConfiguration),
+    User(User),
 }
 
 /// A committed change, as the change feed delivers it.

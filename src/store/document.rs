@@ -35,6 +35,7 @@ use super::model::{
 };
 use super::participants::default_participant_role;
 use super::tables::{ConversationData, ServiceData, Tables, Tenant};
+use super::users::{User, UserDocument, to_user, user_document};
 use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, MAX_CONVERSATION_WEBHOOKS, ServiceConfiguration,
     WebhookSettings,
@@ -93,6 +94,9 @@ pub struct ServiceDocument {
     /// `/v1/Services/{IS}/Configuration/Webhooks`, when anything was set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhooks: Option<WebhookSettingsDocument>,
+    /// `/v1/Services/{IS}/Users`, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<UserDocument>,
 }
 
 /// An uploaded file, its content in base64.
@@ -248,6 +252,7 @@ fn export_service(data: &ServiceData) -> ServiceDocument {
         configuration: (*data.configuration() != ServiceConfiguration::default())
             .then(|| service_configuration_document(data.configuration())),
         webhooks: (*data.webhooks() != WebhookSettings::default()).then(|| webhook_settings_document(data.webhooks())),
+        users: data.users().values().map(user_document).collect(),
         ..service_document(data.service())
     }
 }
@@ -305,6 +310,7 @@ pub(super) fn service_document(service: &Service) -> ServiceDocument {
         media: Vec::new(),
         configuration: None,
         webhooks: None,
+        users: Vec::new(),
     }
 }
 
@@ -408,6 +414,7 @@ struct PlannedService {
     media: Vec<Media>,
     configuration: Option<ServiceConfiguration>,
     webhooks: Option<WebhookSettings>,
+    users: Vec<User>,
 }
 
 struct PlannedConversation {
@@ -559,6 +566,7 @@ impl Planner<'_> {
                         media: Vec::new(),
                         configuration: None,
                         webhooks: None,
+                        users: Vec::new(),
                     });
                     services.last_mut().ok_or_else(|| fault(&at, "internal: no service".into()))?
                 }
@@ -579,6 +587,7 @@ impl Planner<'_> {
                 )?;
                 planned.conversations.push(planned_conversation);
             }
+            self.users(existing_service, planned, std::mem::take(&mut doc.users), &at)?;
             for (m, media) in doc.media.into_iter().enumerate() {
                 let at = format!("{at}.media[{m}]");
                 let media = to_media(media, self.now, &at)?;
@@ -591,6 +600,37 @@ impl Planner<'_> {
             }
         }
         Ok(services)
+    }
+
+    /// A service's users: SIDs and identities new to the service and the document.
+    fn users(
+        &mut self,
+        existing: Option<&ServiceData>,
+        planned: &mut PlannedService,
+        docs: Vec<UserDocument>,
+        at: &str,
+    ) -> Result<(), ImportError> {
+        for (u, mut doc) in docs.into_iter().enumerate() {
+            let at = format!("{at}.users[{u}]");
+            let taken = |sid: &crate::sid::UserSid, users: &[User]| {
+                existing.is_some_and(|s| s.users().contains(sid)) || users.iter().any(|user| user.sid == *sid)
+            };
+            let sid = match doc.sid.as_deref() {
+                Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
+                None => fresh(self.sids, crate::sid::UserSid::from_bits, |sid| taken(sid, &planned.users)),
+            };
+            if taken(&sid, &planned.users) {
+                return Err(fault(&format!("{at}.sid"), format!("user {sid} already exists")));
+            }
+            let identity_taken = existing.is_some_and(|s| s.user_by_identity(&doc.identity).is_some())
+                || planned.users.iter().any(|user| *user.identity == *doc.identity);
+            if identity_taken {
+                return Err(fault(&format!("{at}.identity"), format!("`{}` has a user already", doc.identity)));
+            }
+            doc.sid = Some(sid.to_string());
+            planned.users.push(to_user(doc, planned.service.sid, self.now, &at)?);
+        }
+        Ok(())
     }
 
     fn service(
@@ -998,6 +1038,7 @@ impl Plan {
                 if let Some(configuration) = planned.configuration {
                     changes.push(Change::PutServiceConfiguration { account, service, configuration });
                 }
+                changes.extend(planned.users.into_iter().map(|user| Change::PutUser { account, user }));
                 for PlannedConversation { conversation, messages, next_index, participants, webhooks } in
                     planned.conversations
                 {

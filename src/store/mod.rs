@@ -33,6 +33,7 @@ mod sequenced;
 mod services;
 mod sid_table;
 mod tables;
+mod users;
 pub mod webhook_model;
 
 use std::path::Path;
@@ -49,6 +50,7 @@ pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
 pub use participants::{ParticipantRef, default_participant_role};
 use persist::{CrashPoint, PersistError, Place, StateFile, SyncPolicy};
 use tables::{Tables, Tenant};
+pub use users::{USER_ATTRIBUTES_MAX_BYTES, User, UserDocument, UserFields, UserRef, default_user_role};
 
 /// The store's hash maps. Their keys are mostly random 128-bit SIDs, for which SipHash's
 /// resistance to crafted keys buys nothing; foldhash (hashbrown's own default) hashes them
@@ -118,6 +120,9 @@ pub enum StoreError {
     /// The address has a configuration of this type already.
     #[error("address configuration already exists")]
     AddressConfigurationExists,
+    /// The service has a user with this identity already.
+    #[error("user already exists")]
+    UserExists,
 }
 
 /// Which service a request addresses: the account's default (`/v1/Conversations/…`) or an

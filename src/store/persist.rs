@@ -45,6 +45,7 @@ use super::document::{
 };
 use super::participants::default_participant_role;
 use super::tables::Tables;
+use super::users::{UserDocument, to_user, user_document};
 use crate::sid::{AccountSid, ChatServiceSid};
 use crate::time::Timestamp;
 
@@ -202,6 +203,16 @@ pub enum Logged {
     DeleteAddressConfiguration {
         account: String,
         address: String,
+    },
+    PutUser {
+        account: String,
+        service: String,
+        user: UserDocument,
+    },
+    DeleteUser {
+        account: String,
+        service: String,
+        user: String,
     },
 }
 
@@ -762,6 +773,12 @@ fn logged(change: &Change) -> Logged {
         Change::DeleteAddressConfiguration { account, address } => {
             Logged::DeleteAddressConfiguration { account: text(account), address: text(address) }
         }
+        Change::PutUser { account, user } => {
+            Logged::PutUser { account: text(account), service: text(&user.chat_service_sid), user: user_document(user) }
+        }
+        Change::DeleteUser { account, service, user } => {
+            Logged::DeleteUser { account: text(account), service: text(service), user: text(user) }
+        }
     }
 }
 
@@ -867,6 +884,15 @@ pub(super) fn typed(logged: Logged, now: Timestamp) -> Result<Change, ImportErro
         Logged::DeleteAddressConfiguration { account, address } => Change::DeleteAddressConfiguration {
             account: parse_sid(&account, "account")?,
             address: parse_sid(&address, "address")?,
+        },
+        Logged::PutUser { account, service, user } => Change::PutUser {
+            account: parse_sid(&account, "account")?,
+            user: to_user(user, parse_sid(&service, "service")?, now, "user")?,
+        },
+        Logged::DeleteUser { account, service, user } => Change::DeleteUser {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            user: parse_sid(&user, "user")?,
         },
     })
 }

@@ -28,6 +28,7 @@ mod receiver;
 mod sdk;
 mod services;
 mod tenancy;
+mod users;
 mod webhook_configuration;
 mod webhook_persistence;
 mod webhooks;
