@@ -286,6 +286,7 @@ pub(super) async fn participant_add(
         last_read_timestamp: None,
         date_created: at,
         date_updated: at,
+        notification_level: Default::default(),
     };
     let answer = state
         .webhooks

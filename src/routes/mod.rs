@@ -16,6 +16,7 @@ pub mod participants;
 pub mod receipts;
 pub mod services;
 mod shortcut;
+pub mod user_conversations;
 pub mod users;
 pub mod webhook_settings;
 
@@ -98,6 +99,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(webhook_settings::router())
         .merge(address_configurations::router())
         .merge(users::USER_FORMS.into_iter().fold(Router::new(), users::mount))
+        .merge(users::USER_FORMS.into_iter().fold(Router::new(), user_conversations::mount))
         .merge(emulator::router(state))
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(state.clone(), around_every_request))

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ApiError, InvalidValue};
 use crate::extract::{ApiCall, ServicePath, TwilioForm, TwilioQuery, WebhookEnabled, path_params};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
-use crate::sid::{AccountSid, ChatServiceSid, RoleSid, UserSid};
+use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, RoleSid, UserSid};
 use crate::state::AppState;
 use crate::store::{ServiceScope, User, UserFields, UserRef};
 use crate::time::Timestamp;
@@ -174,9 +174,35 @@ pub struct UserHref<'a> {
     pub tail: &'static str,
 }
 
+impl<'a> UserHref<'a> {
+    /// The user's conversation `conversation`: `{user}/Conversations/{CH}`.
+    pub fn conversation(self, conversation: ConversationSid) -> UserConversationHref<'a> {
+        UserConversationHref { user: self, conversation }
+    }
+}
+
 impl fmt::Display for UserHref<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}/{}{}", self.base, self.users, self.user, self.tail)
+    }
+}
+
+/// A User Conversation's absolute URL on the request's form.
+#[derive(Clone, Copy, Debug)]
+pub struct UserConversationHref<'a> {
+    user: UserHref<'a>,
+    conversation: ConversationSid,
+}
+
+impl fmt::Display for UserConversationHref<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/Conversations/{}", self.user, self.conversation)
+    }
+}
+
+impl Serialize for UserConversationHref<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

@@ -29,6 +29,7 @@ use super::config_document::{
 };
 use super::fresh;
 use super::limits::{self, Violation};
+use super::model::NotificationLevel;
 use super::model::{
     ChannelType, Conversation, ConversationState, DeliveryStatus, Media, MediaRef, Message, MessageExtras,
     MessagingBinding, Participant, Receipt, Service, StoredMessage,
@@ -128,6 +129,9 @@ pub struct ParticipantDocument {
     pub last_read_timestamp: Option<String>,
     pub date_created: Option<String>,
     pub date_updated: Option<String>,
+    /// `muted` when its user muted the conversation; absent means `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_level: Option<String>,
 }
 
 /// A message's view of its media.
@@ -287,6 +291,8 @@ pub(super) fn participant_document(participant: &Participant) -> ParticipantDocu
         last_read_timestamp: participant.last_read_timestamp.map(|t| t.to_string()),
         date_created: Some(participant.date_created.to_string()),
         date_updated: Some(participant.date_updated.to_string()),
+        notification_level: (participant.notification_level != NotificationLevel::Default)
+            .then(|| participant.notification_level.as_str().to_owned()),
     }
 }
 
@@ -984,6 +990,12 @@ pub(super) fn to_participant(
         last_read_timestamp: date(&doc.last_read_timestamp, &format!("{at}.last_read_timestamp"))?,
         date_created,
         date_updated: date(&doc.date_updated, &format!("{at}.date_updated"))?.unwrap_or(date_created),
+        notification_level: parse_enum(
+            doc.notification_level.as_deref(),
+            NotificationLevel::parse,
+            &format!("{at}.notification_level"),
+        )?
+        .unwrap_or_default(),
     })
 }
 

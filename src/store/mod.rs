@@ -51,6 +51,7 @@ pub use participants::{ParticipantRef, default_participant_role};
 use persist::{CrashPoint, PersistError, Place, StateFile, SyncPolicy};
 use tables::{Tables, Tenant};
 pub use users::{USER_ATTRIBUTES_MAX_BYTES, User, UserDocument, UserFields, UserRef, default_user_role};
+pub use users::{UserConversation, UserConversationUpdate};
 
 /// The store's hash maps. Their keys are mostly random 128-bit SIDs, for which SipHash's
 /// resistance to crafted keys buys nothing; foldhash (hashbrown's own default) hashes them

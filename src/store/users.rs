@@ -2,6 +2,7 @@
 //! attributes the service's chat clients see.
 //! <https://www.twilio.com/docs/conversations/api/user-resource>
 
+use std::ops::Bound::{Excluded, Unbounded};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -9,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::change::Change;
 use super::document::{ImportError, date, fault, parse_sid};
 use super::limits;
+use super::model::{Conversation, NotificationLevel, Participant};
 use super::selection::{PageRequest, Selection};
-use super::tables::ServiceData;
-use super::{Decision, ServiceScope, Store, StoreError, fresh};
+use super::tables::{ConversationData, ServiceData};
+use super::{ConversationRef, Decision, ServiceScope, Store, StoreError, fresh};
 use crate::sid::{AccountSid, ChatServiceSid, RoleSid, UserSid, derive_bits};
 use crate::time::Timestamp;
 
@@ -153,6 +155,146 @@ impl Store {
             let service = tenant.service(scope)?;
             let found = service.user(user).ok_or(StoreError::NotFound)?;
             Ok(Decision::one(Change::DeleteUser { account, service: service.sid(), user: found.sid }, ()))
+        })
+    }
+}
+
+// --- User Conversations: a user's view of the conversations its identity is in --------
+
+/// A conversation as one of its participants' users sees it. Derived, not stored: the
+/// participant whose identity is the user's carries the read state and notification level.
+#[derive(Clone, Debug)]
+pub struct UserConversation {
+    pub user_sid: UserSid,
+    pub conversation: Conversation,
+    pub participant: Participant,
+    /// The messages after the participant's last read index; all of them when it has read
+    /// none.
+    pub unread_messages_count: u64,
+}
+
+/// What a User Conversation update sets on the participant; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct UserConversationUpdate {
+    pub notification_level: Option<NotificationLevel>,
+    pub last_read_message_index: Option<u64>,
+    pub last_read_timestamp: Option<Timestamp>,
+}
+
+impl ConversationData {
+    /// The participant with this identity, if there is one.
+    pub(super) fn participant_with_identity(&self, identity: &str) -> Option<&Participant> {
+        self.participants().values().find(|participant| participant.identity.as_deref() == Some(identity))
+    }
+
+    /// How many messages come after index `last_read` (all of them when `None`).
+    fn unread_after(&self, last_read: Option<u64>) -> u64 {
+        let unread = match last_read {
+            Some(index) => self.messages().ordered().range((Excluded(index), Unbounded)).count(),
+            None => self.messages().len(),
+        };
+        u64::try_from(unread).unwrap_or(u64::MAX)
+    }
+
+    /// The conversation as `user` sees it, if the user's identity is in it.
+    fn seen_by(&self, user: &User) -> Option<UserConversation> {
+        let participant = self.participant_with_identity(&user.identity)?;
+        Some(UserConversation {
+            user_sid: user.sid,
+            conversation: self.conversation().clone(),
+            participant: participant.clone(),
+            unread_messages_count: self.unread_after(participant.last_read_message_index),
+        })
+    }
+}
+
+impl Store {
+    /// A page of the conversations of a user's service that its identity takes part in,
+    /// oldest conversation first. A scan of the service's conversations: there is no
+    /// index of participants by identity, which only these reads would use.
+    pub fn list_user_conversations(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        user: &UserRef,
+        request: &PageRequest,
+    ) -> Result<(User, Selection<UserConversation>), StoreError> {
+        self.read(account, |tenant| {
+            let service = tenant.service(scope)?;
+            let user = service.user(user).ok_or(StoreError::NotFound)?;
+            let keep = |data: &ConversationData| data.participant_with_identity(&user.identity).is_some();
+            let page = service.conversations().select(request, keep).filter_map(|data| data.seen_by(user));
+            Ok((user.clone(), page))
+        })
+    }
+
+    /// One conversation of a user, by the conversation's SID or unique name.
+    pub fn fetch_user_conversation(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        user: &UserRef,
+        conversation: &ConversationRef,
+    ) -> Result<UserConversation, StoreError> {
+        self.read(account, |tenant| {
+            let service = tenant.service(scope)?;
+            let user = service.user(user).ok_or(StoreError::NotFound)?;
+            let data = service.conversation(conversation).map_err(|_| StoreError::NotFound)?;
+            data.seen_by(user).ok_or(StoreError::NotFound)
+        })
+    }
+
+    /// Applies `update` to the participant behind a user's conversation.
+    pub fn update_user_conversation(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        user: &UserRef,
+        conversation: &ConversationRef,
+        update: UserConversationUpdate,
+    ) -> Result<UserConversation, StoreError> {
+        self.write(account, |tenant, _, now| {
+            let service = tenant.service(scope)?;
+            let user = service.user(user).ok_or(StoreError::NotFound)?;
+            let data = service.conversation(conversation).map_err(|_| StoreError::NotFound)?;
+            let mut seen = data.seen_by(user).ok_or(StoreError::NotFound)?;
+            let participant = &mut seen.participant;
+            participant.notification_level = update.notification_level.unwrap_or(participant.notification_level);
+            participant.last_read_message_index =
+                update.last_read_message_index.or(participant.last_read_message_index);
+            participant.last_read_timestamp = update.last_read_timestamp.or(participant.last_read_timestamp);
+            participant.date_updated = now;
+            seen.unread_messages_count = data.unread_after(participant.last_read_message_index);
+            let change = Change::PutParticipant {
+                account,
+                service: service.sid(),
+                conversation: seen.conversation.sid,
+                participant: participant.clone(),
+            };
+            Ok(Decision::one(change, seen))
+        })
+    }
+
+    /// The user leaves the conversation: its participant is removed.
+    pub fn delete_user_conversation(
+        &self,
+        account: AccountSid,
+        scope: ServiceScope,
+        user: &UserRef,
+        conversation: &ConversationRef,
+    ) -> Result<(), StoreError> {
+        self.write(account, |tenant, _, _| {
+            let service = tenant.service(scope)?;
+            let user = service.user(user).ok_or(StoreError::NotFound)?;
+            let data = service.conversation(conversation).map_err(|_| StoreError::NotFound)?;
+            let participant = data.participant_with_identity(&user.identity).ok_or(StoreError::NotFound)?;
+            let change = Change::DeleteParticipant {
+                account,
+                service: service.sid(),
+                conversation: data.conversation().sid,
+                participant: participant.sid,
+            };
+            Ok(Decision::one(change, ()))
         })
     }
 }

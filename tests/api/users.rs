@@ -247,3 +247,132 @@ async fn user_writes_fire_on_user_added_and_updated_with_the_pre_event_on_both_f
         assert_eq!(app.get(&path).await["friendly_name"], "named by the app", "{case}: refused, so unchanged");
     }
 }
+
+/// The keys of Twilio's user conversation object, in the spec's order.
+const USER_CONVERSATION_KEYS: [&str; 18] = [
+    "account_sid",
+    "chat_service_sid",
+    "conversation_sid",
+    "unread_messages_count",
+    "last_read_message_index",
+    "participant_sid",
+    "user_sid",
+    "friendly_name",
+    "conversation_state",
+    "timers",
+    "attributes",
+    "date_created",
+    "date_updated",
+    "created_by",
+    "notification_level",
+    "unique_name",
+    "url",
+    "links",
+];
+
+#[tokio::test]
+async fn user_conversations_follow_the_users_participants_and_their_read_state_on_both_forms() {
+    let app = spawn_app().await;
+    for form in app.forms().await {
+        let case = form.name();
+        let user = app.post(&users(&form), &[("Identity", "dana")]).await;
+        let named = app.post(&form.conversations(), &[("UniqueName", "dana-room"), ("FriendlyName", "Room")]).await;
+        let (first, second, other) = (sid_of(&named), app.conversation(&form).await, app.conversation(&form).await);
+        for conversation in [&first, &second] {
+            app.post(&format!("{}/{conversation}/Participants", form.conversations()), &[("Identity", "dana")]).await;
+        }
+        app.post(&format!("{}/{other}/Participants", form.conversations()), &[("Identity", "someone else")]).await;
+        for body in ["one", "two", "three"] {
+            app.message(&form, &first, body).await;
+        }
+        let mine = format!("{}/{}/Conversations", users(&form), sid_of(&user));
+
+        let page = app.get(&mine).await;
+
+        assert_eq!(page["meta"]["key"], "conversations", "{case}");
+        let listed = page["conversations"].as_array().expect("conversations");
+        let sids: Vec<&str> = listed.iter().filter_map(|c| c["conversation_sid"].as_str()).collect();
+        assert_eq!(sids, [first.as_str(), second.as_str()], "{case}: only the user's, oldest first");
+        let keys: Vec<&str> = listed[0].as_object().expect("object").keys().map(String::as_str).collect();
+        assert_eq!(keys, USER_CONVERSATION_KEYS, "{case}");
+        assert_eq!(
+            (&listed[0]["unread_messages_count"], &listed[1]["unread_messages_count"]),
+            (&json!(3), &json!(0)),
+            "{case}: nothing read yet, so every message is unread"
+        );
+        let seen = &listed[0];
+        assert_eq!(
+            (&seen["notification_level"], &seen["last_read_message_index"], &seen["user_sid"]),
+            (&json!("default"), &Value::Null, &user["sid"]),
+            "{case}"
+        );
+        assert_eq!((&seen["friendly_name"], &seen["unique_name"]), (&json!("Room"), &json!("dana-room")), "{case}");
+        assert_eq!(seen["url"], format!("{}{mine}/{first}", app.base), "{case}");
+        let conversation_url = format!("{}{}/{first}", app.base, form.conversations());
+        let participant = seen["participant_sid"].as_str().expect("participant_sid");
+        assert_eq!(
+            seen["links"],
+            json!({ "participant": format!("{conversation_url}/Participants/{participant}"), "conversation": conversation_url }),
+            "{case}"
+        );
+
+        let by_names = app.get(&format!("{}/dana/Conversations/dana-room", users(&form))).await;
+        assert_eq!(&by_names, seen, "{case}: the user by identity, the conversation by unique name");
+        let updated = app
+            .post(
+                &format!("{mine}/{first}"),
+                &[
+                    ("NotificationLevel", "muted"),
+                    ("LastReadMessageIndex", "1"),
+                    ("LastReadTimestamp", "2024-01-02T03:04:05Z"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (&updated["notification_level"], &updated["last_read_message_index"], &updated["unread_messages_count"]),
+            (&json!("muted"), &json!(1), &json!(1)),
+            "{case}"
+        );
+        let stored = app.get(&format!("{}/{first}/Participants/{participant}", form.conversations())).await;
+        assert_eq!(
+            (&stored["last_read_message_index"], &stored["last_read_timestamp"]),
+            (&json!(1), &json!("2024-01-02T03:04:05Z")),
+            "{case}: the read state is the participant's"
+        );
+        let read_more = app
+            .post(&format!("{}/{first}/Participants/dana", form.conversations()), &[("LastReadMessageIndex", "2")])
+            .await;
+        assert_eq!(read_more["last_read_message_index"], 2, "{case}");
+        assert_eq!(app.get(&format!("{mine}/{first}")).await["unread_messages_count"], 0, "{case}");
+
+        for (bad, path, body, status, code) in [
+            (
+                "bad level",
+                format!("{mine}/{first}"),
+                vec![("NotificationLevel", "loud")],
+                StatusCode::BAD_REQUEST,
+                20001,
+            ),
+            (
+                "bad index",
+                format!("{mine}/{first}"),
+                vec![("LastReadMessageIndex", "-1")],
+                StatusCode::BAD_REQUEST,
+                20001,
+            ),
+            ("not the user's", format!("{mine}/{other}"), vec![], StatusCode::NOT_FOUND, 20404),
+            ("no such user", format!("{}/nobody/Conversations", users(&form)), vec![], StatusCode::NOT_FOUND, 20404),
+        ] {
+            let method = if body.is_empty() { Method::GET } else { Method::POST };
+            let response = app.send(method, &path, &body).await;
+            assert_twilio_error_for(&format!("{case}: {bad}"), response, status, code).await;
+        }
+
+        let left = app.send(Method::DELETE, &format!("{mine}/{second}"), &[]).await;
+        assert_eq!(left.status(), StatusCode::NO_CONTENT, "{case}");
+        let participants = app.get(&format!("{}/{second}/Participants", form.conversations())).await;
+        assert_eq!(participants["participants"], json!([]), "{case}: the user left, so its participant is gone");
+        let remaining = app.get(&mine).await["conversations"].as_array().map(Vec::len);
+        assert_eq!(remaining, Some(1), "{case}");
+    }
+}
