@@ -22,6 +22,7 @@ mod media;
 mod messages;
 mod oversized_bodies;
 mod pagination;
+mod participant_conversations;
 mod participants;
 mod persistence;
 mod receiver;
