@@ -414,6 +414,60 @@ mod tests {
     }
 
     #[test]
+    fn users_and_notification_levels_survive_the_state_file_by_log_and_by_snapshot() {
+        for compact_after in [usize::MAX, 1] {
+            let path = std::env::temp_dir().join(format!("users-{}-{compact_after}.json", std::process::id()));
+            let remove = || {
+                for suffix in ["", ".log", ".log.old", ".lock", ".compacting"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            };
+            remove();
+            let durability = super::super::Durability { compact_after, ..Default::default() };
+            let (user, gone, participant) = {
+                let store = store();
+                store.open_state_file(&path, durability).unwrap();
+                let scope = ServiceScope::Default;
+                let user = store.create_user(ACCOUNT, scope, "eve".into(), UserFields::default()).unwrap();
+                let fields = UserFields { friendly_name: Some("Eve".into()), ..UserFields::default() };
+                let user = store.update_user(ACCOUNT, scope, &UserRef::Sid(user.sid), fields).unwrap();
+                let gone = store.create_user(ACCOUNT, scope, "gone".into(), UserFields::default()).unwrap();
+                store.delete_user(ACCOUNT, scope, &UserRef::Sid(gone.sid)).unwrap();
+                let conversation = store
+                    .create_conversation(ACCOUNT, scope, super::super::model::ConversationFields::default())
+                    .unwrap()
+                    .conversation;
+                let reference = ConversationRef::Sid(conversation.sid);
+                let joined = super::super::model::ParticipantFields {
+                    identity: Some("eve".into()),
+                    ..super::super::model::ParticipantFields::default()
+                };
+                store.create_participant(ACCOUNT, scope, &reference, joined).unwrap();
+                let muted = UserConversationUpdate {
+                    notification_level: Some(NotificationLevel::Muted),
+                    ..UserConversationUpdate::default()
+                };
+                let seen =
+                    store.update_user_conversation(ACCOUNT, scope, &UserRef::Sid(user.sid), &reference, muted).unwrap();
+                store.finish_compaction();
+                (user, gone, seen)
+            };
+
+            let reopened = store();
+            reopened.open_state_file(&path, durability).unwrap();
+
+            let scope = ServiceScope::Default;
+            assert_eq!(reopened.fetch_user(ACCOUNT, scope, &UserRef::Sid(user.sid)).unwrap(), user, "{compact_after}");
+            assert_eq!(reopened.fetch_user(ACCOUNT, scope, &UserRef::Sid(gone.sid)), Err(StoreError::NotFound));
+            let reference = ConversationRef::Sid(participant.conversation.sid);
+            let seen = reopened.fetch_user_conversation(ACCOUNT, scope, &UserRef::Sid(user.sid), &reference).unwrap();
+            assert_eq!(seen.participant.notification_level, NotificationLevel::Muted, "{compact_after}");
+            drop(reopened);
+            remove();
+        }
+    }
+
+    #[test]
     fn apply_refuses_a_second_user_with_the_same_identity() {
         let at = Timestamp::from_unix_seconds(1);
         let service = super::super::default_service_sid(ACCOUNT);
