@@ -293,6 +293,8 @@ async fn user_conversations_follow_the_users_participants_and_their_read_state_o
         let listed = page["conversations"].as_array().expect("conversations");
         let sids: Vec<&str> = listed.iter().filter_map(|c| c["conversation_sid"].as_str()).collect();
         assert_eq!(sids, [first.as_str(), second.as_str()], "{case}: only the user's, oldest first");
+        let walked = app.walk(&format!("{mine}?PageSize=1"), "conversations", async || {}).await;
+        assert_eq!(&walked, listed, "{case}: one per page, the same records");
         let keys: Vec<&str> = listed[0].as_object().expect("object").keys().map(String::as_str).collect();
         assert_eq!(keys, USER_CONVERSATION_KEYS, "{case}");
         assert_eq!(
