@@ -78,6 +78,7 @@ pub mod messages {
     /// <https://www.twilio.com/docs/api/errors/50380>
     pub const CLOSED_TIMER_INVALID: &str = "TimeToClosed format is invalid";
     pub const DEFAULT_ROLE_UNDELETABLE: &str = "The default roles of a Conversation Service cannot be deleted";
+    pub const USER_EXISTS: &str = "User already exists";
 }
 
 /// An API failure. Each variant's HTTP status, Twilio code and message are one row of the
@@ -204,6 +205,8 @@ pub enum ApiError {
     ClosedTimerInvalid,
     /// 400, code 20001: a service's default roles are named by its users and participants.
     DefaultRoleUndeletable,
+    /// 409, code 50201: the service has a user with this identity already.
+    UserExists,
     /// 500, code 20500. Never expected; the cause is logged by the response middleware and
     /// never shown to the client.
     Internal(String),
@@ -285,6 +288,7 @@ impl ApiError {
             Self::InactiveTimerInvalid => (S::BAD_REQUEST, 50379, INACTIVE_TIMER_INVALID),
             Self::ClosedTimerInvalid => (S::BAD_REQUEST, 50380, CLOSED_TIMER_INVALID),
             Self::DefaultRoleUndeletable => (S::BAD_REQUEST, 20001, DEFAULT_ROLE_UNDELETABLE),
+            Self::UserExists => (S::CONFLICT, 50201, USER_EXISTS),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, 20500, INTERNAL),
         };
         (status, code, message.into())
@@ -465,6 +469,7 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::AddressConfigurationExists => Self::AddressConfigurationExists,
             StoreError::ConversationClosed => Self::ConversationClosed,
             StoreError::DefaultRoleUndeletable => Self::DefaultRoleUndeletable,
+            StoreError::UserExists => Self::UserExists,
             // No route commits a proposal yet; one that is overtaken is retried by its caller.
             StoreError::Conflict => Self::Internal("a proposed change was overtaken".to_owned()),
         }
@@ -654,6 +659,7 @@ mod tests {
             InactiveTimerInvalid => (400, 50379, "TimeToInactive format is invalid"),
             ClosedTimerInvalid => (400, 50380, "TimeToClosed format is invalid"),
             DefaultRoleUndeletable => (400, 20001, "The default roles of a Conversation Service cannot be deleted"),
+            UserExists => (409, 50201, "User already exists"),
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -719,7 +725,8 @@ mod tests {
             ClosedTimerTooShort => InactiveTimerInvalid,
             InactiveTimerInvalid => ClosedTimerInvalid,
             ClosedTimerInvalid => DefaultRoleUndeletable,
-            DefaultRoleUndeletable => Internal("the disk is full".into()),
+            DefaultRoleUndeletable => UserExists,
+            UserExists => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }

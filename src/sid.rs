@@ -161,6 +161,11 @@ sid_type!(
     ChannelMessageSid,
     "SM"
 );
+sid_type!(
+    /// `US…`: a Conversations user, one per identity in a service.
+    UserSid,
+    "US"
+);
 
 /// A SID's 34 ASCII characters, on the stack.
 struct Rendered([u8; 34]);

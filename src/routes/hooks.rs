@@ -21,8 +21,10 @@ use crate::store::model::{
 };
 use crate::store::webhook_model::WebhookEvent;
 use crate::store::{Change, Origin, ParticipantRef, ServiceScope, Store, default_participant_role};
+use crate::store::{UserFields, UserRef};
 use crate::time::Timestamp;
 use crate::validate;
+use crate::webhooks::event::user_params;
 use crate::webhooks::event::{self, Params, conversation_params, message_params, participant_params};
 use crate::webhooks::{Modification, PreOutcome};
 
@@ -285,6 +287,7 @@ pub(super) async fn participant_add(
         last_read_timestamp: None,
         date_created: at,
         date_updated: at,
+        notification_level: Default::default(),
     };
     let answer = state
         .webhooks
@@ -318,4 +321,47 @@ pub(super) async fn participant_change(
         })
         .await;
     outcome(answer).map(drop)
+}
+
+/// `onUserUpdate`: the user as it is, with the values the update brings; the fields to
+/// update it with, as the answer modified them (`FriendlyName`, `Attributes`).
+pub(super) async fn user_update(
+    state: &AppState,
+    account: AccountSid,
+    scope: ServiceScope,
+    user: &UserRef,
+    mut fields: UserFields,
+    origin: &Origin,
+) -> Result<UserFields, ApiError> {
+    let current = state.store.fetch_user(account, scope, user)?;
+    let service = current.chat_service_sid;
+    let answer = state
+        .webhooks
+        .pre_event(account, service, None, WebhookEvent::UserUpdate, || {
+            event::event(WebhookEvent::UserUpdate, account, service, None, origin, |params| {
+                user_params(params, &current);
+                // The pre-event has no `DateCreated` in Twilio's list of its parameters.
+                params.0.retain(|(key, _)| *key != "DateCreated");
+                params.put("DateUpdated", event::webhook_date(current.date_updated));
+                if fields.friendly_name.is_some() {
+                    set(params, "FriendlyName", fields.friendly_name.as_deref());
+                }
+                if fields.attributes.is_some() {
+                    set(params, "Attributes", fields.attributes.as_deref());
+                }
+                if let Some(role) = fields.role_sid {
+                    set(params, "RoleSid", Some(&role.to_string()));
+                }
+            })
+        })
+        .await;
+    let modification = outcome(answer)?;
+    let attributes = modification.attributes_text();
+    if let Some(friendly_name) = modification.friendly_name {
+        fields.friendly_name = validate::name(Some(friendly_name), ApiError::FriendlyNameTooLong)?;
+    }
+    if let Some(attributes) = attributes {
+        fields.attributes = validate::attributes(Some(attributes), validate::MESSAGE_ATTRIBUTES_MAX_BYTES)?;
+    }
+    Ok(fields)
 }

@@ -13,11 +13,14 @@ pub(crate) mod hooks;
 pub mod media;
 pub mod messages;
 mod observe;
+pub mod participant_conversations;
 pub mod participants;
 pub mod receipts;
 pub mod roles;
 pub mod services;
 mod shortcut;
+pub mod user_conversations;
+pub mod users;
 pub mod webhook_settings;
 
 use std::convert::Infallible;
@@ -101,6 +104,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(address_configurations::router())
         .merge(roles::router())
         .merge(credentials::router())
+        .merge(users::USER_FORMS.into_iter().fold(Router::new(), users::mount))
+        .merge(users::USER_FORMS.into_iter().fold(Router::new(), user_conversations::mount))
+        .merge(participant_conversations::router())
         .merge(emulator::router(state))
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(state.clone(), around_every_request))

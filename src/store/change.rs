@@ -12,13 +12,13 @@ use std::sync::Arc;
 use super::credentials::Credential;
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
 use super::roles::Role;
+use super::users::User;
 use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, ServiceConfiguration, WebhookSettings,
 };
-use crate::sid::CredentialSid;
-use crate::sid::RoleSid;
 use crate::sid::{
-    AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, WebhookSid,
+    AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, CredentialSid, MessageSid, ParticipantSid,
+    RoleSid, UserSid, WebhookSid,
 };
 use crate::time::Timestamp;
 
@@ -163,6 +163,17 @@ pub enum Change {
         service: ChatServiceSid,
         role: RoleSid,
     },
+    /// A user, created or replaced (its `chat_service_sid` says where it lives); its
+    /// identity must be free in the service.
+    PutUser {
+        account: AccountSid,
+        user: User,
+    },
+    DeleteUser {
+        account: AccountSid,
+        service: ChatServiceSid,
+        user: UserSid,
+    },
 }
 
 impl Change {
@@ -193,6 +204,7 @@ impl Change {
             | Self::DeleteRole { account, .. }
             | Self::PutCredential { account, .. }
             | Self::DeleteCredential { account, .. } => Some(*account),
+            Self::PutUser { account, .. } | Self::DeleteUser { account, .. } => Some(*account),
         }
     }
 }
@@ -212,6 +224,7 @@ pub enum Prior {
     AddressConfiguration(AddressConfiguration),
     Role(Role),
     Credential(Credential),
+    User(User),
 }
 
 /// A committed change, as the change feed delivers it.

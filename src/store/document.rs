@@ -30,6 +30,7 @@ use super::config_document::{
 use super::credentials::{Credential, CredentialDocument, credential_document, to_credential};
 use super::fresh;
 use super::limits::{self, Violation};
+use super::model::NotificationLevel;
 use super::model::{
     ChannelType, Conversation, ConversationState, ConversationTimers, DeliveryStatus, Media, MediaRef, Message,
     MessageExtras, MessagingBinding, Participant, Receipt, Service, StoredMessage,
@@ -38,6 +39,7 @@ use super::participants::default_participant_role;
 use super::role_document::{RoleDocument, role_documents, to_role};
 use super::roles::Role;
 use super::tables::{ConversationData, ServiceData, Tables, Tenant};
+use super::users::{User, UserDocument, to_user, user_document};
 use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, MAX_CONVERSATION_WEBHOOKS, ServiceConfiguration,
     WebhookSettings,
@@ -104,6 +106,9 @@ pub struct ServiceDocument {
     /// listed, and replaces the default on import).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<RoleDocument>,
+    /// `/v1/Services/{IS}/Users`, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<UserDocument>,
 }
 
 /// An uploaded file, its content in base64.
@@ -135,6 +140,9 @@ pub struct ParticipantDocument {
     pub last_read_timestamp: Option<String>,
     pub date_created: Option<String>,
     pub date_updated: Option<String>,
+    /// `muted` when its user muted the conversation; absent means `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_level: Option<String>,
 }
 
 /// A message's view of its media.
@@ -272,6 +280,7 @@ fn export_service(data: &ServiceData) -> ServiceDocument {
             .then(|| service_configuration_document(data.configuration())),
         webhooks: (*data.webhooks() != WebhookSettings::default()).then(|| webhook_settings_document(data.webhooks())),
         roles: role_documents(data.sid(), data.service().date_created, data.roles().values()),
+        users: data.users().values().map(user_document).collect(),
         ..service_document(data.service())
     }
 }
@@ -306,6 +315,8 @@ pub(super) fn participant_document(participant: &Participant) -> ParticipantDocu
         last_read_timestamp: participant.last_read_timestamp.map(|t| t.to_string()),
         date_created: Some(participant.date_created.to_string()),
         date_updated: Some(participant.date_updated.to_string()),
+        notification_level: (participant.notification_level != NotificationLevel::Default)
+            .then(|| participant.notification_level.as_str().to_owned()),
     }
 }
 
@@ -330,6 +341,7 @@ pub(super) fn service_document(service: &Service) -> ServiceDocument {
         configuration: None,
         webhooks: None,
         roles: Vec::new(),
+        users: Vec::new(),
     }
 }
 
@@ -439,6 +451,7 @@ struct PlannedService {
     configuration: Option<ServiceConfiguration>,
     webhooks: Option<WebhookSettings>,
     roles: Vec<Role>,
+    users: Vec<User>,
 }
 
 struct PlannedConversation {
@@ -603,6 +616,7 @@ impl Planner<'_> {
                         configuration: None,
                         webhooks: None,
                         roles: Vec::new(),
+                        users: Vec::new(),
                     });
                     services.last_mut().ok_or_else(|| fault(&at, "internal: no service".into()))?
                 }
@@ -636,6 +650,7 @@ impl Planner<'_> {
                 )?;
                 planned.conversations.push(planned_conversation);
             }
+            self.users(existing_service, planned, std::mem::take(&mut doc.users), &at)?;
             for (m, media) in doc.media.into_iter().enumerate() {
                 let at = format!("{at}.media[{m}]");
                 let media = to_media(media, self.now, &at)?;
@@ -648,6 +663,37 @@ impl Planner<'_> {
             }
         }
         Ok(services)
+    }
+
+    /// A service's users: SIDs and identities new to the service and the document.
+    fn users(
+        &mut self,
+        existing: Option<&ServiceData>,
+        planned: &mut PlannedService,
+        docs: Vec<UserDocument>,
+        at: &str,
+    ) -> Result<(), ImportError> {
+        for (u, mut doc) in docs.into_iter().enumerate() {
+            let at = format!("{at}.users[{u}]");
+            let taken = |sid: &crate::sid::UserSid, users: &[User]| {
+                existing.is_some_and(|s| s.users().contains(sid)) || users.iter().any(|user| user.sid == *sid)
+            };
+            let sid = match doc.sid.as_deref() {
+                Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
+                None => fresh(self.sids, crate::sid::UserSid::from_bits, |sid| taken(sid, &planned.users)),
+            };
+            if taken(&sid, &planned.users) {
+                return Err(fault(&format!("{at}.sid"), format!("user {sid} already exists")));
+            }
+            let identity_taken = existing.is_some_and(|s| s.user_by_identity(&doc.identity).is_some())
+                || planned.users.iter().any(|user| *user.identity == *doc.identity);
+            if identity_taken {
+                return Err(fault(&format!("{at}.identity"), format!("`{}` has a user already", doc.identity)));
+            }
+            doc.sid = Some(sid.to_string());
+            planned.users.push(to_user(doc, planned.service.sid, self.now, &at)?);
+        }
+        Ok(())
     }
 
     fn service(
@@ -1008,6 +1054,12 @@ pub(super) fn to_participant(
         last_read_timestamp: date(&doc.last_read_timestamp, &format!("{at}.last_read_timestamp"))?,
         date_created,
         date_updated: date(&doc.date_updated, &format!("{at}.date_updated"))?.unwrap_or(date_created),
+        notification_level: parse_enum(
+            doc.notification_level.as_deref(),
+            NotificationLevel::parse,
+            &format!("{at}.notification_level"),
+        )?
+        .unwrap_or_default(),
     })
 }
 
@@ -1065,6 +1117,7 @@ impl Plan {
                 if let Some(configuration) = planned.configuration {
                     changes.push(Change::PutServiceConfiguration { account, service, configuration });
                 }
+                changes.extend(planned.users.into_iter().map(|user| Change::PutUser { account, user }));
                 for PlannedConversation { conversation, messages, next_index, participants, webhooks } in
                     planned.conversations
                 {

@@ -28,6 +28,7 @@ mod media;
 mod message_log;
 mod messages;
 pub mod model;
+mod participant_conversations;
 mod participants;
 pub mod persist;
 pub mod role_document;
@@ -37,6 +38,7 @@ mod sequenced;
 mod services;
 mod sid_table;
 mod tables;
+mod users;
 pub mod webhook_model;
 
 use std::path::Path;
@@ -51,9 +53,12 @@ use document::{ImportError, ImportSummary, StateDocument};
 pub use feed::{ChangeFeed, DEFAULT_FEED_CAPACITY, FeedError, Subscription, Tapped, WebhookTap};
 pub use media::Upload;
 pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
+pub use participant_conversations::{ParticipantConversation, ParticipantMatch};
 pub use participants::{ParticipantRef, default_participant_role};
 use persist::{CrashPoint, PersistError, Place, StateFile, SyncPolicy};
 use tables::{Tables, Tenant};
+pub use users::{USER_ATTRIBUTES_MAX_BYTES, User, UserDocument, UserFields, UserRef, default_user_role};
+pub use users::{UserConversation, UserConversationUpdate};
 
 /// The store's hash maps. Their keys are mostly random 128-bit SIDs, for which SipHash's
 /// resistance to crafted keys buys nothing; foldhash (hashbrown's own default) hashes them
@@ -130,6 +135,9 @@ pub enum StoreError {
     /// A service's default roles are named by records and cannot be deleted.
     #[error("a default role cannot be deleted")]
     DefaultRoleUndeletable,
+    /// The service has a user with this identity already.
+    #[error("user already exists")]
+    UserExists,
 }
 
 /// Which service a request addresses: the account's default (`/v1/Conversations/…`) or an

@@ -397,6 +397,33 @@ pub struct Participant {
     pub last_read_timestamp: Option<Timestamp>,
     pub date_created: Timestamp,
     pub date_updated: Timestamp,
+    /// What its user's conversation reports as `notification_level`.
+    pub notification_level: NotificationLevel,
+}
+
+/// Whether a user is notified of a conversation's messages: Twilio's `default` or `muted`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NotificationLevel {
+    #[default]
+    Default,
+    Muted,
+}
+
+impl NotificationLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Muted => "muted",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "default" => Some(Self::Default),
+            "muted" => Some(Self::Muted),
+            _ => None,
+        }
+    }
 }
 
 impl Participant {

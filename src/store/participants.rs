@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::change::Change;
-use super::model::{ConversationState, MessagingBinding, Participant, ParticipantFields};
+use super::model::{ConversationState, MessagingBinding, NotificationLevel, Participant, ParticipantFields};
 use super::selection::{PageRequest, Selection};
 use super::tables::ConversationData;
 use super::{ConversationRef, Decision, Located, ServiceScope, Store, StoreError, fresh};
@@ -247,6 +247,7 @@ pub(super) fn new_participant(
         last_read_timestamp: fields.last_read_timestamp,
         date_created,
         date_updated: fields.date_updated.unwrap_or(date_created),
+        notification_level: NotificationLevel::Default,
     }
 }
 

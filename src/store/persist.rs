@@ -47,6 +47,7 @@ use super::document::{
 use super::participants::default_participant_role;
 use super::role_document::{RoleDocument, role_document, to_role};
 use super::tables::Tables;
+use super::users::{UserDocument, to_user, user_document};
 use crate::sid::{AccountSid, ChatServiceSid};
 use crate::time::Timestamp;
 
@@ -222,6 +223,16 @@ pub enum Logged {
         account: String,
         service: String,
         role: String,
+    },
+    PutUser {
+        account: String,
+        service: String,
+        user: UserDocument,
+    },
+    DeleteUser {
+        account: String,
+        service: String,
+        user: String,
     },
 }
 
@@ -794,6 +805,12 @@ fn logged(change: &Change) -> Logged {
         Change::DeleteRole { account, service, role } => {
             Logged::DeleteRole { account: text(account), service: text(service), role: text(role) }
         }
+        Change::PutUser { account, user } => {
+            Logged::PutUser { account: text(account), service: text(&user.chat_service_sid), user: user_document(user) }
+        }
+        Change::DeleteUser { account, service, user } => {
+            Logged::DeleteUser { account: text(account), service: text(service), user: text(user) }
+        }
     }
 }
 
@@ -917,6 +934,15 @@ pub(super) fn typed(logged: Logged, now: Timestamp) -> Result<Change, ImportErro
             account: parse_sid(&account, "account")?,
             service: parse_sid(&service, "service")?,
             role: parse_sid(&role, "role")?,
+        },
+        Logged::PutUser { account, service, user } => Change::PutUser {
+            account: parse_sid(&account, "account")?,
+            user: to_user(user, parse_sid(&service, "service")?, now, "user")?,
+        },
+        Logged::DeleteUser { account, service, user } => Change::DeleteUser {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            user: parse_sid(&user, "user")?,
         },
     })
 }

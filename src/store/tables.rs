@@ -17,6 +17,7 @@ use super::model::{Conversation, Media, Participant, Service, StoredMessage};
 use super::roles::{Role, default_roles};
 use super::sequenced::Sequenced;
 use super::sid_table::SidTable;
+use super::users::User;
 use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, MAX_CONVERSATION_WEBHOOKS, ServiceConfiguration,
     WebhookSettings,
@@ -24,6 +25,7 @@ use super::webhook_model::{
 use super::{ConversationRef, DEFAULT_SERVICE_NAME, Located, ServiceScope, StoreError, default_service_sid};
 use crate::sid::CredentialSid;
 use crate::sid::RoleSid;
+use crate::sid::UserSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid, ParticipantSid,
     WebhookSid,
@@ -75,6 +77,9 @@ pub(super) struct ServiceData {
     webhooks: WebhookSettings,
     /// Its roles, the three defaults (`roles::default_roles`) first.
     roles: Sequenced<RoleSid, Role>,
+    users: Sequenced<UserSid, User>,
+    /// Each user's identity, unique in the service: a fetch by identity is one probe.
+    user_identities: HashMap<Arc<str>, UserSid>,
 }
 
 /// A conversation with its messages (by index) and participants.
@@ -396,6 +401,31 @@ impl Tables {
                 let removed = addresses.remove(address).ok_or_else(|| misfit(format!("no address {address}")))?;
                 Ok(Prior::AddressConfiguration(removed))
             }
+            Change::PutUser { account, user } => {
+                let service = self.service_mut(*account, user.chat_service_sid)?;
+                if service.user_identities.get(&user.identity).is_some_and(|owner| *owner != user.sid) {
+                    return Err(misfit(format!("identity `{}` has a user already", user.identity)));
+                }
+                let prior = match service.users.get_mut(&user.sid) {
+                    Some(slot) => {
+                        let old = std::mem::replace(slot, user.clone());
+                        service.user_identities.remove(&old.identity);
+                        Prior::User(old)
+                    }
+                    None => {
+                        service.users.push(user.sid, user.clone());
+                        Prior::Nothing
+                    }
+                };
+                service.user_identities.insert(Arc::clone(&user.identity), user.sid);
+                Ok(prior)
+            }
+            Change::DeleteUser { account, service, user } => {
+                let service = self.service_mut(*account, *service)?;
+                let removed = service.users.remove(user).ok_or_else(|| misfit(format!("no user {user}")))?;
+                service.user_identities.remove(&removed.identity);
+                Ok(Prior::User(removed))
+            }
         }
     }
 
@@ -504,7 +534,17 @@ impl ServiceData {
             media: HashMap::default(),
             configuration: ServiceConfiguration::default(),
             webhooks: WebhookSettings::default(),
+            users: Sequenced::default(),
+            user_identities: HashMap::default(),
         }
+    }
+
+    pub(super) fn users(&self) -> &Sequenced<UserSid, User> {
+        &self.users
+    }
+
+    pub(super) fn user_by_identity(&self, identity: &str) -> Option<&User> {
+        self.user_identities.get(identity).and_then(|sid| self.users.get(sid))
     }
 
     pub(super) fn configuration(&self) -> &ServiceConfiguration {

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid};
+use crate::store::User;
 use crate::store::model::{Conversation, MediaRef, Participant, StoredMessage};
 use crate::store::webhook_model::WebhookEvent;
 use crate::store::{Change, Committed, Origin, Prior, Source, default_messaging_service_sid};
@@ -145,6 +146,19 @@ pub fn participant_params(params: &mut Params, conversation: ConversationSid, pa
         _ => "CHAT",
     };
     params.put("MessagingBinding.Type", kind);
+}
+
+/// A user's own parameters (`onUserAdded`, and with `DateUpdated` the update events).
+/// `isOnline` and `isNotifiable`, lower-camel as Twilio documents them, are left out: a
+/// user of the REST API alone has never been online, so Twilio's values are null, and
+/// absent values are never sent empty.
+pub fn user_params(params: &mut Params, user: &User) {
+    params.put("UserSid", user.sid);
+    params.put("DateCreated", webhook_date(user.date_created));
+    params.put("Identity", &user.identity);
+    params.put("RoleSid", user.role_sid);
+    params.put("Attributes", user.attributes.as_deref().unwrap_or("{}"));
+    params.opt("FriendlyName", user.friendly_name.as_deref());
 }
 
 /// A pre- or post-event with its common parameters, then what `fill` adds.
@@ -310,6 +324,18 @@ pub fn post_events(committed: &Committed, now: Timestamp) -> Vec<Event> {
                 participant_params(p, *conversation, participant, true);
                 p.put("DateUpdated", webhook_date(participant.date_updated));
                 p.put("DateRemoved", removed);
+            })]
+        }
+        (Change::PutUser { account, user }, before) => {
+            let kind = match before {
+                Prior::User(_) => WebhookEvent::UserUpdated,
+                _ => WebhookEvent::UserAdded,
+            };
+            vec![event(kind, *account, user.chat_service_sid, None, origin, |p| {
+                user_params(p, user);
+                if kind == WebhookEvent::UserUpdated {
+                    p.put("DateUpdated", webhook_date(user.date_updated));
+                }
             })]
         }
         _ => Vec::new(),
