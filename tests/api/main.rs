@@ -21,6 +21,7 @@ mod dates;
 mod emulator;
 mod errors;
 mod helpers;
+mod links;
 mod media;
 mod messages;
 mod oversized_bodies;
