@@ -373,7 +373,7 @@ struct Empty {}
 /// `timers`: `{}` when no timer is set, as Twilio's examples show it; otherwise both
 /// instants, `null` for the one that is not set.
 #[derive(Serialize)]
-struct TimersWire {
+pub(crate) struct TimersWire {
     #[serde(skip_serializing_if = "Option::is_none")]
     date_inactive: Option<Option<Timestamp>>,
     #[serde(skip_serializing_if = "Option::is_none")]

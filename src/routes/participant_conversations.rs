@@ -3,6 +3,7 @@
 //! by `Identity` or by `Address`.
 //! <https://www.twilio.com/docs/conversations/api/participant-conversation-resource>
 
+use crate::routes::conversations::TimersWire;
 use std::sync::Arc;
 
 use axum::routing::get;
@@ -84,10 +85,6 @@ impl ParticipantConversationResource {
     }
 }
 
-/// An empty JSON object: timers are not emulated, and Twilio shows `{}` when none is set.
-#[derive(Serialize)]
-struct Empty {}
-
 /// The wire shape, in the key order of the spec's object.
 #[derive(Serialize)]
 struct ParticipantConversationWire<'a> {
@@ -105,7 +102,8 @@ struct ParticipantConversationWire<'a> {
     conversation_date_updated: Timestamp,
     conversation_created_by: &'a str,
     conversation_state: ConversationState,
-    conversation_timers: Empty,
+    /// The conversation's timers, as the Conversation resource shows them.
+    conversation_timers: TimersWire,
     links: Links<'a>,
 }
 
@@ -154,7 +152,7 @@ impl Serialize for ParticipantConversationResource {
             // What Chat v2 shows for a channel created over REST, the same back end.
             conversation_created_by: conversation.created_by.as_deref().unwrap_or(DEFAULT_AUTHOR),
             conversation_state: conversation.state,
-            conversation_timers: Empty {},
+            conversation_timers: TimersWire::from(conversation.timers),
             links: Links { participant: self.url.participant(participant.sid), conversation: self.url.with("") },
         }
         .serialize(serializer)

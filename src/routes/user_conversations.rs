@@ -4,6 +4,7 @@
 //! identity is the user's: there is no record of its own.
 //! <https://www.twilio.com/docs/conversations/api/user-conversation-resource>
 
+use crate::routes::conversations::TimersWire;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -160,10 +161,6 @@ impl UserConversationResource {
     }
 }
 
-/// An empty JSON object: timers are not emulated, and Twilio shows `{}` when none is set.
-#[derive(Serialize)]
-struct Empty {}
-
 /// The wire shape, in the key order of Twilio's examples.
 #[derive(Serialize)]
 struct UserConversationWire<'a> {
@@ -176,7 +173,8 @@ struct UserConversationWire<'a> {
     user_sid: UserSid,
     friendly_name: Option<&'a str>,
     conversation_state: ConversationState,
-    timers: Empty,
+    /// The conversation's timers, as the Conversation resource shows them.
+    timers: TimersWire,
     attributes: &'a str,
     date_created: Timestamp,
     date_updated: Timestamp,
@@ -207,7 +205,7 @@ impl Serialize for UserConversationResource {
             user_sid: *user_sid,
             friendly_name: conversation.friendly_name.as_deref(),
             conversation_state: conversation.state,
-            timers: Empty {},
+            timers: TimersWire::from(conversation.timers),
             attributes: conversation.attributes.as_deref().unwrap_or("{}"),
             date_created: conversation.date_created,
             date_updated: conversation.date_updated,

@@ -171,3 +171,19 @@ async fn timers_survive_an_export_and_import() {
         (&json!("inactive"), &json!("2030-01-01T00:05:00Z"))
     );
 }
+
+#[tokio::test]
+async fn user_and_participant_conversations_show_the_conversations_timers() {
+    let app = spawn_app().await;
+    let conversation = app.post("/v1/Conversations", &[("Timers.Inactive", "PT5M"), ("Timers.Closed", "PT1H")]).await;
+    let sid = conversation["sid"].as_str().expect("a sid").to_owned();
+    app.post(&format!("/v1/Conversations/{sid}/Participants"), &[("Identity", "tim")]).await;
+    app.post("/v1/Users", &[("Identity", "tim")]).await;
+
+    let user_conversations = app.get("/v1/Users/tim/Conversations").await;
+    let participant_conversations = app.get("/v1/ParticipantConversations?Identity=tim").await;
+
+    assert!(conversation["timers"]["date_inactive"].is_string(), "{conversation}");
+    assert_eq!(user_conversations["conversations"][0]["timers"], conversation["timers"]);
+    assert_eq!(participant_conversations["conversations"][0]["conversation_timers"], conversation["timers"]);
+}
