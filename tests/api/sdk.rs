@@ -1,4 +1,5 @@
-//! The official Twilio SDKs (PyPI `twilio`, npm `twilio`) driving the built binary.
+//! The official Twilio SDKs (PyPI `twilio`, npm `twilio`) driving the built binary, and
+//! Schemathesis checking its answers against Twilio's OpenAPI files.
 //!
 //! The suites live in tests/sdk/ (see its README). Each test here installs the suite's
 //! pinned dependencies when they are missing or stale, starts the emulator binary on a
@@ -42,16 +43,17 @@ fn report(command: &str, output: &Output) -> String {
     )
 }
 
-/// Installs tests/sdk/python/requirements.txt into tests/sdk/python/.deps, unless the
-/// marker left by the last successful install holds the same requirements.
-fn ensure_python_deps() {
-    let python = root().join("tests/sdk/python");
+/// Installs `{suite}/requirements.txt` into `{suite}/.deps` (`suite` relative to the
+/// crate's root), unless the marker left by the last successful install holds the same
+/// requirements.
+fn ensure_python_deps(suite: &str) {
+    let python = root().join(suite);
     let requirements = python.join("requirements.txt");
     let deps = python.join(".deps");
     let marker_name = ".installed-requirements.txt";
     let wanted = fs::read_to_string(&requirements).unwrap_or_else(|e| panic!("read {}: {e}", requirements.display()));
 
-    let _lock = install_lock("python");
+    let _lock = install_lock(&suite.replace('/', "-"));
     if fs::read_to_string(deps.join(marker_name)).is_ok_and(|installed| installed == wanted) {
         return;
     }
@@ -67,9 +69,11 @@ fn ensure_python_deps() {
         .current_dir(root()));
     assert!(
         output.status.success(),
-        "installing the Python SDK suite's dependencies failed\n{}",
+        "installing {suite}'s Python dependencies failed\n{}",
         report(
-            "python3 -m pip install --quiet --disable-pip-version-check --target tests/sdk/python/.deps -r tests/sdk/python/requirements.txt",
+            &format!(
+                "python3 -m pip install --quiet --disable-pip-version-check --target {suite}/.deps -r {suite}/requirements.txt"
+            ),
             &output,
         )
     );
@@ -120,7 +124,7 @@ fn count_after(text: &str, label: &str) -> Option<u64> {
 
 #[test]
 fn python_sdk_drives_the_emulator_binary() {
-    ensure_python_deps();
+    ensure_python_deps("tests/sdk/python");
     let emulator = spawn_binary();
     let deps: PathBuf = root().join("tests/sdk/python/.deps");
 
@@ -156,4 +160,38 @@ fn node_sdk_drives_the_emulator_binary() {
     assert!(tests > 0, "the Node SDK suite ran no test\n{}", report(&command, &output));
     assert_eq!(passed, tests, "not every Node SDK test passed\n{}", report(&command, &output));
     eprintln!("Node SDK suite: {passed} of {tests} tests passed");
+}
+
+/// Schemathesis (PyPI) generates requests from Twilio's own OpenAPI files, for every
+/// operation of Conversations v1 and Chat v2, and checks every answer: no 5xx, and a body
+/// that conforms to the spec's schema for its status. Bounded (a few examples per
+/// operation, a fixed seed) so that it takes seconds; `tests/schemathesis/README.md` has the
+/// command for a longer run.
+#[test]
+fn schemathesis_finds_no_server_error_and_no_answer_outside_the_spec() {
+    ensure_python_deps("tests/schemathesis");
+    let emulator = spawn_binary();
+    let deps = root().join("tests/schemathesis/.deps");
+    let credentials =
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "AC0000000000000000000000000000005c:token");
+    for spec in ["twilio_conversations_v1.json", "twilio_chat_v2.json"] {
+        let path = root().join("tests/schemathesis").join(spec);
+        let output = run(Command::new("python3")
+            .args(["-c", "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'st'; schemathesis()"])
+            .arg("run")
+            .arg(&path)
+            .args(["--url", &emulator.base])
+            .args(["-H", &format!("Authorization: Basic {credentials}")])
+            .args(["--checks", "not_a_server_error,response_schema_conformance"])
+            .args(["--max-examples", "5", "--seed", "1", "--workers", "2"])
+            .args(["--phases", "examples,coverage,fuzzing", "--no-color"])
+            .env("PYTHONPATH", &deps)
+            .env("SCHEMATHESIS_HOOKS", "")
+            .current_dir(std::env::temp_dir()));
+        let command = format!("schemathesis run {spec} --url {}", emulator.base);
+        assert!(output.status.success(), "schemathesis found problems\n{}", report(&command, &output));
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains(" passed"), "schemathesis tested nothing\n{}", report(&command, &output));
+        eprintln!("schemathesis {spec}: {}", text.lines().find(|line| line.contains("generated")).unwrap_or("").trim());
+    }
 }
