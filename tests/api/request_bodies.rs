@@ -6,7 +6,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, sid_of, spawn_app};
+use twilio_conversations_emulator::Config;
+
+use crate::helpers::{TestApp, sid_of, spawn_app, spawn_app_with};
 
 const BOUNDARY: &str = "emulator-test-boundary";
 
@@ -219,4 +221,26 @@ async fn multipart_fields_keep_their_order_and_malformed_multipart_is_a_twilio_4
     }
     let conversations = app.get("/v1/Conversations").await;
     assert_eq!(conversations["conversations"], json!([]), "nothing was created");
+}
+
+#[tokio::test]
+async fn an_oversized_multipart_or_json_body_gets_the_413_and_creates_nothing() {
+    let app = spawn_app_with(Config { max_body_bytes: 1024, ..Config::defaults() }).await;
+    let big = "x".repeat(4096);
+    let cases = [
+        (
+            "multipart",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+            multipart(&[("FriendlyName", big.clone())], false),
+        ),
+        ("JSON", "application/json".to_owned(), format!("{{\"FriendlyName\":\"{big}\"}}")),
+    ];
+    for (case, content_type, body) in cases {
+        let response = send(&app, "/v1/Conversations", Some(content_type), body).await;
+
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{case}");
+        let answer: Value = response.json().await.expect("a JSON answer");
+        assert_eq!(answer["code"], json!(20413), "{case}: {answer}");
+    }
+    assert_eq!(app.get("/v1/Conversations").await["conversations"], json!([]), "nothing was created");
 }
