@@ -524,3 +524,48 @@ pub(crate) async fn read_body(body: axum::body::Body, limit: usize) -> Result<ax
     }
     Ok(buffer.freeze())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::header::CONTENT_TYPE;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::{BodyEncoding, body_encoding};
+
+    /// What each spelling is read as: `form`, `multipart` (with a boundary), `no boundary`
+    /// or `other`.
+    fn read_as(content_type: Option<&[u8]>) -> &'static str {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = content_type {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_bytes(value).expect("a header value"));
+        }
+        match body_encoding(&headers) {
+            BodyEncoding::Form => "form",
+            BodyEncoding::Multipart(Ok(_)) => "multipart",
+            BodyEncoding::Multipart(Err(_)) => "no boundary",
+            BodyEncoding::Other => "other",
+        }
+    }
+
+    #[test]
+    fn every_spelling_of_a_form_or_multipart_is_recognised_and_the_rest_is_other() {
+        let cases: [(Option<&[u8]>, &str); 12] = [
+            (None, "form"),
+            (Some(b"application/x-www-form-urlencoded"), "form"),
+            (Some(b"application/x-www-form-urlencoded;charset=UTF-8"), "form"),
+            (Some(b"Application/X-WWW-Form-Urlencoded ; charset=utf-8"), "form"),
+            (Some(b"multipart/form-data; boundary=abc"), "multipart"),
+            (Some(b"MULTIPART/FORM-DATA; boundary=\"a b\""), "multipart"),
+            (Some(b"multipart/form-data"), "no boundary"),
+            (Some(b"application/json"), "other"),
+            (Some(b"text/plain; charset=utf-8"), "other"),
+            (Some(b"application/x-www-form-urlencodedx"), "other"),
+            (Some(b"multipart/mixed; boundary=abc"), "other"),
+            (Some(b"application/x-www-form-urlencoded\xff"), "other"),
+        ];
+        for (content_type, expected) in cases {
+            let shown = content_type.map(String::from_utf8_lossy);
+            assert_eq!(read_as(content_type), expected, "{shown:?}");
+        }
+    }
+}
