@@ -269,8 +269,9 @@ fn body_encoding(headers: &HeaderMap) -> BodyEncoding {
 ///
 /// - A form (with or without `; charset=…`, any case) or a body without `Content-Type` is
 ///   taken as it is. The charset is not looked at: every SDK sends UTF-8.
-/// - An empty body is an empty form, whatever its type: Python's SDK sends a form type on
-///   bodiless requests, others a JSON one.
+/// - An empty body is an empty form, whatever its type: a bodiless POST says nothing, and
+///   clients set a default type on every request (Python's SDK a form type, many
+///   generic HTTP clients a JSON one).
 /// - `multipart/form-data`: its text parts become the same name/value pairs, repeated
 ///   names kept in order. A file part is refused with a 400 naming it: the API has no
 ///   file parameter, and ignoring it would create a resource without what was sent.
