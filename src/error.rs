@@ -22,6 +22,9 @@ pub mod messages {
     pub const AUTH_DETAIL: &str = "Your AccountSid or AuthToken was incorrect.";
     pub const METHOD_NOT_ALLOWED: &str = "Method not allowed";
     pub const PAYLOAD_TOO_LARGE: &str = "Request entity is larger than limits defined by the server";
+    /// <https://www.twilio.com/docs/api/errors/19056>, and what the API takes instead.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "Input request content type is invalid: the API takes \
+         application/x-www-form-urlencoded (or multipart/form-data) request bodies";
     pub const ATTRIBUTES_NOT_JSON: &str = "Attributes not valid JSON";
     pub const ATTRIBUTES_TOO_LONG: &str = "Attributes too long";
     pub const BODY_TOO_LONG: &str = "Message body parameter is too long";
@@ -98,6 +101,12 @@ pub enum ApiError {
     MethodNotAllowed,
     /// 413, code 20413: the request body exceeds the server's limit.
     PayloadTooLarge,
+    /// 415, code 19056: a request body that is neither a form nor multipart form data.
+    /// Twilio's HTTP status for it is unconfirmed (README, "Request bodies").
+    UnsupportedMediaType,
+    /// 400, code 20001: a `multipart/form-data` part that is a file (it has a filename);
+    /// the API's parameters are text.
+    MultipartFile { name: String },
     /// 400, code 20001: a parameter, header or body refused; [`InvalidParameter`] says
     /// which and why.
     InvalidParameter(InvalidParameter),
@@ -229,6 +238,11 @@ impl ApiError {
             Self::InvalidCredentials => (S::UNAUTHORIZED, 20003, INVALID_CREDENTIALS),
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, 20004, METHOD_NOT_ALLOWED),
             Self::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, 20413, PAYLOAD_TOO_LARGE),
+            Self::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, 19056, UNSUPPORTED_MEDIA_TYPE),
+            Self::MultipartFile { name } => {
+                let message = format!("Invalid parameter {name}: a file part; the API takes text form fields");
+                return (S::BAD_REQUEST, 20001, message.into());
+            }
             Self::InvalidParameter(invalid) => return (S::BAD_REQUEST, 20001, invalid.to_string().into()),
             Self::AttributesNotJson => (S::BAD_REQUEST, 50304, ATTRIBUTES_NOT_JSON),
             Self::AttributesTooLong => (S::BAD_REQUEST, 50303, ATTRIBUTES_TOO_LONG),
@@ -593,6 +607,13 @@ mod tests {
             InvalidCredentials => (401, 20003, "Authentication Error - invalid credentials"),
             MethodNotAllowed => (405, 20004, "Method not allowed"),
             PayloadTooLarge => (413, 20413, "Request entity is larger than limits defined by the server"),
+            UnsupportedMediaType => (
+                415,
+                19056,
+                "Input request content type is invalid: the API takes application/x-www-form-urlencoded (or \
+                 multipart/form-data) request bodies",
+            ),
+            MultipartFile { .. } => (400, 20001, "Invalid parameter Body: a file part; the API takes text form fields"),
             // Every sentence of this one is in `every_invalid_parameter_sentence_keeps_its_wording`.
             InvalidParameter(_) => (400, 20001, "Invalid Page: 'x'"),
             AttributesNotJson => (400, 50304, "Attributes not valid JSON"),
@@ -674,7 +695,9 @@ mod tests {
             InvalidUsername => InvalidCredentials,
             InvalidCredentials => MethodNotAllowed,
             MethodNotAllowed => PayloadTooLarge,
-            PayloadTooLarge => ApiError::invalid("Page", InvalidValue::Malformed("x".into())),
+            PayloadTooLarge => UnsupportedMediaType,
+            UnsupportedMediaType => MultipartFile { name: "Body".into() },
+            MultipartFile { .. } => ApiError::invalid("Page", InvalidValue::Malformed("x".into())),
             InvalidParameter(_) => AttributesNotJson,
             AttributesNotJson => AttributesTooLong,
             AttributesTooLong => BodyTooLong,

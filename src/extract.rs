@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
-use axum::http::header::{AUTHORIZATION, HOST};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use base64::DecodeSliceError;
@@ -218,8 +218,9 @@ impl<S: Send + Sync> FromRequestParts<S> for WebhookEnabled {
     }
 }
 
-/// A form-encoded request body (`application/x-www-form-urlencoded`, as every SDK sends).
-/// The Content-Type is not checked, and unknown parameters are ignored, as Twilio does.
+/// A Twilio API request body, read as a form: `application/x-www-form-urlencoded` (as every
+/// SDK sends) or `multipart/form-data` (older twilio-node); [`form_body`] says which bodies
+/// are taken. Unknown parameters are ignored, as Twilio does.
 #[derive(Debug)]
 pub struct TwilioForm<T>(pub T);
 
@@ -227,10 +228,99 @@ impl<T: DeserializeOwned> FromRequest<AppState> for TwilioForm<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
-        let limit = state.settings.max_body_bytes;
-        let bytes = read_body(request.into_body(), limit).await.map_err(|BodyTooLarge| ApiError::PayloadTooLarge)?;
-        serde_urlencoded::from_bytes(&bytes).map(Self).map_err(invalid_parameters)
+        let form = form_body(request, state.settings.max_body_bytes).await?;
+        serde_urlencoded::from_bytes(&form).map(Self).map_err(invalid_parameters)
     }
+}
+
+/// The media type every SDK sends, as they spell it: the common case is this one comparison.
+const FORM_URLENCODED: &str = "application/x-www-form-urlencoded";
+
+/// How a request body is encoded, from its `Content-Type`.
+enum BodyEncoding {
+    /// `application/x-www-form-urlencoded` (any case, any parameters), or no `Content-Type`
+    /// at all: `curl -d` and hand-written clients often leave it out, and a form is all the
+    /// API takes.
+    Form,
+    /// `multipart/form-data`, with its boundary (an error when it has none).
+    Multipart(Result<String, multer::Error>),
+    /// Anything else (JSON, text): refused unless the body is empty.
+    Other,
+}
+
+fn body_encoding(headers: &HeaderMap) -> BodyEncoding {
+    let Some(value) = headers.get(CONTENT_TYPE) else { return BodyEncoding::Form };
+    if value.as_bytes() == FORM_URLENCODED.as_bytes() {
+        return BodyEncoding::Form;
+    }
+    let Ok(value) = value.to_str() else { return BodyEncoding::Other };
+    let essence = value.split_once(';').map_or(value, |(essence, _)| essence).trim();
+    if essence.eq_ignore_ascii_case(FORM_URLENCODED) {
+        BodyEncoding::Form
+    } else if essence.eq_ignore_ascii_case("multipart/form-data") {
+        BodyEncoding::Multipart(multer::parse_boundary(value))
+    } else {
+        BodyEncoding::Other
+    }
+}
+
+/// The one place that decides how a Twilio API body is read: its parameters, as
+/// `application/x-www-form-urlencoded` bytes, whatever encoding they came in.
+///
+/// - A form (with or without `; charset=…`, any case) or a body without `Content-Type` is
+///   taken as it is. The charset is not looked at: every SDK sends UTF-8.
+/// - An empty body is an empty form, whatever its type: a bodiless POST says nothing, and
+///   clients set a default type on every request (Python's SDK a form type, many
+///   generic HTTP clients a JSON one).
+/// - `multipart/form-data`: its text parts become the same name/value pairs, repeated
+///   names kept in order. A file part is refused with a 400 naming it: the API has no
+///   file parameter, and ignoring it would create a resource without what was sent.
+/// - Any other type with a body is a 415 (code 19056), before any handler runs, so nothing
+///   is created.
+///
+/// The body limit and the 413 drain of [`read_body`] apply to every encoding.
+pub(crate) async fn form_body(request: Request, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    let (parts, body) = request.into_parts();
+    let encoding = body_encoding(&parts.headers);
+    let bytes = read_body(body, limit).await.map_err(|BodyTooLarge| ApiError::PayloadTooLarge)?;
+    match encoding {
+        BodyEncoding::Form => Ok(bytes),
+        _ if bytes.is_empty() => Ok(bytes),
+        BodyEncoding::Multipart(boundary) => {
+            let boundary = boundary.map_err(invalid_multipart)?;
+            multipart_as_form(bytes, boundary).await
+        }
+        BodyEncoding::Other => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+/// A multipart body's text parts, encoded as a form so that every handler reads them
+/// exactly as it reads a form (repeated keys included). Only this rare path pays for the
+/// second encoding.
+async fn multipart_as_form(bytes: axum::body::Bytes, boundary: String) -> Result<axum::body::Bytes, ApiError> {
+    // The body was read whole (under the limit) already; multer reads it as a stream.
+    let mut multipart = multer::Multipart::new(axum::body::Body::from(bytes).into_data_stream(), boundary);
+    // Pairs first, encoded at the end: the serializer is not `Send`, so it cannot be held
+    // across the awaits below.
+    let mut pairs = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(invalid_multipart)? {
+        let Some(name) = field.name().map(str::to_owned) else {
+            return Err(ApiError::invalid(
+                "multipart/form-data body",
+                InvalidValue::Malformed("a part without a name".into()),
+            ));
+        };
+        if field.file_name().is_some() {
+            return Err(ApiError::MultipartFile { name });
+        }
+        let value = field.text().await.map_err(invalid_multipart)?;
+        pairs.push((name, value));
+    }
+    Ok(form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish().into())
+}
+
+fn invalid_multipart(error: multer::Error) -> ApiError {
+    ApiError::invalid("multipart/form-data body", InvalidValue::Unparsable(error.to_string()))
 }
 
 /// The query string, parsed like a form.
@@ -434,4 +524,49 @@ pub(crate) async fn read_body(body: axum::body::Body, limit: usize) -> Result<ax
         buffer.extend_from_slice(&data);
     }
     Ok(buffer.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::header::CONTENT_TYPE;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::{BodyEncoding, body_encoding};
+
+    /// What each spelling is read as: `form`, `multipart` (with a boundary), `no boundary`
+    /// or `other`.
+    fn read_as(content_type: Option<&[u8]>) -> &'static str {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = content_type {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_bytes(value).expect("a header value"));
+        }
+        match body_encoding(&headers) {
+            BodyEncoding::Form => "form",
+            BodyEncoding::Multipart(Ok(_)) => "multipart",
+            BodyEncoding::Multipart(Err(_)) => "no boundary",
+            BodyEncoding::Other => "other",
+        }
+    }
+
+    #[test]
+    fn every_spelling_of_a_form_or_multipart_is_recognised_and_the_rest_is_other() {
+        let cases: [(Option<&[u8]>, &str); 12] = [
+            (None, "form"),
+            (Some(b"application/x-www-form-urlencoded"), "form"),
+            (Some(b"application/x-www-form-urlencoded;charset=UTF-8"), "form"),
+            (Some(b"Application/X-WWW-Form-Urlencoded ; charset=utf-8"), "form"),
+            (Some(b"multipart/form-data; boundary=abc"), "multipart"),
+            (Some(b"MULTIPART/FORM-DATA; boundary=\"a b\""), "multipart"),
+            (Some(b"multipart/form-data"), "no boundary"),
+            (Some(b"application/json"), "other"),
+            (Some(b"text/plain; charset=utf-8"), "other"),
+            (Some(b"application/x-www-form-urlencodedx"), "other"),
+            (Some(b"multipart/mixed; boundary=abc"), "other"),
+            (Some(b"application/x-www-form-urlencoded\xff"), "other"),
+        ];
+        for (content_type, expected) in cases {
+            let shown = content_type.map(String::from_utf8_lossy);
+            assert_eq!(read_as(content_type), expected, "{shown:?}");
+        }
+    }
 }

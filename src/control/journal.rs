@@ -316,7 +316,8 @@ impl<'a> EntryView<'a> {
             method: request.method.as_str(),
             path: request.path(),
             query: request.query(),
-            // Parsed as the handlers parse it: as a form, whatever the Content-Type.
+            // Parsed as a form, as every SDK sends; a multipart body (rare: older twilio-node)
+            // shows its raw text, which is not worth a second multipart parser here.
             params: request.body().map(|body| form_urlencoded::parse(body).collect()),
             headers: HeadersView(request),
             status: outcome.status.as_u16(),

@@ -124,6 +124,7 @@ mod tests {
     use axum::body::{Body, Bytes};
     use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
     use axum::http::{HeaderName, HeaderValue, StatusCode};
+    use serde_json::json;
     use tower::ServiceExt;
 
     use super::*;
@@ -175,6 +176,8 @@ mod tests {
         case: &'a str,
         /// The headers besides `Host` and `Content-Type`.
         headers: Vec<(HeaderName, &'static str)>,
+        /// The body's `Content-Type`.
+        content_type: &'static str,
     }
 
     /// A response's status, `Content-Type` and body.
@@ -194,7 +197,7 @@ mod tests {
         /// Sends `call` both ways, asserts that the answers are identical, and returns the
         /// body as JSON (`Null` when empty).
         async fn send(&self, call: Call<'_>) -> serde_json::Value {
-            let Call { method, path, form, shortcut, case, headers } = call;
+            let Call { method, path, form, shortcut, case, headers, content_type } = call;
             let context = format!("{case}: {method} {path} {form}");
             let without_query = path.split_once('?').map_or(path.as_str(), |(path, _)| path);
             assert_eq!(recognise(&method, without_query).is_some(), shortcut, "{context}: taken by the shortcut?");
@@ -203,7 +206,7 @@ mod tests {
                     .method(method.clone())
                     .uri(path.as_str())
                     .header(HOST, "emulator.test:4747")
-                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+                    .header(CONTENT_TYPE, content_type);
                 let builder = headers.iter().fold(builder, |builder, (name, value)| builder.header(name, *value));
                 builder.body(Body::from(form.to_owned())).expect("a valid request")
             };
@@ -229,7 +232,7 @@ mod tests {
         let both = BothPaths::new();
         let call = |method: Method, path: String, form, shortcut, case| {
             let headers = vec![(AUTHORIZATION, BASIC)];
-            Call { method, path, form, shortcut, case, headers }
+            Call { method, path, form, shortcut, case, headers, content_type: "application/x-www-form-urlencoded" }
         };
         let service = both.send(call(Method::POST, "/v1/Services".into(), "FriendlyName=s", false, "a service")).await;
         let service = service["sid"].as_str().unwrap_or_else(|| panic!("a service: {service}")).to_owned();
@@ -268,6 +271,30 @@ mod tests {
             ];
             for (method, path, form, shortcut, case) in cases {
                 both.send(call(method, path, form, shortcut, case)).await;
+            }
+            // The body's type is decided by the same extractor on both paths.
+            // The key and value each answer must show: the 415's code, or the body read.
+            for (content_type, form, case, key, expected) in [
+                ("application/json", r#"{"Body":"x"}"#, "create with a JSON body", "code", json!(19056)),
+                (
+                    "APPLICATION/X-WWW-FORM-URLENCODED; charset=UTF-8",
+                    "Body=upper",
+                    "create with an upper-case form type",
+                    "body",
+                    json!("upper"),
+                ),
+                (
+                    "multipart/form-data; boundary=b",
+                    "--b\r\nContent-Disposition: form-data; name=\"Body\"\r\n\r\nmp\r\n--b--\r\n",
+                    "create with multipart",
+                    "body",
+                    json!("mp"),
+                ),
+                ("application/json", "", "create with an empty JSON-typed body", "author", json!("system")),
+            ] {
+                let answer =
+                    both.send(Call { content_type, ..call(Method::POST, messages.clone(), form, true, case) }).await;
+                assert_eq!(answer[key], expected, "{case}: {answer}");
             }
             let no_credentials =
                 Call { headers: Vec::new(), ..call(Method::GET, messages.clone(), "", true, "no credentials") };

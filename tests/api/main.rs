@@ -30,6 +30,7 @@ mod participant_conversations;
 mod participants;
 mod persistence;
 mod receiver;
+mod request_bodies;
 mod roles;
 mod sdk;
 mod services;
