@@ -183,7 +183,9 @@ fn schemathesis_finds_no_server_error_and_no_answer_outside_the_spec() {
             .args(["--url", &emulator.base])
             .args(["-H", &format!("Authorization: Basic {credentials}")])
             .args(["--checks", "not_a_server_error,response_schema_conformance"])
-            .args(["--max-examples", "5", "--seed", "1", "--workers", "2"])
+            // One worker: with two, Hypothesis's internal caches once failed the run with a
+            // FlakyFailure of its own (a KeyError over its source cache), not the emulator's.
+            .args(["--max-examples", "5", "--seed", "1", "--workers", "1"])
             .args(["--phases", "examples,coverage,fuzzing", "--no-color"])
             .env("PYTHONPATH", &deps)
             .env("SCHEMATHESIS_HOOKS", "")
