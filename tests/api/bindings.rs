@@ -87,6 +87,9 @@ async fn seeded_bindings_are_fetched_listed_by_filter_and_deleted() {
     assert!(next.contains("Identity=alice&PageSize=1"), "{next}");
     assert_eq!(sids(&app.get_url(&next).await), [twilsock.as_str()]);
 
+    let link = app.get(&format!("/v1/Services/{SERVICE}")).await["links"]["bindings"].as_str().map(str::to_owned);
+    assert_eq!(app.get_url(&link.expect("the service links its bindings")).await, all, "the service's link answers");
+
     let deleted = app.send(Method::DELETE, &format!("{bindings}/{APN}"), &[]).await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert_eq!(sids(&app.get(&bindings).await), [FCM, twilsock.as_str()]);
