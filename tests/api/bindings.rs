@@ -132,6 +132,11 @@ async fn bad_binding_requests_get_twilio_errors() {
         let response = app.send(method, &path, &[]).await;
         assert_twilio_error_for(case, response, status, code).await;
     }
+    // An import is all or nothing: a binding SID already in the service refuses it whole.
+    let again = app.control(Method::POST, "/_emulator/state", Some(&seed())).await;
+    let message = assert_twilio_error_for("imported twice", again, StatusCode::BAD_REQUEST, 20001).await;
+    assert!(message.contains("bindings[0].sid"), "{message}");
+    assert_eq!(app.get(&bindings).await["bindings"].as_array().map(Vec::len), Some(3));
     // The REST API cannot create bindings: only client SDKs do.
     let create = app.send(Method::POST, &bindings, &[("BindingType", "apn")]).await;
     assert_eq!(create.status(), StatusCode::METHOD_NOT_ALLOWED);
