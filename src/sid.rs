@@ -166,6 +166,11 @@ sid_type!(
     UserSid,
     "US"
 );
+sid_type!(
+    /// `BS…`: a push binding of a chat user's device.
+    BindingSid,
+    "BS"
+);
 
 /// A SID's 34 ASCII characters, on the stack.
 struct Rendered([u8; 34]);

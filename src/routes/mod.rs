@@ -2,6 +2,7 @@
 //! middleware that keeps every error Twilio-shaped.
 
 pub mod address_configurations;
+pub mod bindings;
 pub mod chat;
 pub mod configuration;
 pub mod conversation_webhooks;
@@ -12,6 +13,7 @@ mod form;
 pub(crate) mod hooks;
 pub mod media;
 pub mod messages;
+pub mod notifications;
 mod observe;
 pub mod participant_conversations;
 pub mod participants;
@@ -104,6 +106,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(address_configurations::router())
         .merge(roles::router())
         .merge(credentials::router())
+        .merge(bindings::router())
+        .merge(notifications::router())
         .merge(users::USER_FORMS.into_iter().fold(Router::new(), users::mount))
         .merge(users::USER_FORMS.into_iter().fold(Router::new(), user_conversations::mount))
         .merge(participant_conversations::router())

@@ -9,13 +9,16 @@
 
 use std::sync::Arc;
 
+use super::bindings::Binding;
 use super::credentials::Credential;
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
+use super::notifications::NotificationConfiguration;
 use super::roles::Role;
 use super::users::User;
 use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, ServiceConfiguration, WebhookSettings,
 };
+use crate::sid::BindingSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, CredentialSid, MessageSid, ParticipantSid,
     RoleSid, UserSid, WebhookSid,
@@ -174,6 +177,23 @@ pub enum Change {
         service: ChatServiceSid,
         user: UserSid,
     },
+    /// A push binding, created or replaced (its `chat_service_sid` says where it lives):
+    /// only imports make them, as only client SDKs do on Twilio.
+    PutBinding {
+        account: AccountSid,
+        binding: Binding,
+    },
+    DeleteBinding {
+        account: AccountSid,
+        service: ChatServiceSid,
+        binding: BindingSid,
+    },
+    /// A service's push notification configuration, replaced.
+    PutServiceNotifications {
+        account: AccountSid,
+        service: ChatServiceSid,
+        notifications: NotificationConfiguration,
+    },
 }
 
 impl Change {
@@ -205,6 +225,9 @@ impl Change {
             | Self::PutCredential { account, .. }
             | Self::DeleteCredential { account, .. } => Some(*account),
             Self::PutUser { account, .. } | Self::DeleteUser { account, .. } => Some(*account),
+            Self::PutBinding { account, .. }
+            | Self::DeleteBinding { account, .. }
+            | Self::PutServiceNotifications { account, .. } => Some(*account),
         }
     }
 }
@@ -225,6 +248,7 @@ pub enum Prior {
     Role(Role),
     Credential(Credential),
     User(User),
+    Binding(Binding),
 }
 
 /// A committed change, as the change feed delivers it.

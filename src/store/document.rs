@@ -19,6 +19,7 @@ use super::HashMap;
 /// The import's sets of what it has seen. Keys are SIDs, which foldhash hashes several
 /// times faster than SipHash; an import of a million messages checks each once.
 type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+use super::bindings::{Binding, BindingDocument, binding_document, to_binding};
 use super::change::Change;
 use super::config_document::{
     AccountConfigurationDocument, AddressConfigurationDocument, ConversationWebhookDocument,
@@ -35,6 +36,7 @@ use super::model::{
     ChannelType, Conversation, ConversationState, ConversationTimers, DeliveryStatus, Media, MediaRef, Message,
     MessageExtras, MessagingBinding, Participant, Receipt, Service, StoredMessage,
 };
+use super::notifications::NotificationConfiguration;
 use super::participants::default_participant_role;
 use super::role_document::{RoleDocument, role_documents, to_role};
 use super::roles::Role;
@@ -45,6 +47,7 @@ use super::webhook_model::{
     WebhookSettings,
 };
 use super::{DEFAULT_AUTHOR, DEFAULT_SERVICE_NAME, default_service_sid};
+use crate::sid::BindingSid;
 use crate::sid::CredentialSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, RoleSid,
@@ -109,6 +112,14 @@ pub struct ServiceDocument {
     /// `/v1/Services/{IS}/Users`, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserDocument>,
+    /// `/v1/Services/{IS}/Bindings`, oldest first: the only way bindings are made, since
+    /// only client SDKs make them on Twilio.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<BindingDocument>,
+    /// `/v1/Services/{IS}/Configuration/Notifications`, when anything was set. Boxed: the
+    /// log's service record would otherwise be the largest by far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<Box<NotificationConfiguration>>,
 }
 
 /// An uploaded file, its content in base64.
@@ -281,6 +292,9 @@ fn export_service(data: &ServiceData) -> ServiceDocument {
         webhooks: (*data.webhooks() != WebhookSettings::default()).then(|| webhook_settings_document(data.webhooks())),
         roles: role_documents(data.sid(), data.service().date_created, data.roles().values()),
         users: data.users().values().map(user_document).collect(),
+        bindings: data.bindings().values().map(binding_document).collect(),
+        notifications: (*data.notifications() != NotificationConfiguration::default())
+            .then(|| Box::new(data.notifications().clone())),
         ..service_document(data.service())
     }
 }
@@ -342,6 +356,8 @@ pub(super) fn service_document(service: &Service) -> ServiceDocument {
         webhooks: None,
         roles: Vec::new(),
         users: Vec::new(),
+        bindings: Vec::new(),
+        notifications: None,
     }
 }
 
@@ -452,6 +468,8 @@ struct PlannedService {
     webhooks: Option<WebhookSettings>,
     roles: Vec<Role>,
     users: Vec<User>,
+    bindings: Vec<Binding>,
+    notifications: Option<NotificationConfiguration>,
 }
 
 struct PlannedConversation {
@@ -605,6 +623,7 @@ impl Planner<'_> {
             let webhooks =
                 doc.webhooks.take().map(|w| to_webhook_settings(w, &format!("{at}.webhooks"))).transpose()?;
             let role_docs = std::mem::take(&mut doc.roles);
+            let notifications = doc.notifications.take().map(|boxed| *boxed);
             let planned = match services.iter_mut().find(|p| p.service.sid == service.sid) {
                 Some(planned) => planned,
                 None => {
@@ -617,12 +636,15 @@ impl Planner<'_> {
                         webhooks: None,
                         roles: Vec::new(),
                         users: Vec::new(),
+                        bindings: Vec::new(),
+                        notifications: None,
                     });
                     services.last_mut().ok_or_else(|| fault(&at, "internal: no service".into()))?
                 }
             };
             planned.configuration = configuration.or(planned.configuration.take());
             planned.webhooks = webhooks.or(planned.webhooks.take());
+            planned.notifications = notifications.or(planned.notifications.take());
             let existing_service = tenant.and_then(|t| t.services().get(&planned.service.sid));
             // A role with the SID of one already there replaces it: that is how a changed
             // default role comes back.
@@ -651,6 +673,7 @@ impl Planner<'_> {
                 planned.conversations.push(planned_conversation);
             }
             self.users(existing_service, planned, std::mem::take(&mut doc.users), &at)?;
+            self.bindings(existing_service, planned, std::mem::take(&mut doc.bindings), &at)?;
             for (m, media) in doc.media.into_iter().enumerate() {
                 let at = format!("{at}.media[{m}]");
                 let media = to_media(media, self.now, &at)?;
@@ -692,6 +715,32 @@ impl Planner<'_> {
             }
             doc.sid = Some(sid.to_string());
             planned.users.push(to_user(doc, planned.service.sid, self.now, &at)?);
+        }
+        Ok(())
+    }
+
+    /// A service's bindings: SIDs new to the service and the document.
+    fn bindings(
+        &mut self,
+        existing: Option<&ServiceData>,
+        planned: &mut PlannedService,
+        docs: Vec<BindingDocument>,
+        at: &str,
+    ) -> Result<(), ImportError> {
+        for (b, doc) in docs.into_iter().enumerate() {
+            let at = format!("{at}.bindings[{b}]");
+            let taken = |sid: &BindingSid, bindings: &[Binding]| {
+                existing.is_some_and(|s| s.bindings().contains(sid)) || bindings.iter().any(|other| other.sid == *sid)
+            };
+            // Only a binding without a SID takes one from the source: an export imported
+            // again then draws the same SIDs for everything else.
+            let sid =
+                doc.sid.is_none().then(|| fresh(self.sids, BindingSid::from_bits, |sid| taken(sid, &planned.bindings)));
+            let binding = to_binding(doc, planned.service.sid, sid, self.now, &at)?;
+            if taken(&binding.sid, &planned.bindings) {
+                return Err(fault(&format!("{at}.sid"), format!("binding {} already exists", binding.sid)));
+            }
+            planned.bindings.push(binding);
         }
         Ok(())
     }
@@ -1118,6 +1167,10 @@ impl Plan {
                     changes.push(Change::PutServiceConfiguration { account, service, configuration });
                 }
                 changes.extend(planned.users.into_iter().map(|user| Change::PutUser { account, user }));
+                changes.extend(planned.bindings.into_iter().map(|binding| Change::PutBinding { account, binding }));
+                if let Some(notifications) = planned.notifications {
+                    changes.push(Change::PutServiceNotifications { account, service, notifications });
+                }
                 for PlannedConversation { conversation, messages, next_index, participants, webhooks } in
                     planned.conversations
                 {

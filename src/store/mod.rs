@@ -13,6 +13,7 @@
 //! check-and-commit under one lock guard and returns owned values, so no caller can hold
 //! the lock, and no lock is ever held across an `.await`.
 
+pub mod bindings;
 pub mod change;
 pub mod config_document;
 mod configuration;
@@ -28,6 +29,7 @@ mod media;
 mod message_log;
 mod messages;
 pub mod model;
+pub mod notifications;
 mod participant_conversations;
 mod participants;
 pub mod persist;

@@ -30,6 +30,7 @@ use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
 
+use super::bindings::{BindingDocument, binding_document, to_binding};
 use super::change::Change;
 use super::config_document::{
     AccountConfigurationDocument, AddressConfigurationDocument, ConversationWebhookDocument,
@@ -44,6 +45,7 @@ use super::document::{
     self, ConversationDocument, ImportError, MediaDocument, MessageDocument, ParticipantDocument, ServiceDocument,
     StateDocument, date, parse_sid, to_conversation, to_media, to_message, to_participant, to_service,
 };
+use super::notifications::NotificationConfiguration;
 use super::participants::default_participant_role;
 use super::role_document::{RoleDocument, role_document, to_role};
 use super::tables::Tables;
@@ -233,6 +235,21 @@ pub enum Logged {
         account: String,
         service: String,
         user: String,
+    },
+    PutBinding {
+        account: String,
+        service: String,
+        binding: BindingDocument,
+    },
+    DeleteBinding {
+        account: String,
+        service: String,
+        binding: String,
+    },
+    PutServiceNotifications {
+        account: String,
+        service: String,
+        notifications: Box<NotificationConfiguration>,
     },
 }
 
@@ -811,6 +828,19 @@ fn logged(change: &Change) -> Logged {
         Change::DeleteUser { account, service, user } => {
             Logged::DeleteUser { account: text(account), service: text(service), user: text(user) }
         }
+        Change::PutBinding { account, binding } => Logged::PutBinding {
+            account: text(account),
+            service: text(&binding.chat_service_sid),
+            binding: binding_document(binding),
+        },
+        Change::DeleteBinding { account, service, binding } => {
+            Logged::DeleteBinding { account: text(account), service: text(service), binding: text(binding) }
+        }
+        Change::PutServiceNotifications { account, service, notifications } => Logged::PutServiceNotifications {
+            account: text(account),
+            service: text(service),
+            notifications: Box::new(notifications.clone()),
+        },
     }
 }
 
@@ -943,6 +973,20 @@ pub(super) fn typed(logged: Logged, now: Timestamp) -> Result<Change, ImportErro
             account: parse_sid(&account, "account")?,
             service: parse_sid(&service, "service")?,
             user: parse_sid(&user, "user")?,
+        },
+        Logged::PutBinding { account, service, binding } => Change::PutBinding {
+            account: parse_sid(&account, "account")?,
+            binding: to_binding(binding, parse_sid(&service, "service")?, None, now, "binding")?,
+        },
+        Logged::DeleteBinding { account, service, binding } => Change::DeleteBinding {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            binding: parse_sid(&binding, "binding")?,
+        },
+        Logged::PutServiceNotifications { account, service, notifications } => Change::PutServiceNotifications {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            notifications: *notifications,
         },
     })
 }

@@ -10,10 +10,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::HashMap;
+use super::bindings::Binding;
 use super::change::{Change, Prior};
 use super::credentials::Credential;
 use super::message_log::MessageLog;
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
+use super::notifications::NotificationConfiguration;
 use super::roles::{Role, default_roles};
 use super::sequenced::Sequenced;
 use super::sid_table::SidTable;
@@ -23,6 +25,7 @@ use super::webhook_model::{
     WebhookSettings,
 };
 use super::{ConversationRef, DEFAULT_SERVICE_NAME, Located, ServiceScope, StoreError, default_service_sid};
+use crate::sid::BindingSid;
 use crate::sid::CredentialSid;
 use crate::sid::RoleSid;
 use crate::sid::UserSid;
@@ -80,6 +83,10 @@ pub(super) struct ServiceData {
     users: Sequenced<UserSid, User>,
     /// Each user's identity, unique in the service: a fetch by identity is one probe.
     user_identities: HashMap<Arc<str>, UserSid>,
+    /// Its push bindings, in creation order.
+    bindings: Sequenced<BindingSid, Binding>,
+    /// `/v1/Services/{IS}/Configuration/Notifications`.
+    notifications: NotificationConfiguration,
 }
 
 /// A conversation with its messages (by index) and participants.
@@ -426,6 +433,24 @@ impl Tables {
                 service.user_identities.remove(&removed.identity);
                 Ok(Prior::User(removed))
             }
+            Change::PutBinding { account, binding } => {
+                let bindings = &mut self.service_mut(*account, binding.chat_service_sid)?.bindings;
+                match bindings.get_mut(&binding.sid) {
+                    Some(slot) => Ok(Prior::Binding(std::mem::replace(slot, binding.clone()))),
+                    None => {
+                        bindings.push(binding.sid, binding.clone());
+                        Ok(Prior::Nothing)
+                    }
+                }
+            }
+            Change::DeleteBinding { account, service, binding } => {
+                let bindings = &mut self.service_mut(*account, *service)?.bindings;
+                Ok(Prior::Binding(bindings.remove(binding).ok_or_else(|| misfit(format!("no binding {binding}")))?))
+            }
+            Change::PutServiceNotifications { account, service, notifications } => {
+                self.service_mut(*account, *service)?.notifications = notifications.clone();
+                Ok(Prior::Nothing)
+            }
         }
     }
 
@@ -536,6 +561,8 @@ impl ServiceData {
             webhooks: WebhookSettings::default(),
             users: Sequenced::default(),
             user_identities: HashMap::default(),
+            bindings: Sequenced::default(),
+            notifications: NotificationConfiguration::default(),
         }
     }
 
@@ -549,6 +576,14 @@ impl ServiceData {
 
     pub(super) fn configuration(&self) -> &ServiceConfiguration {
         &self.configuration
+    }
+
+    pub(super) fn bindings(&self) -> &Sequenced<BindingSid, Binding> {
+        &self.bindings
+    }
+
+    pub(super) fn notifications(&self) -> &NotificationConfiguration {
+        &self.notifications
     }
 
     /// Moves the default roles still as Twilio creates them to a new creation date of the

@@ -10,14 +10,11 @@ use serde_json::Value;
 use crate::helpers::{Form, TestApp, sid_of, spawn_app};
 
 /// Links that point at what the emulator does not serve (README, "What is not emulated").
-const UNEMULATED: [&str; 4] = [
+const UNEMULATED: [&str; 2] = [
     // No public schema for channel metadata.
     "/ChannelMetadata",
     // Twilio's spec lists a conversation's `export` link but defines no path for it.
     "/Export",
-    // Push notification configuration and bindings: not emulated yet.
-    "/Configuration/Notifications",
-    "/Bindings",
 ];
 
 /// Every URL on the emulator in `value`: `url`, `links.*`, `meta.*_url`, wherever they are.

@@ -9,6 +9,7 @@
 
 mod address_configurations;
 mod binary;
+mod bindings;
 mod chat;
 mod chat_members;
 mod concurrency;
