@@ -54,6 +54,12 @@ pub mod messages {
     pub const WEBHOOK_REJECTED: &str = "Webhook disabled processing of command";
     pub const MEMBER_EXISTS: &str = "Member already exists";
     pub const MEMBER_NOT_FOUND: &str = "Member not found";
+    /// <https://www.twilio.com/docs/api/errors/50200>
+    pub const CHAT_USER_NOT_FOUND: &str = "User not found";
+    /// <https://www.twilio.com/docs/api/errors/50100>
+    pub const CHAT_ROLE_NOT_FOUND: &str = "Role not found";
+    /// <https://www.twilio.com/docs/api/errors/50105>
+    pub const CHAT_INVALID_ROLE_TYPE: &str = "Invalid role type";
     pub const SERVICE_INSTANCE_NOT_FOUND: &str = "Service Instance not found";
     pub const CONVERSATION_WEBHOOK_NOT_FOUND: &str = "Conversation webhook not found";
     pub const TOO_MANY_CONVERSATION_WEBHOOKS: &str = "Too many conversation webhooks";
@@ -162,6 +168,12 @@ pub enum ApiError {
     MemberExists,
     /// 404, code 50402: Chat v2: no such member in the channel.
     MemberNotFound,
+    /// 404, code 50200: Chat v2: no such user in the service.
+    ChatUserNotFound,
+    /// 404, code 50100: Chat v2: no such role in the service.
+    ChatRoleNotFound,
+    /// 400, code 50105: Chat v2: a role `Type` other than `channel` or `deployment`.
+    ChatInvalidRoleType,
     /// 404, code 20404: a simulated inbound message that no conversation binds and no
     /// Address Configuration autocreates a conversation for.
     InboundUnrouted { from: String, to: String },
@@ -263,6 +275,9 @@ impl ApiError {
             Self::WebhookRejected => (S::FORBIDDEN, 50056, WEBHOOK_REJECTED),
             Self::MemberExists => (S::CONFLICT, 50404, MEMBER_EXISTS),
             Self::MemberNotFound => (S::NOT_FOUND, 50402, MEMBER_NOT_FOUND),
+            Self::ChatUserNotFound => (S::NOT_FOUND, 50200, CHAT_USER_NOT_FOUND),
+            Self::ChatRoleNotFound => (S::NOT_FOUND, 50100, CHAT_ROLE_NOT_FOUND),
+            Self::ChatInvalidRoleType => (S::BAD_REQUEST, 50105, CHAT_INVALID_ROLE_TYPE),
             Self::InboundUnrouted { from, to } => {
                 let message = format!(
                     "No conversation binds {from} to {to}, and no Address Configuration of {to} autocreates one"
@@ -635,6 +650,9 @@ mod tests {
             WebhookRejected => (403, 50056, "Webhook disabled processing of command"),
             MemberExists => (409, 50404, "Member already exists"),
             MemberNotFound => (404, 50402, "Member not found"),
+            ChatUserNotFound => (404, 50200, "User not found"),
+            ChatRoleNotFound => (404, 50100, "Role not found"),
+            ChatInvalidRoleType => (400, 50105, "Invalid role type"),
             InboundUnrouted { .. } => {
                 (404, 20404, "No conversation binds +1 to +2, and no Address Configuration of +2 autocreates one")
             }
@@ -705,7 +723,10 @@ mod tests {
             TooManyFaultRules { .. } => WebhookRejected,
             WebhookRejected => MemberExists,
             MemberExists => MemberNotFound,
-            MemberNotFound => InboundUnrouted { from: "+1".into(), to: "+2".into() },
+            MemberNotFound => ChatUserNotFound,
+            ChatUserNotFound => ChatRoleNotFound,
+            ChatRoleNotFound => ChatInvalidRoleType,
+            ChatInvalidRoleType => InboundUnrouted { from: "+1".into(), to: "+2".into() },
             InboundUnrouted { .. } => ServiceInstanceNotFound,
             ServiceInstanceNotFound => ConversationWebhookNotFound,
             ConversationWebhookNotFound => TooManyConversationWebhooks,

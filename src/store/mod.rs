@@ -14,6 +14,7 @@
 //! the lock, and no lock is ever held across an `.await`.
 
 pub mod change;
+mod chat_users;
 pub mod config_document;
 mod configuration;
 #[cfg(test)]
@@ -48,6 +49,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSid, SidGenerator, derive_bits};
 use crate::time::{Clock, Timestamp};
 pub use change::{AddressPair, Change, Committed, CommittedRef, Origin, Prior, Source};
+pub use chat_users::ChatUser;
 pub use configuration::NewAddressConfiguration;
 use document::{ImportError, ImportSummary, StateDocument};
 pub use feed::{ChangeFeed, DEFAULT_FEED_CAPACITY, FeedError, Subscription, Tapped, WebhookTap};

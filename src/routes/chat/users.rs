@@ -1,0 +1,197 @@
+//! The Chat v2 User resource, `/v2/Services/{IS}/Users[/{US or identity}]`: the service's
+//! Conversations users, shown in Chat's representation, with Chat's error codes (a missing
+//! user is 50200, a duplicate identity 50201).
+//! <https://www.twilio.com/docs/chat/rest/user-resource>
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::ChatError;
+use crate::error::{ApiError, InvalidValue};
+use crate::extract::{ApiCall, ServicePath, TwilioForm, TwilioQuery, WebhookEnabled};
+use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
+use crate::routes::hooks;
+use crate::routes::users::UserPath;
+use crate::sid::{AccountSid, ChatServiceSid, RoleSid, UserSid};
+use crate::state::AppState;
+use crate::store::{ChatUser, ServiceScope, StoreError, UserFields, UserRef};
+use crate::time::Timestamp;
+use crate::validate;
+
+/// Chat v2's maximum `PageSize` for users (Conversations allows 50).
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// Adds the user routes under `users` (`/v2/Services/{IS}/Users`).
+pub fn mount(router: Router<AppState>, users: &str) -> Router<AppState> {
+    router
+        .route(users, get(list).post(create))
+        .route(&format!("{users}/{{Sid}}"), get(fetch).post(update).delete(delete))
+}
+
+/// Create and update parameters; `Identity` counts on create only (Chat's update has none).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UserParams {
+    identity: Option<String>,
+    role_sid: Option<String>,
+    attributes: Option<String>,
+    friendly_name: Option<String>,
+}
+
+impl UserParams {
+    fn fields(self) -> Result<UserFields, ApiError> {
+        let role_sid = self
+            .role_sid
+            .map(|raw| raw.parse::<RoleSid>().map_err(|_| ApiError::invalid("RoleSid", InvalidValue::Malformed(raw))))
+            .transpose()?;
+        Ok(UserFields {
+            friendly_name: validate::name(self.friendly_name, ApiError::FriendlyNameTooLong)?,
+            attributes: validate::attributes(self.attributes, crate::store::USER_ATTRIBUTES_MAX_BYTES)?,
+            role_sid,
+        })
+    }
+}
+
+/// Chat's codes for users: a missing user is 50200 (the duplicate's 50201 is shared with
+/// Conversations and comes from the store's refusal as it is).
+fn user_error(error: StoreError) -> ChatError {
+    match error {
+        StoreError::NotFound => ChatError(ApiError::ChatUserNotFound),
+        other => other.into(),
+    }
+}
+
+/// Checks that the service exists first, so that a missing user is told apart from a
+/// missing service (both are the store's `NotFound`).
+fn service_exists(state: &AppState, account: AccountSid, scope: ServiceScope) -> Result<(), ChatError> {
+    state.store.service_sid(account, scope).map(drop).map_err(ChatError::from)
+}
+
+/// Create a user: <https://www.twilio.com/docs/chat/rest/user-resource#create-a-user-resource>
+async fn create(
+    ApiCall { state, account, base }: ApiCall,
+    ServicePath(scope): ServicePath,
+    webhooks: WebhookEnabled,
+    TwilioForm(mut params): TwilioForm<UserParams>,
+) -> Result<(StatusCode, Json<ChatUserResource>), ChatError> {
+    let identity = params.identity.take().filter(|identity| !identity.is_empty());
+    let identity = identity.ok_or_else(|| ApiError::invalid("Identity", InvalidValue::Missing))?;
+    let too_long = ApiError::invalid("Identity", InvalidValue::LongerThan(validate::NAME_MAX_CHARS));
+    let identity = validate::name(Some(identity), too_long)?.unwrap_or_default();
+    let fields = params.fields()?;
+    service_exists(&state, account, scope)?;
+    let origin = webhooks.origin();
+    let user = hooks::writer(&state, origin.as_ref()).create_user(account, scope, identity, fields)?;
+    // The count is read after the write: the identity may be a member of channels already,
+    // since participants are tied to identities, not to user records.
+    let user = state.store.fetch_chat_user(account, scope, &UserRef::Sid(user.sid)).map_err(user_error)?;
+    Ok((StatusCode::CREATED, Json(ChatUserResource::new(account, &base, user))))
+}
+
+/// Fetch a user by SID or identity: <https://www.twilio.com/docs/chat/rest/user-resource#fetch-a-user-resource>
+async fn fetch(ApiCall { state, account, base }: ApiCall, path: UserPath) -> Result<Json<ChatUserResource>, ChatError> {
+    service_exists(&state, account, path.service)?;
+    let user = state.store.fetch_chat_user(account, path.service, &path.user).map_err(user_error)?;
+    Ok(Json(ChatUserResource::new(account, &base, user)))
+}
+
+/// List a service's users: <https://www.twilio.com/docs/chat/rest/user-resource#read-multiple-user-resources>
+async fn list(
+    ApiCall { state, account, base }: ApiCall,
+    ServicePath(scope): ServicePath,
+    TwilioQuery(params): TwilioQuery<PageParams>,
+) -> Result<Json<ListBody<ChatUserResource>>, ChatError> {
+    let request = PageRequest::parse(&params, Order::Asc, MAX_PAGE_SIZE)?;
+    let (service, selection) = state.store.list_chat_users(account, scope, &request)?;
+    let links = PageLinks { base: &base, path: format!("/v2/Services/{service}/Users"), filters: Vec::new() };
+    let meta = links.meta(&request, &selection, "users");
+    let records = selection.items.into_iter().map(|user| ChatUserResource::new(account, &base, user)).collect();
+    Ok(Json(ListBody { records, meta }))
+}
+
+/// Update a user: <https://www.twilio.com/docs/chat/rest/user-resource#update-a-user-resource>
+async fn update(
+    ApiCall { state, account, base }: ApiCall,
+    path: UserPath,
+    webhooks: WebhookEnabled,
+    TwilioForm(params): TwilioForm<UserParams>,
+) -> Result<Json<ChatUserResource>, ChatError> {
+    // Chat's update has no `Identity`: an identity never changes, so it is ignored.
+    let mut fields = params.fields()?;
+    service_exists(&state, account, path.service)?;
+    let origin = webhooks.origin();
+    if let Some(origin) = &origin {
+        fields =
+            hooks::user_update(&state, account, path.service, &path.user, fields, origin).await.map_err(|error| {
+                match error {
+                    ApiError::NotFound => ChatError(ApiError::ChatUserNotFound),
+                    other => ChatError(other),
+                }
+            })?;
+    }
+    let store = hooks::writer(&state, origin.as_ref());
+    let user = store.update_user(account, path.service, &path.user, fields).map_err(user_error)?;
+    let user = state.store.fetch_chat_user(account, path.service, &UserRef::Sid(user.sid)).map_err(user_error)?;
+    Ok(Json(ChatUserResource::new(account, &base, user)))
+}
+
+/// Delete a user; its members stay in their channels, as on Twilio: <https://www.twilio.com/docs/chat/rest/user-resource#delete-a-user-resource>
+async fn delete(ApiCall { state, account, .. }: ApiCall, path: UserPath) -> Result<StatusCode, ChatError> {
+    service_exists(&state, account, path.service)?;
+    state.store.delete_user(account, path.service, &path.user).map_err(user_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A user as Chat v2 shows it, in the key order of Twilio's examples.
+#[derive(Debug, Serialize)]
+pub struct ChatUserResource {
+    sid: UserSid,
+    account_sid: AccountSid,
+    service_sid: ChatServiceSid,
+    attributes: Arc<str>,
+    friendly_name: Option<Arc<str>>,
+    role_sid: RoleSid,
+    identity: Arc<str>,
+    /// Always `null`: no user of the REST API alone has ever been online or registered
+    /// for push notifications, and Twilio reports `null` then.
+    is_online: Option<bool>,
+    is_notifiable: Option<bool>,
+    date_created: Timestamp,
+    date_updated: Timestamp,
+    joined_channels_count: usize,
+    links: ChatUserLinks,
+    url: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ChatUserLinks {
+    user_channels: String,
+    user_bindings: String,
+}
+
+impl ChatUserResource {
+    fn new(account_sid: AccountSid, base: &str, chat_user: ChatUser) -> Self {
+        let ChatUser { user, joined_channels_count } = chat_user;
+        let url = format!("{base}/v2/Services/{}/Users/{}", user.chat_service_sid, user.sid);
+        Self {
+            sid: user.sid,
+            account_sid,
+            service_sid: user.chat_service_sid,
+            attributes: user.attributes.unwrap_or_else(|| Arc::from("{}")),
+            friendly_name: user.friendly_name,
+            role_sid: user.role_sid,
+            identity: user.identity,
+            is_online: None,
+            is_notifiable: None,
+            date_created: user.date_created,
+            date_updated: user.date_updated,
+            joined_channels_count,
+            links: ChatUserLinks { user_channels: format!("{url}/Channels"), user_bindings: format!("{url}/Bindings") },
+            url,
+        }
+    }
+}
