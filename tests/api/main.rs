@@ -11,6 +11,7 @@ mod address_configurations;
 mod binary;
 mod chat;
 mod chat_members;
+mod chat_roles;
 mod chat_users;
 mod concurrency;
 mod control;

@@ -6,6 +6,7 @@
 mod channels;
 mod members;
 mod messages;
+mod roles;
 mod users;
 
 use axum::Router;
@@ -19,7 +20,8 @@ use crate::store::StoreError;
 /// `ConversationSid`, `MessageSid`) so that the same extractors read both APIs' paths.
 pub fn router() -> Router<AppState> {
     let router = channels::mount(Router::new(), "/v2/Services/{ChatServiceSid}/Channels");
-    users::mount(router, "/v2/Services/{ChatServiceSid}/Users")
+    let router = users::mount(router, "/v2/Services/{ChatServiceSid}/Users");
+    roles::mount(router, "/v2/Services/{ChatServiceSid}/Roles")
 }
 
 /// A Chat v2 handler's error: an [`ApiError`], with the store's refusals read as Chat reads
