@@ -64,6 +64,36 @@ async fn chat_users_are_the_conversations_users_of_the_service() {
 }
 
 #[tokio::test]
+async fn a_users_channels_are_the_channels_its_identity_is_a_member_of() {
+    let app = spawn_app().await;
+    let service = app.default_service().await;
+    let channels = format!("/v2/Services/{service}/Channels");
+    let (first, second, other) = (
+        sid_of(&app.post(&channels, &[]).await),
+        sid_of(&app.post(&channels, &[]).await),
+        sid_of(&app.post(&channels, &[]).await),
+    );
+    let member = app.post(&format!("{channels}/{first}/Members"), &[("Identity", "ada")]).await;
+    app.post(&format!("{channels}/{second}/Members"), &[("Identity", "ada"), ("LastConsumedMessageIndex", "0")]).await;
+    app.post(&format!("{channels}/{other}/Members"), &[("Identity", "bob")]).await;
+    app.post(&format!("{channels}/{first}/Messages"), &[("Body", "hi")]).await;
+    let user = app.post(&format!("/v2/Services/{service}/Users"), &[("Identity", "ada")]).await;
+
+    let listed = app.get(&format!("/v2/Services/{service}/Users/ada/Channels")).await;
+
+    let records = listed["channels"].as_array().expect("channels");
+    let sids: Vec<&str> = records.iter().filter_map(|c| c["channel_sid"].as_str()).collect();
+    assert_eq!(sids, [first.as_str(), second.as_str()]);
+    assert_eq!(records[0]["member_sid"], member["sid"]);
+    assert_eq!(records[0]["user_sid"], user["sid"]);
+    assert_eq!(records[0]["status"], "joined");
+    assert_eq!(records[0]["unread_messages_count"], 1);
+    assert_eq!(records[0]["links"]["channel"], format!("{}{channels}/{first}", app.base));
+    assert_eq!(listed["meta"]["key"], "channels");
+    assert_eq!(user["joined_channels_count"], 2);
+}
+
+#[tokio::test]
 async fn the_chat_user_list_pages_up_to_a_hundred() {
     let app = spawn_app().await;
     let service = app.default_service().await;
@@ -91,7 +121,7 @@ async fn chat_user_errors_carry_chats_codes() {
     let users = format!("/v2/Services/{service}/Users");
     app.post(&users, &[("Identity", "dup")]).await;
     let missing_service = "/v2/Services/IS00000000000000000000000000000000/Users";
-    let cases: [Case; 7] = [
+    let cases: [Case; 8] = [
         ("duplicate identity", Method::POST, users.clone(), vec![("Identity", "dup")], StatusCode::CONFLICT, 50201),
         ("no identity", Method::POST, users.clone(), vec![], StatusCode::BAD_REQUEST, 20001),
         (
@@ -112,6 +142,14 @@ async fn chat_user_errors_carry_chats_codes() {
             50200,
         ),
         ("delete an unknown user", Method::DELETE, format!("{users}/nobody"), vec![], StatusCode::NOT_FOUND, 50200),
+        (
+            "channels of an unknown user",
+            Method::GET,
+            format!("{users}/nobody/Channels"),
+            vec![],
+            StatusCode::NOT_FOUND,
+            50200,
+        ),
         ("unknown service", Method::GET, format!("{missing_service}/dup"), vec![], StatusCode::NOT_FOUND, 20404),
     ];
 

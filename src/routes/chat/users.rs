@@ -17,19 +17,23 @@ use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::routes::hooks;
 use crate::routes::users::UserPath;
 use crate::sid::{AccountSid, ChatServiceSid, RoleSid, UserSid};
+use crate::sid::{ConversationSid, ParticipantSid};
 use crate::state::AppState;
-use crate::store::{ChatUser, ServiceScope, StoreError, UserFields, UserRef};
+use crate::store::{ChatUser, ServiceScope, StoreError, UserConversation, UserFields, UserRef};
 use crate::time::Timestamp;
 use crate::validate;
 
 /// Chat v2's maximum `PageSize` for users (Conversations allows 50).
 pub const MAX_PAGE_SIZE: usize = 100;
+/// Chat v2's maximum `PageSize` for a user's channels.
+pub const MAX_USER_CHANNELS_PAGE_SIZE: usize = 50;
 
 /// Adds the user routes under `users` (`/v2/Services/{IS}/Users`).
 pub fn mount(router: Router<AppState>, users: &str) -> Router<AppState> {
     router
         .route(users, get(list).post(create))
         .route(&format!("{users}/{{Sid}}"), get(fetch).post(update).delete(delete))
+        .route(&format!("{users}/{{UserSid}}/Channels"), get(list_channels))
 }
 
 /// Create and update parameters; `Identity` counts on create only (Chat's update has none).
@@ -144,6 +148,72 @@ async fn delete(ApiCall { state, account, .. }: ApiCall, path: UserPath) -> Resu
     service_exists(&state, account, path.service)?;
     state.store.delete_user(account, path.service, &path.user).map_err(user_error)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// List the channels a user is a member of, oldest first: <https://www.twilio.com/docs/chat/rest/user-channel-resource#read-multiple-userchannel-resources>
+async fn list_channels(
+    ApiCall { state, account, base }: ApiCall,
+    path: UserPath,
+    TwilioQuery(params): TwilioQuery<PageParams>,
+) -> Result<Json<ListBody<UserChannelResource>>, ChatError> {
+    let request = PageRequest::parse(&params, Order::Asc, MAX_USER_CHANNELS_PAGE_SIZE)?;
+    service_exists(&state, account, path.service)?;
+    let (user, selection) =
+        state.store.list_user_conversations(account, path.service, &path.user, &request).map_err(user_error)?;
+    let list = format!("/v2/Services/{}/Users/{}/Channels", user.chat_service_sid, user.sid);
+    let links = PageLinks { base: &base, path: list, filters: Vec::new() };
+    let meta = links.meta(&request, &selection, "channels");
+    let records = selection.items.into_iter().map(|seen| UserChannelResource::new(account, &base, seen)).collect();
+    Ok(Json(ListBody { records, meta }))
+}
+
+/// A channel as one of its members' users sees it: the member's read state and
+/// notification level, from the participant behind it.
+#[derive(Debug, Serialize)]
+pub struct UserChannelResource {
+    account_sid: AccountSid,
+    service_sid: ChatServiceSid,
+    channel_sid: ConversationSid,
+    user_sid: UserSid,
+    member_sid: ParticipantSid,
+    /// Always `joined`: the REST API adds members directly, and Chat's invitations are
+    /// not part of a user's channels here.
+    status: &'static str,
+    last_consumed_message_index: Option<u64>,
+    unread_messages_count: u64,
+    links: UserChannelLinks,
+    url: String,
+    notification_level: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct UserChannelLinks {
+    channel: String,
+    member: String,
+}
+
+impl UserChannelResource {
+    fn new(account_sid: AccountSid, base: &str, seen: UserConversation) -> Self {
+        let UserConversation { user_sid, conversation, participant, unread_messages_count } = seen;
+        let (service, channel) = (conversation.chat_service_sid, conversation.sid);
+        let channel_url = format!("{base}/v2/Services/{service}/Channels/{channel}");
+        Self {
+            account_sid,
+            service_sid: service,
+            channel_sid: channel,
+            user_sid,
+            member_sid: participant.sid,
+            status: "joined",
+            last_consumed_message_index: participant.last_read_message_index,
+            unread_messages_count,
+            links: UserChannelLinks {
+                member: format!("{channel_url}/Members/{}", participant.sid),
+                channel: channel_url,
+            },
+            url: format!("{base}/v2/Services/{service}/Users/{user_sid}/Channels/{channel}"),
+            notification_level: participant.notification_level.as_str(),
+        }
+    }
 }
 
 /// A user as Chat v2 shows it, in the key order of Twilio's examples.
