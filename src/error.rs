@@ -60,6 +60,8 @@ pub mod messages {
     pub const CHAT_ROLE_NOT_FOUND: &str = "Role not found";
     /// <https://www.twilio.com/docs/api/errors/50105>
     pub const CHAT_INVALID_ROLE_TYPE: &str = "Invalid role type";
+    /// <https://www.twilio.com/docs/api/errors/50400>
+    pub const CHAT_USER_NOT_MEMBER: &str = "User not member of channel";
     pub const SERVICE_INSTANCE_NOT_FOUND: &str = "Service Instance not found";
     pub const CONVERSATION_WEBHOOK_NOT_FOUND: &str = "Conversation webhook not found";
     pub const TOO_MANY_CONVERSATION_WEBHOOKS: &str = "Too many conversation webhooks";
@@ -174,6 +176,9 @@ pub enum ApiError {
     ChatRoleNotFound,
     /// 400, code 50105: Chat v2: a role `Type` other than `channel` or `deployment`.
     ChatInvalidRoleType,
+    /// 404, code 50400: Chat v2: the user's identity is not a member of the channel (the
+    /// status is unconfirmed; 404 as for the other missing Chat records).
+    ChatUserNotMember,
     /// 404, code 20404: a simulated inbound message that no conversation binds and no
     /// Address Configuration autocreates a conversation for.
     InboundUnrouted { from: String, to: String },
@@ -278,6 +283,7 @@ impl ApiError {
             Self::ChatUserNotFound => (S::NOT_FOUND, 50200, CHAT_USER_NOT_FOUND),
             Self::ChatRoleNotFound => (S::NOT_FOUND, 50100, CHAT_ROLE_NOT_FOUND),
             Self::ChatInvalidRoleType => (S::BAD_REQUEST, 50105, CHAT_INVALID_ROLE_TYPE),
+            Self::ChatUserNotMember => (S::NOT_FOUND, 50400, CHAT_USER_NOT_MEMBER),
             Self::InboundUnrouted { from, to } => {
                 let message = format!(
                     "No conversation binds {from} to {to}, and no Address Configuration of {to} autocreates one"
@@ -653,6 +659,7 @@ mod tests {
             ChatUserNotFound => (404, 50200, "User not found"),
             ChatRoleNotFound => (404, 50100, "Role not found"),
             ChatInvalidRoleType => (400, 50105, "Invalid role type"),
+            ChatUserNotMember => (404, 50400, "User not member of channel"),
             InboundUnrouted { .. } => {
                 (404, 20404, "No conversation binds +1 to +2, and no Address Configuration of +2 autocreates one")
             }
@@ -726,7 +733,8 @@ mod tests {
             MemberNotFound => ChatUserNotFound,
             ChatUserNotFound => ChatRoleNotFound,
             ChatRoleNotFound => ChatInvalidRoleType,
-            ChatInvalidRoleType => InboundUnrouted { from: "+1".into(), to: "+2".into() },
+            ChatInvalidRoleType => ChatUserNotMember,
+            ChatUserNotMember => InboundUnrouted { from: "+1".into(), to: "+2".into() },
             InboundUnrouted { .. } => ServiceInstanceNotFound,
             ServiceInstanceNotFound => ConversationWebhookNotFound,
             ConversationWebhookNotFound => TooManyConversationWebhooks,

@@ -94,6 +94,31 @@ async fn a_users_channels_are_the_channels_its_identity_is_a_member_of() {
 }
 
 #[tokio::test]
+async fn a_users_channel_is_fetched_updated_and_left_through_its_member() {
+    let app = spawn_app().await;
+    let service = app.default_service().await;
+    let channel = sid_of(&app.post(&format!("/v2/Services/{service}/Channels"), &[("UniqueName", "room")]).await);
+    let members = format!("/v2/Services/{service}/Channels/{channel}/Members");
+    let member = app.post(&members, &[("Identity", "ada")]).await;
+    app.post(&format!("/v2/Services/{service}/Users"), &[("Identity", "ada")]).await;
+    let user_channel = format!("/v2/Services/{service}/Users/ada/Channels/room");
+
+    let fetched = app.get(&user_channel).await;
+    let updated = app.post(&user_channel, &[("NotificationLevel", "muted"), ("LastConsumedMessageIndex", "3")]).await;
+    let as_member = app.get(&format!("{members}/ada")).await;
+    let left = app.send(Method::DELETE, &user_channel, &[]).await;
+
+    assert_eq!(fetched["channel_sid"], channel.as_str());
+    assert_eq!(fetched["member_sid"], member["sid"]);
+    assert_eq!(fetched["notification_level"], "default");
+    assert_eq!(updated["notification_level"], "muted");
+    assert_eq!(updated["last_consumed_message_index"], 3);
+    assert_eq!(as_member["last_consumed_message_index"], 3, "the same participant behind both");
+    assert_eq!(left.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&members).await["members"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
 async fn the_chat_user_list_pages_up_to_a_hundred() {
     let app = spawn_app().await;
     let service = app.default_service().await;
@@ -120,8 +145,9 @@ async fn chat_user_errors_carry_chats_codes() {
     let service = app.default_service().await;
     let users = format!("/v2/Services/{service}/Users");
     app.post(&users, &[("Identity", "dup")]).await;
+    let channel = sid_of(&app.post(&format!("/v2/Services/{service}/Channels"), &[]).await);
     let missing_service = "/v2/Services/IS00000000000000000000000000000000/Users";
-    let cases: [Case; 8] = [
+    let cases: [Case; 12] = [
         ("duplicate identity", Method::POST, users.clone(), vec![("Identity", "dup")], StatusCode::CONFLICT, 50201),
         ("no identity", Method::POST, users.clone(), vec![], StatusCode::BAD_REQUEST, 20001),
         (
@@ -149,6 +175,38 @@ async fn chat_user_errors_carry_chats_codes() {
             vec![],
             StatusCode::NOT_FOUND,
             50200,
+        ),
+        (
+            "a channel of an unknown user",
+            Method::GET,
+            format!("{users}/nobody/Channels/{channel}"),
+            vec![],
+            StatusCode::NOT_FOUND,
+            50200,
+        ),
+        (
+            "an unknown channel of a user",
+            Method::GET,
+            format!("{users}/dup/Channels/CH00000000000000000000000000000000"),
+            vec![],
+            StatusCode::NOT_FOUND,
+            50300,
+        ),
+        (
+            "a channel the user is not in",
+            Method::DELETE,
+            format!("{users}/dup/Channels/{channel}"),
+            vec![],
+            StatusCode::NOT_FOUND,
+            50400,
+        ),
+        (
+            "an unknown notification level",
+            Method::POST,
+            format!("{users}/dup/Channels/{channel}"),
+            vec![("NotificationLevel", "loud")],
+            StatusCode::BAD_REQUEST,
+            20001,
         ),
         ("unknown service", Method::GET, format!("{missing_service}/dup"), vec![], StatusCode::NOT_FOUND, 20404),
     ];

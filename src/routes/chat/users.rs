@@ -5,21 +5,26 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::ChatError;
-use crate::error::{ApiError, InvalidValue};
-use crate::extract::{ApiCall, ServicePath, TwilioForm, TwilioQuery, WebhookEnabled};
+use crate::error::{ApiError, Expected, InvalidValue};
+use crate::extract::{ApiCall, ServicePath, TwilioForm, TwilioQuery, WebhookEnabled, path_params};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::routes::hooks;
 use crate::routes::users::UserPath;
 use crate::sid::{AccountSid, ChatServiceSid, RoleSid, UserSid};
 use crate::sid::{ConversationSid, ParticipantSid};
 use crate::state::AppState;
-use crate::store::{ChatUser, ServiceScope, StoreError, UserConversation, UserFields, UserRef};
+use crate::store::model::NotificationLevel;
+use crate::store::{
+    ChatUser, ConversationRef, ServiceScope, StoreError, UserConversation, UserConversationUpdate, UserFields, UserRef,
+};
 use crate::time::Timestamp;
 use crate::validate;
 
@@ -34,6 +39,10 @@ pub fn mount(router: Router<AppState>, users: &str) -> Router<AppState> {
         .route(users, get(list).post(create))
         .route(&format!("{users}/{{Sid}}"), get(fetch).post(update).delete(delete))
         .route(&format!("{users}/{{UserSid}}/Channels"), get(list_channels))
+        .route(
+            &format!("{users}/{{UserSid}}/Channels/{{ConversationSid}}"),
+            get(fetch_channel).post(update_channel).delete(delete_channel),
+        )
 }
 
 /// Create and update parameters; `Identity` counts on create only (Chat's update has none).
@@ -165,6 +174,123 @@ async fn list_channels(
     let meta = links.meta(&request, &selection, "channels");
     let records = selection.items.into_iter().map(|seen| UserChannelResource::new(account, &base, seen)).collect();
     Ok(Json(ListBody { records, meta }))
+}
+
+/// A user's channel path: the user's, plus the channel by SID or unique name.
+struct UserChannelPath {
+    user: UserPath,
+    channel: ConversationRef,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for UserChannelPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let user = UserPath::from_request_parts(parts, state).await?;
+        let params = path_params(parts, state).await?;
+        let segment = params.get("ConversationSid").ok_or(ApiError::NotFound)?;
+        Ok(Self { user, channel: ConversationRef::parse(segment) })
+    }
+}
+
+impl UserChannelPath {
+    /// Which Chat code a store's `NotFound` stands for here: the store answers alike for a
+    /// missing user, a missing channel and a user who is no member, Chat does not. These
+    /// reads only pick the code; nothing is written after them.
+    fn not_found(&self, state: &AppState, account: AccountSid, error: StoreError) -> ChatError {
+        if error != StoreError::NotFound {
+            return error.into();
+        }
+        let service = self.user.service;
+        if let Err(error) = state.store.service_sid(account, service) {
+            return error.into();
+        }
+        if state.store.fetch_user(account, service, &self.user.user).is_err() {
+            return ChatError(ApiError::ChatUserNotFound);
+        }
+        match state.store.fetch_conversation(account, service, &self.channel) {
+            Err(error) => error.into(),
+            Ok(_) => ChatError(ApiError::ChatUserNotMember),
+        }
+    }
+}
+
+/// Member-side update parameters of a user's channel.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UserChannelParams {
+    notification_level: Option<String>,
+    last_consumed_message_index: Option<String>,
+    last_consumption_timestamp: Option<String>,
+}
+
+impl UserChannelParams {
+    fn update(self) -> Result<UserConversationUpdate, ApiError> {
+        let notification_level = self
+            .notification_level
+            .map(|raw| {
+                NotificationLevel::parse(&raw).ok_or_else(|| {
+                    let (value, expected) = (raw.clone(), Expected::OneOf("default, muted"));
+                    ApiError::invalid("NotificationLevel", InvalidValue::NotA { value, expected })
+                })
+            })
+            .transpose()?;
+        let last_read_message_index = self
+            .last_consumed_message_index
+            .map(|raw| {
+                raw.trim().parse::<u64>().map_err(|_| {
+                    let (value, expected) = (raw.clone(), Expected::NonNegativeInteger);
+                    ApiError::invalid("LastConsumedMessageIndex", InvalidValue::NotA { value, expected })
+                })
+            })
+            .transpose()?;
+        let last_read_timestamp = self
+            .last_consumption_timestamp
+            .map(|raw| {
+                Timestamp::parse_rfc3339(&raw)
+                    .map_err(|_| ApiError::invalid("LastConsumptionTimestamp", InvalidValue::Malformed(raw)))
+            })
+            .transpose()?;
+        Ok(UserConversationUpdate { notification_level, last_read_message_index, last_read_timestamp })
+    }
+}
+
+/// Fetch one of a user's channels: <https://www.twilio.com/docs/chat/rest/user-channel-resource#fetch-a-userchannel-resource>
+async fn fetch_channel(
+    ApiCall { state, account, base }: ApiCall,
+    path: UserChannelPath,
+) -> Result<Json<UserChannelResource>, ChatError> {
+    let seen = state
+        .store
+        .fetch_user_conversation(account, path.user.service, &path.user.user, &path.channel)
+        .map_err(|error| path.not_found(&state, account, error))?;
+    Ok(Json(UserChannelResource::new(account, &base, seen)))
+}
+
+/// Update the member's read state or notification level: <https://www.twilio.com/docs/chat/rest/user-channel-resource#update-a-userchannel-resource>
+async fn update_channel(
+    ApiCall { state, account, base }: ApiCall,
+    path: UserChannelPath,
+    TwilioForm(params): TwilioForm<UserChannelParams>,
+) -> Result<Json<UserChannelResource>, ChatError> {
+    let update = params.update()?;
+    let seen = state
+        .store
+        .update_user_conversation(account, path.user.service, &path.user.user, &path.channel, update)
+        .map_err(|error| path.not_found(&state, account, error))?;
+    Ok(Json(UserChannelResource::new(account, &base, seen)))
+}
+
+/// The user leaves the channel (its member is removed): <https://www.twilio.com/docs/chat/rest/user-channel-resource#delete-a-userchannel-resource>
+async fn delete_channel(
+    ApiCall { state, account, .. }: ApiCall,
+    path: UserChannelPath,
+) -> Result<StatusCode, ChatError> {
+    state
+        .store
+        .delete_user_conversation(account, path.user.service, &path.user.user, &path.channel)
+        .map_err(|error| path.not_found(&state, account, error))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A channel as one of its members' users sees it: the member's read state and

@@ -576,6 +576,8 @@ for (const [name, serviceSid] of [["default", () => defaultServiceSid], ["create
     assert.equal(updated.friendlyName, "Countess");
     assert.ok(listed.includes(created.sid));
     assert.deepEqual(userChannels.map((c) => [c.channelSid, c.status]), [[channel.sid, "joined"]]);
+    const muted = await chat.users(created.sid).userChannels(channel.sid).update({ notificationLevel: "muted" });
+    assert.equal(muted.notificationLevel, "muted");
 
     assert.equal(await chat.users(created.sid).remove(), true);
     await assertRestError(chat.users(created.sid).fetch(), 404, 50200);

@@ -643,6 +643,8 @@ def test_chat_users_support_every_operation(client, chat, channel, service_sid):
     assert created.sid in listed
     assert [c.channel_sid for c in user_channels] == [channel.sid]
     assert user_channels[0].status == "joined"
+    muted = chat.users(created.sid).user_channels(channel.sid).update(notification_level="muted")
+    assert muted.notification_level == "muted" and muted.member_sid == user_channels[0].member_sid
 
     assert chat.users(created.sid).delete() is True
     with pytest.raises(TwilioRestException) as excinfo:
