@@ -62,6 +62,8 @@ pub mod messages {
     pub const CHAT_INVALID_ROLE_TYPE: &str = "Invalid role type";
     /// <https://www.twilio.com/docs/api/errors/50400>
     pub const CHAT_USER_NOT_MEMBER: &str = "User not member of channel";
+    /// <https://www.twilio.com/docs/api/errors/50206>
+    pub const CHAT_IDENTITY_IS_SID: &str = "Identity should not match user SID pattern";
     pub const SERVICE_INSTANCE_NOT_FOUND: &str = "Service Instance not found";
     pub const CONVERSATION_WEBHOOK_NOT_FOUND: &str = "Conversation webhook not found";
     pub const TOO_MANY_CONVERSATION_WEBHOOKS: &str = "Too many conversation webhooks";
@@ -179,6 +181,9 @@ pub enum ApiError {
     /// 404, code 50400: Chat v2: the user's identity is not a member of the channel (the
     /// status is unconfirmed; 404 as for the other missing Chat records).
     ChatUserNotMember,
+    /// 400, code 50206: Chat v2: an `Identity` shaped like a `US…` SID would make the
+    /// user's paths ambiguous.
+    ChatIdentityIsSid,
     /// 404, code 20404: a simulated inbound message that no conversation binds and no
     /// Address Configuration autocreates a conversation for.
     InboundUnrouted { from: String, to: String },
@@ -284,6 +289,7 @@ impl ApiError {
             Self::ChatRoleNotFound => (S::NOT_FOUND, 50100, CHAT_ROLE_NOT_FOUND),
             Self::ChatInvalidRoleType => (S::BAD_REQUEST, 50105, CHAT_INVALID_ROLE_TYPE),
             Self::ChatUserNotMember => (S::NOT_FOUND, 50400, CHAT_USER_NOT_MEMBER),
+            Self::ChatIdentityIsSid => (S::BAD_REQUEST, 50206, CHAT_IDENTITY_IS_SID),
             Self::InboundUnrouted { from, to } => {
                 let message = format!(
                     "No conversation binds {from} to {to}, and no Address Configuration of {to} autocreates one"
@@ -660,6 +666,7 @@ mod tests {
             ChatRoleNotFound => (404, 50100, "Role not found"),
             ChatInvalidRoleType => (400, 50105, "Invalid role type"),
             ChatUserNotMember => (404, 50400, "User not member of channel"),
+            ChatIdentityIsSid => (400, 50206, "Identity should not match user SID pattern"),
             InboundUnrouted { .. } => {
                 (404, 20404, "No conversation binds +1 to +2, and no Address Configuration of +2 autocreates one")
             }
@@ -734,7 +741,8 @@ mod tests {
             ChatUserNotFound => ChatRoleNotFound,
             ChatRoleNotFound => ChatInvalidRoleType,
             ChatInvalidRoleType => ChatUserNotMember,
-            ChatUserNotMember => InboundUnrouted { from: "+1".into(), to: "+2".into() },
+            ChatUserNotMember => ChatIdentityIsSid,
+            ChatIdentityIsSid => InboundUnrouted { from: "+1".into(), to: "+2".into() },
             InboundUnrouted { .. } => ServiceInstanceNotFound,
             ServiceInstanceNotFound => ConversationWebhookNotFound,
             ConversationWebhookNotFound => TooManyConversationWebhooks,

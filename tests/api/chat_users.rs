@@ -147,9 +147,17 @@ async fn chat_user_errors_carry_chats_codes() {
     app.post(&users, &[("Identity", "dup")]).await;
     let channel = sid_of(&app.post(&format!("/v2/Services/{service}/Channels"), &[]).await);
     let missing_service = "/v2/Services/IS00000000000000000000000000000000/Users";
-    let cases: [Case; 12] = [
+    let cases: [Case; 13] = [
         ("duplicate identity", Method::POST, users.clone(), vec![("Identity", "dup")], StatusCode::CONFLICT, 50201),
         ("no identity", Method::POST, users.clone(), vec![], StatusCode::BAD_REQUEST, 20001),
+        (
+            "an identity shaped like a SID",
+            Method::POST,
+            users.clone(),
+            vec![("Identity", "US00000000000000000000000000000000")],
+            StatusCode::BAD_REQUEST,
+            50206,
+        ),
         (
             "malformed role",
             Method::POST,

@@ -95,6 +95,11 @@ async fn create(
     let identity = identity.ok_or_else(|| ApiError::invalid("Identity", InvalidValue::Missing))?;
     let too_long = ApiError::invalid("Identity", InvalidValue::LongerThan(validate::NAME_MAX_CHARS));
     let identity = validate::name(Some(identity), too_long)?.unwrap_or_default();
+    // A path segment shaped like a `US…` SID is read as a SID, so such an identity could
+    // never be fetched by name: Chat refuses it.
+    if identity.parse::<UserSid>().is_ok() {
+        return Err(ApiError::ChatIdentityIsSid.into());
+    }
     let fields = params.fields()?;
     service_exists(&state, account, scope)?;
     let origin = webhooks.origin();
