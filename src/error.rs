@@ -57,6 +57,16 @@ pub mod messages {
     pub const WEBHOOK_REJECTED: &str = "Webhook disabled processing of command";
     pub const MEMBER_EXISTS: &str = "Member already exists";
     pub const MEMBER_NOT_FOUND: &str = "Member not found";
+    /// <https://www.twilio.com/docs/api/errors/50200>
+    pub const CHAT_USER_NOT_FOUND: &str = "User not found";
+    /// <https://www.twilio.com/docs/api/errors/50100>
+    pub const CHAT_ROLE_NOT_FOUND: &str = "Role not found";
+    /// <https://www.twilio.com/docs/api/errors/50105>
+    pub const CHAT_INVALID_ROLE_TYPE: &str = "Invalid role type";
+    /// <https://www.twilio.com/docs/api/errors/50400>
+    pub const CHAT_USER_NOT_MEMBER: &str = "User not member of channel";
+    /// <https://www.twilio.com/docs/api/errors/50206>
+    pub const CHAT_IDENTITY_IS_SID: &str = "Identity should not match user SID pattern";
     pub const SERVICE_INSTANCE_NOT_FOUND: &str = "Service Instance not found";
     pub const CONVERSATION_WEBHOOK_NOT_FOUND: &str = "Conversation webhook not found";
     pub const TOO_MANY_CONVERSATION_WEBHOOKS: &str = "Too many conversation webhooks";
@@ -171,6 +181,18 @@ pub enum ApiError {
     MemberExists,
     /// 404, code 50402: Chat v2: no such member in the channel.
     MemberNotFound,
+    /// 404, code 50200: Chat v2: no such user in the service.
+    ChatUserNotFound,
+    /// 404, code 50100: Chat v2: no such role in the service.
+    ChatRoleNotFound,
+    /// 400, code 50105: Chat v2: a role `Type` other than `channel` or `deployment`.
+    ChatInvalidRoleType,
+    /// 404, code 50400: Chat v2: the user's identity is not a member of the channel (the
+    /// status is unconfirmed; 404 as for the other missing Chat records).
+    ChatUserNotMember,
+    /// 400, code 50206: Chat v2: an `Identity` shaped like a `US…` SID would make the
+    /// user's paths ambiguous.
+    ChatIdentityIsSid,
     /// 404, code 20404: a simulated inbound message that no conversation binds and no
     /// Address Configuration autocreates a conversation for.
     InboundUnrouted { from: String, to: String },
@@ -277,6 +299,11 @@ impl ApiError {
             Self::WebhookRejected => (S::FORBIDDEN, 50056, WEBHOOK_REJECTED),
             Self::MemberExists => (S::CONFLICT, 50404, MEMBER_EXISTS),
             Self::MemberNotFound => (S::NOT_FOUND, 50402, MEMBER_NOT_FOUND),
+            Self::ChatUserNotFound => (S::NOT_FOUND, 50200, CHAT_USER_NOT_FOUND),
+            Self::ChatRoleNotFound => (S::NOT_FOUND, 50100, CHAT_ROLE_NOT_FOUND),
+            Self::ChatInvalidRoleType => (S::BAD_REQUEST, 50105, CHAT_INVALID_ROLE_TYPE),
+            Self::ChatUserNotMember => (S::NOT_FOUND, 50400, CHAT_USER_NOT_MEMBER),
+            Self::ChatIdentityIsSid => (S::BAD_REQUEST, 50206, CHAT_IDENTITY_IS_SID),
             Self::InboundUnrouted { from, to } => {
                 let message = format!(
                     "No conversation binds {from} to {to}, and no Address Configuration of {to} autocreates one"
@@ -656,6 +683,11 @@ mod tests {
             WebhookRejected => (403, 50056, "Webhook disabled processing of command"),
             MemberExists => (409, 50404, "Member already exists"),
             MemberNotFound => (404, 50402, "Member not found"),
+            ChatUserNotFound => (404, 50200, "User not found"),
+            ChatRoleNotFound => (404, 50100, "Role not found"),
+            ChatInvalidRoleType => (400, 50105, "Invalid role type"),
+            ChatUserNotMember => (404, 50400, "User not member of channel"),
+            ChatIdentityIsSid => (400, 50206, "Identity should not match user SID pattern"),
             InboundUnrouted { .. } => {
                 (404, 20404, "No conversation binds +1 to +2, and no Address Configuration of +2 autocreates one")
             }
@@ -728,7 +760,12 @@ mod tests {
             TooManyFaultRules { .. } => WebhookRejected,
             WebhookRejected => MemberExists,
             MemberExists => MemberNotFound,
-            MemberNotFound => InboundUnrouted { from: "+1".into(), to: "+2".into() },
+            MemberNotFound => ChatUserNotFound,
+            ChatUserNotFound => ChatRoleNotFound,
+            ChatRoleNotFound => ChatInvalidRoleType,
+            ChatInvalidRoleType => ChatUserNotMember,
+            ChatUserNotMember => ChatIdentityIsSid,
+            ChatIdentityIsSid => InboundUnrouted { from: "+1".into(), to: "+2".into() },
             InboundUnrouted { .. } => ServiceInstanceNotFound,
             ServiceInstanceNotFound => ConversationWebhookNotFound,
             ConversationWebhookNotFound => TooManyConversationWebhooks,

@@ -15,6 +15,7 @@
 
 pub mod bindings;
 pub mod change;
+mod chat_users;
 pub mod config_document;
 mod configuration;
 #[cfg(test)]
@@ -50,6 +51,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::sid::{AccountSid, ChatServiceSid, ConversationSid, MessagingServiceSid, SidGenerator, derive_bits};
 use crate::time::{Clock, Timestamp};
 pub use change::{AddressPair, Change, Committed, CommittedRef, Origin, Prior, Source};
+pub use chat_users::ChatUser;
 pub use configuration::NewAddressConfiguration;
 use document::{ImportError, ImportSummary, StateDocument};
 pub use feed::{ChangeFeed, DEFAULT_FEED_CAPACITY, FeedError, Subscription, Tapped, WebhookTap};

@@ -12,6 +12,8 @@ mod binary;
 mod bindings;
 mod chat;
 mod chat_members;
+mod chat_roles;
+mod chat_users;
 mod concurrency;
 mod control;
 mod conversation_webhooks;

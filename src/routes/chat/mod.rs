@@ -6,6 +6,8 @@
 mod channels;
 mod members;
 mod messages;
+mod roles;
+mod users;
 
 use axum::Router;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +19,9 @@ use crate::store::StoreError;
 /// The Chat v2 routes. Path parameters carry the Conversations names (`ChatServiceSid`,
 /// `ConversationSid`, `MessageSid`) so that the same extractors read both APIs' paths.
 pub fn router() -> Router<AppState> {
-    channels::mount(Router::new(), "/v2/Services/{ChatServiceSid}/Channels")
+    let router = channels::mount(Router::new(), "/v2/Services/{ChatServiceSid}/Channels");
+    let router = users::mount(router, "/v2/Services/{ChatServiceSid}/Users");
+    roles::mount(router, "/v2/Services/{ChatServiceSid}/Roles")
 }
 
 /// A Chat v2 handler's error: an [`ApiError`], with the store's refusals read as Chat reads

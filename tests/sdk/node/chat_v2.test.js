@@ -550,3 +550,61 @@ test("an unknown service is a 404 with code 20404", async () => {
   await assertRestError(chat.channels.list(), 404, 20404);
   await assertRestError(chat.channels(MISSING_CHANNEL).messages.create({ body: "nowhere" }), 404, 20404);
 });
+
+// --- Users and Roles: the service's Conversations users and roles, in Chat's shape ---
+
+for (const [name, serviceSid] of [["default", () => defaultServiceSid], ["created", () => createdServiceSid]]) {
+  test(`chat users support every operation (${name} service)`, async () => {
+    const chat = v2.services(serviceSid());
+    const identity = unique("node-chat-user");
+    const channel = await chat.channels.create();
+    await chat.channels(channel.sid).members.create({ identity });
+
+    const created = await chat.users.create({ identity, friendlyName: "Ada", attributes: '{"a":1}' });
+    const fetched = await chat.users(identity).fetch();
+    const viaConversations = await v1.services(serviceSid()).users(created.sid).fetch();
+    const updated = await chat.users(created.sid).update({ friendlyName: "Countess" });
+    const listed = sids(await chat.users.list());
+    const userChannels = await chat.users(created.sid).userChannels.list();
+
+    assert.ok(created.sid.startsWith("US"));
+    assert.equal(created.serviceSid, serviceSid());
+    assert.equal(created.isOnline, null);
+    assert.equal(created.joinedChannelsCount, 1, "the identity was a member before the user existed");
+    assert.equal(fetched.sid, created.sid);
+    assert.equal(viaConversations.friendlyName, "Ada", "the same record through Conversations");
+    assert.equal(updated.friendlyName, "Countess");
+    assert.ok(listed.includes(created.sid));
+    assert.deepEqual(userChannels.map((c) => [c.channelSid, c.status]), [[channel.sid, "joined"]]);
+    const muted = await chat.users(created.sid).userChannels(channel.sid).update({ notificationLevel: "muted" });
+    assert.equal(muted.notificationLevel, "muted");
+
+    assert.equal(await chat.users(created.sid).remove(), true);
+    await assertRestError(chat.users(created.sid).fetch(), 404, 50200);
+    await chat.users.create({ identity });
+    await assertRestError(chat.users.create({ identity }), 409, 50201);
+  });
+
+  test(`chat roles are the conversations roles in chat's names (${name} service)`, async () => {
+    const chat = v2.services(serviceSid());
+    const defaults = await chat.roles.list();
+    const created = await chat.roles.create({
+      friendlyName: unique("node-role"),
+      type: "channel",
+      permission: ["removeMember", "sendMessage"],
+    });
+    const viaConversations = await v1.services(serviceSid()).roles(created.sid).fetch();
+    const updated = await chat.roles(created.sid).update({ permission: ["destroyChannel"] });
+
+    assert.deepEqual(defaults.slice(0, 3).map((role) => role.type), ["deployment", "deployment", "channel"]);
+    assert.equal(created.type, "channel");
+    assert.deepEqual(created.permissions, ["removeMember", "sendMessage"]);
+    assert.equal(viaConversations.type, "conversation");
+    assert.deepEqual(viaConversations.permissions, ["removeParticipant", "sendMessage"]);
+    assert.deepEqual(updated.permissions, ["destroyChannel"]);
+
+    assert.equal(await chat.roles(created.sid).remove(), true);
+    await assertRestError(chat.roles(created.sid).fetch(), 404, 50100);
+    await assertRestError(chat.roles.create({ friendlyName: "bad", type: "service", permission: ["sendMessage"] }), 400, 50105);
+  });
+}

@@ -618,3 +618,72 @@ def test_members_are_the_channels_chat_participants(chat, channel, client, servi
     assert (excinfo.value.status, excinfo.value.code) == (409, 50404)
     assert members(created.sid).delete()
     assert members.list() == []
+
+
+# --- Users and Roles: the service's Conversations users and roles, in Chat's shape ---
+
+
+def test_chat_users_support_every_operation(client, chat, channel, service_sid):
+    identity = unique("py-chat-user")
+    chat.channels(channel.sid).members.create(identity=identity)
+
+    created = chat.users.create(identity=identity, friendly_name="Ada", attributes='{"a": 1}')
+    fetched = chat.users(identity).fetch()
+    through_conversations = client.conversations.v1.services(service_sid).users(created.sid).fetch()
+    updated = chat.users(created.sid).update(friendly_name="Countess")
+    listed = [user.sid for user in chat.users.list()]
+    user_channels = chat.users(created.sid).user_channels.list()
+
+    assert created.sid.startswith("US") and created.service_sid == service_sid
+    assert created.identity == identity and created.is_online is None
+    assert created.joined_channels_count == 1, "the identity was a member before the user existed"
+    assert fetched.sid == created.sid
+    assert through_conversations.friendly_name == "Ada", "the same record through Conversations"
+    assert updated.friendly_name == "Countess"
+    assert created.sid in listed
+    assert [c.channel_sid for c in user_channels] == [channel.sid]
+    assert user_channels[0].status == "joined"
+    muted = chat.users(created.sid).user_channels(channel.sid).update(notification_level="muted")
+    assert muted.notification_level == "muted" and muted.member_sid == user_channels[0].member_sid
+
+    assert chat.users(created.sid).delete() is True
+    with pytest.raises(TwilioRestException) as excinfo:
+        chat.users(created.sid).fetch()
+    assert_rest_error(excinfo, 404, 50200)
+
+
+def test_chat_user_errors_carry_chats_codes(chat):
+    identity = unique("py-chat-dup")
+    chat.users.create(identity=identity)
+
+    with pytest.raises(TwilioRestException) as duplicate:
+        chat.users.create(identity=identity)
+    with pytest.raises(TwilioRestException) as missing:
+        chat.users("nobody-" + identity).update(friendly_name="x")
+
+    assert_rest_error(duplicate, 409, 50201)
+    assert_rest_error(missing, 404, 50200)
+
+
+def test_chat_roles_are_the_conversations_roles_in_chats_names(client, chat, service_sid):
+    defaults = chat.roles.list()
+    created = chat.roles.create(
+        friendly_name=unique("py-role"), type="channel", permission=["removeMember", "sendMessage"]
+    )
+    through_conversations = client.conversations.v1.services(service_sid).roles(created.sid).fetch()
+    updated = chat.roles(created.sid).update(permission=["destroyChannel"])
+
+    assert [role.type for role in defaults[:3]] == ["deployment", "deployment", "channel"]
+    assert created.type == "channel" and created.service_sid == service_sid
+    assert created.permissions == ["removeMember", "sendMessage"]
+    assert through_conversations.type == "conversation"
+    assert through_conversations.permissions == ["removeParticipant", "sendMessage"]
+    assert chat.roles(created.sid).fetch().permissions == updated.permissions == ["destroyChannel"]
+
+    assert chat.roles(created.sid).delete() is True
+    with pytest.raises(TwilioRestException) as excinfo:
+        chat.roles(created.sid).fetch()
+    assert_rest_error(excinfo, 404, 50100)
+    with pytest.raises(TwilioRestException) as excinfo:
+        chat.roles.create(friendly_name="bad", type="service", permission=["sendMessage"])
+    assert_rest_error(excinfo, 400, 50105)
