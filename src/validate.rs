@@ -59,6 +59,29 @@ pub fn date_updated(value: Option<&str>) -> Result<Option<Timestamp>, ApiError> 
     value.map(|raw| Timestamp::parse_rfc3339(raw).map_err(|_| ApiError::InvalidDateUpdated)).transpose()
 }
 
+/// A message index parameter (`LastReadMessageIndex`, Chat's `LastConsumedMessageIndex`):
+/// a non-negative integer.
+pub fn message_index(name: &'static str, value: Option<String>) -> Result<Option<u64>, ApiError> {
+    value
+        .map(|raw| {
+            raw.trim().parse::<u64>().map_err(|_| {
+                let expected = crate::error::Expected::NonNegativeInteger;
+                ApiError::invalid(name, crate::error::InvalidValue::NotA { value: raw, expected })
+            })
+        })
+        .transpose()
+}
+
+/// An instant parameter (`LastReadTimestamp`, Chat's `LastConsumptionTimestamp`), in RFC 3339.
+pub fn instant(name: &'static str, value: Option<String>) -> Result<Option<Timestamp>, ApiError> {
+    value
+        .map(|raw| {
+            Timestamp::parse_rfc3339(&raw)
+                .map_err(|_| ApiError::invalid(name, crate::error::InvalidValue::Malformed(raw)))
+        })
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,20 +77,8 @@ impl ParticipantParams {
                     raw.parse::<RoleSid>().map_err(|_| ApiError::invalid("RoleSid", InvalidValue::Malformed(raw)))
                 })
                 .transpose()?,
-            last_read_message_index: self
-                .last_read_message_index
-                .map(|raw| {
-                    raw.parse::<u64>()
-                        .map_err(|_| ApiError::invalid("LastReadMessageIndex", InvalidValue::Malformed(raw)))
-                })
-                .transpose()?,
-            last_read_timestamp: self
-                .last_read_timestamp
-                .map(|raw| {
-                    Timestamp::parse_rfc3339(&raw)
-                        .map_err(|_| ApiError::invalid("LastReadTimestamp", InvalidValue::Malformed(raw)))
-                })
-                .transpose()?,
+            last_read_message_index: validate::message_index("LastReadMessageIndex", self.last_read_message_index)?,
+            last_read_timestamp: validate::instant("LastReadTimestamp", self.last_read_timestamp)?,
             date_created: validate::date_created(self.date_created.as_deref())?,
             date_updated: validate::date_updated(self.date_updated.as_deref())?,
         })

@@ -5,6 +5,7 @@
 //! <https://www.twilio.com/docs/conversations/api/user-conversation-resource>
 
 use crate::routes::conversations::TimersWire;
+use crate::validate;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -76,20 +77,8 @@ impl UpdateParams {
                     })
                 })
                 .transpose()?,
-            last_read_message_index: self
-                .last_read_message_index
-                .map(|raw| {
-                    raw.parse::<u64>()
-                        .map_err(|_| ApiError::invalid("LastReadMessageIndex", InvalidValue::Malformed(raw)))
-                })
-                .transpose()?,
-            last_read_timestamp: self
-                .last_read_timestamp
-                .map(|raw| {
-                    Timestamp::parse_rfc3339(&raw)
-                        .map_err(|_| ApiError::invalid("LastReadTimestamp", InvalidValue::Malformed(raw)))
-                })
-                .transpose()?,
+            last_read_message_index: validate::message_index("LastReadMessageIndex", self.last_read_message_index)?,
+            last_read_timestamp: validate::instant("LastReadTimestamp", self.last_read_timestamp)?,
         })
     }
 }

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::ChatError;
-use crate::error::{ApiError, Expected, InvalidValue};
+use crate::error::{ApiError, InvalidValue};
 use crate::extract::{ApiCall, ConversationScope, ParticipantPath, TwilioForm, TwilioQuery, WebhookEnabled};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::routes::hooks;
@@ -51,22 +51,9 @@ impl MemberParams {
             .role_sid
             .map(|raw| raw.parse::<RoleSid>().map_err(|_| ApiError::invalid("RoleSid", InvalidValue::Malformed(raw))))
             .transpose()?;
-        let last_read_message_index = self
-            .last_consumed_message_index
-            .map(|raw| {
-                raw.trim().parse::<u64>().map_err(|_| {
-                    let (value, expected) = (raw.clone(), Expected::NonNegativeInteger);
-                    ApiError::invalid("LastConsumedMessageIndex", InvalidValue::NotA { value, expected })
-                })
-            })
-            .transpose()?;
-        let last_read_timestamp = self
-            .last_consumption_timestamp
-            .map(|raw| {
-                Timestamp::parse_rfc3339(&raw)
-                    .map_err(|_| ApiError::invalid("LastConsumptionTimestamp", InvalidValue::Malformed(raw)))
-            })
-            .transpose()?;
+        let last_read_message_index =
+            validate::message_index("LastConsumedMessageIndex", self.last_consumed_message_index)?;
+        let last_read_timestamp = validate::instant("LastConsumptionTimestamp", self.last_consumption_timestamp)?;
         Ok(ParticipantFields {
             identity: validate::name(self.identity, ApiError::invalid("Identity", InvalidValue::TooLong))?,
             attributes: validate::attributes(self.attributes, validate::MESSAGE_ATTRIBUTES_MAX_BYTES)?,

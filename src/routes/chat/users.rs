@@ -240,22 +240,9 @@ impl UserChannelParams {
                 })
             })
             .transpose()?;
-        let last_read_message_index = self
-            .last_consumed_message_index
-            .map(|raw| {
-                raw.trim().parse::<u64>().map_err(|_| {
-                    let (value, expected) = (raw.clone(), Expected::NonNegativeInteger);
-                    ApiError::invalid("LastConsumedMessageIndex", InvalidValue::NotA { value, expected })
-                })
-            })
-            .transpose()?;
-        let last_read_timestamp = self
-            .last_consumption_timestamp
-            .map(|raw| {
-                Timestamp::parse_rfc3339(&raw)
-                    .map_err(|_| ApiError::invalid("LastConsumptionTimestamp", InvalidValue::Malformed(raw)))
-            })
-            .transpose()?;
+        let last_read_message_index =
+            validate::message_index("LastConsumedMessageIndex", self.last_consumed_message_index)?;
+        let last_read_timestamp = validate::instant("LastConsumptionTimestamp", self.last_consumption_timestamp)?;
         Ok(UserConversationUpdate { notification_level, last_read_message_index, last_read_timestamp })
     }
 }
