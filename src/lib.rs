@@ -1,8 +1,8 @@
-//! A local emulator of the Twilio Conversations Messages REST API.
+//! A local emulator of the Twilio Conversations REST API.
 //!
-//! It serves Conversations v1 Messages on both URL forms (`/v1/Conversations/{CH}/Messages`
-//! for the account's default service and `/v1/Services/{IS}/Conversations/{CH}/Messages`)
-//! from one in-memory store, with the Services and Conversations they live in, so that the
+//! It serves Conversations v1 on both URL forms (`/v1/Conversations/…` for the account's
+//! default service and `/v1/Services/{IS}/Conversations/…`), sends the webhooks Twilio
+//! sends, and serves Programmable Chat v2 over the same in-memory store, so that the
 //! official Twilio SDKs work against it with only their base URL changed.
 //!
 //! Module map (every module, one line each). `config` and `healthcheck` are public for the
