@@ -110,6 +110,10 @@ async fn chat_service_operations() {
     assert_eq!(updated["post_webhook_url"], "https://example.com/post");
     assert_eq!(updated["webhook_method"], "GET");
     assert_eq!(updated["webhook_filters"], serde_json::json!(["onMessageSent", "onChannelDestroyed"]));
+    assert_eq!(updated["read_status_enabled"], true);
+    assert_eq!(updated["typing_indicator_timeout"], 7);
+    assert_eq!(updated["limits"], serde_json::json!({"channel_members": 10, "user_channels": 250}));
+    assert_eq!(updated["consumption_report_interval"], 100, "unchanged when not sent");
     assert_eq!(updated["date_created"], created["date_created"]);
     assert_eq!(app.get(&path).await, updated);
     let configuration = app.get(&format!("/v1/Services/{sid}/Configuration")).await;
@@ -146,6 +150,33 @@ async fn chat_services_are_the_conversations_services() {
     assert_eq!(conversation["chat_service_sid"], through_chat.as_str());
 }
 
+#[tokio::test]
+async fn chat_settings_survive_an_export_and_import() {
+    let app = spawn_app().await;
+    let sid = sid_of(&json_ok(app.send(Method::POST, "/v2/Services", &[("FriendlyName", "kept")]).await).await);
+    let path = format!("/v2/Services/{sid}");
+    let updated = app
+        .post(
+            &path,
+            &[
+                ("TypingIndicatorTimeout", "9"),
+                ("PostWebhookRetryCount", "1"),
+                ("Media.CompatibilityMessage", "get an app"),
+                ("ReadStatusEnabled", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(updated["media"]["compatibility_message"], "get an app");
+    let exported = json_ok(app.control(Method::GET, "/_emulator/state", None).await).await;
+    assert_eq!(exported["accounts"][0]["services"][1]["chat_settings"]["typing_indicator_timeout"], 9);
+
+    app.control(Method::POST, "/_emulator/reset", None).await;
+    json_ok(app.control(Method::PUT, "/_emulator/state", Some(&exported)).await).await;
+
+    assert_eq!(app.get(&path).await, updated);
+    assert_eq!(json_ok(app.control(Method::GET, "/_emulator/state", None).await).await, exported);
+}
+
 /// An invalid request: its name, method, path and form, and the status and code it gets.
 type Case<'a> = (&'a str, Method, String, Vec<(&'a str, &'a str)>, StatusCode, u64);
 
@@ -155,7 +186,7 @@ async fn chat_service_errors() {
     let default = app.default_service().await;
     let unknown = "/v2/Services/IS00000000000000000000000000000000".to_owned();
     let service = format!("/v2/Services/{default}");
-    let cases: [Case; 9] = [
+    let cases: [Case; 10] = [
         ("no friendly name", Method::POST, "/v2/Services".to_owned(), vec![], StatusCode::BAD_REQUEST, 20001),
         (
             "empty friendly name",
@@ -181,8 +212,16 @@ async fn chat_service_errors() {
         (
             "malformed boolean",
             Method::POST,
-            service,
+            service.clone(),
             vec![("ReadStatusEnabled", "maybe")],
+            StatusCode::BAD_REQUEST,
+            20001,
+        ),
+        (
+            "negative number",
+            Method::POST,
+            service,
+            vec![("FriendlyName", "x"), ("TypingIndicatorTimeout", "-1")],
             StatusCode::BAD_REQUEST,
             20001,
         ),
@@ -192,5 +231,7 @@ async fn chat_service_errors() {
         assert_twilio_error_for(case, app.send(method, &path, &form).await, status, code).await;
     }
     // Nothing was written by the refused updates.
-    assert_eq!(app.get(&format!("/v2/Services/{default}")).await["reachability_enabled"], false);
+    let unchanged = app.get(&format!("/v2/Services/{default}")).await;
+    assert_eq!(unchanged["reachability_enabled"], false);
+    assert_ne!(unchanged["friendly_name"], "x");
 }

@@ -1,8 +1,9 @@
 //! The Chat v2 Service resource, `/v2/Services[/{IS}]`: the Conversations services (the
 //! same records as `/v1/Services`), shown in Chat's representation. Chat's settings map
 //! onto the service's configuration (default roles, reachability) and webhook settings
-//! (URLs, method, filters in Chat's event names); the others are accepted and shown with
-//! the defaults of Twilio's example, not stored (README, "What is not emulated").
+//! (URLs, method, filters in Chat's event names); the others are stored with the service
+//! as its Chat settings (defaults: Twilio's example), and echoed, except `Notifications.*`,
+//! accepted but not stored (README, "What is not emulated").
 //! <https://www.twilio.com/docs/chat/rest/service-resource>
 
 use std::sync::Arc;
@@ -27,14 +28,8 @@ use crate::validate;
 /// Chat v2's maximum `PageSize` for services.
 pub const MAX_PAGE_SIZE: usize = 100;
 
-/// The settings accepted but not stored, shown with the defaults of Twilio's example.
-const CONSUMPTION_REPORT_INTERVAL: u32 = 100;
-const TYPING_INDICATOR_TIMEOUT: u32 = 100;
-const READ_STATUS_ENABLED: bool = false;
-const PRE_WEBHOOK_RETRY_COUNT: u32 = 2;
-const POST_WEBHOOK_RETRY_COUNT: u32 = 3;
-const LIMITS: Limits = Limits { channel_members: 100, user_channels: 250 };
-const MEDIA: Media = Media { size_limit_mb: 150, compatibility_message: "media compatibility message" };
+/// The media size limit Twilio shows (not a setting).
+const MEDIA_SIZE_LIMIT_MB: u32 = 150;
 
 /// Chat's webhook event names and the Conversations events they are stored as. Chat
 /// events with no Conversations equivalent (`onMediaMessageSend`, `onMemberJoin`, …) are
@@ -129,7 +124,16 @@ async fn update(
     let channel_role: Option<RoleSid> = form.sid("DefaultChannelRoleSid")?;
     let creator_role: Option<RoleSid> = form.sid("DefaultChannelCreatorRoleSid")?;
     let reachability = form.boolean("ReachabilityEnabled")?;
-    accepted_settings(&form)?;
+    let read_status = form.boolean("ReadStatusEnabled")?;
+    let number = |name| form.parsed(name, |raw| raw.parse::<u32>().ok(), Expected::NonNegativeInteger);
+    let typing_timeout = number("TypingIndicatorTimeout")?;
+    let consumption_interval = number("ConsumptionReportInterval")?;
+    let channel_members = number("Limits.ChannelMembers")?;
+    let user_channels = number("Limits.UserChannels")?;
+    let pre_retries = number("PreWebhookRetryCount")?;
+    let post_retries = number("PostWebhookRetryCount")?;
+    let compatibility_message = form.one("Media.CompatibilityMessage").map(str::to_owned);
+    accepted_notifications(&form)?;
     let url = |name: &str| form.one(name).map(|value| (!value.is_empty()).then(|| Arc::from(value)));
     let filters = match form.all("WebhookFilters") {
         None => None,
@@ -144,20 +148,29 @@ async fn update(
         target: None,
     };
     let update = ChatServiceUpdate { friendly_name, webhooks };
-    let updated = state.store.update_chat_service(account, sid, update, |configuration| {
+    let updated = state.store.update_chat_service(account, sid, update, |configuration, chat| {
         configuration.default_chat_service_role_sid = service_role.or(configuration.default_chat_service_role_sid);
         configuration.default_conversation_role_sid = channel_role.or(configuration.default_conversation_role_sid);
         configuration.default_conversation_creator_role_sid =
             creator_role.or(configuration.default_conversation_creator_role_sid);
         configuration.reachability_enabled = reachability.unwrap_or(configuration.reachability_enabled);
+        chat.read_status_enabled = read_status.unwrap_or(chat.read_status_enabled);
+        chat.typing_indicator_timeout = typing_timeout.unwrap_or(chat.typing_indicator_timeout);
+        chat.consumption_report_interval = consumption_interval.unwrap_or(chat.consumption_report_interval);
+        chat.limits_channel_members = channel_members.unwrap_or(chat.limits_channel_members);
+        chat.limits_user_channels = user_channels.unwrap_or(chat.limits_user_channels);
+        chat.pre_webhook_retry_count = pre_retries.unwrap_or(chat.pre_webhook_retry_count);
+        chat.post_webhook_retry_count = post_retries.unwrap_or(chat.post_webhook_retry_count);
+        if let Some(message) = compatibility_message {
+            chat.media_compatibility_message = message;
+        }
     })?;
     Ok(Json(ChatServiceResource::new(account, &base, updated)))
 }
 
-/// The settings accepted but not stored: a value of the wrong type is still refused.
-fn accepted_settings(form: &FormPairs) -> Result<(), ApiError> {
+/// `Notifications.*`, accepted but not stored: a flag that is not a boolean is still refused.
+fn accepted_notifications(form: &FormPairs) -> Result<(), ApiError> {
     for name in [
-        "ReadStatusEnabled",
         "Notifications.LogEnabled",
         "Notifications.NewMessage.Enabled",
         "Notifications.NewMessage.BadgeCountEnabled",
@@ -166,16 +179,6 @@ fn accepted_settings(form: &FormPairs) -> Result<(), ApiError> {
         "Notifications.InvitedToChannel.Enabled",
     ] {
         form.boolean(name)?;
-    }
-    for name in [
-        "TypingIndicatorTimeout",
-        "ConsumptionReportInterval",
-        "Limits.ChannelMembers",
-        "Limits.UserChannels",
-        "PreWebhookRetryCount",
-        "PostWebhookRetryCount",
-    ] {
-        form.parsed(name, |raw| raw.parse::<u32>().ok(), Expected::NonNegativeInteger)?;
     }
     Ok(())
 }
@@ -198,7 +201,7 @@ struct Limits {
 #[derive(Debug, Serialize)]
 struct Media {
     size_limit_mb: u32,
-    compatibility_message: &'static str,
+    compatibility_message: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -242,13 +245,13 @@ pub struct ChatServiceResource {
 
 impl ChatServiceResource {
     fn new(account_sid: AccountSid, base: &str, record: ChatService) -> Self {
-        let ChatService { service, configuration, webhooks } = record;
+        let ChatService { service, configuration, webhooks, chat } = record;
         let sid = service.sid;
         let url = format!("{base}/v2/Services/{sid}");
         let participant_role = default_participant_role(sid);
         Self {
             account_sid,
-            consumption_report_interval: CONSUMPTION_REPORT_INTERVAL,
+            consumption_report_interval: chat.consumption_report_interval,
             date_created: service.date_created,
             date_updated: service.date_updated,
             default_channel_creator_role_sid: configuration
@@ -257,7 +260,7 @@ impl ChatServiceResource {
             default_channel_role_sid: configuration.default_conversation_role_sid.unwrap_or(participant_role),
             default_service_role_sid: configuration.default_chat_service_role_sid.unwrap_or(default_user_role(sid)),
             friendly_name: service.friendly_name,
-            limits: LIMITS,
+            limits: Limits { channel_members: chat.limits_channel_members, user_channels: chat.limits_user_channels },
             links: ChatServiceLinks {
                 channels: format!("{url}/Channels"),
                 users: format!("{url}/Users"),
@@ -267,15 +270,18 @@ impl ChatServiceResource {
             notifications: Notifications {},
             post_webhook_url: webhooks.post_webhook_url,
             pre_webhook_url: webhooks.pre_webhook_url,
-            pre_webhook_retry_count: PRE_WEBHOOK_RETRY_COUNT,
-            post_webhook_retry_count: POST_WEBHOOK_RETRY_COUNT,
+            pre_webhook_retry_count: chat.pre_webhook_retry_count,
+            post_webhook_retry_count: chat.post_webhook_retry_count,
             reachability_enabled: configuration.reachability_enabled,
-            read_status_enabled: READ_STATUS_ENABLED,
+            read_status_enabled: chat.read_status_enabled,
             sid,
-            typing_indicator_timeout: TYPING_INDICATOR_TIMEOUT,
+            typing_indicator_timeout: chat.typing_indicator_timeout,
             webhook_filters: webhooks.filters.map(|events| events.into_iter().filter_map(chat_event).collect()),
             webhook_method: webhooks.method.map(HttpMethod::upper),
-            media: MEDIA,
+            media: Media {
+                size_limit_mb: MEDIA_SIZE_LIMIT_MB,
+                compatibility_message: chat.media_compatibility_message,
+            },
             url,
         }
     }
