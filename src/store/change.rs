@@ -194,6 +194,12 @@ pub enum Change {
         service: ChatServiceSid,
         notifications: NotificationConfiguration,
     },
+    /// A service's Chat v2 settings that Conversations has no record for, replaced.
+    PutChatServiceSettings {
+        account: AccountSid,
+        service: ChatServiceSid,
+        settings: super::ChatServiceSettings,
+    },
 }
 
 impl Change {
@@ -227,7 +233,8 @@ impl Change {
             Self::PutUser { account, .. } | Self::DeleteUser { account, .. } => Some(*account),
             Self::PutBinding { account, .. }
             | Self::DeleteBinding { account, .. }
-            | Self::PutServiceNotifications { account, .. } => Some(*account),
+            | Self::PutServiceNotifications { account, .. }
+            | Self::PutChatServiceSettings { account, .. } => Some(*account),
         }
     }
 }

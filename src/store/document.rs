@@ -120,6 +120,10 @@ pub struct ServiceDocument {
     /// log's service record would otherwise be the largest by far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notifications: Option<Box<NotificationConfiguration>>,
+    /// The Chat v2 settings Conversations has no record for (`/v2/Services/{IS}`), when
+    /// any differs from the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_settings: Option<Box<super::ChatServiceSettings>>,
 }
 
 /// An uploaded file, its content in base64.
@@ -295,6 +299,8 @@ fn export_service(data: &ServiceData) -> ServiceDocument {
         bindings: data.bindings().values().map(binding_document).collect(),
         notifications: (*data.notifications() != NotificationConfiguration::default())
             .then(|| Box::new(data.notifications().clone())),
+        chat_settings: (*data.chat_settings() != super::ChatServiceSettings::default())
+            .then(|| Box::new(data.chat_settings().clone())),
         ..service_document(data.service())
     }
 }
@@ -358,6 +364,7 @@ pub(super) fn service_document(service: &Service) -> ServiceDocument {
         users: Vec::new(),
         bindings: Vec::new(),
         notifications: None,
+        chat_settings: None,
     }
 }
 
@@ -470,6 +477,7 @@ struct PlannedService {
     users: Vec<User>,
     bindings: Vec<Binding>,
     notifications: Option<NotificationConfiguration>,
+    chat_settings: Option<super::ChatServiceSettings>,
 }
 
 struct PlannedConversation {
@@ -624,6 +632,7 @@ impl Planner<'_> {
                 doc.webhooks.take().map(|w| to_webhook_settings(w, &format!("{at}.webhooks"))).transpose()?;
             let role_docs = std::mem::take(&mut doc.roles);
             let notifications = doc.notifications.take().map(|boxed| *boxed);
+            let chat_settings = doc.chat_settings.take().map(|boxed| *boxed);
             let planned = match services.iter_mut().find(|p| p.service.sid == service.sid) {
                 Some(planned) => planned,
                 None => {
@@ -638,6 +647,7 @@ impl Planner<'_> {
                         users: Vec::new(),
                         bindings: Vec::new(),
                         notifications: None,
+                        chat_settings: None,
                     });
                     services.last_mut().ok_or_else(|| fault(&at, "internal: no service".into()))?
                 }
@@ -645,6 +655,7 @@ impl Planner<'_> {
             planned.configuration = configuration.or(planned.configuration.take());
             planned.webhooks = webhooks.or(planned.webhooks.take());
             planned.notifications = notifications.or(planned.notifications.take());
+            planned.chat_settings = chat_settings.or(planned.chat_settings.take());
             let existing_service = tenant.and_then(|t| t.services().get(&planned.service.sid));
             // A role with the SID of one already there replaces it: that is how a changed
             // default role comes back.
@@ -1170,6 +1181,9 @@ impl Plan {
                 changes.extend(planned.bindings.into_iter().map(|binding| Change::PutBinding { account, binding }));
                 if let Some(notifications) = planned.notifications {
                     changes.push(Change::PutServiceNotifications { account, service, notifications });
+                }
+                if let Some(settings) = planned.chat_settings {
+                    changes.push(Change::PutChatServiceSettings { account, service, settings });
                 }
                 for PlannedConversation { conversation, messages, next_index, participants, webhooks } in
                     planned.conversations

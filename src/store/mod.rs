@@ -60,6 +60,7 @@ pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
 pub use participant_conversations::{ParticipantConversation, ParticipantMatch};
 pub use participants::{ParticipantRef, default_participant_role};
 use persist::{CrashPoint, PersistError, Place, StateFile, SyncPolicy};
+pub use services::{ChatService, ChatServiceSettings, ChatServiceUpdate};
 use tables::{Tables, Tenant};
 pub use users::{USER_ATTRIBUTES_MAX_BYTES, User, UserDocument, UserFields, UserRef, default_user_role};
 pub use users::{UserConversation, UserConversationUpdate};

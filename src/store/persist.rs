@@ -251,6 +251,11 @@ pub enum Logged {
         service: String,
         notifications: Box<NotificationConfiguration>,
     },
+    PutChatServiceSettings {
+        account: String,
+        service: String,
+        settings: Box<super::ChatServiceSettings>,
+    },
 }
 
 /// A record of the log: one commit.
@@ -841,6 +846,11 @@ fn logged(change: &Change) -> Logged {
             service: text(service),
             notifications: Box::new(notifications.clone()),
         },
+        Change::PutChatServiceSettings { account, service, settings } => Logged::PutChatServiceSettings {
+            account: text(account),
+            service: text(service),
+            settings: Box::new(settings.clone()),
+        },
     }
 }
 
@@ -987,6 +997,11 @@ pub(super) fn typed(logged: Logged, now: Timestamp) -> Result<Change, ImportErro
             account: parse_sid(&account, "account")?,
             service: parse_sid(&service, "service")?,
             notifications: *notifications,
+        },
+        Logged::PutChatServiceSettings { account, service, settings } => Change::PutChatServiceSettings {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            settings: *settings,
         },
     })
 }

@@ -87,6 +87,7 @@ pub(super) struct ServiceData {
     bindings: Sequenced<BindingSid, Binding>,
     /// `/v1/Services/{IS}/Configuration/Notifications`.
     notifications: NotificationConfiguration,
+    chat_settings: super::ChatServiceSettings,
 }
 
 /// A conversation with its messages (by index) and participants.
@@ -447,6 +448,10 @@ impl Tables {
                 let bindings = &mut self.service_mut(*account, *service)?.bindings;
                 Ok(Prior::Binding(bindings.remove(binding).ok_or_else(|| misfit(format!("no binding {binding}")))?))
             }
+            Change::PutChatServiceSettings { account, service, settings } => {
+                self.service_mut(*account, *service)?.chat_settings = settings.clone();
+                Ok(Prior::Nothing)
+            }
             Change::PutServiceNotifications { account, service, notifications } => {
                 self.service_mut(*account, *service)?.notifications = notifications.clone();
                 Ok(Prior::Nothing)
@@ -563,6 +568,7 @@ impl ServiceData {
             user_identities: HashMap::default(),
             bindings: Sequenced::default(),
             notifications: NotificationConfiguration::default(),
+            chat_settings: super::ChatServiceSettings::default(),
         }
     }
 
@@ -580,6 +586,10 @@ impl ServiceData {
 
     pub(super) fn bindings(&self) -> &Sequenced<BindingSid, Binding> {
         &self.bindings
+    }
+
+    pub(super) fn chat_settings(&self) -> &super::ChatServiceSettings {
+        &self.chat_settings
     }
 
     pub(super) fn notifications(&self) -> &NotificationConfiguration {

@@ -13,6 +13,7 @@ mod bindings;
 mod chat;
 mod chat_members;
 mod chat_roles;
+mod chat_services;
 mod chat_users;
 mod concurrency;
 mod control;

@@ -126,6 +126,25 @@ async fn updates_deletes_and_resets_survive_restarts() {
 
 /// Starts the emulator on the state file `state`, expects start-up to fail, and checks that
 /// `watched` (the snapshot or the log) was left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_service_settings_survive_a_restart() {
+    let state = TempState::new("chat-service");
+    let running = state.start();
+    let service = sid_of(&running.post("/v2/Services", &[("FriendlyName", "chat")]).await);
+    let path = format!("/v2/Services/{service}");
+    let updated = running
+        .post(&path, &[("FriendlyName", "renamed"), ("Limits.UserChannels", "5"), ("ReachabilityEnabled", "true")])
+        .await;
+    running.kill();
+
+    let restarted = state.start();
+    let fetched = restarted.get(&path).await;
+    for field in ["friendly_name", "limits", "reachability_enabled", "date_updated", "default_service_role_sid"] {
+        assert_eq!(fetched[field], updated[field], "{field}");
+    }
+    assert_eq!(fetched["limits"]["user_channels"], 5);
+}
+
 fn start_fails_leaving(state: &TempState, watched: &Path) -> String {
     let before = std::fs::read(watched).expect("read state file");
     let output = binary_command(&["--state-file", state.arg()]).output().expect("run");

@@ -7,6 +7,7 @@ mod channels;
 mod members;
 mod messages;
 mod roles;
+mod services;
 mod users;
 
 use axum::Router;
@@ -21,7 +22,7 @@ use crate::store::StoreError;
 pub fn router() -> Router<AppState> {
     let router = channels::mount(Router::new(), "/v2/Services/{ChatServiceSid}/Channels");
     let router = users::mount(router, "/v2/Services/{ChatServiceSid}/Users");
-    roles::mount(router, "/v2/Services/{ChatServiceSid}/Roles")
+    roles::mount(router, "/v2/Services/{ChatServiceSid}/Roles").merge(services::router())
 }
 
 /// A Chat v2 handler's error: an [`ApiError`], with the store's refusals read as Chat reads
