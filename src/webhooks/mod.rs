@@ -329,24 +329,10 @@ impl Webhooks {
 
     fn record_unsent(&self, event: &Event, level: Level, webhook_sid: Option<WebhookSid>, outcome: Outcome, why: &str) {
         let done = self.follow(event);
-        let id = self.0.log.record(Delivery {
-            id: 0,
-            account_sid: event.account,
-            chat_service_sid: event.service,
-            conversation_sid: event.conversation,
-            event_type: event.kind.name(),
-            phase: if event.kind.is_pre() { "pre" } else { "post" },
-            level,
-            webhook_sid,
-            retry_count: 0,
-            outcome,
-            request: None,
-            response: None,
-            error: Some(why.to_owned()),
-            duration_ms: 0.0,
-            date_created: now_text(),
-            redelivery_of: None,
-        });
+        let id = self
+            .0
+            .log
+            .record(Delivery { error: Some(why.to_owned()), ..delivery_of(event, level, webhook_sid, outcome) });
         if let Some(done) = done {
             let _ = done.send(id);
         }
@@ -460,22 +446,13 @@ impl Webhooks {
             Err(failure) => (Outcome::Failed, None, Some(failure.to_string())),
         };
         self.0.log.record(Delivery {
-            id: 0,
-            account_sid: event.account,
-            chat_service_sid: event.service,
-            conversation_sid: event.conversation,
-            event_type: event.kind.name(),
-            phase: if event.kind.is_pre() { "pre" } else { "post" },
-            level,
-            webhook_sid,
             retry_count,
-            outcome: result,
             request: Some(request),
             response,
             error,
             duration_ms: elapsed.as_secs_f64() * 1000.0,
-            date_created: now_text(),
             redelivery_of,
+            ..delivery_of(event, level, webhook_sid, result)
         })
     }
 
@@ -605,6 +582,29 @@ fn idempotency_token() -> String {
     let bits: u128 = rand::random();
     let hex = format!("{bits:032x}");
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+/// A log entry for `event` ending in `outcome`, with nothing sent yet: what every entry
+/// starts from.
+fn delivery_of(event: &Event, level: Level, webhook_sid: Option<WebhookSid>, outcome: Outcome) -> Delivery {
+    Delivery {
+        id: 0,
+        account_sid: event.account,
+        chat_service_sid: event.service,
+        conversation_sid: event.conversation,
+        event_type: event.kind.name(),
+        phase: if event.kind.is_pre() { "pre" } else { "post" },
+        level,
+        webhook_sid,
+        retry_count: 0,
+        outcome,
+        request: None,
+        response: None,
+        error: None,
+        duration_ms: 0.0,
+        date_created: now_text(),
+        redelivery_of: None,
+    }
 }
 
 fn now_text() -> String {
