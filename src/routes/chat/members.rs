@@ -82,6 +82,21 @@ fn service_exists(state: &AppState, account: AccountSid, scope: &ConversationSco
     state.store.service_sid(account, scope.service).map(drop).map_err(ChatError::from)
 }
 
+/// The member `path` names: a participant with an identity (an SMS or WhatsApp
+/// participant is no Chat member), with Chat's codes when there is none.
+fn member(state: &AppState, account: AccountSid, path: &ParticipantPath) -> Result<Located<Participant>, ChatError> {
+    let scope = &path.scope;
+    service_exists(state, account, scope)?;
+    let found = state
+        .store
+        .fetch_participant(account, scope.service, &scope.conversation, &path.participant)
+        .map_err(member_error)?;
+    match found.value.identity {
+        Some(_) => Ok(found),
+        None => Err(ApiError::MemberNotFound.into()),
+    }
+}
+
 /// Add a member: <https://www.twilio.com/docs/chat/rest/member-resource#create-a-member-resource>
 async fn create(
     ApiCall { state, account, base }: ApiCall,
@@ -106,16 +121,7 @@ async fn fetch(
     ApiCall { state, account, base }: ApiCall,
     path: ParticipantPath,
 ) -> Result<Json<MemberResource>, ChatError> {
-    let scope = path.scope;
-    service_exists(&state, account, &scope)?;
-    let located = state
-        .store
-        .fetch_participant(account, scope.service, &scope.conversation, &path.participant)
-        .map_err(member_error)?;
-    if located.value.identity.is_none() {
-        // An SMS or WhatsApp participant is no Chat member.
-        return Err(ApiError::MemberNotFound.into());
-    }
+    let located = member(&state, account, &path)?;
     Ok(Json(MemberResource::new(account, &base, located)))
 }
 
@@ -160,15 +166,8 @@ async fn update(
 ) -> Result<Json<MemberResource>, ChatError> {
     // The identity of a member is fixed; Chat's update has no such parameter.
     let fields = ParticipantFields { identity: None, ..params.validate()? };
+    let current = member(&state, account, &path)?;
     let scope = path.scope;
-    service_exists(&state, account, &scope)?;
-    let current = state
-        .store
-        .fetch_participant(account, scope.service, &scope.conversation, &path.participant)
-        .map_err(member_error)?;
-    if current.value.identity.is_none() {
-        return Err(ApiError::MemberNotFound.into());
-    }
     let origin = webhooks.origin();
     let store = hooks::writer(&state, origin.as_ref());
     let by_sid = ParticipantRef::Sid(current.value.sid);
@@ -183,15 +182,8 @@ async fn delete(
     path: ParticipantPath,
     webhooks: WebhookEnabled,
 ) -> Result<StatusCode, ChatError> {
+    let current = member(&state, account, &path)?;
     let scope = path.scope;
-    service_exists(&state, account, &scope)?;
-    let current = state
-        .store
-        .fetch_participant(account, scope.service, &scope.conversation, &path.participant)
-        .map_err(member_error)?;
-    if current.value.identity.is_none() {
-        return Err(ApiError::MemberNotFound.into());
-    }
     let origin = webhooks.origin();
     let store = hooks::writer(&state, origin.as_ref());
     let by_sid = ParticipantRef::Sid(current.value.sid);
