@@ -54,10 +54,27 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RolePath {
     }
 }
 
-/// Every `Permission` sent, required (update and create alike).
+/// Every `Permission` sent, required (update and create alike), as sent: Chat v2's roles
+/// read them through this too, and rename them.
+pub(crate) fn sent_permissions(form: &FormPairs) -> Result<Vec<&str>, ApiError> {
+    form.all("Permission").ok_or_else(|| ApiError::invalid("Permission", InvalidValue::Missing))
+}
+
 fn permissions(form: &FormPairs) -> Result<Vec<String>, ApiError> {
-    let values = form.all("Permission").ok_or_else(|| ApiError::invalid("Permission", InvalidValue::Missing))?;
-    Ok(values.into_iter().map(str::to_owned).collect())
+    Ok(sent_permissions(form)?.into_iter().map(str::to_owned).collect())
+}
+
+/// A role's `FriendlyName` on create: required, at most 64 characters (for Chat v2's
+/// roles too).
+pub(crate) fn required_friendly_name(form: &FormPairs) -> Result<&str, ApiError> {
+    let friendly_name = form
+        .one("FriendlyName")
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| ApiError::invalid("FriendlyName", InvalidValue::Missing))?;
+    if friendly_name.chars().count() > FRIENDLY_NAME_MAX_CHARS {
+        return Err(ApiError::FriendlyNameTooLong);
+    }
+    Ok(friendly_name)
 }
 
 /// Create a role: <https://www.twilio.com/docs/conversations/api/role-resource#create-a-role-resource>
@@ -67,13 +84,7 @@ async fn create(
     TwilioForm(form): TwilioForm<Vec<(String, String)>>,
 ) -> Result<(StatusCode, Json<RoleResource>), ApiError> {
     let form = FormPairs(form);
-    let friendly_name = form
-        .one("FriendlyName")
-        .filter(|name| !name.is_empty())
-        .ok_or_else(|| ApiError::invalid("FriendlyName", InvalidValue::Missing))?;
-    if friendly_name.chars().count() > FRIENDLY_NAME_MAX_CHARS {
-        return Err(ApiError::FriendlyNameTooLong);
-    }
+    let friendly_name = required_friendly_name(&form)?;
     let kind = form
         .parsed("Type", RoleType::parse, Expected::OneOf("conversation, service"))?
         .ok_or_else(|| ApiError::invalid("Type", InvalidValue::Missing))?;

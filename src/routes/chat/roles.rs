@@ -25,8 +25,6 @@ use crate::time::Timestamp;
 
 /// Chat v2's maximum `PageSize` for roles (Conversations allows 50).
 pub const MAX_PAGE_SIZE: usize = 100;
-/// The longest `FriendlyName` the spec allows a role.
-const FRIENDLY_NAME_MAX_CHARS: usize = 64;
 
 /// Adds the role routes under `roles` (`/v2/Services/{IS}/Roles`).
 pub fn mount(router: Router<AppState>, roles: &str) -> Router<AppState> {
@@ -123,8 +121,7 @@ fn role_error(error: StoreError) -> ChatError {
 
 /// Every `Permission` sent, in Conversations' names; required on create and update alike.
 fn permissions(form: &FormPairs) -> Result<Vec<String>, ApiError> {
-    let values = form.all("Permission").ok_or_else(|| ApiError::invalid("Permission", InvalidValue::Missing))?;
-    Ok(values.into_iter().map(naming::stored_permission).collect())
+    Ok(crate::routes::roles::sent_permissions(form)?.into_iter().map(naming::stored_permission).collect())
 }
 
 /// Create a role: <https://www.twilio.com/docs/chat/rest/role-resource#create-a-role-resource>
@@ -134,13 +131,7 @@ async fn create(
     TwilioForm(form): TwilioForm<Vec<(String, String)>>,
 ) -> Result<(StatusCode, Json<ChatRoleResource>), ChatError> {
     let form = FormPairs(form);
-    let friendly_name = form
-        .one("FriendlyName")
-        .filter(|name| !name.is_empty())
-        .ok_or_else(|| ApiError::invalid("FriendlyName", InvalidValue::Missing))?;
-    if friendly_name.chars().count() > FRIENDLY_NAME_MAX_CHARS {
-        return Err(ApiError::FriendlyNameTooLong.into());
-    }
+    let friendly_name = crate::routes::roles::required_friendly_name(&form)?;
     let kind = form.one("Type").ok_or_else(|| ApiError::invalid("Type", InvalidValue::Missing))?;
     let kind = naming::parse_chat_type(kind).ok_or(ApiError::ChatInvalidRoleType)?;
     let new = NewRole { friendly_name: friendly_name.to_owned(), kind, permissions: permissions(&form)? };
