@@ -76,17 +76,11 @@ fn member_error(error: StoreError) -> ChatError {
     }
 }
 
-/// Checks that the service exists first, so that a missing member is told apart from a
-/// missing service (both are the store's `NotFound`).
-fn service_exists(state: &AppState, account: AccountSid, scope: &ConversationScope) -> Result<(), ChatError> {
-    state.store.service_sid(account, scope.service).map(drop).map_err(ChatError::from)
-}
-
 /// The member `path` names: a participant with an identity (an SMS or WhatsApp
 /// participant is no Chat member), with Chat's codes when there is none.
 fn member(state: &AppState, account: AccountSid, path: &ParticipantPath) -> Result<Located<Participant>, ChatError> {
     let scope = &path.scope;
-    service_exists(state, account, scope)?;
+    super::service_exists(state, account, scope.service)?;
     let found = state
         .store
         .fetch_participant(account, scope.service, &scope.conversation, &path.participant)
@@ -108,7 +102,7 @@ async fn create(
     if fields.identity.is_none() {
         return Err(ApiError::invalid("Identity", InvalidValue::Missing).into());
     }
-    service_exists(&state, account, &scope)?;
+    super::service_exists(&state, account, scope.service)?;
     let origin = webhooks.origin();
     let store = hooks::writer(&state, origin.as_ref());
     let located =

@@ -48,3 +48,14 @@ impl IntoResponse for ChatError {
         self.0.into_response()
     }
 }
+
+/// Checks that the service exists first, so that a missing member or user is told apart
+/// from a missing service (both are the store's `NotFound`, Chat gives them different
+/// codes).
+fn service_exists(
+    state: &AppState,
+    account: crate::sid::AccountSid,
+    scope: crate::store::ServiceScope,
+) -> Result<(), ChatError> {
+    state.store.service_sid(account, scope).map(drop).map_err(ChatError::from)
+}

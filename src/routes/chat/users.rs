@@ -23,7 +23,7 @@ use crate::sid::{ConversationSid, ParticipantSid};
 use crate::state::AppState;
 use crate::store::model::NotificationLevel;
 use crate::store::{
-    ChatUser, ConversationRef, ServiceScope, StoreError, UserConversation, UserConversationUpdate, UserFields, UserRef,
+    ChatUser, ConversationRef, StoreError, UserConversation, UserConversationUpdate, UserFields, UserRef,
 };
 use crate::time::Timestamp;
 use crate::validate;
@@ -78,12 +78,6 @@ fn user_error(error: StoreError) -> ChatError {
     }
 }
 
-/// Checks that the service exists first, so that a missing user is told apart from a
-/// missing service (both are the store's `NotFound`).
-fn service_exists(state: &AppState, account: AccountSid, scope: ServiceScope) -> Result<(), ChatError> {
-    state.store.service_sid(account, scope).map(drop).map_err(ChatError::from)
-}
-
 /// Create a user: <https://www.twilio.com/docs/chat/rest/user-resource#create-a-user-resource>
 async fn create(
     ApiCall { state, account, base }: ApiCall,
@@ -101,7 +95,7 @@ async fn create(
         return Err(ApiError::ChatIdentityIsSid.into());
     }
     let fields = params.fields()?;
-    service_exists(&state, account, scope)?;
+    super::service_exists(&state, account, scope)?;
     let origin = webhooks.origin();
     let user = hooks::writer(&state, origin.as_ref()).create_user(account, scope, identity, fields)?;
     // The count is read after the write: the identity may be a member of channels already,
@@ -112,7 +106,7 @@ async fn create(
 
 /// Fetch a user by SID or identity: <https://www.twilio.com/docs/chat/rest/user-resource#fetch-a-user-resource>
 async fn fetch(ApiCall { state, account, base }: ApiCall, path: UserPath) -> Result<Json<ChatUserResource>, ChatError> {
-    service_exists(&state, account, path.service)?;
+    super::service_exists(&state, account, path.service)?;
     let user = state.store.fetch_chat_user(account, path.service, &path.user).map_err(user_error)?;
     Ok(Json(ChatUserResource::new(account, &base, user)))
 }
@@ -140,7 +134,7 @@ async fn update(
 ) -> Result<Json<ChatUserResource>, ChatError> {
     // Chat's update has no `Identity`: an identity never changes, so it is ignored.
     let mut fields = params.fields()?;
-    service_exists(&state, account, path.service)?;
+    super::service_exists(&state, account, path.service)?;
     let origin = webhooks.origin();
     if let Some(origin) = &origin {
         fields =
@@ -159,7 +153,7 @@ async fn update(
 
 /// Delete a user; its members stay in their channels, as on Twilio: <https://www.twilio.com/docs/chat/rest/user-resource#delete-a-user-resource>
 async fn delete(ApiCall { state, account, .. }: ApiCall, path: UserPath) -> Result<StatusCode, ChatError> {
-    service_exists(&state, account, path.service)?;
+    super::service_exists(&state, account, path.service)?;
     state.store.delete_user(account, path.service, &path.user).map_err(user_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -171,7 +165,7 @@ async fn list_channels(
     TwilioQuery(params): TwilioQuery<PageParams>,
 ) -> Result<Json<ListBody<UserChannelResource>>, ChatError> {
     let request = PageRequest::parse(&params, Order::Asc, MAX_USER_CHANNELS_PAGE_SIZE)?;
-    service_exists(&state, account, path.service)?;
+    super::service_exists(&state, account, path.service)?;
     let (user, selection) =
         state.store.list_user_conversations(account, path.service, &path.user, &request).map_err(user_error)?;
     let list = format!("/v2/Services/{}/Users/{}/Channels", user.chat_service_sid, user.sid);
