@@ -12,11 +12,14 @@ WORKDIR /build
 ENV CARGO_PROFILE_RELEASE_STRIP=true
 
 # Build the dependencies against placeholder sources first, so that this layer stays
-# cached until Cargo.toml or Cargo.lock change.
+# cached until Cargo.toml or Cargo.lock change. Cargo reads every target that Cargo.toml
+# declares, even those it does not build, so each gets a placeholder: the library, the
+# binary and the `load` bench. The bench's stays, as the image never builds the bench.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src \
+RUN mkdir -p src benches/load \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \
+ && echo 'fn main() {}' > benches/load/main.rs \
  && cargo build --release --locked \
  && rm -rf src
 
@@ -32,7 +35,9 @@ RUN touch src/main.rs src/lib.rs \
 # The :nonroot tag runs as uid 65532 and has no shell.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=builder /usr/local/bin/twilio-conversations-emulator /usr/local/bin/twilio-conversations-emulator
-USER nonroot:nonroot
+# Numeric, so that Kubernetes' runAsNonRoot can check it without an /etc/passwd lookup
+# (65532 is distroless's `nonroot`).
+USER 65532:65532
 # Listen on every interface so that `docker run -p` reaches the server. The healthcheck
 # reads the same variables, so it probes the same port.
 ENV TWILIO_EMULATOR_HOST=0.0.0.0 \
