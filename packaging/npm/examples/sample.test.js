@@ -44,6 +44,15 @@ test("reset empties every account", async () => {
   assert.equal((await ctx.emulator.health()).status, "ok");
 });
 
+test("hosts with an edge and region go to the emulator too", async () => {
+  // The SDK puts the edge and region into the host before the RequestClient sees the URL.
+  const client = ctx.emulator.client({ accountSid: ctx.accountSid, region: "au1", edge: "sydney" });
+
+  const conversation = await client.conversations.v1.conversations.create({ friendlyName: "far away" });
+
+  assert.ok(conversation.url.startsWith(ctx.emulator.url + "/v1/Conversations/"), conversation.url);
+});
+
 for (const app of ["app.js", "app.mjs"]) {
   test(`the preload points an unmodified app (${app}) at the emulator`, async () => {
     const uniqueName = `from-${app.replace(".", "-")}`;

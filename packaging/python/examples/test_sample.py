@@ -9,6 +9,8 @@ import urllib.request
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
+from twilio_conversations_emulator.client import EmulatorHttpClient
 
 
 def test_the_client_fixture_talks_to_the_emulator(twilio_client, twilio_account_sid):
@@ -74,3 +76,17 @@ def test_reset_empties_every_account(twilio_emulator, twilio_client):
 
     assert twilio_client.conversations.v1.conversations.list() == []
     assert twilio_emulator.health()["status"] == "ok"
+
+def test_hosts_with_an_edge_and_region_go_to_the_emulator(twilio_emulator, twilio_account_sid):
+    # The SDK puts the edge and region into the host before the HTTP client sees the URL.
+    client = Client(
+        twilio_account_sid,
+        "token",
+        region="au1",
+        edge="sydney",
+        http_client=EmulatorHttpClient(twilio_emulator.base_url),
+    )
+
+    conversation = client.conversations.v1.conversations.create(friendly_name="far away")
+
+    assert conversation.url.startswith(twilio_emulator.base_url + "/v1/Conversations/")
