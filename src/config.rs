@@ -1,9 +1,11 @@
 //! Command-line flags and their environment variables.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::builder::BoolishValueParser;
+use clap::error::{ContextKind, ContextValue};
+use clap::parser::ValueSource;
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 
 use crate::sid::{AccountSid, ApiKeySid};
 use crate::store::Durability;
@@ -38,9 +40,10 @@ pub struct Config {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Address to listen on. Use 0.0.0.0 inside a container.
-    #[arg(long, global = true, env = "TWILIO_EMULATOR_HOST", default_value = "127.0.0.1")]
-    pub host: IpAddr,
+    /// Address to listen on: an IP address or a name such as `localhost`, resolved at
+    /// start-up. Use 0.0.0.0 inside a container.
+    #[arg(long, global = true, env = "TWILIO_EMULATOR_HOST", default_value = "127.0.0.1", value_parser = parse_host)]
+    pub host: String,
 
     /// Port to listen on; 0 picks a free one (the chosen address is printed on start-up).
     #[arg(long, global = true, env = "TWILIO_EMULATOR_PORT", default_value_t = DEFAULT_PORT)]
@@ -56,6 +59,11 @@ pub struct Config {
     /// `RUST_LOG`, when set, takes precedence.
     #[arg(long, env = "TWILIO_EMULATOR_LOG", default_value = "info")]
     pub log_level: String,
+
+    /// How log lines are written: `text` for people, `json` (one object per line) for
+    /// machines.
+    #[arg(long, env = "TWILIO_EMULATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// API keys and the accounts they act for, as `SK…=AC…` or `SK…:secret=AC…`, separated
     /// by commas. Without `--accounts`, an API key not listed here acts for the account with
@@ -103,7 +111,8 @@ pub struct Config {
     pub control_token: Option<String>,
 
     /// Turns the `/_emulator/` endpoints off (except `/_emulator/health`): they answer 404.
-    #[arg(long, env = "TWILIO_EMULATOR_NO_CONTROL")]
+    /// The variable takes 1/0, true/false, yes/no (or y/n, on/off), in any case.
+    #[arg(long, env = "TWILIO_EMULATOR_NO_CONTROL", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_control: bool,
 
     /// Seed for SID generation: the same requests then produce the same SIDs on every run.
@@ -128,6 +137,18 @@ pub struct Config {
     /// first).
     #[arg(long, env = "TWILIO_EMULATOR_WEBHOOK_LOG_SIZE", default_value_t = 1000)]
     pub webhook_log_size: usize,
+
+    /// The flags whose values came from environment variables, by flag id (`port`) with
+    /// the variable's name: what an error caused by one names.
+    #[arg(skip)]
+    pub from_environment: Vec<(String, String)>,
+}
+
+/// How log lines are written (see `--log-format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// When the state file's log is synced to the disk (see `--state-sync`).
@@ -160,8 +181,68 @@ impl Config {
 /// What to do instead of serving.
 #[derive(Clone, Copy, Debug, clap::Subcommand)]
 pub enum Command {
-    /// Exit 0 if the instance on --host/--port is healthy, 1 otherwise (for Docker).
-    Healthcheck,
+    /// Exit 0 if the instance on --host/--port is healthy; otherwise say why on stderr and
+    /// exit 1 (for Docker).
+    Healthcheck {
+        /// How long to wait for the answer, in milliseconds.
+        #[arg(long, default_value_t = 3000)]
+        timeout_ms: u64,
+    },
+}
+
+impl Config {
+    /// The flags and their variables, from this process's command line and environment; on
+    /// an invalid value, exits with clap's message (status 2), which names the environment
+    /// variable when the value came from one (clap names only the flag).
+    pub fn from_env_and_args() -> Self {
+        let command = Self::command();
+        let matches = match command.clone().try_get_matches() {
+            Ok(matches) => matches,
+            Err(error) => {
+                let rendered = error.render().to_string();
+                match variable_behind(&command, &error) {
+                    Some(variable) => {
+                        let rest = rendered.strip_prefix("error: ").unwrap_or(&rendered);
+                        eprint!("error: in the environment variable {variable}: {rest}");
+                        std::process::exit(2);
+                    }
+                    None => error.exit(),
+                }
+            }
+        };
+        let mut config = Self::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+        config.from_environment = command
+            .get_arguments()
+            .filter(|arg| matches.value_source(arg.get_id().as_str()) == Some(ValueSource::EnvVariable))
+            .filter_map(|arg| Some((arg.get_id().to_string(), arg.get_env()?.to_string_lossy().into_owned())))
+            .collect();
+        config
+    }
+
+    /// Where the value of the flag `id` (`port`, `state_file`…) came from, for an error
+    /// message: ` (from TWILIO_EMULATOR_PORT)` when it was an environment variable, else
+    /// nothing.
+    pub fn source_of(&self, id: &str) -> String {
+        self.from_environment
+            .iter()
+            .find(|(flag, _)| flag == id)
+            .map_or_else(String::new, |(_, variable)| format!(" (from {variable})"))
+    }
+}
+
+/// The environment variable whose value clap refused in `error`: the refused flag has a
+/// variable, the variable holds the refused value, and the command line does not give the
+/// flag.
+fn variable_behind(command: &clap::Command, error: &clap::Error) -> Option<String> {
+    let Some(ContextValue::String(flag)) = error.get(ContextKind::InvalidArg) else { return None };
+    let Some(ContextValue::String(value)) = error.get(ContextKind::InvalidValue) else { return None };
+    let long = flag.trim_start_matches('-').split([' ', '=']).next()?;
+    let arg = command.get_arguments().find(|arg| arg.get_long() == Some(long))?;
+    let variable = arg.get_env()?;
+    let on_command_line =
+        std::env::args().any(|given| given == format!("--{long}") || given.starts_with(&format!("--{long}=")));
+    let holds_value = std::env::var_os(variable).is_some_and(|held| held.to_string_lossy() == *value);
+    (holds_value && !on_command_line).then(|| variable.to_string_lossy().into_owned())
 }
 
 impl Config {
@@ -171,10 +252,11 @@ impl Config {
     pub fn defaults() -> Self {
         Self {
             command: None,
-            host: IpAddr::from([127, 0, 0, 1]),
+            host: "127.0.0.1".to_owned(),
             port: DEFAULT_PORT,
             public_url: None,
             log_level: "info".to_owned(),
+            log_format: LogFormat::Text,
             api_keys: Vec::new(),
             accounts: Vec::new(),
             seed_file: None,
@@ -190,6 +272,7 @@ impl Config {
             webhook_timeout_ms: 5000,
             webhook_retries: 0,
             webhook_log_size: 1000,
+            from_environment: Vec::new(),
         }
     }
 }
@@ -206,6 +289,16 @@ fn parse_api_key(entry: &str) -> Result<ApiKey, String> {
         secret,
         account: account.trim().parse().map_err(|e| format!("{e}"))?,
     })
+}
+
+/// A listen address: an IP literal (IPv6 with or without brackets) or a host name, looked
+/// up when the listener binds.
+fn parse_host(host: &str) -> Result<String, String> {
+    let host = host.trim().trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || host.contains(char::is_whitespace) || host.contains('/') {
+        return Err(format!("`{host}` is not an IP address or a host name"));
+    }
+    Ok(host.to_owned())
 }
 
 /// A base URL is written into JSON as it is, so it must be printable ASCII without quotes,

@@ -399,6 +399,10 @@ pub enum InvalidValue {
     NeverMatches(String),
     /// `A receipt cannot go from <from> to <to>`.
     ReceiptTransition { from: &'static str, to: &'static str },
+    /// `<p> names a message with no receipts: …`.
+    NoReceipts,
+    /// `<p> names no receipt of the message`.
+    NotAReceipt,
 }
 
 /// What a parameter's value should have been, completing an [`InvalidValue`] sentence.
@@ -451,6 +455,12 @@ impl fmt::Display for InvalidParameter {
                 write!(f, "`{p}` {value} would never match: the /_emulator/ endpoints are never faulted")
             }
             InvalidValue::ReceiptTransition { from, to } => write!(f, "A receipt cannot go from {from} to {to}"),
+            InvalidValue::NoReceipts => write!(
+                f,
+                "{p} names a message with no receipts: a message gets one for each SMS or WhatsApp \
+                 participant other than its author, when it is sent"
+            ),
+            InvalidValue::NotAReceipt => write!(f, "{p} names no receipt of the message"),
         }
     }
 }
@@ -503,6 +513,8 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::ReceiptTransition(from, to) => {
                 Self::invalid("status", InvalidValue::ReceiptTransition { from, to })
             }
+            StoreError::NoReceipts => Self::invalid("message_sid", InvalidValue::NoReceipts),
+            StoreError::ReceiptNotFound => Self::invalid("receipt_sid", InvalidValue::NotAReceipt),
             StoreError::IndicesExhausted => Self::NoMessageIndexLeft,
             StoreError::ServiceNotFound => Self::ServiceInstanceNotFound,
             StoreError::TooManyConversationWebhooks => Self::TooManyConversationWebhooks,
@@ -574,12 +586,21 @@ impl ErrorBody {
         Self::new(StatusCode::NOT_FOUND, 20404, message)
     }
 
-    /// Renders the body with its HTTP status.
+    /// Renders the body with its HTTP status, and its code as a [`TwilioCode`] extension
+    /// for the request log.
     pub fn into_response_with_status(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self)).into_response()
+        let code = TwilioCode(self.code);
+        let mut response = (status, Json(self)).into_response();
+        response.extensions_mut().insert(code);
+        response
     }
 }
+
+/// The Twilio error code of an error response, carried on it to the request log
+/// (`crate::routes`), which would otherwise have to parse the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TwilioCode(pub u32);
 
 /// The cause of a 5xx, carried on the response to the middleware that logs it
 /// (`crate::routes`): building a response stays free of side effects.
@@ -850,6 +871,8 @@ mod tests {
             ZeroTimes => 14,
             NeverMatches(_) => 15,
             ReceiptTransition { .. } => 16,
+            NoReceipts => 17,
+            NotAReceipt => 18,
         }
     }
 
@@ -922,6 +945,13 @@ mod tests {
                 "`path` /_emulator/** would never match: the /_emulator/ endpoints are never faulted",
             ),
             ("status", ReceiptTransition { from: "read", to: "sent" }, "A receipt cannot go from read to sent"),
+            (
+                "message_sid",
+                NoReceipts,
+                "message_sid names a message with no receipts: a message gets one for each SMS or WhatsApp \
+                 participant other than its author, when it is sent",
+            ),
+            ("receipt_sid", NotAReceipt, "receipt_sid names no receipt of the message"),
             // Every other `Expected`, in the sentences that use them.
             (
                 "PageSize",
@@ -957,10 +987,7 @@ mod tests {
         let mut problems: Vec<usize> = rows.iter().map(|(_, problem, _)| problem_ordinal(problem)).collect();
         problems.sort_unstable();
         problems.dedup();
-        assert_eq!(
-            problems,
-            (0..=problem_ordinal(&InvalidValue::ReceiptTransition { from: "", to: "" })).collect::<Vec<_>>()
-        );
+        assert_eq!(problems, (0..=problem_ordinal(&InvalidValue::NotAReceipt)).collect::<Vec<_>>());
         let mut expectations: Vec<usize> = rows
             .iter()
             .filter_map(|(_, problem, _)| match problem {

@@ -5,7 +5,7 @@
 //! sends, and serves Programmable Chat v2 over the same in-memory store, so that the
 //! official Twilio SDKs work against it with only their base URL changed.
 //!
-//! Module map (every module, one line each). `config` and `healthcheck` are public for the
+//! Module map (every module, one line each). `config`, `banner` and `healthcheck` are public for the
 //! binary; `store` is public for a program that embeds the emulator and subscribes to its
 //! change feed (`Store::subscribe`; the webhooks read its lossless tap, `Store::webhook_tap`);
 //! the rest is the crate's own.
@@ -41,6 +41,7 @@
 //!   commit order per conversation and URL, pre-events sent by the handlers before they
 //!   write, signatures, retries and the delivery log.
 //! - [`healthcheck`]: the `healthcheck` subcommand, for Docker.
+//! - [`banner`]: what the binary prints on start-up.
 //!
 //! Layers point one way: `routes` uses everything below it; `extract` uses `state` and
 //! `auth`; `state` holds the `store` and the `control` plane; `store` and `control` know no
@@ -51,6 +52,7 @@
 //! choose where it listens.
 
 pub(crate) mod auth;
+pub mod banner;
 pub mod config;
 pub(crate) mod control;
 pub(crate) mod error;

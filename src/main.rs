@@ -1,15 +1,14 @@
 //! The emulator binary: parse flags, set up logging, bind, serve until SIGINT or SIGTERM.
 //! (Unix only: it relies on Unix signals, and its targets are Linux and macOS.)
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
-use twilio_conversations_emulator::config::{Command, Config};
-use twilio_conversations_emulator::{AppState, healthcheck, serve};
+use twilio_conversations_emulator::config::{Command, Config, LogFormat};
+use twilio_conversations_emulator::{AppState, banner, healthcheck, serve};
 
 /// mimalloc rather than glibc's allocator: the store makes many small, long-lived
 /// allocations, and with a million messages glibc's `malloc` spent a large part of a fetch
@@ -19,21 +18,33 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
-    if let Some(Command::Healthcheck) = config.command {
-        let healthy = healthcheck::check(config.host, config.port, Duration::from_secs(3)).await;
-        return if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    let config = Config::from_env_and_args();
+    if let Some(Command::Healthcheck { timeout_ms }) = config.command {
+        let timeout = Duration::from_millis(timeout_ms);
+        return match healthcheck::check(&config.host, config.port, timeout).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                eprintln!("unhealthy: {why}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
-    // Logs go to stderr: stdout carries only the "listening on" line that scripts read.
-    // Colours only on a terminal: a log file or `docker logs` would show escape codes.
-    let colours = std::io::stderr().is_terminal();
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colours).init();
+    // Logs go to stderr: stdout carries only the banner, whose first line scripts read.
+    let log = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        // Colours only on a terminal: a log file or `docker logs` would show escape codes.
+        LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
+        // The fields at the top level, beside `timestamp`, `level` and `target`, as the
+        // request log writes its lines (`request_log`).
+        LogFormat::Json => log.json().flatten_event(true).init(),
+    }
 
-    let listener = match TcpListener::bind((config.host, config.port)).await {
+    let listener = match TcpListener::bind((config.host.as_str(), config.port)).await {
         Ok(listener) => listener,
         Err(error) => {
-            eprintln!("cannot listen on {}:{}: {error}", config.host, config.port);
+            let (host, port) = (config.source_of("host"), config.source_of("port"));
+            eprintln!("cannot listen on {}{host}:{}{port}: {error}", config.host, config.port);
             return ExitCode::FAILURE;
         }
     };
@@ -50,11 +61,14 @@ async fn main() -> ExitCode {
     let state = match AppState::prepare(&config, address.to_string()) {
         Ok(state) => state,
         Err(error) => {
-            eprintln!("cannot start: {error}");
+            eprintln!("cannot start: {error}{}", config.source_of(error.flag()));
             return ExitCode::FAILURE;
         }
     };
-    println!("listening on http://{address}");
+    // One write, so a reader of the first line never meets half a banner; a closed stdout
+    // is no reason not to serve.
+    let _ = std::io::stdout().lock().write_all(banner::render(address, &banner::describe(&config)).as_bytes());
+    let _ = std::io::stdout().flush();
     let (request_log, store) = (state.request_log.clone(), state.store.clone());
     let served = serve(listener, state, shutdown).await;
     // A snapshot under way is finished rather than abandoned, and every request line

@@ -1,5 +1,6 @@
-//! The request log: one `info` line per request (method, path, status, latency), in the
-//! format of the rest of the log, written off the request path.
+//! The request log: one `info` line per request (account, method, path, status, Twilio
+//! error code, duration), as text in the format of the rest of the log or as one JSON
+//! object per line (`--log-format json`), written off the request path.
 //!
 //! tracing's formatter was the largest cost of the default `info` log, on the worker that
 //! answered the request (BENCHMARKS.md, "the request log"). So the line
@@ -18,6 +19,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::Method;
 
+use crate::config::LogFormat;
+use crate::sid::AccountSid;
 use crate::time::Timestamp;
 
 /// The target the lines carry, as `tracing` would print it: `--log-level` and `RUST_LOG`
@@ -28,6 +31,85 @@ pub const TARGET: &str = "twilio_conversations_emulator::request";
 const MAX_BUFFERED_BYTES: usize = 8 * 1024 * 1024;
 /// How often the writer thread looks for lines to write.
 const WRITE_EVERY: Duration = Duration::from_millis(20);
+
+/// What the log says of one request.
+#[derive(Debug)]
+pub struct Line<'a> {
+    /// The account the credentials name; none without credentials (the control plane).
+    pub account: Option<AccountSid>,
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub status: u16,
+    /// Twilio's error code, on an error answer.
+    pub code: Option<u32>,
+    /// From the request's arrival to its response head.
+    pub duration_us: u64,
+}
+
+impl Line<'_> {
+    /// `2026-01-01T00:00:00.000000Z  INFO target: account=AC… method=GET path="…" status=404
+    /// code=20404 duration_us=145`, as `tracing`'s text formatter writes an event: fields
+    /// that have no value are left out, strings are quoted with `"` and `\` escaped.
+    fn write_text(&self, stamp: &[u8; 27], out: &mut Vec<u8>) {
+        out.extend_from_slice(stamp);
+        out.extend_from_slice(b"  INFO ");
+        out.extend_from_slice(TARGET.as_bytes());
+        out.push(b':');
+        if let Some(account) = self.account {
+            out.extend_from_slice(b" account=");
+            out.extend_from_slice(&account.to_ascii());
+        }
+        out.extend_from_slice(b" method=");
+        out.extend_from_slice(self.method.as_str().as_bytes());
+        out.extend_from_slice(b" path=\"");
+        for &byte in self.path.as_bytes() {
+            if matches!(byte, b'"' | b'\\') {
+                out.push(b'\\');
+            }
+            out.push(byte);
+        }
+        out.extend_from_slice(b"\" status=");
+        out.extend_from_slice(itoa::Buffer::new().format(self.status).as_bytes());
+        if let Some(code) = self.code {
+            out.extend_from_slice(b" code=");
+            out.extend_from_slice(itoa::Buffer::new().format(code).as_bytes());
+        }
+        out.extend_from_slice(b" duration_us=");
+        out.extend_from_slice(itoa::Buffer::new().format(self.duration_us).as_bytes());
+        out.push(b'\n');
+    }
+
+    /// One JSON object, with the keys of `tracing`'s JSON formatter for the rest of the log
+    /// (`timestamp`, `level`, the fields, `target`); absent fields are left out.
+    fn write_json(&self, stamp: &[u8; 27], out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"timestamp\":\"");
+        out.extend_from_slice(stamp);
+        out.extend_from_slice(b"\",\"level\":\"INFO\"");
+        if let Some(account) = self.account {
+            out.extend_from_slice(b",\"account\":\"");
+            out.extend_from_slice(&account.to_ascii());
+            out.push(b'"');
+        }
+        out.extend_from_slice(b",\"method\":\"");
+        // A method is a token: letters and `!#$%&'*+-.^_`|~`, nothing JSON escapes.
+        out.extend_from_slice(self.method.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"path\":");
+        // A URI path is printable ASCII (percent-encoded beyond), so only `"` and `\` need
+        // escaping; serde_json escapes whatever the `http` crate lets through.
+        let _ = serde_json::to_writer(&mut *out, self.path);
+        out.extend_from_slice(b",\"status\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.status).as_bytes());
+        if let Some(code) = self.code {
+            out.extend_from_slice(b",\"code\":");
+            out.extend_from_slice(itoa::Buffer::new().format(code).as_bytes());
+        }
+        out.extend_from_slice(b",\"duration_us\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.duration_us).as_bytes());
+        out.extend_from_slice(b",\"target\":\"");
+        out.extend_from_slice(TARGET.as_bytes());
+        out.extend_from_slice(b"\"}\n");
+    }
+}
 
 /// The log's shared buffers; cheap to clone.
 #[derive(Clone, Debug)]
@@ -40,6 +122,7 @@ struct Shared {
     /// Tells this log's buffers from other logs' on a thread (tests run many servers): the
     /// id of the server's settings (`crate::state::Settings::id`), unique in the process.
     id: u64,
+    format: LogFormat,
     /// One buffer per worker thread that has logged.
     buffers: Mutex<Vec<Buffer>>,
     dropped: AtomicU64,
@@ -56,16 +139,16 @@ impl RequestLog {
     /// A log whose lines a thread of its own writes to stderr for as long as the log is
     /// held. A log that cannot have its thread still works: lines are then written by
     /// [`flush`](Self::flush) only.
-    pub fn to_stderr(id: u64) -> Self {
-        let log = Self::new(id);
+    pub fn to_stderr(id: u64, format: LogFormat) -> Self {
+        let log = Self::new(id, format);
         let shared = Arc::downgrade(&log.shared);
         let _ = std::thread::Builder::new().name("request-log".into()).spawn(move || write_while_held(shared));
         log
     }
 
     /// A log whose lines only [`flush`](Self::flush) writes.
-    fn new(id: u64) -> Self {
-        Self { shared: Arc::new(Shared { id, buffers: Mutex::default(), dropped: AtomicU64::new(0) }) }
+    fn new(id: u64, format: LogFormat) -> Self {
+        Self { shared: Arc::new(Shared { id, format, buffers: Mutex::default(), dropped: AtomicU64::new(0) }) }
     }
 
     /// Whether request lines are wanted: the `info` level is on for [`TARGET`].
@@ -73,45 +156,30 @@ impl RequestLog {
         tracing::enabled!(target: TARGET, tracing::Level::INFO)
     }
 
-    /// Appends the line of one request, written straight into the shared buffer: the lock
-    /// is held for a few hundred instructions, and nothing is allocated per line.
-    pub fn record(&self, method: &Method, path: &str, status: u16, latency_us: u64) {
+    /// Appends the line of one request, written straight into this thread's buffer: the
+    /// lock is held for a few hundred instructions, and nothing is allocated per line.
+    pub fn record(&self, line: &Line<'_>) {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         let seconds = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-        let stamp = Timestamp::from_unix_seconds(seconds).to_ascii();
-        let mut micros = [b'0'; 6];
+        let mut stamp = [0u8; 27];
+        stamp[..19].copy_from_slice(&Timestamp::from_unix_seconds(seconds).to_ascii()[..19]);
+        stamp[19] = b'.';
         let mut rest = now.subsec_micros();
-        for digit in micros.iter_mut().rev() {
+        for digit in stamp[20..26].iter_mut().rev() {
             *digit = b'0' + (rest % 10) as u8;
             rest /= 10;
         }
-        let (mut status_digits, mut latency_digits) = (itoa::Buffer::new(), itoa::Buffer::new());
-        let (status, latency) = (status_digits.format(status), latency_digits.format(latency_us));
+        stamp[26] = b'Z';
+        let format = self.shared.format;
         self.with_thread_buffer(|buffer| {
-            if buffer.len() + path.len() * 2 + 160 > MAX_BUFFERED_BYTES {
+            if buffer.len() + line.path.len() * 6 + 256 > MAX_BUFFERED_BYTES {
                 self.shared.dropped.fetch_add(1, Ordering::Relaxed);
                 return;
             }
-            buffer.extend_from_slice(&stamp[..19]);
-            buffer.push(b'.');
-            buffer.extend_from_slice(&micros);
-            buffer.extend_from_slice(b"Z  INFO ");
-            buffer.extend_from_slice(TARGET.as_bytes());
-            buffer.extend_from_slice(b": method=");
-            buffer.extend_from_slice(method.as_str().as_bytes());
-            buffer.extend_from_slice(b" path=\"");
-            for &byte in path.as_bytes() {
-                // As `tracing` prints a string field: in quotes, with quotes and backslashes escaped.
-                if matches!(byte, b'"' | b'\\') {
-                    buffer.push(b'\\');
-                }
-                buffer.push(byte);
+            match format {
+                LogFormat::Text => line.write_text(&stamp, buffer),
+                LogFormat::Json => line.write_json(&stamp, buffer),
             }
-            buffer.extend_from_slice(b"\" status=");
-            buffer.extend_from_slice(status.as_bytes());
-            buffer.extend_from_slice(b" latency_us=");
-            buffer.extend_from_slice(latency.as_bytes());
-            buffer.push(b'\n');
         });
     }
 
@@ -171,17 +239,52 @@ fn write_waiting(shared: &Shared) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_line_reads_as_tracing_would_write_it() {
-        let log = RequestLog::new(u64::MAX);
-        log.record(&Method::GET, "/v1/Conversations/\"x\"", 200, 145);
+    /// The text `log` holds for this thread.
+    fn written(log: &RequestLog) -> String {
         let mut text = String::new();
         log.with_thread_buffer(|buffer| text = String::from_utf8(buffer.clone()).unwrap());
+        text
+    }
+
+    fn line<'a>(method: &'a Method, path: &'a str, code: Option<u32>) -> Line<'a> {
+        let account = Some(AccountSid::from_bits(1));
+        Line { account, method, path, status: code.map_or(200, |_| 404), code, duration_us: 145 }
+    }
+
+    #[test]
+    fn a_line_reads_as_tracing_would_write_it() {
+        let log = RequestLog::new(u64::MAX, LogFormat::Text);
+        log.record(&line(&Method::GET, "/v1/Conversations/\"x\"", Some(20404)));
+        log.record(&Line { account: None, code: None, ..line(&Method::GET, "/_emulator/health", None) });
+        let text = written(&log);
         let (stamp, rest) = text.split_at(27);
         assert!(stamp.ends_with('Z') && stamp.as_bytes()[19] == b'.', "{stamp}");
+        let (first, second) = rest.split_once('\n').unwrap();
         assert_eq!(
-            rest,
-            "  INFO twilio_conversations_emulator::request: method=GET path=\"/v1/Conversations/\\\"x\\\"\" status=200 latency_us=145\n"
+            first,
+            "  INFO twilio_conversations_emulator::request: account=AC00000000000000000000000000000001 method=GET \
+             path=\"/v1/Conversations/\\\"x\\\"\" status=404 code=20404 duration_us=145"
         );
+        assert!(
+            second.ends_with(" INFO twilio_conversations_emulator::request: method=GET path=\"/_emulator/health\" status=200 duration_us=145\n"),
+            "absent fields are left out: {second}"
+        );
+    }
+
+    #[test]
+    fn a_json_line_is_one_object_with_every_field() {
+        let log = RequestLog::new(u64::MAX - 1, LogFormat::Json);
+        log.record(&line(&Method::POST, "/v1/Conversations/\"x\"", Some(20404)));
+        let text = written(&log);
+        assert!(text.ends_with('\n') && text.lines().count() == 1, "{text}");
+        let object: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(object["level"], "INFO");
+        assert_eq!(object["target"], TARGET);
+        assert_eq!(object["account"], "AC00000000000000000000000000000001");
+        assert_eq!(object["method"], "POST");
+        assert_eq!(object["path"], "/v1/Conversations/\"x\"");
+        assert_eq!((object["status"].as_u64(), object["code"].as_u64()), (Some(404), Some(20404)));
+        assert_eq!(object["duration_us"], 145);
+        assert!(object["timestamp"].as_str().is_some_and(|stamp| stamp.len() == 27 && stamp.ends_with('Z')));
     }
 }

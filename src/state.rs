@@ -83,6 +83,17 @@ pub enum StartupError {
     StateFile { path: PathBuf, error: StateFileError },
 }
 
+impl StartupError {
+    /// The id of the flag whose value caused the error (`Config::source_of` names its
+    /// environment variable).
+    pub fn flag(&self) -> &'static str {
+        match self {
+            Self::SeedUnreadable { .. } | Self::SeedMalformed { .. } | Self::SeedRefused { .. } => "seed_file",
+            Self::StateFile { .. } => "state_file",
+        }
+    }
+}
+
 impl AppState {
     /// State for `config` with its seed files loaded: what the binary serves.
     pub fn prepare(config: &Config, listen_authority: String) -> Result<Self, StartupError> {
@@ -130,7 +141,7 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
         };
         let clock = Clock::system();
-        let request_log = RequestLog::to_stderr(settings.id);
+        let request_log = RequestLog::to_stderr(settings.id, config.log_format);
         let store = Store::new(clock.clone(), sids);
         let webhooks =
             Webhooks::new(store.clone(), clock.clone(), Arc::clone(&settings.credentials), config.webhooks());

@@ -99,6 +99,18 @@ impl ServerProcess {
     }
 }
 
+impl ServerProcess {
+    /// Stops the server as `docker stop` would (SIGTERM) and waits for it to exit, so that
+    /// it writes out what it holds (its request log) first.
+    pub fn terminate(&mut self) {
+        let Ok(pid) = i32::try_from(self.child.id()) else { return };
+        // SAFETY: `kill` only sends a signal to the child this value owns and has not reaped.
+        if unsafe { libc::kill(pid, libc::SIGTERM) } == 0 {
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         kill(&mut self.child);

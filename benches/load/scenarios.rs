@@ -2,7 +2,8 @@
 //!
 //! 1. start-up: spawn to the first answered request, timed repeatedly;
 //! 2. a small store (one conversation of 1,000 messages): fetch, list, update, create,
-//!    delete and a mixed workload, each beside the static baseline;
+//!    delete and a mixed workload, each beside the static baseline and beside the same
+//!    store in the default configuration (a request log line per request, to a file);
 //! 3. one conversation of 1,000,000 messages, filled through the API: resident memory per
 //!    message, a list page in the middle of it against the same page at 1,000, and reset;
 //! 4. 1,000,000 messages over 10,000 conversations: fetch against fetch on a small store;
@@ -67,8 +68,10 @@ pub async fn run_all(settings: &Settings, report: &mut Report) -> Result<(), Str
         eprintln!("start-up ({} times)", settings.start_ups);
         start_up(settings, report)?;
     }
-    if settings.runs("small") {
-        eprintln!("small store ({} messages)", settings.small_store);
+    // `log` names the same scenarios: the default configuration is measured beside the
+    // quiet one in every small-store scenario.
+    if settings.runs("small") || settings.runs("log") {
+        eprintln!("small store ({} messages), quiet and in the default configuration", settings.small_store);
         small_store(settings, report).await?;
     }
     if settings.runs("large") {
@@ -83,10 +86,6 @@ pub async fn run_all(settings: &Settings, report: &mut Report) -> Result<(), Str
     if settings.runs("import") {
         eprintln!("import of {large} messages");
         import(settings, report).await?;
-    }
-    if settings.runs("log") {
-        eprintln!("the default configuration: a log line per request, to a file");
-        request_log(settings, report).await?;
     }
     if settings.runs("durable") {
         eprintln!("--state-file: creates, and fetches during a compaction");
@@ -129,10 +128,20 @@ fn start_up(settings: &Settings, report: &mut Report) -> Result<(), String> {
 
 // --- The small store ----------------------------------------------------------------
 
+/// How a store's emulator logs.
+#[derive(Clone, Copy)]
+enum Logging<'a> {
+    /// `--log-level warn`: no request log.
+    Quiet,
+    /// The default configuration: an `info` line per request, to this file (as a terminal,
+    /// `docker logs` or a CI log would take it).
+    ToFile(&'a std::path::Path),
+}
+
 /// A fresh emulator holding one conversation of `small_store` messages.
 struct SmallStore {
     /// Keeps the process alive as long as the store is used.
-    _emulator: ServerProcess,
+    emulator: ServerProcess,
     target: Arc<Target>,
     conversation: String,
     /// Its messages, in a fixed shuffled order.
@@ -140,14 +149,20 @@ struct SmallStore {
 }
 
 impl SmallStore {
-    async fn start(settings: &Settings) -> Result<Self, String> {
-        let emulator = ServerProcess::emulator()?;
+    async fn start(settings: &Settings, logging: Logging<'_>) -> Result<Self, String> {
+        let emulator = match logging {
+            Logging::Quiet => ServerProcess::emulator()?,
+            Logging::ToFile(path) => {
+                let log = std::fs::File::create(path).map_err(|e| format!("create {}: {e}", path.display()))?;
+                ServerProcess::emulator_at("info", &[], log.into())?
+            }
+        };
         let target = Target::new(&emulator);
         let mut setup = Connection::open(&target).await?;
         let conversation = create_conversation(&mut setup).await?;
         let filled = fill(settings, &target, std::slice::from_ref(&conversation), settings.small_store, 1).await?;
         let messages = shuffled(filled.captured.iter().map(|(_, sid)| message_uri(&conversation, sid)).collect());
-        Ok(Self { _emulator: emulator, target, conversation, messages: Arc::new(messages) })
+        Ok(Self { emulator, target, conversation, messages: Arc::new(messages) })
     }
 
     /// Fetches of its messages, in rotation.
@@ -161,90 +176,160 @@ impl SmallStore {
     }
 }
 
+/// The small-store scenarios' requests to one store: its conversation to read and update,
+/// and another for creates and deletes, so the first keeps its size.
+struct SmallPlans {
+    scratch: String,
+    list_first: Uri,
+    fetch: Plan,
+    list: Plan,
+    update: Plan,
+    create: Plan,
+    mixed: Plan,
+}
+
+impl SmallPlans {
+    async fn prepare(store: &SmallStore) -> Result<Self, String> {
+        let mut setup = Connection::open(&store.target).await?;
+        let scratch = create_conversation(&mut setup).await?;
+        let list_first = uri(format!("{}?PageSize={PAGE_SIZE}", messages_path(&store.conversation)));
+        let messages = Arc::clone(&store.messages);
+        let list = fixed_get(list_first.clone());
+        let update: Plan = {
+            let messages = Arc::clone(&messages);
+            Arc::new(move |n| update_request(messages[n % messages.len()].clone()))
+        };
+        let create: Plan = {
+            let scratch_messages = uri(messages_path(&scratch));
+            Arc::new(move |_| create_request(scratch_messages.clone()))
+        };
+        // 70 % fetch, 20 % create, 10 % list, interleaved in every ten requests.
+        let mixed: Plan = {
+            let (conversation_messages, list_first) = (uri(messages_path(&store.conversation)), list_first.clone());
+            Arc::new(move |n| match n % 10 {
+                0..=6 => Planned::get(messages[n % messages.len()].clone()),
+                7 | 8 => create_request(conversation_messages.clone()),
+                _ => Planned::get(list_first.clone()),
+            })
+        };
+        Ok(Self { scratch, list_first, fetch: store.fetch_plan(), list, update, create, mixed })
+    }
+
+    /// Deletes of exactly the messages `created` made, each once, in the numbering create
+    /// used.
+    fn delete(&self, settings: &Settings, created: &RunStats) -> Result<Plan, String> {
+        let created: Arc<Vec<Uri>> =
+            Arc::new(created.captured.iter().map(|(_, sid)| message_uri(&self.scratch, sid)).collect());
+        let needed = Size::Message.warmup(settings) + settings.rounds * Size::Message.requests(settings);
+        if created.len() < needed {
+            return Err(format!("create kept {} SIDs, delete needs {needed}", created.len()));
+        }
+        Ok(Arc::new(move |n| Planned::delete(created[n].clone())))
+    }
+}
+
+/// The three servers of the small-store scenarios, measured in turns: the emulator as the
+/// other scenarios run it (`--log-level warn`), the emulator in its default configuration
+/// (a request log to a file), and the static baseline.
+struct SmallTrio<'a> {
+    quiet: &'a Arc<Target>,
+    default: &'a Arc<Target>,
+    baseline: &'a Arc<Target>,
+}
+
+impl SmallTrio<'_> {
+    /// Runs one scenario on the three (the baseline gets the quiet store's requests) and
+    /// reports two rows: the quiet emulator against the baseline, judged by `minimum`, and
+    /// the default configuration against the quiet one, judged by
+    /// [`DEFAULT_LOG_MIN_RATIO`]. Returns the quiet and default runs.
+    async fn measure(
+        &self,
+        settings: &Settings,
+        report: &mut Report,
+        (scenario, size, minimum): (&str, Size, Option<f64>),
+        (quiet_plan, default_plan): (&Plan, &Plan),
+        keep_sids: bool,
+    ) -> Result<(RunStats, RunStats), String> {
+        let contenders = [
+            Contender::new(self.quiet, quiet_plan, keep_sids),
+            Contender::new(self.default, default_plan, keep_sids),
+            Contender::new(self.baseline, quiet_plan, false),
+        ];
+        let [quiet, default, baseline] = compare(settings, size, contenders).await?;
+        let row = throughput_row(scenario, settings, &quiet, &baseline);
+        report.push(match minimum {
+            Some(minimum) => row.at_least(minimum),
+            None => row,
+        });
+        let mut row = throughput_row(format!("{scenario}, default log"), settings, &default, &quiet)
+            .at_least(DEFAULT_LOG_MIN_RATIO);
+        row.measured = format!("{:.2} of --log-level warn", ratio(&default, &quiet));
+        row.notes = format!(
+            "the default configuration (an info line per request, to a file) beside the quiet emulator in the \
+             same rounds; {:.2} of the static baseline (quiet: {:.2}); server CPU per request {:.1} / {:.1} µs",
+            ratio(&default, &baseline),
+            ratio(&quiet, &baseline),
+            default.server_cpu_us(),
+            quiet.server_cpu_us()
+        );
+        report.push(row);
+        Ok((quiet, default))
+    }
+}
+
 async fn small_store(settings: &Settings, report: &mut Report) -> Result<(), String> {
-    // Arrange: the conversation to read and update, and another for creates and deletes,
-    // so the first keeps its size.
-    let store = SmallStore::start(settings).await?;
-    let target = &store.target;
-    let mut setup = Connection::open(target).await?;
-    let messages = Arc::clone(&store.messages);
-    let list_first = uri(format!("{}?PageSize={PAGE_SIZE}", messages_path(&store.conversation)));
-    let scratch = create_conversation(&mut setup).await?;
-    let scratch_messages = uri(messages_path(&scratch));
+    // Arrange: the same store twice, quiet and in the default configuration.
+    let log_directory = TempDir::new("log")?;
+    let log_path = log_directory.0.join("emulator.log");
+    let quiet_store = SmallStore::start(settings, Logging::Quiet).await?;
+    let mut default_store = SmallStore::start(settings, Logging::ToFile(&log_path)).await?;
+    let (quiet, default) = (SmallPlans::prepare(&quiet_store).await?, SmallPlans::prepare(&default_store).await?);
 
     // The baseline serves the emulator's own answers to the requests the scenarios send.
+    let mut setup = Connection::open(&quiet_store.target).await?;
     let bodies = Bodies {
-        fetch: Some(capture(&mut setup, &Planned::get(messages[0].clone())).await?),
-        list: Some(capture(&mut setup, &Planned::get(list_first.clone())).await?),
-        create: Some(capture(&mut setup, &create_request(scratch_messages.clone())).await?),
-        update: Some(capture(&mut setup, &update_request(messages[0].clone())).await?),
+        fetch: Some(capture(&mut setup, &Planned::get(quiet_store.messages[0].clone())).await?),
+        list: Some(capture(&mut setup, &Planned::get(quiet.list_first.clone())).await?),
+        create: Some(capture(&mut setup, &create_request(uri(messages_path(&quiet.scratch)))).await?),
+        update: Some(capture(&mut setup, &update_request(quiet_store.messages[0].clone())).await?),
     };
     drop(setup);
     let baseline = start_baseline(&bodies)?;
     let baseline_target = Target::new(&baseline);
-    let against_baseline = |plan: &Plan, keep_sids: bool| {
-        [Contender::new(target, plan, keep_sids), Contender::new(&baseline_target, plan, false)]
-    };
+    let trio = SmallTrio { quiet: &quiet_store.target, default: &default_store.target, baseline: &baseline_target };
     let small = settings.small_store;
 
-    let fetch = store.fetch_plan();
-    let [emulator, baseline_stats] = compare(settings, Size::Message, against_baseline(&fetch, false)).await?;
-    report.push(
-        throughput_row(format!("fetch one message ({small} in store)"), settings, &emulator, &baseline_stats)
-            .at_least(FETCH_MIN_RATIO),
-    );
+    let fetch = format!("fetch one message ({small} in store)");
+    let scenario = (fetch.as_str(), Size::Message, Some(FETCH_MIN_RATIO));
+    trio.measure(settings, report, scenario, (&quiet.fetch, &default.fetch), false).await?;
+    let list = format!("list first page of {PAGE_SIZE} ({small} in conversation)");
+    let scenario = (list.as_str(), Size::Page, Some(LIST_MIN_RATIO));
+    trio.measure(settings, report, scenario, (&quiet.list, &default.list), false).await?;
+    let scenario = ("update a message", Size::Message, Some(WRITE_MIN_RATIO));
+    trio.measure(settings, report, scenario, (&quiet.update, &default.update), false).await?;
+    let scenario = ("create a message", Size::Message, Some(WRITE_MIN_RATIO));
+    let (quiet_created, default_created) =
+        trio.measure(settings, report, scenario, (&quiet.create, &default.create), true).await?;
+    let (quiet_delete, default_delete) =
+        (quiet.delete(settings, &quiet_created)?, default.delete(settings, &default_created)?);
+    let scenario = ("delete a message", Size::Message, None);
+    trio.measure(settings, report, scenario, (&quiet_delete, &default_delete), false).await?;
+    let scenario = ("mixed: 70% fetch, 20% create, 10% list", Size::Mixed, None);
+    trio.measure(settings, report, scenario, (&quiet.mixed, &default.mixed), false).await?;
 
-    let list: Plan = {
-        let list_first = list_first.clone();
-        Arc::new(move |_| Planned::get(list_first.clone()))
+    // Every request the default configuration answered has its line, once its log is
+    // flushed at shutdown.
+    default_store.emulator.terminate();
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let dropped: Vec<&str> = log.lines().filter(|line| line.contains("were dropped")).collect();
+    let mut row = Row::new("request log lines written by the default configuration");
+    row.measured = thousands(log.lines().count() as f64);
+    row.target = "(none set)".into();
+    row.notes = match dropped.is_empty() {
+        true => "every request's line, set-up included, written by the time it exited (SIGTERM)".into(),
+        false => format!("lines dropped: {}", dropped.join("; ")),
     };
-    let [emulator, baseline_stats] = compare(settings, Size::Page, against_baseline(&list, false)).await?;
-    report.push(
-        throughput_row(
-            format!("list first page of {PAGE_SIZE} ({small} in conversation)"),
-            settings,
-            &emulator,
-            &baseline_stats,
-        )
-        .at_least(LIST_MIN_RATIO),
-    );
-
-    let update: Plan = {
-        let messages = Arc::clone(&messages);
-        Arc::new(move |n| update_request(messages[n % messages.len()].clone()))
-    };
-    let [emulator, baseline_stats] = compare(settings, Size::Message, against_baseline(&update, false)).await?;
-    report.push(throughput_row("update a message", settings, &emulator, &baseline_stats).at_least(WRITE_MIN_RATIO));
-
-    let create: Plan = {
-        let scratch_messages = scratch_messages.clone();
-        Arc::new(move |_| create_request(scratch_messages.clone()))
-    };
-    let [emulator, baseline_stats] = compare(settings, Size::Message, against_baseline(&create, true)).await?;
-    report.push(throughput_row("create a message", settings, &emulator, &baseline_stats).at_least(WRITE_MIN_RATIO));
-
-    // Delete what create made: each message once, in the numbering create used.
-    let created: Arc<Vec<Uri>> =
-        Arc::new(emulator.captured.iter().map(|(_, sid)| message_uri(&scratch, sid)).collect());
-    let needed = Size::Message.warmup(settings) + settings.rounds * Size::Message.requests(settings);
-    if created.len() < needed {
-        return Err(format!("create kept {} SIDs, delete needs {needed}", created.len()));
-    }
-    let delete: Plan = Arc::new(move |n| Planned::delete(created[n].clone()));
-    let [emulator, baseline_stats] = compare(settings, Size::Message, against_baseline(&delete, false)).await?;
-    report.push(throughput_row("delete a message", settings, &emulator, &baseline_stats));
-
-    // 70 % fetch, 20 % create, 10 % list, interleaved in every ten requests.
-    let mixed: Plan = {
-        let conversation_messages = uri(messages_path(&store.conversation));
-        Arc::new(move |n| match n % 10 {
-            0..=6 => Planned::get(messages[n % messages.len()].clone()),
-            7 | 8 => create_request(conversation_messages.clone()),
-            _ => Planned::get(list_first.clone()),
-        })
-    };
-    let [emulator, baseline_stats] = compare(settings, Size::Mixed, against_baseline(&mixed, false)).await?;
-    report.push(throughput_row("mixed: 70% fetch, 20% create, 10% list", settings, &emulator, &baseline_stats));
+    report.push(row);
     Ok(())
 }
 
@@ -277,7 +362,7 @@ async fn large_conversation(settings: &Settings, report: &mut Report) -> Result<
 
     // The same page request, in the middle of this conversation and of a small one, with
     // the static baseline: the three take turns.
-    let store = SmallStore::start(settings).await?;
+    let store = SmallStore::start(settings, Logging::Quiet).await?;
     let list_large = middle_page_uri(&conversation, large / 2);
     let bodies =
         Bodies { list: Some(capture(&mut setup, &Planned::get(list_large.clone())).await?), ..Bodies::default() };
@@ -382,7 +467,7 @@ async fn spread_store(settings: &Settings, report: &mut Report) -> Result<(), St
         Bodies { fetch: Some(capture(&mut setup, &Planned::get(messages[0].clone())).await?), ..Bodies::default() };
     let baseline = start_baseline(&bodies)?;
     let baseline_target = Target::new(&baseline);
-    let store = SmallStore::start(settings).await?;
+    let store = SmallStore::start(settings, Logging::Quiet).await?;
     let large_plan = rotating_fetch(messages);
     let small_plan = store.fetch_plan();
     let contenders = [
@@ -542,55 +627,6 @@ async fn import(settings: &Settings, report: &mut Report) -> Result<(), String> 
             String::from_utf8_lossy(&body[..body.len().min(300)])
         ));
     }
-    report.push(row);
-    Ok(())
-}
-
-// --- The request log ------------------------------------------------------------------
-
-/// The default configuration writes an `info` line per request; the other scenarios run
-/// with `--log-level warn`. Side by side in the same rounds: the default with its log to a
-/// file (as a terminal, `docker logs` or a CI log would take it), the quiet one, and the
-/// static baseline.
-async fn request_log(settings: &Settings, report: &mut Report) -> Result<(), String> {
-    let directory = TempDir::new("log")?;
-    let log_path = directory.0.join("emulator.log");
-    let log = std::fs::File::create(&log_path).map_err(|e| format!("create {}: {e}", log_path.display()))?;
-    let logging = ServerProcess::emulator_at("info", &[], log.into())?;
-    let store = SmallStore::start(settings).await?;
-    let logging_target = Target::new(&logging);
-    let mut setup = Connection::open(&logging_target).await?;
-    let conversation = create_conversation(&mut setup).await?;
-    let filled = fill(settings, &logging_target, std::slice::from_ref(&conversation), settings.small_store, 1).await?;
-    let logged_messages: Arc<Vec<Uri>> =
-        Arc::new(shuffled(filled.captured.iter().map(|(_, sid)| message_uri(&conversation, sid)).collect()));
-    let mut quiet_setup = Connection::open(&store.target).await?;
-    let bodies = Bodies {
-        fetch: Some(capture(&mut quiet_setup, &Planned::get(store.messages[0].clone())).await?),
-        ..Bodies::default()
-    };
-    drop((setup, quiet_setup));
-    let baseline = start_baseline(&bodies)?;
-    let baseline_target = Target::new(&baseline);
-    let (logged, quiet) = (rotating_fetch(logged_messages), store.fetch_plan());
-    let [with_log, without, static_baseline] = compare(
-        settings,
-        Size::Message,
-        [
-            Contender::new(&logging_target, &logged, false),
-            Contender::new(&store.target, &quiet, false),
-            Contender::new(&baseline_target, &quiet, false),
-        ],
-    )
-    .await?;
-    let mut row = throughput_row("fetch, default log (vs --log-level warn)", settings, &with_log, &without)
-        .at_least(DEFAULT_LOG_MIN_RATIO);
-    let lines = std::fs::read(&log_path).map(|text| text.iter().filter(|b| **b == b'\n').count()).unwrap_or(0);
-    row.notes = format!(
-        "ratio to the quiet emulator in the same rounds; {:.2} of the static baseline (quiet: {:.2}); {lines} log lines written",
-        ratio(&with_log, &static_baseline),
-        ratio(&without, &static_baseline)
-    );
     report.push(row);
     Ok(())
 }

@@ -32,16 +32,16 @@ use std::time::Instant;
 
 use axum::Router;
 
-use crate::request_log::RequestLog;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
-use axum::http::header::{ALLOW, CONTENT_TYPE};
+use axum::http::header::{ALLOW, CONTENT_TYPE, USER_AGENT};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower::Service;
 
-use crate::error::{ApiError, ErrorBody, ErrorCause, NeedsResourcePath};
+use crate::error::{ApiError, ErrorBody, ErrorCause, NeedsResourcePath, TwilioCode};
 use crate::extract::{ParsedPath, RequestContext};
+use crate::request_log::{self, RequestLog};
 use crate::state::AppState;
 
 /// Where conversations live on each URL form: the account's default service, or one named
@@ -129,8 +129,8 @@ async fn around_every_request(State(state): State<AppState>, request: Request, n
 /// and the `path` the shortcut parsed) for the control plane and the handler's extractors
 /// alike, the control plane observes the request, error responses get their Twilio
 /// envelope, the cause of an internal error is logged at `error` (the client sees only
-/// Twilio's 20500), and the request is logged at `info` (method, path, status, latency to
-/// the response head). One layer rather than three (with `tower_http`'s `TraceLayer`), because
+/// Twilio's 20500), and the request is logged at `info` (account, method, path, status,
+/// Twilio error code, duration to the response head). One layer rather than three (with `tower_http`'s `TraceLayer`), because
 /// each layer of a router is cloned, boxed and polled on every request.
 async fn answer<Handled>(
     state: &AppState,
@@ -145,6 +145,19 @@ where
     let started = Instant::now();
     let method = request.method().clone();
     let uri = request.uri().clone();
+    // At `debug`, what the `info` line leaves out: the query, the route matched and which
+    // client sent it (an SDK names itself in `User-Agent`). A disabled level costs one
+    // comparison here.
+    tracing::debug!(
+        target: request_log::TARGET,
+        %method,
+        path = uri.path(),
+        query = uri.query().unwrap_or(""),
+        route = route.unwrap_or("(none)"),
+        user_agent = request.headers().get(USER_AGENT).and_then(|agent| agent.to_str().ok()).unwrap_or(""),
+        content_type = request.headers().get(CONTENT_TYPE).and_then(|agent| agent.to_str().ok()).unwrap_or(""),
+        "request received"
+    );
     let context = RequestContext::resolve(request.headers(), &state.settings, path);
     let account = context.account.as_ref().ok().copied();
     request.extensions_mut().insert(context);
@@ -154,8 +167,14 @@ where
         tracing::error!(%method, path = uri.path(), status = response.status().as_u16(), %cause, "internal error");
     }
     if RequestLog::enabled() {
-        let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        state.request_log.record(&method, uri.path(), response.status().as_u16(), latency_us);
+        state.request_log.record(&request_log::Line {
+            account,
+            method: &method,
+            path: uri.path(),
+            status: response.status().as_u16(),
+            code: response.extensions().get::<TwilioCode>().map(|TwilioCode(code)| *code),
+            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        });
     }
     response
 }

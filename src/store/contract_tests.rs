@@ -285,9 +285,9 @@ fn run(store: &Store, op: &Op) {
             store.create_participant(account, scope, &r, fields).map(drop)
         }),
         Op::MarkDelivered(c, m) => message(*c, *m).map_or(Ok(()), |(r, sid)| {
-            let ConversationRef::Sid(conversation) = r else { return Ok(()) };
+            let ConversationRef::Sid(_) = r else { return Ok(()) };
             let update = ReceiptUpdate {
-                conversation,
+                conversation: r,
                 message: sid,
                 receipt: None,
                 status: model::DeliveryStatus::Delivered,

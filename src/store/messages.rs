@@ -19,7 +19,9 @@ pub const SMS_BODY_MAX_CHARS: usize = 1600;
 /// A change of delivery status, asked for through the control plane.
 #[derive(Clone, Debug)]
 pub struct ReceiptUpdate {
-    pub conversation: ConversationSid,
+    /// The conversation by SID or unique name, in whichever of the account's services
+    /// holds it.
+    pub conversation: ConversationRef,
     pub message: MessageSid,
     /// One receipt, or (when `None`) every receipt of the message.
     pub receipt: Option<ReceiptSid>,
@@ -210,14 +212,24 @@ impl Store {
         update: ReceiptUpdate,
     ) -> Result<Located<StoredMessage>, StoreError> {
         self.write(account, |tenant, _, now| {
-            let service = tenant
+            // A unique name is unique per service, so the message decides between services
+            // that each have a conversation of that name.
+            let mut holding = tenant
                 .services()
                 .values()
-                .find(|service| service.conversations().contains(&update.conversation))
-                .ok_or(StoreError::ConversationNotFound)?;
-            let current = service.message(&ConversationRef::Sid(update.conversation), update.message)?;
+                .filter(|service| service.conversation(&update.conversation).is_ok())
+                .peekable();
+            if holding.peek().is_none() {
+                return Err(StoreError::ConversationNotFound);
+            }
+            let (service, current) = holding
+                .find_map(|service| service.message(&update.conversation, update.message).ok().map(|m| (service, m)))
+                .ok_or(StoreError::NotFound)?;
             let message = current.edited(None, None, |message| {
-                let extras = message.extras.as_mut().ok_or(StoreError::NotFound)?;
+                let extras = message.extras.as_mut().ok_or(StoreError::NoReceipts)?;
+                if extras.receipts.is_empty() {
+                    return Err(StoreError::NoReceipts);
+                }
                 let mut touched = 0;
                 for receipt in extras.receipts.iter_mut().filter(|r| update.receipt.is_none_or(|sid| sid == r.sid)) {
                     if !receipt.status.may_become(update.status) {
@@ -228,7 +240,7 @@ impl Store {
                     receipt.date_updated = now;
                     touched += 1;
                 }
-                if touched == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+                if touched == 0 { Err(StoreError::ReceiptNotFound) } else { Ok(()) }
             })?;
             let change = Change::PutMessage { account, service: service.sid(), message: message.clone() };
             Ok(Decision::one(change, service.locate(message.conversation_sid, message)))

@@ -102,6 +102,12 @@ pub enum StoreError {
     /// A receipt cannot move to that status from where it is.
     #[error("receipt status cannot go from {0} to {1}")]
     ReceiptTransition(&'static str, &'static str),
+    /// The message has no receipts to update (no SMS or WhatsApp participant got it).
+    #[error("the message has no receipts")]
+    NoReceipts,
+    /// The receipt named is not one of the message's.
+    #[error("no such receipt on the message")]
+    ReceiptNotFound,
     /// The change could not be made durable, so it was neither applied nor acknowledged.
     #[error("the state file could not be written")]
     Persistence,

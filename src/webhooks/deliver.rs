@@ -143,6 +143,14 @@ pub async fn send(
         Ok(outcome) => outcome,
         Err(_) => Err(Failure::TimedOut(timeout.as_millis())),
     };
+    // At `debug`: every delivery the emulator makes, for a user whose app seems not to
+    // receive them (the delivery log at `/_emulator/webhooks/deliveries` holds the rest).
+    match &outcome {
+        Ok(answer) => {
+            tracing::debug!(method = request.method, url = %request.url, status = answer.status, "webhook sent")
+        }
+        Err(failure) => tracing::debug!(method = request.method, url = %request.url, %failure, "webhook failed"),
+    }
     (outcome, started.elapsed())
 }
 

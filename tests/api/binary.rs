@@ -57,7 +57,10 @@ async fn each_request_is_logged_once_at_info_without_colours_off_a_terminal() {
 
     let logged: Vec<&str> = log.lines().filter(|line| line.contains("method=GET")).collect();
     assert_eq!(logged.len(), 1, "{log}");
-    assert!(logged[0].contains(r#"path="/v1/Conversations/CH00000000000000000000000000000000" status=404"#), "{log}");
+    assert!(
+        logged[0].contains(r#"path="/v1/Conversations/CH00000000000000000000000000000000" status=404 code=20404"#),
+        "{log}"
+    );
     assert!(!log.contains('\u{1b}'), "no escape codes in a piped log: {log}");
 }
 

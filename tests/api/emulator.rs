@@ -425,3 +425,22 @@ async fn an_import_at_a_later_second_exports_the_same_document() {
 
     assert_eq!(export(&target).await, document);
 }
+
+#[tokio::test]
+async fn the_root_says_what_answers_here_and_where_to_go_next() {
+    let cases = [(Config::defaults(), Some("/_emulator/")), (Config { no_control: true, ..Config::defaults() }, None)];
+    for (config, control_plane) in cases {
+        let app = spawn_app_with(config).await;
+
+        let response = app.client.get(format!("{}/", app.base)).send().await.expect("send");
+
+        assert_eq!(response.status(), StatusCode::OK, "no credentials needed");
+        let about: Value = response.json().await.expect("JSON");
+        assert_eq!(about["name"], "twilio-conversations-emulator");
+        assert_eq!(about["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(about["docs"], "https://www.twilio.com/docs/conversations/api");
+        assert_eq!(about["health"], "/_emulator/health");
+        assert_eq!(about["control_plane"].as_str(), control_plane);
+        assert_eq!(about["inspector"].as_str().is_some(), control_plane.is_some(), "{about}");
+    }
+}

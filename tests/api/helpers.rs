@@ -38,12 +38,23 @@ enum Server {
     Binary(Binary),
 }
 
-/// The emulator binary as a child process, with its log (stderr) read as it is written.
+/// The emulator binary as a child process, with its stdout (the banner) and its log
+/// (stderr) read as they are written.
 struct Binary {
     /// Behind a lock so that a test sharing its `TestApp` between tasks can still kill it.
     child: Mutex<Child>,
+    stdout: Arc<Mutex<String>>,
     log: Arc<Mutex<String>>,
-    log_reader: Option<JoinHandle<()>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+/// What a binary stopped by [`TestApp::stop`] left.
+pub struct Exited {
+    pub status: ExitStatus,
+    /// Everything it printed on stdout: the banner.
+    pub stdout: String,
+    /// Everything it logged (stderr).
+    pub log: String,
 }
 
 /// Starts the emulator on a random loopback port.
@@ -75,9 +86,10 @@ pub fn spawn_binary_with(extra: &[&str]) -> TestApp {
 }
 
 /// The command [`spawn_binary_with`] runs, for a test that adds to it (limits, say). The
-/// log level is `warn` unless `extra` sets one.
+/// log level is `warn` and the host 127.0.0.1 unless `extra` sets them.
 pub fn binary_command(extra: &[&str]) -> Command {
     let log_level: &[&str] = if extra.contains(&"--log-level") { &[] } else { &["--log-level", "warn"] };
+    let host: &[&str] = if extra.contains(&"--host") { &[] } else { &["--host", "127.0.0.1"] };
     let mut command = Command::new(env!("CARGO_BIN_EXE_twilio-conversations-emulator"));
     // The emulator's own variables in the developer's shell must not leak in.
     for (name, _) in std::env::vars_os() {
@@ -85,7 +97,7 @@ pub fn binary_command(extra: &[&str]) -> Command {
             command.env_remove(name);
         }
     }
-    command.args(["--host", "127.0.0.1", "--port", "0"]).args(log_level).args(extra).env_remove("RUST_LOG");
+    command.args(host).args(["--port", "0"]).args(log_level).args(extra).env_remove("RUST_LOG");
     command
 }
 
@@ -93,24 +105,33 @@ pub fn binary_command(extra: &[&str]) -> Command {
 /// readiness signal: the socket is bound before it is printed).
 pub fn start_binary(mut command: Command) -> TestApp {
     let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the emulator binary");
-    let stdout = child.stdout.take().expect("piped stdout");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+    stdout.read_line(&mut line).expect("read the listening line");
     let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {line}"));
-    // The log is kept for `terminate`, and echoed so that a failing test shows it.
+    // The rest of stdout and the log are kept for `stop`, and the log echoed so that a
+    // failing test shows it.
+    let banner = Arc::new(Mutex::new(line.clone()));
     let log = Arc::new(Mutex::new(String::new()));
-    let stderr = child.stderr.take().expect("piped stderr");
-    let kept = Arc::clone(&log);
-    let log_reader = std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("{line}");
+    let stderr = BufReader::new(child.stderr.take().expect("piped stderr"));
+    let readers = vec![keep_lines(stdout, Arc::clone(&banner), false), keep_lines(stderr, Arc::clone(&log), true)];
+    let binary = Binary { child: Mutex::new(child), stdout: banner, log, readers };
+    TestApp::new(base.to_owned(), Server::Binary(binary))
+}
+
+/// Appends every line `from` gives to `kept` (and to this test's stderr when `echo`), until
+/// it ends, on a thread of its own.
+fn keep_lines(from: impl BufRead + Send + 'static, kept: Arc<Mutex<String>>, echo: bool) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        for line in from.lines().map_while(Result::ok) {
+            if echo {
+                eprintln!("{line}");
+            }
             let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
             kept.push_str(&line);
             kept.push('\n');
         }
-    });
-    let binary = Binary { child: Mutex::new(child), log, log_reader: Some(log_reader) };
-    TestApp::new(base.to_owned(), Server::Binary(binary))
+    })
 }
 
 impl TestApp {
@@ -149,7 +170,14 @@ impl TestApp {
 
     /// Sends the binary SIGTERM and waits for it to exit: its exit status and everything
     /// it logged.
-    pub fn terminate(mut self) -> (ExitStatus, String) {
+    pub fn terminate(self) -> (ExitStatus, String) {
+        let exited = self.stop();
+        (exited.status, exited.log)
+    }
+
+    /// Sends the binary SIGTERM and waits for it to exit: its exit status, and everything
+    /// it printed and logged.
+    pub fn stop(mut self) -> Exited {
         let pid = self.pid().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
         assert!(sent.success(), "kill -TERM {pid}");
@@ -157,11 +185,11 @@ impl TestApp {
             panic!("this test needs an app started with spawn_binary")
         };
         let status = binary.child().wait().expect("wait for the emulator");
-        if let Some(reader) = binary.log_reader.take() {
-            reader.join().expect("the log reader ends with the process");
+        for reader in binary.readers.drain(..) {
+            reader.join().expect("the readers end with the process");
         }
-        let log = binary.log.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        (status, log)
+        let read = |kept: &Mutex<String>| kept.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        Exited { status, stdout: read(&binary.stdout), log: read(&binary.log) }
     }
 }
 

@@ -28,6 +28,7 @@ mod helpers;
 mod links;
 mod media;
 mod messages;
+mod operator;
 mod oversized_bodies;
 mod pagination;
 mod participant_conversations;

@@ -224,13 +224,38 @@ async fn receipts_exist_per_sms_participant_and_drive_the_delivery_summary() {
         let backwards = app.control(Method::POST, "/_emulator/receipts", Some(&change(first, "delivered", 0))).await;
         assert_twilio_error(backwards, StatusCode::BAD_REQUEST, 20001).await;
         let unknown = json!({ "account_sid": account, "conversation_sid": conversation, "message_sid": message["sid"], "receipt_sid": "DY00000000000000000000000000000000", "status": "read" });
-        assert_twilio_error(
-            app.control(Method::POST, "/_emulator/receipts", Some(&unknown)).await,
-            StatusCode::NOT_FOUND,
-            20404,
+        let refused = app.control(Method::POST, "/_emulator/receipts", Some(&unknown)).await;
+        let message = assert_twilio_error(refused, StatusCode::BAD_REQUEST, 20001).await;
+        assert_eq!(message, "receipt_sid names no receipt of the message");
+        assert_eq!(app.get(&format!("{receipts_path}/{}", sid_of(first))).await["status"], "read");
+    }
+}
+
+#[tokio::test]
+async fn the_receipts_control_says_when_a_message_has_none_and_takes_a_unique_name() {
+    let app = spawn_app().await;
+    for (n, form) in app.forms().await.into_iter().enumerate() {
+        let name = format!("receipts-room-{n}");
+        let conversation = sid_of(&app.post(&form.conversations(), &[("UniqueName", &name)]).await);
+        app.post(&participants(&form, &conversation), &[("Identity", "alice")]).await;
+        let chat_only = app.post(&form.messages(&conversation), &[("Author", "alice"), ("Body", "hi")]).await;
+        let change = |message: &Value| json!({ "account_sid": app.account, "conversation_sid": name, "message_sid": message["sid"], "status": "delivered" });
+
+        let refused = app.control(Method::POST, "/_emulator/receipts", Some(&change(&chat_only))).await;
+
+        let message = assert_twilio_error(refused, StatusCode::BAD_REQUEST, 20001).await;
+        assert!(message.starts_with("message_sid names a message with no receipts"), "{}: {message}", form.name());
+
+        app.post(
+            &participants(&form, &conversation),
+            &[("MessagingBinding.Address", "+15550000001"), ("MessagingBinding.ProxyAddress", "+15017122661")],
         )
         .await;
-        assert_eq!(app.get(&format!("{receipts_path}/{}", sid_of(first))).await["status"], "read");
+        let texted = app.post(&form.messages(&conversation), &[("Author", "alice"), ("Body", "shipped")]).await;
+
+        let report = json_ok(app.control(Method::POST, "/_emulator/receipts", Some(&change(&texted))).await).await;
+
+        assert_eq!(report["receipts"][0]["status"], "delivered", "{}: by unique name", form.name());
     }
 }
 

@@ -25,7 +25,7 @@ use crate::sid::{MessageSid, ParticipantSid, ReceiptSid};
 use crate::state::{AppState, ControlAccess};
 use crate::store::document::{ImportSummary, StateDocument};
 use crate::store::model::{DeliveryStatus, DeliverySummary};
-use crate::store::{ImportMode, Origin, ReceiptUpdate, Source};
+use crate::store::{ConversationRef, ImportMode, Origin, ReceiptUpdate, Source};
 use crate::time::{ClockMode, InvalidTimestamp, Timestamp};
 
 /// The `/_emulator/` routes.
@@ -40,7 +40,41 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(metrics::router())
         .merge(webhooks::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
-    Router::new().route("/_emulator/health", get(health)).merge(guarded)
+    Router::new().route("/", get(about)).route("/_emulator/health", get(health)).merge(guarded)
+}
+
+/// Where the inspector is served (issue 15); with the control plane off, it is off too.
+const INSPECTOR_PATH: &str = "/_emulator/inspector/";
+
+/// `GET /`: what answers here and where to go next, for someone who opens the address in a
+/// browser or with curl. Needs no credentials; paths that `--no-control` turns off are
+/// `null` then.
+#[derive(Debug, Serialize)]
+struct About {
+    name: &'static str,
+    description: &'static str,
+    version: &'static str,
+    /// Twilio's documentation of the emulated API.
+    docs: &'static str,
+    /// Where each emulated API starts.
+    apis: [&'static str; 2],
+    health: &'static str,
+    control_plane: Option<&'static str>,
+    inspector: Option<&'static str>,
+}
+
+async fn about(State(state): State<AppState>) -> Json<About> {
+    let control = state.settings.control != ControlAccess::Disabled;
+    Json(About {
+        name: env!("CARGO_PKG_NAME"),
+        description: env!("CARGO_PKG_DESCRIPTION"),
+        version: env!("CARGO_PKG_VERSION"),
+        docs: "https://www.twilio.com/docs/conversations/api",
+        apis: ["/v1/Conversations", "/v2/Services"],
+        health: "/_emulator/health",
+        control_plane: control.then_some("/_emulator/"),
+        inspector: control.then_some(INSPECTOR_PATH),
+    })
 }
 
 /// Enforces `--control-token` and `--no-control`. A disabled control plane looks like
@@ -113,6 +147,7 @@ async fn reset(State(state): State<AppState>, TwilioQuery(scope): TwilioQuery<Sc
 #[serde(deny_unknown_fields)]
 struct ReceiptChange {
     account_sid: String,
+    /// The conversation's SID or, as on the REST routes, its unique name.
     conversation_sid: String,
     message_sid: String,
     /// One receipt; without it, every receipt of the message.
@@ -150,10 +185,7 @@ async fn update_receipts(
     let account: AccountSid = change.account_sid.parse().map_err(|_| field("account_sid", &change.account_sid))?;
     let status = DeliveryStatus::parse(&change.status).ok_or_else(|| field("status", &change.status))?;
     let update = ReceiptUpdate {
-        conversation: change
-            .conversation_sid
-            .parse()
-            .map_err(|_| field("conversation_sid", &change.conversation_sid))?,
+        conversation: ConversationRef::parse(&change.conversation_sid),
         message: change.message_sid.parse().map_err(|_| field("message_sid", &change.message_sid))?,
         receipt: change
             .receipt_sid
