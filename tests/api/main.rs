@@ -11,6 +11,8 @@ mod address_configurations;
 mod binary;
 mod bindings;
 mod chat;
+mod chat_bindings;
+mod chat_invites;
 mod chat_members;
 mod chat_roles;
 mod chat_services;
