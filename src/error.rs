@@ -731,6 +731,13 @@ mod tests {
             ClosedTimerInvalid => (400, 50380, "TimeToClosed format is invalid"),
             DefaultRoleUndeletable => (400, 20001, "The default roles of a Conversation Service cannot be deleted"),
             UserExists => (409, 50201, "User already exists"),
+            RoleSidNotFound => (400, 50100, "Role not found: the RoleSid names no role of this service"),
+            RoleSidWrongType => (
+                400,
+                50105,
+                "Invalid role type: a participant or member takes a conversation (channel) role, a user a service role",
+            ),
+            InviteExists => (409, 20001, "An invite for this identity already exists in the channel"),
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -804,7 +811,10 @@ mod tests {
             InactiveTimerInvalid => ClosedTimerInvalid,
             ClosedTimerInvalid => DefaultRoleUndeletable,
             DefaultRoleUndeletable => UserExists,
-            UserExists => Internal("the disk is full".into()),
+            UserExists => RoleSidNotFound,
+            RoleSidNotFound => RoleSidWrongType,
+            RoleSidWrongType => InviteExists,
+            InviteExists => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }

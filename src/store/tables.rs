@@ -153,11 +153,20 @@ impl Tables {
         self.tenants.iter()
     }
 
-    /// How many services, conversations and messages there are: what a snapshot's size
-    /// is measured in.
+    /// How many services, conversations, messages, users, roles and bindings there are:
+    /// what a snapshot's size is measured in (compaction waits for as many logged changes),
+    /// so a store of many users is not compacted after every few writes.
     pub(super) fn record_count(&self) -> usize {
         let services = self.tenants.values().flat_map(|tenant| tenant.services.values());
-        services.map(|service| 1 + service.conversations.len() + service.messages.len()).sum()
+        services
+            .map(|service| {
+                1 + service.conversations.len()
+                    + service.messages.len()
+                    + service.users.len()
+                    + service.roles.len()
+                    + service.bindings.len()
+            })
+            .sum()
     }
 
     /// Applies one change. Each change is checked against the state before anything is
@@ -763,5 +772,36 @@ impl ConversationData {
 
     pub(super) fn locate<T>(&self, value: T) -> Located<T> {
         Located { chat_service_sid: self.conversation.chat_service_sid, conversation_sid: self.conversation.sid, value }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::users::User;
+
+    #[test]
+    fn the_record_count_includes_users_and_roles() {
+        let account = AccountSid::from_bits(1);
+        let now = Timestamp::from_unix_seconds(1_700_000_000);
+        let mut tables = Tables::default();
+        tables.apply(&Change::OpenAccount { account, at: now }).expect("open");
+        // The default service and its three default roles.
+        assert_eq!(tables.record_count(), 4);
+        let service = default_service_sid(account);
+        for n in 1..=2 {
+            let user = User {
+                sid: UserSid::from_bits(n),
+                chat_service_sid: service,
+                identity: format!("user-{n}").into(),
+                friendly_name: None,
+                attributes: None,
+                role_sid: crate::store::default_user_role(service),
+                date_created: now,
+                date_updated: now,
+            };
+            tables.apply(&Change::PutUser { account, user }).expect("user");
+        }
+        assert_eq!(tables.record_count(), 6);
     }
 }
