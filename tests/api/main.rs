@@ -40,6 +40,7 @@ mod request_bodies;
 mod roles;
 mod sdk;
 mod services;
+mod spec_paths;
 mod tenancy;
 mod timers;
 mod users;
