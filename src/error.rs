@@ -92,6 +92,10 @@ pub mod messages {
     pub const CLOSED_TIMER_INVALID: &str = "TimeToClosed format is invalid";
     pub const DEFAULT_ROLE_UNDELETABLE: &str = "The default roles of a Conversation Service cannot be deleted";
     pub const USER_EXISTS: &str = "User already exists";
+    pub const ROLE_SID_NOT_FOUND: &str = "Role not found: the RoleSid names no role of this service";
+    pub const ROLE_SID_WRONG_TYPE: &str =
+        "Invalid role type: a participant or member takes a conversation (channel) role, a user a service role";
+    pub const INVITE_EXISTS: &str = "An invite for this identity already exists in the channel";
 }
 
 /// An API failure. Each variant's HTTP status, Twilio code and message are one row of the
@@ -238,6 +242,14 @@ pub enum ApiError {
     DefaultRoleUndeletable,
     /// 409, code 50201: the service has a user with this identity already.
     UserExists,
+    /// 400, code 50100: a `RoleSid` parameter names no role of the service (the status is
+    /// unconfirmed; README, "Fidelity notes").
+    RoleSidNotFound,
+    /// 400, code 50105: a `RoleSid` parameter names a role of the wrong type.
+    RoleSidWrongType,
+    /// 409, code 20001: Chat v2: the channel has an invite for this identity already
+    /// (Twilio's code unconfirmed).
+    InviteExists,
     /// 500, code 20500. Never expected; the cause is logged by the response middleware and
     /// never shown to the client.
     Internal(String),
@@ -330,6 +342,9 @@ impl ApiError {
             Self::ClosedTimerInvalid => (S::BAD_REQUEST, 50380, CLOSED_TIMER_INVALID),
             Self::DefaultRoleUndeletable => (S::BAD_REQUEST, 20001, DEFAULT_ROLE_UNDELETABLE),
             Self::UserExists => (S::CONFLICT, 50201, USER_EXISTS),
+            Self::RoleSidNotFound => (S::BAD_REQUEST, 50100, ROLE_SID_NOT_FOUND),
+            Self::RoleSidWrongType => (S::BAD_REQUEST, 50105, ROLE_SID_WRONG_TYPE),
+            Self::InviteExists => (S::CONFLICT, 20001, INVITE_EXISTS),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, 20500, INTERNAL),
         };
         (status, code, message.into())
@@ -523,6 +538,9 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::ConversationClosed => Self::ConversationClosed,
             StoreError::DefaultRoleUndeletable => Self::DefaultRoleUndeletable,
             StoreError::UserExists => Self::UserExists,
+            StoreError::RoleNotFound => Self::RoleSidNotFound,
+            StoreError::RoleTypeMismatch => Self::RoleSidWrongType,
+            StoreError::InviteExists => Self::InviteExists,
             // No route commits a proposal yet; one that is overtaken is retried by its caller.
             StoreError::Conflict => Self::Internal("a proposed change was overtaken".to_owned()),
         }
@@ -734,6 +752,13 @@ mod tests {
             ClosedTimerInvalid => (400, 50380, "TimeToClosed format is invalid"),
             DefaultRoleUndeletable => (400, 20001, "The default roles of a Conversation Service cannot be deleted"),
             UserExists => (409, 50201, "User already exists"),
+            RoleSidNotFound => (400, 50100, "Role not found: the RoleSid names no role of this service"),
+            RoleSidWrongType => (
+                400,
+                50105,
+                "Invalid role type: a participant or member takes a conversation (channel) role, a user a service role",
+            ),
+            InviteExists => (409, 20001, "An invite for this identity already exists in the channel"),
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -807,7 +832,10 @@ mod tests {
             InactiveTimerInvalid => ClosedTimerInvalid,
             ClosedTimerInvalid => DefaultRoleUndeletable,
             DefaultRoleUndeletable => UserExists,
-            UserExists => Internal("the disk is full".into()),
+            UserExists => RoleSidNotFound,
+            RoleSidNotFound => RoleSidWrongType,
+            RoleSidWrongType => InviteExists,
+            InviteExists => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }

@@ -319,6 +319,18 @@ async fn multipart_as_form(bytes: axum::body::Bytes, boundary: String) -> Result
     Ok(form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish().into())
 }
 
+/// The parameters of a `multipart/form-data` body as form bytes, for the request journal,
+/// which shows every body's parameters as form pairs; `None` for any other body, and for
+/// one that does not parse (the journal then keeps it as it came).
+pub(crate) async fn multipart_params(headers: &HeaderMap, bytes: &axum::body::Bytes) -> Option<axum::body::Bytes> {
+    match body_encoding(headers) {
+        BodyEncoding::Multipart(Ok(boundary)) if !bytes.is_empty() => {
+            multipart_as_form(bytes.clone(), boundary).await.ok()
+        }
+        _ => None,
+    }
+}
+
 fn invalid_multipart(error: multer::Error) -> ApiError {
     ApiError::invalid("multipart/form-data body", InvalidValue::Unparsable(error.to_string()))
 }

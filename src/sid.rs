@@ -171,6 +171,11 @@ sid_type!(
     BindingSid,
     "BS"
 );
+sid_type!(
+    /// `IN…`: a Chat v2 invitation of a user to a channel.
+    InviteSid,
+    "IN"
+);
 
 /// A SID's 34 ASCII characters, on the stack.
 struct Rendered([u8; 34]);

@@ -316,8 +316,8 @@ impl<'a> EntryView<'a> {
             method: request.method.as_str(),
             path: request.path(),
             query: request.query(),
-            // Parsed as a form, as every SDK sends; a multipart body (rare: older twilio-node)
-            // shows its raw text, which is not worth a second multipart parser here.
+            // Parsed as a form: every SDK sends one, and a multipart body (older twilio-node)
+            // was kept as the form its text parts make (`routes::observe`).
             params: request.body().map(|body| form_urlencoded::parse(body).collect()),
             headers: HeadersView(request),
             status: outcome.status.as_u16(),

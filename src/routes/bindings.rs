@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::error::{ApiError, Expected, InvalidValue};
 use crate::extract::{ApiCall, ServicePath, TwilioQuery, path_params};
-use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
+use crate::pagination::{ListBody, Meta, Order, PageLinks, PageParams, PageRequest};
 use crate::sid::{AccountSid, BindingSid, ChatServiceSid, CredentialSid};
 use crate::state::AppState;
 use crate::store::bindings::{Binding, BindingFilter, BindingType};
@@ -69,28 +69,49 @@ async fn list(
     TwilioQuery(pairs): TwilioQuery<Vec<(String, String)>>,
 ) -> Result<Json<ListBody<BindingResource>>, ApiError> {
     let service = service_of(path)?;
-    let value = |name: &str| pairs.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.clone());
-    let page = PageParams { page_size: value("PageSize"), page: value("Page"), page_token: value("PageToken") };
-    let request = PageRequest::parse(&page, Order::Asc, MAX_PAGE_SIZE)?;
-    let values = |name: &'static str| pairs.iter().filter(move |(key, _)| key == name).map(|(_, value)| value);
-    let kinds = values("BindingType")
-        .map(|raw| {
-            BindingType::parse(raw).ok_or_else(|| {
-                let expected = Expected::OneOf("apn, gcm, fcm, twilsock");
-                ApiError::invalid("BindingType", InvalidValue::NotA { value: raw.clone(), expected })
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let filter = BindingFilter { kinds, identities: values("Identity").cloned().collect() };
-    let selection = state.store.list_bindings(account, service, &filter, &request)?;
-    let filters = values("BindingType")
-        .map(|kind| ("BindingType", kind.clone()))
-        .chain(filter.identities.iter().map(|identity| ("Identity", identity.clone())))
-        .collect();
-    let links = PageLinks { base: &base, path: format!("/v1/Services/{service}/Bindings"), filters };
-    let meta = links.meta(&request, &selection, "bindings");
+    let query = ListQuery::read(&pairs, MAX_PAGE_SIZE, true)?;
+    let selection = state.store.list_bindings(account, service, &query.filter, &query.request)?;
+    let meta = query.meta(&base, format!("/v1/Services/{service}/Bindings"), &selection);
     let records = selection.items.into_iter().map(|binding| BindingResource::new(account, &base, binding)).collect();
     Ok(Json(ListBody { records, meta }))
+}
+
+/// A bindings list's query, as both APIs take it: paging, `BindingType` (repeatable) and,
+/// where the list has it, `Identity` (repeatable).
+pub(crate) struct ListQuery {
+    pub request: PageRequest,
+    pub filter: BindingFilter,
+    /// The filters as given, for the page URLs.
+    given: Vec<(&'static str, String)>,
+}
+
+impl ListQuery {
+    /// Reads `pairs`; `Identity` only when `by_identity` (a user's bindings have no such filter).
+    pub fn read(pairs: &[(String, String)], max_page_size: usize, by_identity: bool) -> Result<Self, ApiError> {
+        let value = |name: &str| pairs.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+        let page = PageParams { page_size: value("PageSize"), page: value("Page"), page_token: value("PageToken") };
+        let request = PageRequest::parse(&page, Order::Asc, max_page_size)?;
+        let values = |name: &'static str| pairs.iter().filter(move |(key, _)| key == name).map(|(_, value)| value);
+        let kinds = values("BindingType")
+            .map(|raw| {
+                BindingType::parse(raw).ok_or_else(|| {
+                    let expected = Expected::OneOf("apn, gcm, fcm, twilsock");
+                    ApiError::invalid("BindingType", InvalidValue::NotA { value: raw.clone(), expected })
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let identities: Vec<String> = if by_identity { values("Identity").cloned().collect() } else { Vec::new() };
+        let given = values("BindingType")
+            .map(|kind| ("BindingType", kind.clone()))
+            .chain(identities.iter().map(|identity| ("Identity", identity.clone())))
+            .collect();
+        Ok(Self { request, filter: BindingFilter { kinds, identities }, given })
+    }
+
+    /// The page's `meta`, with the list at `path` and the filters as given.
+    pub fn meta<T>(self, base: &str, path: String, selection: &crate::store::selection::Selection<T>) -> Meta {
+        PageLinks { base, path, filters: self.given }.meta(&self.request, selection, "bindings")
+    }
 }
 
 /// Delete a binding: <https://www.twilio.com/docs/conversations/api/service-binding-resource#delete-a-servicebinding-resource>

@@ -38,13 +38,63 @@ async fn update(
 ) -> Result<Json<NotificationsResource>, ApiError> {
     let service = scope.explicit().ok_or(ApiError::NotFound)?;
     // Every parameter is read (and a malformed one refused) before the store is touched.
-    let update = Update::read(&FormPairs(form))?;
+    let update = Update::read(&FormPairs(form), &CONVERSATIONS)?;
     let notifications = state.store.update_service_notifications(account, service, |current| update.apply(current))?;
     Ok(Json(NotificationsResource::new(account, service, &base, notifications)))
 }
 
+/// The parameter names of a notifications update: Conversations' own, and Chat v2's
+/// `Notifications.*` on its service update, which set the same configuration.
+pub(crate) struct ParameterNames {
+    log_enabled: &'static str,
+    new_message: [&'static str; 3],
+    badge_count_enabled: &'static str,
+    with_media: Option<[&'static str; 2]>,
+    added: [&'static str; 3],
+    removed: [&'static str; 3],
+    invited: Option<[&'static str; 3]>,
+}
+
+/// `/v1/Services/{IS}/Configuration/Notifications`'s parameters.
+const CONVERSATIONS: ParameterNames = ParameterNames {
+    log_enabled: "LogEnabled",
+    new_message: ["NewMessage.Enabled", "NewMessage.Template", "NewMessage.Sound"],
+    badge_count_enabled: "NewMessage.BadgeCountEnabled",
+    with_media: Some(["NewMessage.WithMedia.Enabled", "NewMessage.WithMedia.Template"]),
+    added: ["AddedToConversation.Enabled", "AddedToConversation.Template", "AddedToConversation.Sound"],
+    removed: ["RemovedFromConversation.Enabled", "RemovedFromConversation.Template", "RemovedFromConversation.Sound"],
+    invited: None,
+};
+
+/// Chat v2's service update parameters: channels for conversations, and invitations.
+pub(crate) const CHAT: ParameterNames = ParameterNames {
+    log_enabled: "Notifications.LogEnabled",
+    new_message: [
+        "Notifications.NewMessage.Enabled",
+        "Notifications.NewMessage.Template",
+        "Notifications.NewMessage.Sound",
+    ],
+    badge_count_enabled: "Notifications.NewMessage.BadgeCountEnabled",
+    with_media: None,
+    added: [
+        "Notifications.AddedToChannel.Enabled",
+        "Notifications.AddedToChannel.Template",
+        "Notifications.AddedToChannel.Sound",
+    ],
+    removed: [
+        "Notifications.RemovedFromChannel.Enabled",
+        "Notifications.RemovedFromChannel.Template",
+        "Notifications.RemovedFromChannel.Sound",
+    ],
+    invited: Some([
+        "Notifications.InvitedToChannel.Enabled",
+        "Notifications.InvitedToChannel.Template",
+        "Notifications.InvitedToChannel.Sound",
+    ]),
+};
+
 /// The parameters of an update: `None` leaves a field as it is.
-struct Update {
+pub(crate) struct Update {
     log_enabled: Option<bool>,
     new_message: EventUpdate,
     badge_count_enabled: Option<bool>,
@@ -52,6 +102,7 @@ struct Update {
     with_media_template: Option<String>,
     added: EventUpdate,
     removed: EventUpdate,
+    invited: EventUpdate,
 }
 
 /// `{Event}.Enabled`, `.Template` and `.Sound`.
@@ -62,12 +113,17 @@ struct EventUpdate {
 }
 
 impl EventUpdate {
-    fn read(form: &FormPairs, enabled: &'static str, template: &str, sound: &str) -> Result<Self, ApiError> {
+    fn read(form: &FormPairs, [enabled, template, sound]: [&'static str; 3]) -> Result<Self, ApiError> {
         Ok(Self {
             enabled: form.boolean(enabled)?,
             template: form.one(template).map(str::to_owned),
             sound: form.one(sound).map(str::to_owned),
         })
+    }
+
+    /// An event the API has no parameters for: nothing changes.
+    fn none() -> Self {
+        Self { enabled: None, template: None, sound: None }
     }
 
     fn apply(self, enabled: &mut bool, template: &mut Option<String>, sound: &mut Option<String>) {
@@ -82,29 +138,30 @@ impl EventUpdate {
 }
 
 impl Update {
-    fn read(form: &FormPairs) -> Result<Self, ApiError> {
+    /// Reads an update from `form`, whose parameters are called as `names` says.
+    pub(crate) fn read(form: &FormPairs, names: &ParameterNames) -> Result<Self, ApiError> {
+        let (with_media_enabled, with_media_template) = match names.with_media {
+            Some([enabled, template]) => (form.boolean(enabled)?, form.one(template).map(str::to_owned)),
+            None => (None, None),
+        };
         Ok(Self {
-            log_enabled: form.boolean("LogEnabled")?,
-            new_message: EventUpdate::read(form, "NewMessage.Enabled", "NewMessage.Template", "NewMessage.Sound")?,
-            badge_count_enabled: form.boolean("NewMessage.BadgeCountEnabled")?,
-            with_media_enabled: form.boolean("NewMessage.WithMedia.Enabled")?,
-            with_media_template: form.one("NewMessage.WithMedia.Template").map(str::to_owned),
-            added: EventUpdate::read(
-                form,
-                "AddedToConversation.Enabled",
-                "AddedToConversation.Template",
-                "AddedToConversation.Sound",
-            )?,
-            removed: EventUpdate::read(
-                form,
-                "RemovedFromConversation.Enabled",
-                "RemovedFromConversation.Template",
-                "RemovedFromConversation.Sound",
-            )?,
+            log_enabled: form.boolean(names.log_enabled)?,
+            new_message: EventUpdate::read(form, names.new_message)?,
+            badge_count_enabled: form.boolean(names.badge_count_enabled)?,
+            with_media_enabled,
+            with_media_template,
+            added: EventUpdate::read(form, names.added)?,
+            removed: EventUpdate::read(form, names.removed)?,
+            invited: names
+                .invited
+                .map(|names| EventUpdate::read(form, names))
+                .transpose()?
+                .unwrap_or_else(EventUpdate::none),
         })
     }
 
-    fn apply(self, current: &mut NotificationConfiguration) {
+    /// Changes what the update sends in `current`.
+    pub(crate) fn apply(self, current: &mut NotificationConfiguration) {
         current.log_enabled = self.log_enabled.unwrap_or(current.log_enabled);
         let NewMessageNotification { enabled, template, sound, badge_count_enabled, with_media } =
             &mut current.new_message;
@@ -115,9 +172,11 @@ impl Update {
         if self.with_media_template.is_some() {
             *template = self.with_media_template;
         }
-        for (update, event) in
-            [(self.added, &mut current.added_to_conversation), (self.removed, &mut current.removed_from_conversation)]
-        {
+        for (update, event) in [
+            (self.added, &mut current.added_to_conversation),
+            (self.removed, &mut current.removed_from_conversation),
+            (self.invited, &mut current.invited_to_channel),
+        ] {
             let EventNotification { enabled, template, sound } = event;
             update.apply(enabled, template, sound);
         }

@@ -81,7 +81,13 @@ where
                 tokio::time::sleep(decision.latency).await;
             }
             if let Some(captured) = captured.as_mut() {
-                captured.keep_body(&bytes);
+                // A multipart body (older twilio-node) is kept as the form its text parts
+                // make, so the journal shows its parameters like any form's: a second parse
+                // on a rare path.
+                match crate::extract::multipart_params(&parts.headers, &bytes).await {
+                    Some(form) => captured.keep_body(&form),
+                    None => captured.keep_body(&bytes),
+                }
             }
             let response = match decision.error {
                 Some(answer) => canned(answer),

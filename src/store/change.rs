@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::bindings::Binding;
 use super::credentials::Credential;
+use super::invites::Invite;
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
 use super::notifications::NotificationConfiguration;
 use super::roles::Role;
@@ -18,11 +19,11 @@ use super::users::User;
 use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, ServiceConfiguration, WebhookSettings,
 };
-use crate::sid::BindingSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, CredentialSid, MessageSid, ParticipantSid,
     RoleSid, UserSid, WebhookSid,
 };
+use crate::sid::{BindingSid, InviteSid};
 use crate::time::Timestamp;
 
 /// One change to the state.
@@ -200,6 +201,18 @@ pub enum Change {
         service: ChatServiceSid,
         settings: super::ChatServiceSettings,
     },
+    /// A Chat v2 invite, created or replaced (its `conversation_sid` says where it lives).
+    PutInvite {
+        account: AccountSid,
+        service: ChatServiceSid,
+        invite: Invite,
+    },
+    DeleteInvite {
+        account: AccountSid,
+        service: ChatServiceSid,
+        conversation: ConversationSid,
+        invite: InviteSid,
+    },
 }
 
 impl Change {
@@ -235,6 +248,7 @@ impl Change {
             | Self::DeleteBinding { account, .. }
             | Self::PutServiceNotifications { account, .. }
             | Self::PutChatServiceSettings { account, .. } => Some(*account),
+            Self::PutInvite { account, .. } | Self::DeleteInvite { account, .. } => Some(*account),
         }
     }
 }
@@ -256,6 +270,7 @@ pub enum Prior {
     Credential(Credential),
     User(User),
     Binding(Binding),
+    Invite(Invite),
 }
 
 /// A committed change, as the change feed delivers it.

@@ -5,6 +5,7 @@ use super::change::Change;
 use super::conversations::new_conversation;
 use super::model::{ConversationFields, ConversationSnapshot, ConversationState, Participant, ParticipantFields};
 use super::participants::{MAX_NON_CHAT_PARTICIPANTS, default_participant_role, duplicates, new_participant};
+use super::roles::RoleType;
 use super::{Decision, ServiceScope, Store, StoreError, fresh};
 use crate::sid::{AccountSid, ParticipantSid};
 
@@ -25,8 +26,10 @@ impl Store {
                 return Err(StoreError::ConversationClosed);
             }
             let role = default_participant_role(conversation.chat_service_sid);
+            let service = tenant.service(scope)?;
             let mut added: Vec<Participant> = Vec::with_capacity(participants.len());
             for fields in participants {
+                service.check_role(fields.role_sid, RoleType::Conversation)?;
                 let sid = fresh(sids, ParticipantSid::from_bits, |sid| added.iter().any(|p| p.sid == *sid));
                 let participant = new_participant(sid, now, role, fields);
                 if let Some(error) = added.iter().find_map(|other| duplicates(&participant, other)) {

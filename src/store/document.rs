@@ -30,6 +30,7 @@ use super::config_document::{
 };
 use super::credentials::{Credential, CredentialDocument, credential_document, to_credential};
 use super::fresh;
+use super::invites::{Invite, InviteDocument, invite_document, to_invite};
 use super::limits::{self, Violation};
 use super::model::NotificationLevel;
 use super::model::{
@@ -47,12 +48,12 @@ use super::webhook_model::{
     WebhookSettings,
 };
 use super::{DEFAULT_AUTHOR, DEFAULT_SERVICE_NAME, default_service_sid};
-use crate::sid::BindingSid;
 use crate::sid::CredentialSid;
 use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MessageSid, ParticipantSid, RoleSid,
     SidGenerator, WebhookSid,
 };
+use crate::sid::{BindingSid, InviteSid};
 use crate::time::Timestamp;
 
 /// The whole state, or part of it.
@@ -219,6 +220,9 @@ pub struct ConversationDocument {
     /// Its conversation-scoped webhooks, in creation order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<ConversationWebhookDocument>,
+    /// Chat v2's invites to it, in creation order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invites: Vec<InviteDocument>,
 }
 
 /// A message. Without `index`, it follows the previous message.
@@ -345,6 +349,7 @@ fn export_conversation(data: &ConversationData) -> ConversationDocument {
         messages: data.messages().ordered().values().map(message_document).collect(),
         participants: data.participants().values().map(participant_document).collect(),
         webhooks: data.webhooks().values().map(conversation_webhook_document).collect(),
+        invites: data.invites().values().map(invite_document).collect(),
         ..conversation_document(data.conversation(), data.messages().next_index())
     }
 }
@@ -388,6 +393,7 @@ pub(super) fn conversation_document(conversation: &Conversation, next_index: u64
         messages: Vec::new(),
         participants: Vec::new(),
         webhooks: Vec::new(),
+        invites: Vec::new(),
     }
 }
 
@@ -487,6 +493,7 @@ struct PlannedConversation {
     next_index: u64,
     participants: Vec<Participant>,
     webhooks: Vec<ConversationWebhook>,
+    invites: Vec<Invite>,
 }
 
 /// A document checked as far as it can be without the store: every record's fields, and
@@ -810,6 +817,7 @@ impl Planner<'_> {
         }
         let participant_docs = std::mem::take(&mut doc.participants);
         let webhook_docs = std::mem::take(&mut doc.webhooks);
+        let invite_docs = std::mem::take(&mut doc.invites);
         let next_index = doc.next_index;
         let conversation =
             to_conversation(ConversationDocument { sid: Some(sid.to_string()), ..doc }, service, self.now, at)?;
@@ -861,7 +869,24 @@ impl Planner<'_> {
             let doc = ConversationWebhookDocument { sid: Some(sid.to_string()), ..webhook };
             webhooks.push(to_conversation_webhook(doc, conversation.sid, self.now, &at)?);
         }
-        Ok(PlannedConversation { conversation, messages, next_index: next, participants, webhooks })
+        let mut invites: Vec<Invite> = Vec::with_capacity(invite_docs.len());
+        for (i, invite) in invite_docs.into_iter().enumerate() {
+            let at = format!("{at}.invites[{i}]");
+            let seen = |sid: &InviteSid, invites: &[Invite]| invites.iter().any(|other| other.sid == *sid);
+            let sid = match &invite.sid {
+                Some(raw) => parse_sid(raw, &format!("{at}.sid"))?,
+                None => fresh(self.sids, InviteSid::from_bits, |sid| seen(sid, &invites)),
+            };
+            if seen(&sid, &invites) {
+                return Err(fault(&format!("{at}.sid"), format!("invite {sid} appears twice")));
+            }
+            if invites.iter().any(|other| *other.identity == *invite.identity) {
+                return Err(fault(&format!("{at}.identity"), format!("`{}` is invited twice", invite.identity)));
+            }
+            let doc = InviteDocument { sid: Some(sid.to_string()), ..invite };
+            invites.push(to_invite(doc, conversation.sid, default_participant_role(service), self.now, &at)?);
+        }
+        Ok(PlannedConversation { conversation, messages, next_index: next, participants, webhooks, invites })
     }
 
     /// The account's configuration: its default chat service must be in the store or in
@@ -1185,7 +1210,7 @@ impl Plan {
                 if let Some(settings) = planned.chat_settings {
                     changes.push(Change::PutChatServiceSettings { account, service, settings });
                 }
-                for PlannedConversation { conversation, messages, next_index, participants, webhooks } in
+                for PlannedConversation { conversation, messages, next_index, participants, webhooks, invites } in
                     planned.conversations
                 {
                     let conversation_sid = conversation.sid;
@@ -1212,6 +1237,7 @@ impl Plan {
                         service,
                         webhook,
                     }));
+                    changes.extend(invites.into_iter().map(|invite| Change::PutInvite { account, service, invite }));
                 }
                 changes.extend(planned.media.into_iter().map(|media| Change::PutMedia { account, service, media }));
             }

@@ -3,7 +3,9 @@
 
 use super::change::Change;
 use super::document::MAX_INDEX;
-use super::model::{ConversationState, DeliveryStatus, Message, MessageExtras, MessageFields, Receipt, StoredMessage};
+use super::model::{
+    Conversation, ConversationState, DeliveryStatus, Message, MessageExtras, MessageFields, Receipt, StoredMessage,
+};
 use super::selection::{PageRequest, Selection, select};
 use super::tables::{ConversationData, Tenant};
 use super::{ConversationRef, DEFAULT_AUTHOR, Decision, Located, Proposal, ServiceScope, Store, StoreError, fresh};
@@ -321,7 +323,33 @@ fn decide_create_message(
     };
     let message = StoredMessage::new(message, &author, fields.body.as_deref());
     let change = Change::PutMessage { account, service: service.sid(), message: message.clone() };
-    Ok(Decision::one(change, service.locate(conversation_sid, message)))
+    let answer = service.locate(conversation_sid, message);
+    match reactivated(conversation, now) {
+        // Twilio: "the Conversation will automatically move from an inactive to active
+        // state when a new text or media message arrives". Only an inactive conversation
+        // pays for the second change.
+        Some(active) => {
+            Ok(Decision { changes: vec![Change::PutConversation { account, conversation: active }, change], answer })
+        }
+        None => Ok(Decision::one(change, answer)),
+    }
+}
+
+/// The conversation made active again by a new message, if it is inactive: dated now, its
+/// spent inactive timer cleared as a `State=active` update clears it (it would send the
+/// conversation straight back).
+fn reactivated(conversation: &ConversationData, now: Timestamp) -> Option<Conversation> {
+    let current = conversation.conversation();
+    if current.state != ConversationState::Inactive {
+        return None;
+    }
+    let mut active = current.clone();
+    active.state = ConversationState::Active;
+    active.date_updated = now;
+    if active.timers.date_inactive.is_some_and(|at| at <= now) {
+        active.timers.date_inactive = None;
+    }
+    Some(active)
 }
 
 /// Refuses a body longer than SMS or WhatsApp carry in a conversation that has such

@@ -25,6 +25,7 @@ mod conversations;
 pub mod credentials;
 pub mod document;
 pub mod feed;
+pub mod invites;
 pub mod limits;
 mod media;
 mod message_log;
@@ -149,6 +150,16 @@ pub enum StoreError {
     /// The service has a user with this identity already.
     #[error("user already exists")]
     UserExists,
+    /// A `RoleSid` parameter names no role of the service.
+    #[error("role not found")]
+    RoleNotFound,
+    /// A `RoleSid` parameter names a role of the other type (a service role for a
+    /// participant, a conversation role for a user).
+    #[error("role of the wrong type")]
+    RoleTypeMismatch,
+    /// The channel has an invite for this identity already.
+    #[error("invite already exists")]
+    InviteExists,
 }
 
 /// Which service a request addresses: the account's default (`/v1/Conversations/…`) or an

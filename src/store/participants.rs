@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::change::Change;
 use super::model::{ConversationState, MessagingBinding, NotificationLevel, Participant, ParticipantFields};
+use super::roles::RoleType;
 use super::selection::{PageRequest, Selection};
 use super::tables::ConversationData;
 use super::{ConversationRef, Decision, Located, ServiceScope, Store, StoreError, fresh};
@@ -100,6 +101,7 @@ impl Store {
         self.write(account, |tenant, sids, now| {
             let service = tenant.service(scope)?;
             let role = default_participant_role(service.sid());
+            service.check_role(fields.role_sid, RoleType::Conversation)?;
             let conversation = service.conversation(reference)?;
             if conversation.conversation().state == ConversationState::Closed {
                 return Err(StoreError::ConversationClosed);
@@ -172,8 +174,10 @@ impl Store {
         fields: ParticipantFields,
     ) -> Result<Located<Participant>, StoreError> {
         self.write(account, |tenant, _, now| {
-            let conversation = tenant.service(scope)?.conversation(reference)?;
+            let service = tenant.service(scope)?;
+            let conversation = service.conversation(reference)?;
             let sid = conversation.participant_sid(participant).ok_or(StoreError::NotFound)?;
+            service.check_role(fields.role_sid, RoleType::Conversation)?;
             let mut updated = conversation.participants().get(&sid).ok_or(StoreError::NotFound)?.clone();
             if let Some(identity) = fields.identity {
                 updated.identity = Some(identity.into());

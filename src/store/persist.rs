@@ -45,6 +45,7 @@ use super::document::{
     self, ConversationDocument, ImportError, MediaDocument, MessageDocument, ParticipantDocument, ServiceDocument,
     StateDocument, date, parse_sid, to_conversation, to_media, to_message, to_participant, to_service,
 };
+use super::invites::{InviteDocument, invite_document, to_invite};
 use super::notifications::NotificationConfiguration;
 use super::participants::default_participant_role;
 use super::role_document::{RoleDocument, role_document, to_role};
@@ -255,6 +256,18 @@ pub enum Logged {
         account: String,
         service: String,
         settings: Box<super::ChatServiceSettings>,
+    },
+    PutInvite {
+        account: String,
+        service: String,
+        conversation: String,
+        invite: InviteDocument,
+    },
+    DeleteInvite {
+        account: String,
+        service: String,
+        conversation: String,
+        invite: String,
     },
 }
 
@@ -841,6 +854,18 @@ fn logged(change: &Change) -> Logged {
         Change::DeleteBinding { account, service, binding } => {
             Logged::DeleteBinding { account: text(account), service: text(service), binding: text(binding) }
         }
+        Change::PutInvite { account, service, invite } => Logged::PutInvite {
+            account: text(account),
+            service: text(service),
+            conversation: text(&invite.conversation_sid),
+            invite: invite_document(invite),
+        },
+        Change::DeleteInvite { account, service, conversation, invite } => Logged::DeleteInvite {
+            account: text(account),
+            service: text(service),
+            conversation: text(conversation),
+            invite: text(invite),
+        },
         Change::PutServiceNotifications { account, service, notifications } => Logged::PutServiceNotifications {
             account: text(account),
             service: text(service),
@@ -992,6 +1017,21 @@ pub(super) fn typed(logged: Logged, now: Timestamp) -> Result<Change, ImportErro
             account: parse_sid(&account, "account")?,
             service: parse_sid(&service, "service")?,
             binding: parse_sid(&binding, "binding")?,
+        },
+        Logged::PutInvite { account, service, conversation, invite } => {
+            let service = parse_sid(&service, "service")?;
+            let conversation = parse_sid(&conversation, "conversation")?;
+            Change::PutInvite {
+                account: parse_sid(&account, "account")?,
+                service,
+                invite: to_invite(invite, conversation, default_participant_role(service), now, "invite")?,
+            }
+        }
+        Logged::DeleteInvite { account, service, conversation, invite } => Change::DeleteInvite {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            conversation: parse_sid(&conversation, "conversation")?,
+            invite: parse_sid(&invite, "invite")?,
         },
         Logged::PutServiceNotifications { account, service, notifications } => Change::PutServiceNotifications {
             account: parse_sid(&account, "account")?,

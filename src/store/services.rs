@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::change::Change;
 use super::model::Service;
+use super::notifications::NotificationConfiguration;
 use super::selection::{PageRequest, Selection};
+use super::tables::ServiceData;
 use super::webhook_model::{ServiceConfiguration, WebhookSettings, WebhookSettingsUpdate};
 use super::{Decision, ServiceScope, Store, StoreError, fresh};
 use crate::sid::{AccountSid, ChatServiceSid};
@@ -48,6 +50,8 @@ pub struct ChatService {
     pub configuration: ServiceConfiguration,
     pub webhooks: WebhookSettings,
     pub chat: ChatServiceSettings,
+    /// The same push configuration as `/v1/Services/{IS}/Configuration/Notifications`.
+    pub notifications: NotificationConfiguration,
 }
 
 /// A Chat v2 service update: each part left as it is when not sent.
@@ -88,25 +92,13 @@ impl Store {
     pub fn fetch_chat_service(&self, account: AccountSid, sid: ChatServiceSid) -> Result<ChatService, StoreError> {
         self.read(account, |tenant| {
             let data = tenant.services().get(&sid).ok_or(StoreError::NotFound)?;
-            Ok(ChatService {
-                service: data.service().clone(),
-                configuration: data.configuration().clone(),
-                webhooks: data.webhooks().clone(),
-                chat: data.chat_settings().clone(),
-            })
+            Ok(chat_service(data))
         })
     }
 
     /// A page of the account's services as Chat v2 shows them, oldest first.
     pub fn list_chat_services(&self, account: AccountSid, request: &PageRequest) -> Selection<ChatService> {
-        self.read(account, |tenant| {
-            tenant.services().select(request, |_| true).map(|data| ChatService {
-                service: data.service().clone(),
-                configuration: data.configuration().clone(),
-                webhooks: data.webhooks().clone(),
-                chat: data.chat_settings().clone(),
-            })
-        })
+        self.read(account, |tenant| tenant.services().select(request, |_| true).map(chat_service))
     }
 
     /// Updates a service's name, configuration (what `edit` makes of it) and webhook
@@ -116,7 +108,7 @@ impl Store {
         account: AccountSid,
         sid: ChatServiceSid,
         update: ChatServiceUpdate,
-        edit: impl FnOnce(&mut ServiceConfiguration, &mut ChatServiceSettings),
+        edit: impl FnOnce(&mut ServiceConfiguration, &mut ChatServiceSettings, &mut NotificationConfiguration),
     ) -> Result<ChatService, StoreError> {
         self.write(account, |tenant, _, now| {
             let data = tenant.services().get(&sid).ok_or(StoreError::NotFound)?;
@@ -127,7 +119,8 @@ impl Store {
             service.date_updated = now;
             let mut configuration = data.configuration().clone();
             let mut chat = data.chat_settings().clone();
-            edit(&mut configuration, &mut chat);
+            let mut notifications = data.notifications().clone();
+            edit(&mut configuration, &mut chat, &mut notifications);
             let mut changes = vec![Change::PutService { account, service: service.clone() }];
             if configuration != *data.configuration() {
                 changes.push(Change::PutServiceConfiguration {
@@ -146,7 +139,14 @@ impl Store {
             if chat != *data.chat_settings() {
                 changes.push(Change::PutChatServiceSettings { account, service: sid, settings: chat.clone() });
             }
-            Ok(Decision { changes, answer: ChatService { service, configuration, webhooks, chat } })
+            if notifications != *data.notifications() {
+                changes.push(Change::PutServiceNotifications {
+                    account,
+                    service: sid,
+                    notifications: notifications.clone(),
+                });
+            }
+            Ok(Decision { changes, answer: ChatService { service, configuration, webhooks, chat, notifications } })
         })
     }
 
@@ -161,5 +161,16 @@ impl Store {
             }
             Ok(Decision::one(Change::DeleteService { account, service: sid }, ()))
         })
+    }
+}
+
+/// A service's records as Chat v2 shows them.
+fn chat_service(data: &ServiceData) -> ChatService {
+    ChatService {
+        service: data.service().clone(),
+        configuration: data.configuration().clone(),
+        webhooks: data.webhooks().clone(),
+        chat: data.chat_settings().clone(),
+        notifications: data.notifications().clone(),
     }
 }

@@ -13,10 +13,11 @@ use super::HashMap;
 use super::bindings::Binding;
 use super::change::{Change, Prior};
 use super::credentials::Credential;
+use super::invites::Invite;
 use super::message_log::MessageLog;
 use super::model::{Conversation, Media, Participant, Service, StoredMessage};
 use super::notifications::NotificationConfiguration;
-use super::roles::{Role, default_roles};
+use super::roles::{Role, RoleType, default_roles};
 use super::sequenced::Sequenced;
 use super::sid_table::SidTable;
 use super::users::User;
@@ -25,7 +26,6 @@ use super::webhook_model::{
     WebhookSettings,
 };
 use super::{ConversationRef, DEFAULT_SERVICE_NAME, Located, ServiceScope, StoreError, default_service_sid};
-use crate::sid::BindingSid;
 use crate::sid::CredentialSid;
 use crate::sid::RoleSid;
 use crate::sid::UserSid;
@@ -33,6 +33,7 @@ use crate::sid::{
     AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, MediaSid, MessageSid, ParticipantSid,
     WebhookSid,
 };
+use crate::sid::{BindingSid, InviteSid};
 use crate::time::Timestamp;
 
 /// Every account's data. `Clone` shares the records (they are reference-counted) and
@@ -98,6 +99,8 @@ pub(super) struct ConversationData {
     participants: Sequenced<ParticipantSid, Participant>,
     /// Its conversation-scoped webhooks, in creation order: deleted with it.
     webhooks: Sequenced<WebhookSid, ConversationWebhook>,
+    /// Chat v2's invites to it, in creation order: deleted with it.
+    invites: Sequenced<InviteSid, Invite>,
 }
 
 /// Why a change could not be applied: the change does not fit the state (a replayed log
@@ -150,11 +153,20 @@ impl Tables {
         self.tenants.iter()
     }
 
-    /// How many services, conversations and messages there are: what a snapshot's size
-    /// is measured in.
+    /// How many services, conversations, messages, users, roles and bindings there are:
+    /// what a snapshot's size is measured in (compaction waits for as many logged changes),
+    /// so a store of many users is not compacted after every few writes.
     pub(super) fn record_count(&self) -> usize {
         let services = self.tenants.values().flat_map(|tenant| tenant.services.values());
-        services.map(|service| 1 + service.conversations.len() + service.messages.len()).sum()
+        services
+            .map(|service| {
+                1 + service.conversations.len()
+                    + service.messages.len()
+                    + service.users.len()
+                    + service.roles.len()
+                    + service.bindings.len()
+            })
+            .sum()
     }
 
     /// Applies one change. Each change is checked against the state before anything is
@@ -456,6 +468,20 @@ impl Tables {
                 self.service_mut(*account, *service)?.notifications = notifications.clone();
                 Ok(Prior::Nothing)
             }
+            Change::PutInvite { account, service, invite } => {
+                let invites = &mut self.conversation_mut(*account, *service, invite.conversation_sid)?.invites;
+                match invites.get_mut(&invite.sid) {
+                    Some(slot) => Ok(Prior::Invite(std::mem::replace(slot, invite.clone()))),
+                    None => {
+                        invites.push(invite.sid, invite.clone());
+                        Ok(Prior::Nothing)
+                    }
+                }
+            }
+            Change::DeleteInvite { account, service, conversation, invite } => {
+                let invites = &mut self.conversation_mut(*account, *service, *conversation)?.invites;
+                Ok(Prior::Invite(invites.remove(invite).ok_or_else(|| misfit(format!("no invite {invite}")))?))
+            }
         }
     }
 
@@ -615,6 +641,18 @@ impl ServiceData {
         &self.roles
     }
 
+    /// Whether `role` (when given) is one of the service's roles, of type `kind`: what a
+    /// `RoleSid` parameter must name (a conversation role for participants, members and invites, a
+    /// service role for users).
+    pub(super) fn check_role(&self, role: Option<RoleSid>, kind: RoleType) -> Result<(), StoreError> {
+        let Some(role) = role else { return Ok(()) };
+        match self.roles.get(&role) {
+            None => Err(StoreError::RoleNotFound),
+            Some(found) if found.kind != kind => Err(StoreError::RoleTypeMismatch),
+            Some(_) => Ok(()),
+        }
+    }
+
     pub(super) fn webhooks(&self) -> &WebhookSettings {
         &self.webhooks
     }
@@ -689,7 +727,12 @@ impl ConversationData {
             messages: MessageLog::default(),
             participants: Sequenced::default(),
             webhooks: Sequenced::default(),
+            invites: Sequenced::default(),
         }
+    }
+
+    pub(super) fn invites(&self) -> &Sequenced<InviteSid, Invite> {
+        &self.invites
     }
 
     pub(super) fn webhooks(&self) -> &Sequenced<WebhookSid, ConversationWebhook> {
@@ -729,5 +772,36 @@ impl ConversationData {
 
     pub(super) fn locate<T>(&self, value: T) -> Located<T> {
         Located { chat_service_sid: self.conversation.chat_service_sid, conversation_sid: self.conversation.sid, value }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::users::User;
+
+    #[test]
+    fn the_record_count_includes_users_and_roles() {
+        let account = AccountSid::from_bits(1);
+        let now = Timestamp::from_unix_seconds(1_700_000_000);
+        let mut tables = Tables::default();
+        tables.apply(&Change::OpenAccount { account, at: now }).expect("open");
+        // The default service and its three default roles.
+        assert_eq!(tables.record_count(), 4);
+        let service = default_service_sid(account);
+        for n in 1..=2 {
+            let user = User {
+                sid: UserSid::from_bits(n),
+                chat_service_sid: service,
+                identity: format!("user-{n}").into(),
+                friendly_name: None,
+                attributes: None,
+                role_sid: crate::store::default_user_role(service),
+                date_created: now,
+                date_updated: now,
+            };
+            tables.apply(&Change::PutUser { account, user }).expect("user");
+        }
+        assert_eq!(tables.record_count(), 6);
     }
 }

@@ -11,6 +11,7 @@ use super::change::Change;
 use super::document::{ImportError, date, fault, parse_sid};
 use super::limits;
 use super::model::{Conversation, NotificationLevel, Participant};
+use super::roles::RoleType;
 use super::selection::{PageRequest, Selection};
 use super::tables::{ConversationData, ServiceData};
 use super::{ConversationRef, Decision, ServiceScope, Store, StoreError, fresh};
@@ -93,6 +94,7 @@ impl Store {
             if service.user_by_identity(&identity).is_some() {
                 return Err(StoreError::UserExists);
             }
+            service.check_role(fields.role_sid, RoleType::Service)?;
             let sid = fresh(sids, UserSid::from_bits, |sid| service.users().contains(sid));
             let user = User {
                 sid,
@@ -136,7 +138,9 @@ impl Store {
         fields: UserFields,
     ) -> Result<User, StoreError> {
         self.write(account, |tenant, _, now| {
-            let current = tenant.service(scope)?.user(user).ok_or(StoreError::NotFound)?;
+            let service = tenant.service(scope)?;
+            let current = service.user(user).ok_or(StoreError::NotFound)?;
+            service.check_role(fields.role_sid, RoleType::Service)?;
             let updated = User {
                 friendly_name: fields.friendly_name.map(Into::into).or_else(|| current.friendly_name.clone()),
                 attributes: fields.attributes.map(Into::into).or_else(|| current.attributes.clone()),

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{ACCOUNT, TestApp, assert_twilio_error_for, json_ok, sid_of, spawn_app, spawn_binary_with};
 
-const SERVICE: &str = "IS00000000000000000000000000000b15";
-const APN: &str = "BS000000000000000000000000000000a1";
-const FCM: &str = "BS000000000000000000000000000000f2";
+pub(crate) const SERVICE: &str = "IS00000000000000000000000000000b15";
+pub(crate) const APN: &str = "BS000000000000000000000000000000a1";
+pub(crate) const FCM: &str = "BS000000000000000000000000000000f2";
 const CREDENTIAL: &str = "CR00000000000000000000000000000001";
 
 /// A document bringing a service with two bindings, one of them without a SID.
@@ -31,7 +31,7 @@ fn seed() -> Value {
     }]}]})
 }
 
-async fn seeded() -> TestApp {
+pub(crate) async fn seeded() -> TestApp {
     let app = spawn_app().await;
     json_ok(app.control(Method::POST, "/_emulator/state", Some(&seed())).await).await;
     app
@@ -235,7 +235,7 @@ async fn notifications_answer_twilio_defaults_and_keep_what_is_not_updated() {
 }
 
 /// A state file path of this test's own, removed (with its companions) when dropped.
-struct TempState(PathBuf);
+pub(crate) struct TempState(pub(crate) PathBuf);
 
 impl Drop for TempState {
     fn drop(&mut self) {

@@ -2,7 +2,7 @@
 //! their Chat settings stored in the service configuration and webhook settings.
 
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
@@ -234,4 +234,51 @@ async fn chat_service_errors() {
     let unchanged = app.get(&format!("/v2/Services/{default}")).await;
     assert_eq!(unchanged["reachability_enabled"], false);
     assert_ne!(unchanged["friendly_name"], "x");
+}
+
+#[tokio::test]
+async fn chat_notifications_are_the_services_notification_configuration_in_chats_names() {
+    let app = spawn_app().await;
+    let sid = sid_of(&app.post("/v1/Services", &[("FriendlyName", "pushy")]).await);
+    let (path, v1) = (format!("/v2/Services/{sid}"), format!("/v1/Services/{sid}/Configuration/Notifications"));
+
+    let updated = app
+        .post(
+            &path,
+            &[
+                ("Notifications.LogEnabled", "true"),
+                ("Notifications.NewMessage.Enabled", "true"),
+                ("Notifications.NewMessage.Template", "${USER}: ${MESSAGE}"),
+                ("Notifications.NewMessage.BadgeCountEnabled", "true"),
+                ("Notifications.AddedToChannel.Sound", "ping"),
+                ("Notifications.RemovedFromChannel.Enabled", "true"),
+                ("Notifications.InvitedToChannel.Enabled", "true"),
+                ("Notifications.InvitedToChannel.Template", "join ${CHANNEL}"),
+            ],
+        )
+        .await;
+    let conversations = app.get(&v1).await;
+    app.post(&v1, &[("AddedToConversation.Enabled", "true")]).await;
+    let fetched = app.get(&path).await;
+    let refused = app.send(Method::POST, &path, &[("Notifications.LogEnabled", "maybe"), ("FriendlyName", "x")]).await;
+
+    let notifications = &updated["notifications"];
+    assert_eq!(notifications["log_enabled"], true);
+    assert_eq!(
+        notifications["new_message"],
+        json!({"enabled": true, "template": "${USER}: ${MESSAGE}", "sound": "ring", "badge_count_enabled": true})
+    );
+    assert_eq!(notifications["added_to_channel"]["sound"], "ping");
+    assert_eq!(notifications["added_to_channel"]["enabled"], false, "not sent, not changed");
+    assert_eq!(notifications["removed_from_channel"]["enabled"], true);
+    assert_eq!(
+        notifications["invited_to_channel"],
+        json!({"enabled": true, "template": "join ${CHANNEL}", "sound": "ring"})
+    );
+    assert_eq!(conversations["log_enabled"], true, "Conversations shows what Chat set");
+    assert_eq!(conversations["new_message"]["badge_count_enabled"], true);
+    assert_eq!(conversations["added_to_conversation"]["sound"], "ping");
+    assert_eq!(fetched["notifications"]["added_to_channel"]["enabled"], true, "Chat shows what Conversations set");
+    assert_twilio_error_for("a flag that is no boolean", refused, StatusCode::BAD_REQUEST, 20001).await;
+    assert_eq!(app.get(&path).await, fetched, "a refused update changes nothing");
 }

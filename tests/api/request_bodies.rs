@@ -244,3 +244,24 @@ async fn an_oversized_multipart_or_json_body_gets_the_413_and_creates_nothing() 
     }
     assert_eq!(app.get("/v1/Conversations").await["conversations"], json!([]), "nothing was created");
 }
+
+#[tokio::test]
+async fn the_journal_shows_a_multipart_bodys_parameters_like_a_forms() {
+    let app = spawn_app().await;
+    let fields = [("FriendlyName", "multi".to_owned()), ("Attributes", "{\"a\":1}".to_owned())];
+    let multipart_type = Some(format!("multipart/form-data; boundary={BOUNDARY}"));
+
+    send(&app, "/v1/Conversations", multipart_type, multipart(&fields, false)).await;
+    send(&app, "/v1/Conversations", None, "FriendlyName=form&Attributes=%7B%7D".to_owned()).await;
+
+    let journal = app.control(reqwest::Method::GET, "/_emulator/requests?method=POST", None).await;
+    let journal: Value = journal.json().await.expect("a JSON answer");
+    let params: Vec<&Value> = journal["requests"].as_array().expect("requests").iter().map(|r| &r["params"]).collect();
+    assert_eq!(
+        params,
+        [
+            &json!([["FriendlyName", "multi"], ["Attributes", "{\"a\":1}"]]),
+            &json!([["FriendlyName", "form"], ["Attributes", "{}"]])
+        ]
+    );
+}

@@ -199,3 +199,88 @@ async fn roles_go_with_their_service_and_travel_in_the_state_document() {
     let gone = app.send(Method::GET, &format!("{path}/{}", sid_of(&ours)), &[]).await;
     assert_twilio_error_for("deleted service", gone, StatusCode::NOT_FOUND, 20404).await;
 }
+
+/// The SID of the role of `kind` (`conversation` or `service`) that `form`'s service
+/// created first.
+async fn default_role(app: &TestApp, form: &Form, kind: &str) -> String {
+    let listed = app.get(&roles(form)).await;
+    let found = listed["roles"].as_array().and_then(|roles| roles.iter().find(|role| role["type"] == kind));
+    sid_of(found.expect("a default role of the kind"))
+}
+
+#[tokio::test]
+async fn role_sid_parameters_must_name_a_role_of_the_service_of_the_right_type() {
+    let app = spawn_app().await;
+    let unknown = "RL00000000000000000000000000000000";
+    let elsewhere = sid_of(&app.post("/v1/Services", &[("FriendlyName", "elsewhere")]).await);
+    for form in app.forms().await {
+        let name = form.name();
+        let service = service_of(&app, &form).await;
+        let (conversation_role, service_role) =
+            (default_role(&app, &form, "conversation").await, default_role(&app, &form, "service").await);
+        let other_service_role = default_role(&app, &Form::Service(elsewhere.clone()), "conversation").await;
+        let conversation = app.conversation(&form).await;
+        let participants = format!("{}/{conversation}/Participants", form.conversations());
+        let participant = sid_of(&app.post(&participants, &[("Identity", "ada")]).await);
+        let users = match &form {
+            Form::Default => "/v1/Users".to_owned(),
+            Form::Service(sid) => format!("/v1/Services/{sid}/Users"),
+        };
+        let user = sid_of(&app.post(&users, &[("Identity", "ada")]).await);
+        let cwp = match &form {
+            Form::Default => "/v1/ConversationWithParticipants".to_owned(),
+            Form::Service(sid) => format!("/v1/Services/{sid}/ConversationWithParticipants"),
+        };
+        let members = format!("/v2/Services/{service}/Channels/{conversation}/Members");
+        let chat_users = format!("/v2/Services/{service}/Users");
+        let participant_json = |role: &str| format!(r#"{{"identity":"bo","role_sid":"{role}"}}"#);
+        let (wrong_cwp, unknown_cwp) = (participant_json(&service_role), participant_json(unknown));
+
+        let cases: [(&str, String, Vec<(&str, &str)>, u64); 12] = [
+            ("participant, unknown role", participants.clone(), vec![("Identity", "x"), ("RoleSid", unknown)], 50100),
+            (
+                "participant, another service's role",
+                participants.clone(),
+                vec![("Identity", "x"), ("RoleSid", &other_service_role)],
+                50100,
+            ),
+            (
+                "participant, service role",
+                participants.clone(),
+                vec![("Identity", "x"), ("RoleSid", &service_role)],
+                50105,
+            ),
+            (
+                "participant update, service role",
+                format!("{participants}/{participant}"),
+                vec![("RoleSid", &service_role)],
+                50105,
+            ),
+            ("user, unknown role", users.clone(), vec![("Identity", "y"), ("RoleSid", unknown)], 50100),
+            ("user, conversation role", users.clone(), vec![("Identity", "y"), ("RoleSid", &conversation_role)], 50105),
+            ("user update, conversation role", format!("{users}/{user}"), vec![("RoleSid", &conversation_role)], 50105),
+            ("conversation with participants, service role", cwp.clone(), vec![("Participant", &wrong_cwp)], 50105),
+            ("conversation with participants, unknown role", cwp.clone(), vec![("Participant", &unknown_cwp)], 50100),
+            ("chat member, service role", members.clone(), vec![("Identity", "z"), ("RoleSid", &service_role)], 50105),
+            (
+                "chat user, channel role",
+                chat_users.clone(),
+                vec![("Identity", "z"), ("RoleSid", &conversation_role)],
+                50105,
+            ),
+            ("chat user, unknown role", chat_users.clone(), vec![("Identity", "z"), ("RoleSid", unknown)], 50100),
+        ];
+        for (case, path, form_body, code) in cases {
+            let response = app.send(Method::POST, &path, &form_body).await;
+            assert_twilio_error_for(&format!("{name}: {case}"), response, StatusCode::BAD_REQUEST, code).await;
+        }
+
+        let fitting = app.post(&participants, &[("Identity", "x"), ("RoleSid", &conversation_role)]).await;
+        assert_eq!(fitting["role_sid"], conversation_role.as_str(), "{name}");
+        let updated = app.post(&format!("{users}/{user}"), &[("RoleSid", &service_role)]).await;
+        assert_eq!(updated["role_sid"], service_role.as_str(), "{name}");
+        let listed = app.get(&participants).await;
+        assert_eq!(listed["participants"].as_array().map(Vec::len), Some(2), "{name}: no refused participant stored");
+        assert_eq!(app.get(&users).await["users"].as_array().map(Vec::len), Some(1), "{name}: no refused user stored");
+    }
+}

@@ -187,3 +187,34 @@ async fn user_and_participant_conversations_show_the_conversations_timers() {
     assert_eq!(user_conversations["conversations"][0]["timers"], conversation["timers"]);
     assert_eq!(participant_conversations["conversations"][0]["conversation_timers"], conversation["timers"]);
 }
+
+#[tokio::test]
+async fn a_new_message_makes_an_inactive_conversation_active_again_on_both_forms() {
+    let app = spawn_app().await;
+    for form in app.forms().await {
+        let case = form.name();
+        freeze(&app, START).await;
+        let created = app.post(&form.conversations(), &[("Timers.Inactive", "PT5M"), ("Timers.Closed", "PT1H")]).await;
+        let path = format!("{}/{}", form.conversations(), sid_of(&created));
+        advance(&app, 300).await;
+        assert_eq!(app.get(&path).await["state"], "inactive", "{case}");
+        advance(&app, 60).await;
+
+        app.post(&format!("{path}/Messages"), &[("Body", "anyone there?")]).await;
+        let after = app.get(&path).await;
+        advance(&app, 3600).await;
+        let later = app.get(&path).await;
+
+        assert_eq!(
+            (&after["state"], &after["date_updated"]),
+            (&json!("active"), &json!("2030-01-01T00:06:00Z")),
+            "{case}"
+        );
+        assert_eq!(
+            after["timers"],
+            json!({"date_inactive": null, "date_closed": "2030-01-01T01:00:00Z"}),
+            "{case}: the spent inactive timer is cleared, the closed one still runs"
+        );
+        assert_eq!(later["state"], "closed", "{case}");
+    }
+}

@@ -20,7 +20,7 @@ use crate::time::Timestamp;
 use crate::urls::{ConversationUrl, Href, UrlForm};
 use crate::validate;
 
-use super::{members, messages};
+use super::{invites, members, messages};
 
 /// Chat v2's maximum `PageSize` for channels.
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -30,6 +30,7 @@ pub fn mount(router: Router<AppState>, channels: &str) -> Router<AppState> {
     let channel = format!("{channels}/{{ConversationSid}}");
     let router = router.route(channels, get(list).post(create)).route(&channel, get(fetch).post(update).delete(delete));
     let router = members::mount(router, &format!("{channel}/Members"));
+    let router = invites::mount(router, &format!("{channel}/Invites"));
     messages::mount(router, &format!("{channel}/Messages"))
 }
 

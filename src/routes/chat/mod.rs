@@ -3,7 +3,9 @@
 //! chat message a conversation message, each shown in its own API's representation.
 //! <https://www.twilio.com/docs/chat/rest>
 
+mod bindings;
 mod channels;
+mod invites;
 mod members;
 mod messages;
 mod roles;
@@ -22,6 +24,11 @@ use crate::store::StoreError;
 pub fn router() -> Router<AppState> {
     let router = channels::mount(Router::new(), "/v2/Services/{ChatServiceSid}/Channels");
     let router = users::mount(router, "/v2/Services/{ChatServiceSid}/Users");
+    let router = bindings::mount(
+        router,
+        "/v2/Services/{ChatServiceSid}/Bindings",
+        "/v2/Services/{ChatServiceSid}/Users/{UserSid}/Bindings",
+    );
     roles::mount(router, "/v2/Services/{ChatServiceSid}/Roles").merge(services::router())
 }
 

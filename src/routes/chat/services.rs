@@ -2,8 +2,9 @@
 //! same records as `/v1/Services`), shown in Chat's representation. Chat's settings map
 //! onto the service's configuration (default roles, reachability) and webhook settings
 //! (URLs, method, filters in Chat's event names); the others are stored with the service
-//! as its Chat settings (defaults: Twilio's example), and echoed, except `Notifications.*`,
-//! accepted but not stored (README, "What is not emulated").
+//! as its Chat settings (defaults: Twilio's example), and echoed; `Notifications.*` set the
+//! service's push configuration, the one `/v1/Services/{IS}/Configuration/Notifications`
+//! shows, in Chat's names (channels for conversations, plus invitations).
 //! <https://www.twilio.com/docs/chat/rest/service-resource>
 
 use std::sync::Arc;
@@ -18,8 +19,10 @@ use crate::error::{ApiError, Expected, InvalidValue};
 use crate::extract::{ApiCall, ServicePath, TwilioForm, TwilioQuery};
 use crate::pagination::{ListBody, Order, PageLinks, PageParams, PageRequest};
 use crate::routes::form::FormPairs;
+use crate::routes::notifications;
 use crate::sid::{AccountSid, ChatServiceSid, RoleSid};
 use crate::state::AppState;
+use crate::store::notifications::{EventNotification, NewMessageNotification, NotificationConfiguration};
 use crate::store::webhook_model::{HttpMethod, WebhookEvent, WebhookSettingsUpdate};
 use crate::store::{ChatService, ChatServiceUpdate, default_participant_role, default_user_role};
 use crate::time::Timestamp;
@@ -133,7 +136,7 @@ async fn update(
     let pre_retries = number("PreWebhookRetryCount")?;
     let post_retries = number("PostWebhookRetryCount")?;
     let compatibility_message = form.one("Media.CompatibilityMessage").map(str::to_owned);
-    accepted_notifications(&form)?;
+    let notifications = notifications::Update::read(&form, &notifications::CHAT)?;
     let url = |name: &str| form.one(name).map(|value| (!value.is_empty()).then(|| Arc::from(value)));
     let filters = match form.all("WebhookFilters") {
         None => None,
@@ -148,7 +151,8 @@ async fn update(
         target: None,
     };
     let update = ChatServiceUpdate { friendly_name, webhooks };
-    let updated = state.store.update_chat_service(account, sid, update, |configuration, chat| {
+    let updated = state.store.update_chat_service(account, sid, update, |configuration, chat, pushes| {
+        notifications.apply(pushes);
         configuration.default_chat_service_role_sid = service_role.or(configuration.default_chat_service_role_sid);
         configuration.default_conversation_role_sid = channel_role.or(configuration.default_conversation_role_sid);
         configuration.default_conversation_creator_role_sid =
@@ -166,21 +170,6 @@ async fn update(
         }
     })?;
     Ok(Json(ChatServiceResource::new(account, &base, updated)))
-}
-
-/// `Notifications.*`, accepted but not stored: a flag that is not a boolean is still refused.
-fn accepted_notifications(form: &FormPairs) -> Result<(), ApiError> {
-    for name in [
-        "Notifications.LogEnabled",
-        "Notifications.NewMessage.Enabled",
-        "Notifications.NewMessage.BadgeCountEnabled",
-        "Notifications.AddedToChannel.Enabled",
-        "Notifications.RemovedFromChannel.Enabled",
-        "Notifications.InvitedToChannel.Enabled",
-    ] {
-        form.boolean(name)?;
-    }
-    Ok(())
 }
 
 /// Delete a service with its channels; the default Conversations service is refused: <https://www.twilio.com/docs/chat/rest/service-resource#delete-a-service-resource>
@@ -204,8 +193,37 @@ struct Media {
     compatibility_message: String,
 }
 
+/// The service's push configuration in Chat's names: Conversations' "conversation" events
+/// are Chat's "channel" ones, and a new message has no separate media notification.
 #[derive(Debug, Serialize)]
-struct Notifications {}
+struct Notifications {
+    log_enabled: bool,
+    added_to_channel: EventNotification,
+    invited_to_channel: EventNotification,
+    new_message: NewMessage,
+    removed_from_channel: EventNotification,
+}
+
+#[derive(Debug, Serialize)]
+struct NewMessage {
+    enabled: bool,
+    template: Option<String>,
+    sound: Option<String>,
+    badge_count_enabled: bool,
+}
+
+impl Notifications {
+    fn new(stored: NotificationConfiguration) -> Self {
+        let NewMessageNotification { enabled, template, sound, badge_count_enabled, .. } = stored.new_message;
+        Self {
+            log_enabled: stored.log_enabled,
+            added_to_channel: stored.added_to_conversation,
+            invited_to_channel: stored.invited_to_channel,
+            new_message: NewMessage { enabled, template, sound, badge_count_enabled },
+            removed_from_channel: stored.removed_from_conversation,
+        }
+    }
+}
 
 #[derive(Debug, Serialize)]
 struct ChatServiceLinks {
@@ -245,7 +263,7 @@ pub struct ChatServiceResource {
 
 impl ChatServiceResource {
     fn new(account_sid: AccountSid, base: &str, record: ChatService) -> Self {
-        let ChatService { service, configuration, webhooks, chat } = record;
+        let ChatService { service, configuration, webhooks, chat, notifications } = record;
         let sid = service.sid;
         let url = format!("{base}/v2/Services/{sid}");
         let participant_role = default_participant_role(sid);
@@ -267,7 +285,7 @@ impl ChatServiceResource {
                 roles: format!("{url}/Roles"),
                 bindings: format!("{url}/Bindings"),
             },
-            notifications: Notifications {},
+            notifications: Notifications::new(notifications),
             post_webhook_url: webhooks.post_webhook_url,
             pre_webhook_url: webhooks.pre_webhook_url,
             pre_webhook_retry_count: chat.pre_webhook_retry_count,
