@@ -92,6 +92,8 @@ pub mod messages {
     pub const CLOSED_TIMER_INVALID: &str = "TimeToClosed format is invalid";
     pub const DEFAULT_ROLE_UNDELETABLE: &str = "The default roles of a Conversation Service cannot be deleted";
     pub const USER_EXISTS: &str = "User already exists";
+    pub const PROXY_OFF: &str =
+        "Proxy mode is off: the emulator has no certificate authority (its start-up log says why)";
 }
 
 /// An API failure. Each variant's HTTP status, Twilio code and message are one row of the
@@ -238,6 +240,11 @@ pub enum ApiError {
     DefaultRoleUndeletable,
     /// 409, code 50201: the service has a user with this identity already.
     UserExists,
+    /// 403, code 20403: a proxy request (`CONNECT`, or an absolute URI) for a host that
+    /// proxy mode does not emulate. The emulator never connects anywhere else.
+    ProxyHostNotEmulated { host: String },
+    /// 503, code 20503: a `CONNECT` or `/_emulator/ca.pem` while proxy mode has no CA.
+    ProxyOff,
     /// 500, code 20500. Never expected; the cause is logged by the response middleware and
     /// never shown to the client.
     Internal(String),
@@ -330,6 +337,15 @@ impl ApiError {
             Self::ClosedTimerInvalid => (S::BAD_REQUEST, 50380, CLOSED_TIMER_INVALID),
             Self::DefaultRoleUndeletable => (S::BAD_REQUEST, 20001, DEFAULT_ROLE_UNDELETABLE),
             Self::UserExists => (S::CONFLICT, 50201, USER_EXISTS),
+            Self::ProxyHostNotEmulated { host } => {
+                let [conversations, chat, media] = crate::ca::EMULATED_HOSTS;
+                let message = format!(
+                    "The emulator's proxy serves only {conversations}, {chat} and {media} on port 443; it never \
+                     connects to {host}"
+                );
+                return (S::FORBIDDEN, 20403, message.into());
+            }
+            Self::ProxyOff => (S::SERVICE_UNAVAILABLE, 20503, PROXY_OFF),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, 20500, INTERNAL),
         };
         (status, code, message.into())
@@ -713,6 +729,15 @@ mod tests {
             ClosedTimerInvalid => (400, 50380, "TimeToClosed format is invalid"),
             DefaultRoleUndeletable => (400, 20001, "The default roles of a Conversation Service cannot be deleted"),
             UserExists => (409, 50201, "User already exists"),
+            ProxyHostNotEmulated { .. } => (
+                403,
+                20403,
+                "The emulator's proxy serves only conversations.twilio.com, chat.twilio.com and mcs.us1.twilio.com on \
+                 port 443; it never connects to example.com:443",
+            ),
+            ProxyOff => {
+                (503, 20503, "Proxy mode is off: the emulator has no certificate authority (its start-up log says why)")
+            }
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -786,7 +811,9 @@ mod tests {
             InactiveTimerInvalid => ClosedTimerInvalid,
             ClosedTimerInvalid => DefaultRoleUndeletable,
             DefaultRoleUndeletable => UserExists,
-            UserExists => Internal("the disk is full".into()),
+            UserExists => ProxyHostNotEmulated { host: "example.com:443".into() },
+            ProxyHostNotEmulated { .. } => ProxyOff,
+            ProxyOff => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }

@@ -54,6 +54,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    tracing::info!("{}", state.describe_proxy_ca());
     println!("listening on http://{address}");
     let (request_log, store) = (state.request_log.clone(), state.store.clone());
     let served = serve(listener, state, shutdown).await;

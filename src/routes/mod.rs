@@ -17,6 +17,7 @@ pub mod notifications;
 mod observe;
 pub mod participant_conversations;
 pub mod participants;
+mod proxy;
 pub mod receipts;
 pub mod roles;
 pub mod services;
@@ -41,7 +42,7 @@ use axum::response::{IntoResponse, Response};
 use tower::Service;
 
 use crate::error::{ApiError, ErrorBody, ErrorCause, NeedsResourcePath};
-use crate::extract::{ParsedPath, RequestContext};
+use crate::extract::{ParsedPath, ProxiedBase, RequestContext};
 use crate::state::AppState;
 
 /// Where conversations live on each URL form: the account's default service, or one named
@@ -74,6 +75,18 @@ impl Service<Request> for App {
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        // Only a proxy request names its target (`CONNECT host:443`, or an absolute URI),
+        // so this one test of a field keeps proxy mode off the API's path.
+        if request.uri().authority().is_some() {
+            return proxy::answer(self.clone(), request);
+        }
+        self.route(request)
+    }
+}
+
+impl App {
+    /// Serves an API request (sent directly, or through a tunnel of proxy mode).
+    fn route(&mut self, request: Request) -> <Self as Service<Request>>::Future {
         match shortcut::recognise(request.method(), request.uri().path()) {
             Some(shortcut::Recognised { operation, route, path }) => {
                 let state = self.state.clone();
@@ -145,7 +158,8 @@ where
     let started = Instant::now();
     let method = request.method().clone();
     let uri = request.uri().clone();
-    let context = RequestContext::resolve(request.headers(), &state.settings, path);
+    let proxied = request.extensions().get::<ProxiedBase>();
+    let context = RequestContext::resolve(request.headers(), &state.settings, path, proxied);
     let account = context.account.as_ref().ok().copied();
     request.extensions_mut().insert(context);
     let response = observe::observe(state, route, account, request, handle).await;
