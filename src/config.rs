@@ -77,6 +77,14 @@ pub struct Config {
     #[arg(long, env = "TWILIO_EMULATOR_ACCOUNTS", value_delimiter = ',', value_parser = parse_account)]
     pub accounts: Vec<(AccountSid, String)>,
 
+    /// Where the emulator keeps its own files between runs: the certificate authority of
+    /// proxy mode (`ca/cert.pem`, and `ca/key.pem` readable by its owner only), created on
+    /// first start. Default: `$XDG_DATA_HOME/twilio-conversations-emulator`, else
+    /// `~/.local/share/twilio-conversations-emulator`; when that cannot be written, the CA
+    /// lives in memory for the run (served at `GET /_emulator/ca.pem` either way).
+    #[arg(long, env = "TWILIO_EMULATOR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
     /// Loads a state document (or every `*.json` in a directory, in name order) at start-up.
     #[arg(long, env = "TWILIO_EMULATOR_SEED_FILE")]
     pub seed_file: Option<PathBuf>,
@@ -178,6 +186,15 @@ impl Config {
     }
 }
 
+/// The data directory used when `--data-dir` is not given: `$XDG_DATA_HOME/…`, else
+/// `$HOME/.local/share/…`, as the XDG base directory specification has it; `None` when
+/// neither variable is set.
+pub fn default_data_dir() -> Option<PathBuf> {
+    let non_empty = |name| std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from);
+    let base = non_empty("XDG_DATA_HOME").or_else(|| non_empty("HOME").map(|home| home.join(".local/share")))?;
+    Some(base.join("twilio-conversations-emulator"))
+}
+
 /// What to do instead of serving.
 #[derive(Clone, Copy, Debug, clap::Subcommand)]
 pub enum Command {
@@ -259,6 +276,7 @@ impl Config {
             log_format: LogFormat::Text,
             api_keys: Vec::new(),
             accounts: Vec::new(),
+            data_dir: None,
             seed_file: None,
             state_file: None,
             state_sync: StateSync::Never,

@@ -96,6 +96,8 @@ pub mod messages {
     pub const ROLE_SID_WRONG_TYPE: &str =
         "Invalid role type: a participant or member takes a conversation (channel) role, a user a service role";
     pub const INVITE_EXISTS: &str = "An invite for this identity already exists in the channel";
+    pub const PROXY_OFF: &str =
+        "Proxy mode is off: the emulator has no certificate authority (its start-up log says why)";
 }
 
 /// An API failure. Each variant's HTTP status, Twilio code and message are one row of the
@@ -250,6 +252,11 @@ pub enum ApiError {
     /// 409, code 20001: Chat v2: the channel has an invite for this identity already
     /// (Twilio's code unconfirmed).
     InviteExists,
+    /// 403, code 20403: a proxy request (`CONNECT`, or an absolute URI) for a host that
+    /// proxy mode does not emulate. The emulator never connects anywhere else.
+    ProxyHostNotEmulated { host: String },
+    /// 503, code 20503: a `CONNECT` or `/_emulator/ca.pem` while proxy mode has no CA.
+    ProxyOff,
     /// 500, code 20500. Never expected; the cause is logged by the response middleware and
     /// never shown to the client.
     Internal(String),
@@ -345,6 +352,15 @@ impl ApiError {
             Self::RoleSidNotFound => (S::BAD_REQUEST, 50100, ROLE_SID_NOT_FOUND),
             Self::RoleSidWrongType => (S::BAD_REQUEST, 50105, ROLE_SID_WRONG_TYPE),
             Self::InviteExists => (S::CONFLICT, 20001, INVITE_EXISTS),
+            Self::ProxyHostNotEmulated { host } => {
+                let [conversations, chat, media] = crate::ca::EMULATED_HOSTS;
+                let message = format!(
+                    "The emulator's proxy serves only {conversations}, {chat} and {media} on port 443; it never \
+                     connects to {host}"
+                );
+                return (S::FORBIDDEN, 20403, message.into());
+            }
+            Self::ProxyOff => (S::SERVICE_UNAVAILABLE, 20503, PROXY_OFF),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, 20500, INTERNAL),
         };
         (status, code, message.into())
@@ -759,6 +775,15 @@ mod tests {
                 "Invalid role type: a participant or member takes a conversation (channel) role, a user a service role",
             ),
             InviteExists => (409, 20001, "An invite for this identity already exists in the channel"),
+            ProxyHostNotEmulated { .. } => (
+                403,
+                20403,
+                "The emulator's proxy serves only conversations.twilio.com, chat.twilio.com and mcs.us1.twilio.com on \
+                 port 443; it never connects to example.com:443",
+            ),
+            ProxyOff => {
+                (503, 20503, "Proxy mode is off: the emulator has no certificate authority (its start-up log says why)")
+            }
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -835,7 +860,9 @@ mod tests {
             UserExists => RoleSidNotFound,
             RoleSidNotFound => RoleSidWrongType,
             RoleSidWrongType => InviteExists,
-            InviteExists => Internal("the disk is full".into()),
+            InviteExists => ProxyHostNotEmulated { host: "example.com:443".into() },
+            ProxyHostNotEmulated { .. } => ProxyOff,
+            ProxyOff => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }

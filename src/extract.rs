@@ -35,6 +35,12 @@ pub(crate) struct RequestContext {
     pub(crate) path: Option<ParsedPath>,
 }
 
+/// The base URL of a request that came through a tunnel of proxy mode (`routes::proxy`):
+/// `https://` and the Twilio host the client asked for, which the links of the answer
+/// carry so that the client follows them back through the proxy.
+#[derive(Clone, Debug)]
+pub(crate) struct ProxiedBase(pub(crate) Arc<str>);
+
 /// A Messages path the shortcut parsed before routing: a conversation, and a message on
 /// the item routes.
 #[derive(Clone, Debug)]
@@ -62,8 +68,23 @@ thread_local! {
 }
 
 impl RequestContext {
-    /// The context of a request with these headers.
-    pub(crate) fn resolve(headers: &HeaderMap, settings: &Settings, path: Option<ParsedPath>) -> Self {
+    /// The context of a request with these headers, which came through a proxy tunnel for
+    /// `proxied` if that is given.
+    pub(crate) fn resolve(
+        headers: &HeaderMap,
+        settings: &Settings,
+        path: Option<ParsedPath>,
+        proxied: Option<&ProxiedBase>,
+    ) -> Self {
+        let mut context = Self::resolve_direct(headers, settings, path);
+        if let Some(ProxiedBase(base)) = proxied {
+            context.base = Arc::clone(base);
+        }
+        context
+    }
+
+    /// The context of a request with these headers, sent to the emulator directly.
+    fn resolve_direct(headers: &HeaderMap, settings: &Settings, path: Option<ParsedPath>) -> Self {
         let authorization = headers.get(AUTHORIZATION).map_or(&[][..], HeaderValue::as_bytes);
         let host = headers.get(HOST).map_or(&[][..], HeaderValue::as_bytes);
         LAST_RESOLVED.with_borrow_mut(|last| {
@@ -94,7 +115,8 @@ impl RequestContext {
     /// pass through it, the context resolved now and left for the next extractor.
     fn of<'a>(parts: &'a mut Parts, state: &AppState) -> &'a Self {
         let Parts { headers, extensions, .. } = parts;
-        extensions.get_or_insert_with(|| Self::resolve(headers, &state.settings, None))
+        let proxied = extensions.get::<ProxiedBase>().cloned();
+        extensions.get_or_insert_with(|| Self::resolve(headers, &state.settings, None, proxied.as_ref()))
     }
 }
 

@@ -12,7 +12,11 @@
 //! - `routes`: the HTTP surface: [`App`] (the Messages shortcut, then axum's router), one
 //!   module per resource with one handler per operation, the `/_emulator/` endpoints
 //!   (`routes::emulator`, the control plane's among them), and the one middleware, which
-//!   runs every Twilio request past the control plane (`routes::observe`).
+//!   runs every Twilio request past the control plane (`routes::observe`); and proxy mode
+//!   (`routes::proxy`), which answers `CONNECT` for Twilio's hosts and serves the API
+//!   inside the tunnel.
+//! - [`ca`]: proxy mode's certificate authority, kept in the data directory, and the TLS
+//!   configuration of the certificate it issues for Twilio's hosts.
 //! - `extract`: the request context (account, base URL, the shortcut's parsed path, resolved
 //!   once per request) and the extractors over it and over paths, forms, queries, headers.
 //! - `auth`: HTTP Basic credentials, permissive by default, strict with `--accounts`.
@@ -44,7 +48,7 @@
 //! - [`banner`]: what the binary prints on start-up.
 //!
 //! Layers point one way: `routes` uses everything below it; `extract` uses `state` and
-//! `auth`; `state` holds the `store` and the `control` plane; `store` and `control` know no
+//! `auth`; `state` holds the `store`, the `control` plane and the `ca`; `store` and `control` know no
 //! handler, no application state and no module above them. No module imports one that
 //! imports it back.
 //!
@@ -53,6 +57,7 @@
 
 pub(crate) mod auth;
 pub mod banner;
+pub mod ca;
 pub mod config;
 pub(crate) mod control;
 pub(crate) mod error;

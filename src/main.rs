@@ -67,7 +67,9 @@ async fn main() -> ExitCode {
     };
     // One write, so a reader of the first line never meets half a banner; a closed stdout
     // is no reason not to serve.
-    let _ = std::io::stdout().lock().write_all(banner::render(address, &banner::describe(&config)).as_bytes());
+    let mut lines = banner::describe(&config);
+    lines.push(("proxy", state.describe_proxy_ca()));
+    let _ = std::io::stdout().lock().write_all(banner::render(address, &lines).as_bytes());
     let _ = std::io::stdout().flush();
     let (request_log, store) = (state.request_log.clone(), state.store.clone());
     let served = serve(listener, state, shutdown).await;

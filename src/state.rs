@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::auth::Credentials;
-use crate::config::Config;
+use crate::ca::{Authority, CaError};
+use crate::config::{self, Config};
 use crate::control::ControlPlane;
 use crate::request_log::RequestLog;
 use crate::sid::SidGenerator;
@@ -42,6 +43,9 @@ pub struct Shared {
     pub request_log: RequestLog,
     /// The webhook sender and its delivery log.
     pub webhooks: Webhooks,
+    /// The certificate authority of proxy mode, or why there is none (proxy mode is then
+    /// off: a `CONNECT` is answered with the reason).
+    pub authority: Result<Arc<Authority>, Arc<CaError>>,
 }
 
 /// Who may use the `/_emulator/` endpoints other than health.
@@ -81,6 +85,8 @@ pub enum StartupError {
     SeedRefused { path: PathBuf, error: ImportFailure },
     #[error("state file {path}: {error} (the file was left untouched)")]
     StateFile { path: PathBuf, error: StateFileError },
+    #[error("proxy mode's certificate authority (--data-dir): {0}")]
+    Authority(CaError),
 }
 
 impl StartupError {
@@ -97,7 +103,12 @@ impl StartupError {
 impl AppState {
     /// State for `config` with its seed files loaded: what the binary serves.
     pub fn prepare(config: &Config, listen_authority: String) -> Result<Self, StartupError> {
-        let state = Self::new(config, listen_authority);
+        let authority = match &config.data_dir {
+            // A directory the user named must work: failing to start says so at once.
+            Some(dir) => Authority::in_dir(dir).map_err(StartupError::Authority)?,
+            None => default_authority().map_err(StartupError::Authority)?,
+        };
+        let state = Self::with_authority(config, listen_authority, Ok(Arc::new(authority)));
         let mut restored = false;
         if let Some(path) = &config.state_file {
             restored = state
@@ -122,8 +133,25 @@ impl AppState {
         Ok(state)
     }
 
-    /// State for `config`, listening on `listen_authority` (`host:port`), with nothing loaded.
+    /// State for `config`, listening on `listen_authority` (`host:port`), with nothing loaded
+    /// and proxy mode's CA in `--data-dir` if given, else in memory: an embedding program or
+    /// a test writes nothing to the user's data directory.
     pub fn new(config: &Config, listen_authority: String) -> Self {
+        let authority = match &config.data_dir {
+            Some(dir) => Authority::in_dir(dir),
+            None => Authority::in_memory(),
+        };
+        if let Err(error) = &authority {
+            tracing::error!(%error, "proxy mode is off: no certificate authority");
+        }
+        Self::with_authority(config, listen_authority, authority.map(Arc::new).map_err(Arc::new))
+    }
+
+    fn with_authority(
+        config: &Config,
+        listen_authority: String,
+        authority: Result<Arc<Authority>, Arc<CaError>>,
+    ) -> Self {
         let sids = config.seed.map_or_else(SidGenerator::random, SidGenerator::seeded);
         let control = match (&config.control_token, config.no_control) {
             (_, true) => ControlAccess::Disabled,
@@ -153,8 +181,30 @@ impl AppState {
             settings: Arc::new(settings),
             started: Instant::now(),
             request_log,
+            authority,
         }))
     }
+
+    /// The start-up line naming proxy mode's CA certificate, or why proxy mode is off.
+    pub fn describe_proxy_ca(&self) -> String {
+        match &self.authority {
+            Ok(authority) => authority.describe(),
+            Err(error) => format!("proxy mode is off: no certificate authority ({error})"),
+        }
+    }
+}
+
+/// The CA in the default data directory ([`config::default_data_dir`]), or, when it cannot
+/// be kept there (no home directory, a read-only file system in a container), one in
+/// memory: proxy mode then works for this run, and start-up does not fail over a default.
+fn default_authority() -> Result<Authority, CaError> {
+    if let Some(dir) = config::default_data_dir() {
+        match Authority::in_dir(&dir) {
+            Ok(authority) => return Ok(authority),
+            Err(error) => tracing::warn!(%error, "proxy mode's CA cannot be kept; it lives in memory for this run"),
+        }
+    }
+    Authority::in_memory()
 }
 
 /// The seed files `path` names: itself, or the `*.json` files in it in name order.

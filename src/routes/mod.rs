@@ -17,6 +17,7 @@ pub mod notifications;
 mod observe;
 pub mod participant_conversations;
 pub mod participants;
+mod proxy;
 pub mod receipts;
 pub mod roles;
 pub mod services;
@@ -40,7 +41,7 @@ use axum::response::{IntoResponse, Response};
 use tower::Service;
 
 use crate::error::{ApiError, ErrorBody, ErrorCause, NeedsResourcePath, TwilioCode};
-use crate::extract::{ParsedPath, RequestContext};
+use crate::extract::{ParsedPath, ProxiedBase, RequestContext};
 use crate::request_log::{self, RequestLog};
 use crate::state::AppState;
 
@@ -74,6 +75,18 @@ impl Service<Request> for App {
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        // Only a proxy request names its target (`CONNECT host:443`, or an absolute URI),
+        // so this one test of a field keeps proxy mode off the API's path.
+        if request.uri().authority().is_some() {
+            return proxy::answer(self.clone(), request);
+        }
+        self.route(request)
+    }
+}
+
+impl App {
+    /// Serves an API request (sent directly, or through a tunnel of proxy mode).
+    fn route(&mut self, request: Request) -> <Self as Service<Request>>::Future {
         match shortcut::recognise(request.method(), request.uri().path()) {
             Some(shortcut::Recognised { operation, route, path }) => {
                 let state = self.state.clone();
@@ -158,7 +171,8 @@ where
         content_type = request.headers().get(CONTENT_TYPE).and_then(|agent| agent.to_str().ok()).unwrap_or(""),
         "request received"
     );
-    let context = RequestContext::resolve(request.headers(), &state.settings, path);
+    let proxied = request.extensions().get::<ProxiedBase>();
+    let context = RequestContext::resolve(request.headers(), &state.settings, path, proxied);
     let account = context.account.as_ref().ok().copied();
     request.extensions_mut().insert(context);
     let response = observe::observe(state, route, account, request, handle).await;

@@ -4,6 +4,7 @@
 //! file); both are driven through the same methods.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -11,6 +12,7 @@ use std::thread::JoinHandle;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::{Method, Response, StatusCode};
+use rustls::pki_types::pem::PemObject;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -36,6 +38,8 @@ enum Server {
     InProcess(#[expect(dead_code, reason = "held for its drop, which stops the server")] oneshot::Sender<()>),
     /// The emulator binary, killed when dropped.
     Binary(Binary),
+    /// Another `TestApp`'s server, reached through its proxy mode ([`TestApp::through_proxy`]).
+    Proxied,
 }
 
 /// The emulator binary as a child process, with its stdout (the banner) and its log
@@ -86,7 +90,8 @@ pub fn spawn_binary_with(extra: &[&str]) -> TestApp {
 }
 
 /// The command [`spawn_binary_with`] runs, for a test that adds to it (limits, say). The
-/// log level is `warn` and the host 127.0.0.1 unless `extra` sets them.
+/// log level is `warn`, the host 127.0.0.1 and the data directory one under the build's
+/// directory unless `extra` sets them.
 pub fn binary_command(extra: &[&str]) -> Command {
     let log_level: &[&str] = if extra.contains(&"--log-level") { &[] } else { &["--log-level", "warn"] };
     let host: &[&str] = if extra.contains(&"--host") { &[] } else { &["--host", "127.0.0.1"] };
@@ -98,6 +103,11 @@ pub fn binary_command(extra: &[&str]) -> Command {
         }
     }
     command.args(host).args(["--port", "0"]).args(log_level).args(extra).env_remove("RUST_LOG");
+    // Proxy mode's CA goes under the build's directory, never the developer's home (every
+    // binary started by the tests shares it, as one user's emulators would).
+    if !extra.contains(&"--data-dir") {
+        command.arg("--data-dir").arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("emulator-data"));
+    }
     command
 }
 
@@ -136,7 +146,8 @@ fn keep_lines(from: impl BufRead + Send + 'static, kept: Arc<Mutex<String>>, ech
 
 impl TestApp {
     fn new(base: String, server: Server) -> Self {
-        Self { base, client: reqwest::Client::new(), account: ACCOUNT, server }
+        let client = client_builder().build().expect("an HTTP client");
+        Self { base, client, account: ACCOUNT, server }
     }
 
     /// The port the server listens on.
@@ -144,10 +155,35 @@ impl TestApp {
         self.base.rsplit(':').next().and_then(|port| port.parse().ok()).expect("a port in the base URL")
     }
 
+    /// A client of this server through its proxy mode, as an unmodified SDK reaches it:
+    /// requests go to `https://{host}` (a Twilio host), through `CONNECT` to this server,
+    /// trusting only the CA certificate this server serves at `/_emulator/ca.pem`. The
+    /// server stays `self`'s: keep `self` alive while this is used.
+    pub async fn through_proxy(&self, host: &str) -> TestApp {
+        let response = self.client.get(format!("{}/_emulator/ca.pem", self.base)).send().await.expect("request");
+        assert_eq!(response.status(), StatusCode::OK, "GET /_emulator/ca.pem");
+        let pem = response.bytes().await.expect("the CA certificate");
+        let mut roots = rustls::RootCertStore::empty();
+        for certificate in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+            roots.add(certificate.expect("a PEM certificate")).expect("a CA certificate rustls accepts");
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let client = client_builder()
+            .proxy(reqwest::Proxy::all(&self.base).expect("the server as a proxy"))
+            .tls_backend_preconfigured(tls)
+            .build()
+            .expect("a proxied client");
+        TestApp { base: format!("https://{host}"), client, account: self.account, server: Server::Proxied }
+    }
+
     fn binary(&self) -> &Binary {
         match &self.server {
             Server::Binary(binary) => binary,
-            Server::InProcess(_) => panic!("this test needs an app started with spawn_binary"),
+            Server::InProcess(_) | Server::Proxied => panic!("this test needs an app started with spawn_binary"),
         }
     }
 
@@ -205,6 +241,14 @@ impl Drop for Binary {
         let _ = child.kill();
         let _ = child.wait();
     }
+}
+
+/// A builder of the tests' HTTP clients. reqwest's rustls has no cryptography of its own
+/// here (the crate's is ring, and one is enough): ring is made the process's default first.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    // An error only says that a default is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }
 
 /// The application for `config` without a socket, to be driven with [`in_process_request`]: for tests

@@ -36,6 +36,7 @@ mod pagination;
 mod participant_conversations;
 mod participants;
 mod persistence;
+mod proxy;
 mod receiver;
 mod request_bodies;
 mod roles;

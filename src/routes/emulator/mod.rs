@@ -1,5 +1,5 @@
 //! The emulator's own routes, under `/_emulator/`, a prefix no Twilio route can use:
-//! health, reset, state export/import, the clock and receipts here; the request journal
+//! health, reset, state export/import, the clock, receipts and proxy mode's CA certificate here; the request journal
 //! ([`journal`]), fault rules ([`faults`]) and metrics ([`metrics`]) in their own modules,
 //! over the control plane's types ([`crate::control`]). Every route but health can be
 //! protected by `--control-token` or turned off by `--no-control`.
@@ -10,8 +10,9 @@ mod metrics;
 mod webhooks;
 
 use axum::extract::{Request, State};
+use axum::http::HeaderName;
 use axum::http::StatusCode;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -35,6 +36,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/_emulator/state", get(export).post(import_merge).put(import_replace))
         .route("/_emulator/clock", get(clock).post(set_clock).delete(reset_clock))
         .route("/_emulator/receipts", post(update_receipts))
+        .route("/_emulator/ca.pem", get(ca_certificate))
         .merge(journal::router())
         .merge(faults::router())
         .merge(metrics::router())
@@ -104,6 +106,13 @@ struct Health {
 /// Liveness and readiness: once this answers, the API answers too. Needs no credentials.
 async fn health(State(state): State<AppState>) -> Json<Health> {
     Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION"), uptime_seconds: state.started.elapsed().as_secs() })
+}
+
+/// `GET /_emulator/ca.pem`: the certificate of proxy mode's CA, for clients to trust
+/// (`REQUESTS_CA_BUNDLE`, `NODE_EXTRA_CA_CERTS`, `curl --cacert`).
+async fn ca_certificate(State(state): State<AppState>) -> Result<([(HeaderName, &'static str); 1], String), ApiError> {
+    let authority = state.authority.as_ref().map_err(|_| ApiError::ProxyOff)?;
+    Ok(([(CONTENT_TYPE, "application/x-pem-file")], authority.certificate_pem().to_owned()))
 }
 
 /// `?account=AC…` narrows reset and export to one account; `?seed=N` reseeds SIDs.

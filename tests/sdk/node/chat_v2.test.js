@@ -16,7 +16,7 @@ const { describe, test, before } = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
 
-const { BASE_URL, connect, createService, fetchDefaultServiceSid, assertRestError, sids } = require("./emulator");
+const { CHAT_BASE_URL, connect, createService, fetchDefaultServiceSid, assertRestError, sids } = require("./emulator");
 
 const MISSING_CHANNEL = "CH" + "0".repeat(32);
 const MISSING_MESSAGE = "IM" + "0".repeat(32);
@@ -27,7 +27,7 @@ const v1 = client.conversations.v1;
 const v2 = client.chat.v2;
 
 const unique = (prefix) => `${prefix}-${crypto.randomBytes(5).toString("hex")}`;
-const channelUrl = (serviceSid, channelSid) => `${BASE_URL}/v2/Services/${serviceSid}/Channels/${channelSid}`;
+const channelUrl = (serviceSid, channelSid) => `${CHAT_BASE_URL}/v2/Services/${serviceSid}/Channels/${channelSid}`;
 
 async function createMany(messages, count) {
   const created = [];
@@ -243,13 +243,13 @@ for (const serviceName of ["default", "created"]) {
       assert.equal(pages.length, 3, JSON.stringify(pages));
       for (const { method, uri } of pages.slice(1)) {
         assert.equal(method, "get");
-        assert.ok(uri.startsWith(`${BASE_URL}/v2/Services/`), uri);
+        assert.ok(uri.startsWith(`${CHAT_BASE_URL}/v2/Services/`), uri);
         assert.ok(uri.includes(`/Channels/${channel.sid}/Messages`), uri);
       }
 
       const page = await messages.page({ pageSize: 3 });
       assert.deepEqual(sids(page.instances), sids(created.slice(0, 3)));
-      assert.ok(page.nextPageUrl.startsWith(BASE_URL + "/"), page.nextPageUrl);
+      assert.ok(page.nextPageUrl.startsWith(CHAT_BASE_URL + "/"), page.nextPageUrl);
       const last = await (await page.nextPage()).nextPage();
       assert.deepEqual(sids(last.instances), [created[6].sid]);
       assert.equal(last.nextPage(), undefined);
@@ -508,7 +508,7 @@ test("channel list pages in creation order and filters by type", async () => {
   assert.equal(pages.length, 3, JSON.stringify(pages));
   for (const { method, uri } of pages.slice(1)) {
     assert.equal(method, "get");
-    assert.ok(uri.startsWith(`${BASE_URL}/v2/Services/${service}/Channels`), uri);
+    assert.ok(uri.startsWith(`${CHAT_BASE_URL}/v2/Services/${service}/Channels`), uri);
   }
 
   assert.deepEqual(sids(await chat.channels.list({ type: ["private"] })), [privateChannel.sid]);

@@ -23,6 +23,8 @@ const assert = require("node:assert/strict");
 const {
   twilio,
   BASE_URL,
+  EMULATOR_URL,
+  PROXY,
   LocalRequestClient,
   connect,
   createService,
@@ -65,7 +67,7 @@ const addSms = (participants, address = SMS_ADDRESS) =>
 // Plain-HTTP helpers: what the SDK has no method for.
 
 async function control(method, path, body) {
-  const response = await fetch(`${BASE_URL}${path}`, {
+  const response = await fetch(`${EMULATOR_URL}${path}`, {
     method,
     headers: body === undefined ? {} : { "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -82,7 +84,7 @@ async function moveReceipts(conversationSid, messageSid, status, extra = {}) {
 }
 
 async function uploadMedia(service, { content = JPEG, filename = "car.jpg", contentType = "image/jpeg" } = {}) {
-  const response = await fetch(`${BASE_URL}/v1/Services/${service}/Media?Filename=${encodeURIComponent(filename)}`, {
+  const response = await fetch(`${EMULATOR_URL}/v1/Services/${service}/Media?Filename=${encodeURIComponent(filename)}`, {
     method: "POST",
     headers: { Authorization: BASIC_AUTH, "Content-Type": contentType },
     body: content,
@@ -394,13 +396,13 @@ for (const formName of ["default", "service"]) {
       assert.deepEqual((await messages.list()).map((m) => m.media), [message.media]);
 
       // The upload now names its message, and its bytes are still there.
-      const metadata = await fetch(`${BASE_URL}/v1/Services/${service}/Media/${media.sid}`, {
+      const metadata = await fetch(`${EMULATOR_URL}/v1/Services/${service}/Media/${media.sid}`, {
         headers: { Authorization: BASIC_AUTH },
       });
       assert.equal(metadata.status, 200);
       const described = await metadata.json();
       assert.deepEqual([described.message_sid, described.channel_sid], [message.sid, conversationSid]);
-      const content = await fetch(`${BASE_URL}/v1/Services/${service}/Media/${media.sid}/Content`, {
+      const content = await fetch(`${EMULATOR_URL}/v1/Services/${service}/Media/${media.sid}/Content`, {
         headers: { Authorization: BASIC_AUTH },
       });
       assert.equal(content.status, 200);
@@ -499,7 +501,8 @@ for (const formName of ["default", "service"]) {
 
     test("with autoRetry the SDK retries an injected 429 and creates one message", async () => {
       const { conversationSid } = await newConversation();
-      const retrying = new LocalRequestClient(BASE_URL, { autoRetry: true, maxRetries: 3 });
+      const options = { autoRetry: true, maxRetries: 3 };
+      const retrying = PROXY ? new twilio.RequestClient(options) : new LocalRequestClient(BASE_URL, options);
       const retryClient = twilio(ACCOUNT_SID, "any-token", { httpClient: retrying });
       const retryRoot = formName === "default" ? retryClient.conversations.v1 : retryClient.conversations.v1.services(serviceSid);
       const messages = retryRoot.conversations(conversationSid).messages;

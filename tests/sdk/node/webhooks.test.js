@@ -13,7 +13,7 @@ const assert = require("node:assert/strict");
 const http = require("node:http");
 const querystring = require("node:querystring");
 
-const { twilio, BASE_URL, connect, createService } = require("./emulator");
+const { twilio, EMULATOR_URL, connect, createService } = require("./emulator");
 
 const TOKEN = "any-token"; // the token emulator.js's client authenticates with
 
@@ -157,7 +157,7 @@ describe("webhooks through the Node SDK", () => {
     const conversation = await client.conversations.v1.conversations.create();
     await client.conversations.v1.conversations(conversation.sid).participants.create({ identity: "ada" });
 
-    const answer = await fetch(`${BASE_URL}/_emulator/sdk/messages`, {
+    const answer = await fetch(`${EMULATOR_URL}/_emulator/sdk/messages`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ account_sid: accountSid, conversation: conversation.sid, identity: "ada", body: "hi" }),

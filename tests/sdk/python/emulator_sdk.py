@@ -2,7 +2,8 @@
 
 The official `twilio` SDK is pointed at the emulator by LocalHttpClient, which rewrites
 https://conversations.twilio.com and https://chat.twilio.com to the URL in EMULATOR_URL;
-everything else is the SDK's own code.
+everything else is the SDK's own code. With EMULATOR_PROXY=1 not even that: the SDK's own
+HTTP client reaches the emulator through proxy mode (HTTPS_PROXY, REQUESTS_CA_BUNDLE).
 """
 
 import os
@@ -16,6 +17,9 @@ os.environ.pop("TWILIO_REGION", None)
 os.environ.pop("TWILIO_EDGE", None)
 
 TWILIO_HOSTS = ("https://conversations.twilio.com", "https://chat.twilio.com")
+
+# Whether the suites run through proxy mode (see conftest.py).
+PROXY = os.environ.get("EMULATOR_PROXY") == "1"
 
 
 class LocalHttpClient(TwilioHttpClient):
@@ -41,6 +45,25 @@ class LocalHttpClient(TwilioHttpClient):
         response = super().request(method, url, *args, **kwargs)
         self.responses.append(response)
         return response
+
+
+def record(http_client):
+    """Makes the SDK's own `http_client` record every request as (method, url, params, data)
+    in `requests`, and every response in `responses`, as LocalHttpClient does: it still
+    sends each request where the SDK addressed it."""
+    http_client.requests = []
+    http_client.responses = []
+    send = http_client.request
+
+    def request(method, url, *args, **kwargs):
+        assert url.startswith(TWILIO_HOSTS), f"the SDK requested {url}, not a Twilio host"
+        http_client.requests.append((method, url, kwargs.get("params"), kwargs.get("data")))
+        response = send(method, url, *args, **kwargs)
+        http_client.responses.append(response)
+        return response
+
+    http_client.request = request
+    return http_client
 
 
 def new_account_sid():

@@ -67,8 +67,8 @@ def assert_list_error(excinfo, status, code):
     assert json.loads(response.text)["code"] == code, response.text
 
 
-def channel_url(base_url, service_sid, channel_sid):
-    return f"{base_url}/v2/Services/{service_sid}/Channels/{channel_sid}"
+def channel_url(chat_base_url, service_sid, channel_sid):
+    return f"{chat_base_url}/v2/Services/{service_sid}/Channels/{channel_sid}"
 
 
 def create_many(messages, count):
@@ -94,7 +94,7 @@ def assert_same(actual, expected, fields):
 # 1. channels
 
 
-def test_channel_create_echoes_fields(chat, service_sid, account_sid, base_url):
+def test_channel_create_echoes_fields(chat, service_sid, account_sid, chat_base_url):
     name = unique("py-create")
     before = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=5)
     created = chat.channels.create(
@@ -115,7 +115,7 @@ def test_channel_create_echoes_fields(chat, service_sid, account_sid, base_url):
     assert isinstance(created.date_created, datetime), repr(created.date_created)
     assert before <= created.date_created <= after, created.date_created
     assert isinstance(created.date_updated, datetime), repr(created.date_updated)
-    url = channel_url(base_url, service_sid, created.sid)
+    url = channel_url(chat_base_url, service_sid, created.sid)
     assert created.url == url
     assert created.links["messages"] == url + "/Messages"
     assert created.links["members"] == url + "/Members"
@@ -148,7 +148,7 @@ def test_channel_fetch_by_sid_and_by_unique_name(chat, channel):
     assert_same(by_name, channel, CHANNEL_FIELDS)
 
 
-def test_channel_list_pages_in_creation_order(client, http_client, base_url):
+def test_channel_list_pages_in_creation_order(client, http_client, chat_base_url):
     # A service of its own, so that the list holds exactly these channels.
     service = client.conversations.v1.services.create(friendly_name="python chat list").sid
     chat = client.chat.v2.services(service)
@@ -167,7 +167,7 @@ def test_channel_list_pages_in_creation_order(client, http_client, base_url):
     assert len(pages) == 3, pages
     for method, url, _, _ in pages[1:]:
         assert method == "GET"
-        assert url.startswith(f"{base_url}/v2/Services/{service}/Channels"), url
+        assert url.startswith(f"{chat_base_url}/v2/Services/{service}/Channels"), url
 
     assert [c.sid for c in chat.channels.list(type=["private"])] == [private.sid]
     assert [c.sid for c in chat.channels.list(type=["public"])] == [c.sid for c in created]
@@ -227,7 +227,7 @@ def test_channel_delete(chat, client):
 # 2. messages
 
 
-def test_message_create_echoes_fields(messages, channel, service_sid, account_sid, base_url):
+def test_message_create_echoes_fields(messages, channel, service_sid, account_sid, chat_base_url):
     before = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=5)
     first = messages.create(from_="alice", body="hello there", attributes=json.dumps({"k": [1, 2]}))
     after = datetime.now(timezone.utc) + timedelta(seconds=5)
@@ -248,7 +248,7 @@ def test_message_create_echoes_fields(messages, channel, service_sid, account_si
     assert isinstance(first.date_created, datetime), repr(first.date_created)
     assert before <= first.date_created <= after, first.date_created
     assert isinstance(first.date_updated, datetime), repr(first.date_updated)
-    assert first.url == channel_url(base_url, service_sid, channel.sid) + f"/Messages/{first.sid}"
+    assert first.url == channel_url(chat_base_url, service_sid, channel.sid) + f"/Messages/{first.sid}"
 
     second = messages.create(body="second")
     assert second.index == 1
@@ -285,7 +285,7 @@ def test_messages_count_follows_the_channel(chat, channel, messages):
     assert chat.channels(channel.sid).fetch().messages_count == 3
 
 
-def test_message_list_pages_in_order(messages, http_client, base_url, channel):
+def test_message_list_pages_in_order(messages, http_client, chat_base_url, channel):
     created = create_many(messages, 7)
 
     before = len(http_client.requests)
@@ -300,12 +300,12 @@ def test_message_list_pages_in_order(messages, http_client, base_url, channel):
     assert len(pages) == 3, pages
     for method, url, _, _ in pages[1:]:
         assert method == "GET"
-        assert url.startswith(base_url + "/v2/Services/"), url
+        assert url.startswith(chat_base_url + "/v2/Services/"), url
         assert f"/Channels/{channel.sid}/Messages" in url, url
 
     page = messages.page(page_size=3)
     assert [m.sid for m in page] == [m.sid for m in created[:3]]
-    assert page.next_page_url.startswith(base_url + "/"), page.next_page_url
+    assert page.next_page_url.startswith(chat_base_url + "/"), page.next_page_url
     last = page.next_page().next_page()
     assert [m.sid for m in last] == [created[6].sid]
     assert last.next_page() is None
@@ -444,7 +444,7 @@ def test_chat_message_appears_in_conversations(client, messages, channel, servic
     assert same.unique_name == channel.unique_name
 
 
-def test_conversation_is_a_private_channel(client, service_sid, base_url):
+def test_conversation_is_a_private_channel(client, service_sid, chat_base_url):
     name = unique("py-conv")
     conversation = client.conversations.v1.services(service_sid).conversations.create(
         friendly_name="from conversations", unique_name=name, attributes='{"c": true}'
@@ -461,7 +461,7 @@ def test_conversation_is_a_private_channel(client, service_sid, base_url):
     assert channel.created_by == "system"
     assert channel.messages_count == 0
     assert channel.date_created == conversation.date_created
-    assert channel.url == channel_url(base_url, service_sid, conversation.sid)
+    assert channel.url == channel_url(chat_base_url, service_sid, conversation.sid)
 
     assert chat.channels(name).fetch().sid == conversation.sid
     assert conversation.sid in [c.sid for c in chat.channels.list(type=["private"])]

@@ -27,12 +27,12 @@ def conversation_paths(client, account_sid):
 
 @pytest.mark.parametrize("form", ["default", "service"])
 @pytest.mark.parametrize("megabytes", SIZES_MB)
-def test_urllib_reads_the_413_every_time(base_url, account_sid, conversation_paths, form, megabytes):
+def test_urllib_reads_the_413_every_time(emulator_url, account_sid, conversation_paths, form, megabytes):
     _, _, path = conversation_paths[form]
     body = b"Body=" + b"a" * (megabytes * 1024 * 1024)
     credentials = base64.b64encode(f"{account_sid}:token".encode()).decode()
     for attempt in range(ATTEMPTS):
-        request = urllib.request.Request(base_url + path, data=body, method="POST")
+        request = urllib.request.Request(emulator_url + path, data=body, method="POST")
         request.add_header("Authorization", f"Basic {credentials}")
         request.add_header("Content-Type", "application/x-www-form-urlencoded")
         with pytest.raises(urllib.error.HTTPError) as refused:

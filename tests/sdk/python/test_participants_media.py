@@ -351,19 +351,19 @@ def test_receipts_are_created_sent_for_each_sms_participant(form, participants, 
     assert_rest_error(excinfo, 404, 20404)
 
 
-def test_moving_receipts_changes_delivery_and_status(participants, messages, conversation_sid, account_sid, base_url):
+def test_moving_receipts_changes_delivery_and_status(participants, messages, conversation_sid, account_sid, emulator_url):
     add_sms(participants, SMS_ADDRESS)
     add_sms(participants, SMS_ADDRESS_2)
     message = messages.create(body="track me")
     receipts = messages(message.sid).delivery_receipts.list()
     first, second = receipts
 
-    move_receipts(base_url, account_sid, conversation_sid, message.sid, "delivered", receipt_sid=first.sid)
+    move_receipts(emulator_url, account_sid, conversation_sid, message.sid, "delivered", receipt_sid=first.sid)
     assert messages(message.sid).fetch().delivery == delivery(2, sent="all", delivered="some")
     assert messages(message.sid).delivery_receipts(first.sid).fetch().status == "delivered"
     assert messages(message.sid).delivery_receipts(second.sid).fetch().status == "sent"
 
-    move_receipts(base_url, account_sid, conversation_sid, message.sid, "read")
+    move_receipts(emulator_url, account_sid, conversation_sid, message.sid, "read")
     assert messages(message.sid).fetch().delivery == delivery(2, sent="all", delivered="all", read="all")
     listed = messages.list()
     assert listed[0].delivery == delivery(2, sent="all", delivered="all", read="all")
@@ -374,8 +374,8 @@ def test_moving_receipts_changes_delivery_and_status(participants, messages, con
     # Failures carry Twilio's error code.
     failing = messages.create(body="will fail")
     doomed, lost = messages(failing.sid).delivery_receipts.list()
-    move_receipts(base_url, account_sid, conversation_sid, failing.sid, "failed", receipt_sid=doomed.sid, error_code=30008)
-    move_receipts(base_url, account_sid, conversation_sid, failing.sid, "undelivered", receipt_sid=lost.sid, error_code=30005)
+    move_receipts(emulator_url, account_sid, conversation_sid, failing.sid, "failed", receipt_sid=doomed.sid, error_code=30008)
+    move_receipts(emulator_url, account_sid, conversation_sid, failing.sid, "undelivered", receipt_sid=lost.sid, error_code=30005)
     failed = messages(failing.sid).fetch()
     assert failed.delivery["total"] == 2
     assert (failed.delivery["failed"], failed.delivery["undelivered"], failed.delivery["read"]) == ("some", "some", "none")
@@ -386,7 +386,7 @@ def test_moving_receipts_changes_delivery_and_status(participants, messages, con
 
     # A receipt does not go backwards: read → delivered is refused.
     response = requests.post(
-        f"{base_url}/_emulator/receipts",
+        f"{emulator_url}/_emulator/receipts",
         json={"account_sid": account_sid, "conversation_sid": conversation_sid, "message_sid": message.sid,
               "status": "delivered"},
         timeout=30,
@@ -404,8 +404,8 @@ def media_service(form):
     return form.chat_service_sid
 
 
-def test_media_message(form, messages, conversation_sid, media_service, account_sid, base_url, client):
-    media = upload_media(base_url, account_sid, media_service)
+def test_media_message(form, messages, conversation_sid, media_service, account_sid, emulator_url, client):
+    media = upload_media(emulator_url, account_sid, media_service)
     assert media["service_sid"] == media_service
     assert (media["size"], media["content_type"], media["filename"]) == (len(JPEG), "image/jpeg", "car.jpg")
 
@@ -420,10 +420,10 @@ def test_media_message(form, messages, conversation_sid, media_service, account_
 
     # The upload now names its message, and its bytes are still there.
     auth = (account_sid, "any-token")
-    metadata = requests.get(f"{base_url}/v1/Services/{media_service}/Media/{media['sid']}", auth=auth, timeout=30)
+    metadata = requests.get(f"{emulator_url}/v1/Services/{media_service}/Media/{media['sid']}", auth=auth, timeout=30)
     assert metadata.status_code == 200, metadata.text
     assert (metadata.json()["message_sid"], metadata.json()["channel_sid"]) == (message.sid, conversation_sid)
-    content = requests.get(f"{base_url}/v1/Services/{media_service}/Media/{media['sid']}/Content", auth=auth, timeout=30)
+    content = requests.get(f"{emulator_url}/v1/Services/{media_service}/Media/{media['sid']}/Content", auth=auth, timeout=30)
     assert (content.status_code, content.content, content.headers["Content-Type"]) == (200, JPEG, "image/jpeg")
 
     # Chat v2 sees the same message as a media message, with one media object.
@@ -440,7 +440,7 @@ def test_media_message(form, messages, conversation_sid, media_service, account_
     assert len(messages.list()) == 1
 
 
-def test_media_errors(form, messages, media_service, service_sid, default_service_sid, account_sid, base_url):
+def test_media_errors(form, messages, media_service, service_sid, default_service_sid, account_sid, emulator_url):
     with pytest.raises(TwilioRestException) as excinfo:
         messages.create(media_sid="MEnot-a-sid")
     assert_rest_error(excinfo, 400, 50510)
@@ -451,13 +451,13 @@ def test_media_errors(form, messages, media_service, service_sid, default_servic
 
     # Media uploaded to another service is not found from this one.
     other = default_service_sid if media_service == service_sid else service_sid
-    elsewhere = upload_media(base_url, account_sid, other)
+    elsewhere = upload_media(emulator_url, account_sid, other)
     with pytest.raises(TwilioRestException) as excinfo:
         messages.create(media_sid=elsewhere["sid"])
     assert_rest_error(excinfo, 400, 50507)
 
     # None of the failures took an index or the upload.
-    ok = upload_media(base_url, account_sid, media_service, content=b"GIF89a", filename="x.gif", content_type="image/gif")
+    ok = upload_media(emulator_url, account_sid, media_service, content=b"GIF89a", filename="x.gif", content_type="image/gif")
     message = messages.create(media_sid=ok["sid"])
     assert message.index == 0
     assert message.media[0]["filename"] == "x.gif"
@@ -496,7 +496,7 @@ def messages_pattern(form):
     return "/v1/Conversations/*/Messages" if form.name == "default" else "/v1/Services/*/Conversations/*/Messages"
 
 
-def test_injected_429_surfaces_as_twilio_rest_exception(form, messages, account_sid, base_url, http_client):
+def test_injected_429_surfaces_as_twilio_rest_exception(form, messages, account_sid, emulator_url, http_client):
     rule = {
         "method": "POST",
         "path": messages_pattern(form),
@@ -504,7 +504,7 @@ def test_injected_429_surfaces_as_twilio_rest_exception(form, messages, account_
         "error": {"status": 429, "code": 20429, "message": "Too Many Requests", "retry_after_seconds": 1},
         "times": 1,
     }
-    with Fault(base_url, rule) as fault:
+    with Fault(emulator_url, rule) as fault:
         with pytest.raises(TwilioRestException) as excinfo:
             messages.create(body="throttled")
         assert_rest_error(excinfo, 429, 20429)
@@ -520,10 +520,10 @@ def test_injected_429_surfaces_as_twilio_rest_exception(form, messages, account_
         assert fault.view()["remaining"] == 0
 
 
-def test_injected_503_on_participant_create(form, participants, account_sid, base_url):
+def test_injected_503_on_participant_create(form, participants, account_sid, emulator_url):
     path = "/v1/Conversations/*/Participants" if form.name == "default" else "/v1/Services/*/Conversations/*/Participants"
     rule = {"method": "POST", "path": path, "account": account_sid, "error": {"status": 503}, "times": 1}
-    with Fault(base_url, rule):
+    with Fault(emulator_url, rule):
         with pytest.raises(TwilioRestException) as excinfo:
             participants.create(identity="alice")
         assert_rest_error(excinfo, 503, 20503)

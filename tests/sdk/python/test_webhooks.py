@@ -191,7 +191,7 @@ def test_a_pre_event_answer_modifies_a_message_created_through_the_sdk(client, r
     assert message.body == "modified by the app"
 
 
-def test_an_sms_user_texting_in_fires_a_validated_webhook(client, account_sid, base_url, receiver):
+def test_an_sms_user_texting_in_fires_a_validated_webhook(client, account_sid, emulator_url, receiver):
     client.conversations.v1.configuration.webhooks().update(
         method="POST", filters=["onMessageAdded"], post_webhook_url=receiver.base + "/sms"
     )
@@ -201,7 +201,7 @@ def test_an_sms_user_texting_in_fires_a_validated_webhook(client, account_sid, b
     )
     try:
         answer = requests.post(
-            base_url + "/_emulator/inbound",
+            emulator_url + "/_emulator/inbound",
             json={"account_sid": account_sid, "from": "+15553334444", "to": "+15556667777", "body": "texting in"},
             timeout=30,
         )
