@@ -19,6 +19,22 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The default size of the request journal.
 pub const DEFAULT_JOURNAL_SIZE: usize = 1000;
 
+/// The default time a client has to send a request's head: far more than any client
+/// sending a whole request needs, short enough that half-sent requests do not pile up.
+pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
+
+/// The default time a kept-alive connection may wait for its next request (nginx's
+/// `keepalive_timeout`): longer than the SDKs' pools keep a connection between calls.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 75_000;
+
+/// The default number of connections served at once: below the usual limit of 1,024 file
+/// descriptors per process, leaving room for the state file and webhook deliveries.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// The default time a shutdown waits for requests in flight: under the 10 s `docker stop`
+/// gives before it kills the process.
+pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 5_000;
+
 /// An API key bound to an account, with its secret when strict auth should check it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiKey {
@@ -114,6 +130,25 @@ pub struct Config {
     #[arg(long, env = "TWILIO_EMULATOR_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 
+    /// How long a client has to send a request's head, in milliseconds, counted from the
+    /// connection's acceptance or the first byte of the request; the connection is then
+    /// closed.
+    #[arg(long, env = "TWILIO_EMULATOR_HEADER_TIMEOUT_MS", default_value_t = DEFAULT_HEADER_TIMEOUT_MS)]
+    pub header_timeout_ms: u64,
+
+    /// How long a kept-alive connection may wait for its next request, in milliseconds.
+    #[arg(long, env = "TWILIO_EMULATOR_IDLE_TIMEOUT_MS", default_value_t = DEFAULT_IDLE_TIMEOUT_MS)]
+    pub idle_timeout_ms: u64,
+
+    /// How many connections are served at once; further clients wait until one closes.
+    #[arg(long, env = "TWILIO_EMULATOR_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
+    /// How long SIGINT or SIGTERM waits for the requests in flight, in milliseconds, before
+    /// closing their connections and exiting.
+    #[arg(long, env = "TWILIO_EMULATOR_SHUTDOWN_GRACE_MS", default_value_t = DEFAULT_SHUTDOWN_GRACE_MS)]
+    pub shutdown_grace_ms: u64,
+
     /// How long a webhook receiver has to answer, in milliseconds (Twilio's limit is 5 s).
     /// A pre-event that times out proceeds unmodified.
     #[arg(long, env = "TWILIO_EMULATOR_WEBHOOK_TIMEOUT_MS", default_value_t = 5000)]
@@ -138,12 +173,23 @@ pub enum StateSync {
 }
 
 impl Config {
-    /// How the state file is to be kept.
+    /// How webhooks are sent.
     pub fn webhooks(&self) -> crate::webhooks::WebhookSettings {
         crate::webhooks::WebhookSettings {
             timeout: std::time::Duration::from_millis(self.webhook_timeout_ms),
             retries: self.webhook_retries,
             log_capacity: self.webhook_log_size,
+        }
+    }
+
+    /// The server loop's connection limit and timeouts.
+    pub(crate) fn connection_limits(&self) -> crate::server::ConnectionLimits {
+        use std::time::Duration;
+        crate::server::ConnectionLimits {
+            header_timeout: Duration::from_millis(self.header_timeout_ms),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+            max_connections: self.max_connections,
+            shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
         }
     }
 
@@ -187,6 +233,10 @@ impl Config {
             no_control: false,
             seed: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
             webhook_timeout_ms: 5000,
             webhook_retries: 0,
             webhook_log_size: 1000,

@@ -68,6 +68,8 @@ pub struct Settings {
     pub credentials: Arc<Credentials>,
     pub control: ControlAccess,
     pub max_body_bytes: usize,
+    /// The connection limit and timeouts of the server loop.
+    pub connections: crate::server::ConnectionLimits,
 }
 
 /// Why the emulator cannot start with its configuration.
@@ -128,6 +130,7 @@ impl AppState {
             credentials: Arc::new(Credentials::from_config(config)),
             control,
             max_body_bytes: config.max_body_bytes,
+            connections: config.connection_limits(),
         };
         let clock = Clock::system();
         let request_log = RequestLog::to_stderr(settings.id);
