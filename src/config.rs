@@ -35,6 +35,11 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// gives before it kills the process.
 pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 5_000;
 
+/// The default bound on the request journal's request text: each entry keeps at most
+/// about 85 KiB (README, "The control plane"), so a thousand large ones cannot pin more
+/// than this.
+pub const DEFAULT_JOURNAL_MAX_BYTES: usize = 32 * 1024 * 1024;
+
 /// An API key bound to an account, with its secret when strict auth should check it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiKey {
@@ -112,6 +117,11 @@ pub struct Config {
     /// How many Twilio API requests the request journal keeps (oldest dropped first).
     #[arg(long, env = "TWILIO_EMULATOR_JOURNAL_SIZE", default_value_t = DEFAULT_JOURNAL_SIZE)]
     pub journal_size: usize,
+
+    /// The most bytes of request text (targets, headers, bodies) the journal holds
+    /// together; the oldest entries are dropped to stay under it.
+    #[arg(long, env = "TWILIO_EMULATOR_JOURNAL_MAX_BYTES", default_value_t = DEFAULT_JOURNAL_MAX_BYTES)]
+    pub journal_max_bytes: usize,
 
     /// Requires `Authorization: Bearer <token>` on the `/_emulator/` endpoints (except
     /// `/_emulator/health`).
@@ -229,6 +239,7 @@ impl Config {
             state_compact_after: DEFAULT_COMPACT_AFTER,
             crash_during_compaction: None,
             journal_size: DEFAULT_JOURNAL_SIZE,
+            journal_max_bytes: DEFAULT_JOURNAL_MAX_BYTES,
             control_token: None,
             no_control: false,
             seed: None,

@@ -741,6 +741,12 @@ mod tests {
             ClosedTimerInvalid => (400, 50380, "TimeToClosed format is invalid"),
             DefaultRoleUndeletable => (400, 20001, "The default roles of a Conversation Service cannot be deleted"),
             UserExists => (409, 50201, "User already exists"),
+            AmbiguousCredentials => (401, 20003, "Authentication Error - more than one Authorization header"),
+            Unparsable(_) => (414, 20414, "URI Too Long: the request target is longer than 64 KiB"),
+            MediaTooLarge => (413, 50512, "Message media size is too large"),
+            MediaQuotaExceeded => {
+                (413, 50512, "The account's media storage quota is exceeded: delete unused media first")
+            }
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -814,7 +820,11 @@ mod tests {
             InactiveTimerInvalid => ClosedTimerInvalid,
             ClosedTimerInvalid => DefaultRoleUndeletable,
             DefaultRoleUndeletable => UserExists,
-            UserExists => Internal("the disk is full".into()),
+            UserExists => AmbiguousCredentials,
+            AmbiguousCredentials => Unparsable(StatusCode::URI_TOO_LONG),
+            Unparsable(_) => MediaTooLarge,
+            MediaTooLarge => MediaQuotaExceeded,
+            MediaQuotaExceeded => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }
@@ -847,8 +857,13 @@ mod tests {
             let response = error.clone().into_response();
             assert_eq!(response.status().as_u16(), status, "{error:?}");
             assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
-            let challenges =
-                matches!(error, ApiError::NoCredentials | ApiError::InvalidUsername | ApiError::InvalidCredentials);
+            let challenges = matches!(
+                error,
+                ApiError::NoCredentials
+                    | ApiError::InvalidUsername
+                    | ApiError::InvalidCredentials
+                    | ApiError::AmbiguousCredentials
+            );
             assert_eq!(response.headers().contains_key(header::WWW_AUTHENTICATE), challenges, "{error:?}");
             let needs_path = response.extensions().get::<NeedsResourcePath>().is_some();
             assert_eq!(needs_path, error == ApiError::NotFound, "{error:?}");

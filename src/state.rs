@@ -141,7 +141,7 @@ impl AppState {
             store,
             webhooks,
             clock,
-            control: Arc::new(ControlPlane::new(config.journal_size)),
+            control: Arc::new(ControlPlane::new(config.journal_size, config.journal_max_bytes)),
             settings: Arc::new(settings),
             started: Instant::now(),
             request_log,
