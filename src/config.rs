@@ -19,6 +19,17 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The default size of the request journal.
 pub const DEFAULT_JOURNAL_SIZE: usize = 1000;
 
+/// The default limit on one media upload: 5 MiB, Twilio's limit for media sent by MMS
+/// (its limit for Conversations uploads is unconfirmed).
+pub const DEFAULT_MAX_MEDIA_BYTES: usize = 5 * 1024 * 1024;
+
+/// The default limit on what one account's uploads hold together.
+pub const DEFAULT_MEDIA_QUOTA_BYTES: usize = 100 * 1024 * 1024;
+
+/// The default limit on `/_emulator/` request bodies: room for a state document of
+/// hundreds of thousands of messages, without buffering whatever a client sends.
+pub const DEFAULT_MAX_CONTROL_BODY_BYTES: usize = 256 * 1024 * 1024;
+
 /// The default time a client has to send a request's head: far more than any client
 /// sending a whole request needs, short enough that half-sent requests do not pile up.
 pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
@@ -140,6 +151,21 @@ pub struct Config {
     #[arg(long, env = "TWILIO_EMULATOR_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
 
+    /// Largest media upload (`POST /v1/Services/{IS}/Media`), in bytes; larger ones get
+    /// 413 with code 50512. It replaces `--max-body-bytes` for uploads.
+    #[arg(long, env = "TWILIO_EMULATOR_MAX_MEDIA_BYTES", default_value_t = DEFAULT_MAX_MEDIA_BYTES)]
+    pub max_media_bytes: usize,
+
+    /// The most bytes one account's uploads may hold together; an upload past it gets 413
+    /// with code 50512.
+    #[arg(long, env = "TWILIO_EMULATOR_MEDIA_QUOTA_BYTES", default_value_t = DEFAULT_MEDIA_QUOTA_BYTES)]
+    pub media_quota_bytes: usize,
+
+    /// Largest `/_emulator/` request body (state documents, fault rules), in bytes; larger
+    /// ones get a 413.
+    #[arg(long, env = "TWILIO_EMULATOR_MAX_CONTROL_BODY_BYTES", default_value_t = DEFAULT_MAX_CONTROL_BODY_BYTES)]
+    pub max_control_body_bytes: usize,
+
     /// How long a client has to send a request's head, in milliseconds, counted from the
     /// connection's acceptance or the first byte of the request; the connection is then
     /// closed.
@@ -244,6 +270,9 @@ impl Config {
             no_control: false,
             seed: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_control_body_bytes: DEFAULT_MAX_CONTROL_BODY_BYTES,
+            max_media_bytes: DEFAULT_MAX_MEDIA_BYTES,
+            media_quota_bytes: DEFAULT_MEDIA_QUOTA_BYTES,
             header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
             idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
             max_connections: DEFAULT_MAX_CONNECTIONS,

@@ -527,6 +527,7 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::MediaNotFound => Self::MediaNotFound,
             StoreError::MediaAlreadyAttached => Self::MediaAlreadyAttached,
             StoreError::MediaBodyUpdate => Self::MediaBodyUpdate,
+            StoreError::MediaQuotaExceeded => Self::MediaQuotaExceeded,
             StoreError::BodyTooLongForSms => Self::BodyTooLong,
             StoreError::ReceiptTransition(from, to) => {
                 Self::invalid("status", InvalidValue::ReceiptTransition { from, to })

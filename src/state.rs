@@ -68,6 +68,12 @@ pub struct Settings {
     pub credentials: Arc<Credentials>,
     pub control: ControlAccess,
     pub max_body_bytes: usize,
+    /// The largest media upload (`--max-media-bytes`).
+    pub max_media_bytes: usize,
+    /// What one account's uploads may hold together (`--media-quota-bytes`).
+    pub media_quota_bytes: usize,
+    /// The largest `/_emulator/` request body (state documents, rules).
+    pub max_control_body_bytes: usize,
     /// The connection limit and timeouts of the server loop.
     pub connections: crate::server::ConnectionLimits,
 }
@@ -130,6 +136,9 @@ impl AppState {
             credentials: Arc::new(Credentials::from_config(config)),
             control,
             max_body_bytes: config.max_body_bytes,
+            max_control_body_bytes: config.max_control_body_bytes,
+            max_media_bytes: config.max_media_bytes,
+            media_quota_bytes: config.media_quota_bytes,
             connections: config.connection_limits(),
         };
         let clock = Clock::system();
