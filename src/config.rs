@@ -21,6 +21,38 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The default size of the request journal.
 pub const DEFAULT_JOURNAL_SIZE: usize = 1000;
 
+/// The default limit on one media upload: 5 MiB, Twilio's limit for media sent by MMS
+/// (its limit for Conversations uploads is unconfirmed).
+pub const DEFAULT_MAX_MEDIA_BYTES: usize = 5 * 1024 * 1024;
+
+/// The default limit on what one account's uploads hold together.
+pub const DEFAULT_MEDIA_QUOTA_BYTES: usize = 100 * 1024 * 1024;
+
+/// The default limit on `/_emulator/` request bodies: room for a state document of
+/// hundreds of thousands of messages, without buffering whatever a client sends.
+pub const DEFAULT_MAX_CONTROL_BODY_BYTES: usize = 256 * 1024 * 1024;
+
+/// The default time a client has to send a request's head: far more than any client
+/// sending a whole request needs, short enough that half-sent requests do not pile up.
+pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
+
+/// The default time a kept-alive connection may wait for its next request (nginx's
+/// `keepalive_timeout`): longer than the SDKs' pools keep a connection between calls.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 75_000;
+
+/// The default number of connections served at once: below the usual limit of 1,024 file
+/// descriptors per process, leaving room for the state file and webhook deliveries.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// The default time a shutdown waits for requests in flight: under the 10 s `docker stop`
+/// gives before it kills the process.
+pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 5_000;
+
+/// The default bound on the request journal's request text: each entry keeps at most
+/// about 85 KiB (README, "The control plane"), so a thousand large ones cannot pin more
+/// than this.
+pub const DEFAULT_JOURNAL_MAX_BYTES: usize = 32 * 1024 * 1024;
+
 /// An API key bound to an account, with its secret when strict auth should check it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiKey {
@@ -113,6 +145,11 @@ pub struct Config {
     #[arg(long, env = "TWILIO_EMULATOR_JOURNAL_SIZE", default_value_t = DEFAULT_JOURNAL_SIZE)]
     pub journal_size: usize,
 
+    /// The most bytes of request text (targets, headers, bodies) the journal holds
+    /// together; the oldest entries are dropped to stay under it.
+    #[arg(long, env = "TWILIO_EMULATOR_JOURNAL_MAX_BYTES", default_value_t = DEFAULT_JOURNAL_MAX_BYTES)]
+    pub journal_max_bytes: usize,
+
     /// Requires `Authorization: Bearer <token>` on the `/_emulator/` endpoints (except
     /// `/_emulator/health`).
     #[arg(long, env = "TWILIO_EMULATOR_CONTROL_TOKEN")]
@@ -130,6 +167,40 @@ pub struct Config {
     /// Largest request body accepted, in bytes; larger ones get a 413.
     #[arg(long, env = "TWILIO_EMULATOR_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+
+    /// Largest media upload (`POST /v1/Services/{IS}/Media`), in bytes; larger ones get
+    /// 413 with code 50512. It replaces `--max-body-bytes` for uploads.
+    #[arg(long, env = "TWILIO_EMULATOR_MAX_MEDIA_BYTES", default_value_t = DEFAULT_MAX_MEDIA_BYTES)]
+    pub max_media_bytes: usize,
+
+    /// The most bytes one account's uploads may hold together; an upload past it gets 413
+    /// with code 50512.
+    #[arg(long, env = "TWILIO_EMULATOR_MEDIA_QUOTA_BYTES", default_value_t = DEFAULT_MEDIA_QUOTA_BYTES)]
+    pub media_quota_bytes: usize,
+
+    /// Largest `/_emulator/` request body (state documents, fault rules), in bytes; larger
+    /// ones get a 413.
+    #[arg(long, env = "TWILIO_EMULATOR_MAX_CONTROL_BODY_BYTES", default_value_t = DEFAULT_MAX_CONTROL_BODY_BYTES)]
+    pub max_control_body_bytes: usize,
+
+    /// How long a client has to send a request's head, in milliseconds, counted from the
+    /// connection's acceptance or the first byte of the request; the connection is then
+    /// closed.
+    #[arg(long, env = "TWILIO_EMULATOR_HEADER_TIMEOUT_MS", default_value_t = DEFAULT_HEADER_TIMEOUT_MS)]
+    pub header_timeout_ms: u64,
+
+    /// How long a kept-alive connection may wait for its next request, in milliseconds.
+    #[arg(long, env = "TWILIO_EMULATOR_IDLE_TIMEOUT_MS", default_value_t = DEFAULT_IDLE_TIMEOUT_MS)]
+    pub idle_timeout_ms: u64,
+
+    /// How many connections are served at once; further clients wait until one closes.
+    #[arg(long, env = "TWILIO_EMULATOR_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
+    /// How long SIGINT or SIGTERM waits for the requests in flight, in milliseconds, before
+    /// closing their connections and exiting.
+    #[arg(long, env = "TWILIO_EMULATOR_SHUTDOWN_GRACE_MS", default_value_t = DEFAULT_SHUTDOWN_GRACE_MS)]
+    pub shutdown_grace_ms: u64,
 
     /// How long a webhook receiver has to answer, in milliseconds (Twilio's limit is 5 s).
     /// A pre-event that times out proceeds unmodified.
@@ -167,12 +238,23 @@ pub enum StateSync {
 }
 
 impl Config {
-    /// How the state file is to be kept.
+    /// How webhooks are sent.
     pub fn webhooks(&self) -> crate::webhooks::WebhookSettings {
         crate::webhooks::WebhookSettings {
             timeout: std::time::Duration::from_millis(self.webhook_timeout_ms),
             retries: self.webhook_retries,
             log_capacity: self.webhook_log_size,
+        }
+    }
+
+    /// The server loop's connection limit and timeouts.
+    pub(crate) fn connection_limits(&self) -> crate::server::ConnectionLimits {
+        use std::time::Duration;
+        crate::server::ConnectionLimits {
+            header_timeout: Duration::from_millis(self.header_timeout_ms),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+            max_connections: self.max_connections,
+            shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
         }
     }
 
@@ -283,10 +365,18 @@ impl Config {
             state_compact_after: DEFAULT_COMPACT_AFTER,
             crash_during_compaction: None,
             journal_size: DEFAULT_JOURNAL_SIZE,
+            journal_max_bytes: DEFAULT_JOURNAL_MAX_BYTES,
             control_token: None,
             no_control: false,
             seed: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_control_body_bytes: DEFAULT_MAX_CONTROL_BODY_BYTES,
+            max_media_bytes: DEFAULT_MAX_MEDIA_BYTES,
+            media_quota_bytes: DEFAULT_MEDIA_QUOTA_BYTES,
+            header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
             webhook_timeout_ms: 5000,
             webhook_retries: 0,
             webhook_log_size: 1000,

@@ -20,6 +20,7 @@ pub mod messages {
     pub const INVALID_USERNAME: &str = "Authentication Error - invalid username";
     pub const INVALID_CREDENTIALS: &str = "Authentication Error - invalid credentials";
     pub const AUTH_DETAIL: &str = "Your AccountSid or AuthToken was incorrect.";
+    pub const AMBIGUOUS_CREDENTIALS: &str = "Authentication Error - more than one Authorization header";
     pub const METHOD_NOT_ALLOWED: &str = "Method not allowed";
     pub const PAYLOAD_TOO_LARGE: &str = "Request entity is larger than limits defined by the server";
     /// <https://www.twilio.com/docs/api/errors/19056>, and what the API takes instead.
@@ -98,6 +99,11 @@ pub mod messages {
     pub const INVITE_EXISTS: &str = "An invite for this identity already exists in the channel";
     pub const PROXY_OFF: &str =
         "Proxy mode is off: the emulator has no certificate authority (its start-up log says why)";
+    pub const MALFORMED_REQUEST: &str = "Bad Request: the request is not valid HTTP/1.1";
+    pub const URI_TOO_LONG: &str = "URI Too Long: the request target is longer than 64 KiB";
+    pub const HEADERS_TOO_LARGE: &str = "Request Header Fields Too Large: over 100 headers, or a head over 400 KiB";
+    pub const MEDIA_TOO_LARGE: &str = "Message media size is too large";
+    pub const MEDIA_QUOTA_EXCEEDED: &str = "The account's media storage quota is exceeded: delete unused media first";
 }
 
 /// An API failure. Each variant's HTTP status, Twilio code and message are one row of the
@@ -113,6 +119,8 @@ pub enum ApiError {
     InvalidUsername,
     /// 401, code 20003: a known username with the wrong secret (strict mode only).
     InvalidCredentials,
+    /// 401, code 20003: more than one `Authorization` header.
+    AmbiguousCredentials,
     /// 405, code 20004; the `Allow` header is added by the router.
     MethodNotAllowed,
     /// 413, code 20413: the request body exceeds the server's limit.
@@ -257,6 +265,15 @@ pub enum ApiError {
     ProxyHostNotEmulated { host: String },
     /// 503, code 20503: a `CONNECT` or `/_emulator/ca.pem` while proxy mode has no CA.
     ProxyOff,
+    /// 400, 414 or 431 (the status given), code 20000 plus that status: a request the HTTP
+    /// layer could not parse, answered before any router (`crate::server`). Twilio's own
+    /// front end answers these; its codes are unconfirmed (README, "Fidelity notes").
+    Unparsable(StatusCode),
+    /// 413, code 50512: an upload over `--max-media-bytes`.
+    MediaTooLarge,
+    /// 413, code 50512: an upload that would take the account's media over
+    /// `--media-quota-bytes` (Twilio's quota and code for it are unconfirmed).
+    MediaQuotaExceeded,
     /// 500, code 20500. Never expected; the cause is logged by the response middleware and
     /// never shown to the client.
     Internal(String),
@@ -277,6 +294,7 @@ impl ApiError {
             Self::NoCredentials => (S::UNAUTHORIZED, 20003, NO_CREDENTIALS),
             Self::InvalidUsername => (S::UNAUTHORIZED, 20003, INVALID_USERNAME),
             Self::InvalidCredentials => (S::UNAUTHORIZED, 20003, INVALID_CREDENTIALS),
+            Self::AmbiguousCredentials => (S::UNAUTHORIZED, 20003, AMBIGUOUS_CREDENTIALS),
             Self::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, 20004, METHOD_NOT_ALLOWED),
             Self::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, 20413, PAYLOAD_TOO_LARGE),
             Self::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, 19056, UNSUPPORTED_MEDIA_TYPE),
@@ -361,6 +379,16 @@ impl ApiError {
                 return (S::FORBIDDEN, 20403, message.into());
             }
             Self::ProxyOff => (S::SERVICE_UNAVAILABLE, 20503, PROXY_OFF),
+            Self::Unparsable(status) => {
+                let message = match *status {
+                    S::URI_TOO_LONG => URI_TOO_LONG,
+                    S::REQUEST_HEADER_FIELDS_TOO_LARGE => HEADERS_TOO_LARGE,
+                    _ => MALFORMED_REQUEST,
+                };
+                (*status, 20000 + u32::from(status.as_u16()), message)
+            }
+            Self::MediaTooLarge => (S::PAYLOAD_TOO_LARGE, 50512, MEDIA_TOO_LARGE),
+            Self::MediaQuotaExceeded => (S::PAYLOAD_TOO_LARGE, 50512, MEDIA_QUOTA_EXCEEDED),
             Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, 20500, INTERNAL),
         };
         (status, code, message.into())
@@ -540,6 +568,7 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::MediaNotFound => Self::MediaNotFound,
             StoreError::MediaAlreadyAttached => Self::MediaAlreadyAttached,
             StoreError::MediaBodyUpdate => Self::MediaBodyUpdate,
+            StoreError::MediaQuotaExceeded => Self::MediaQuotaExceeded,
             StoreError::BodyTooLongForSms => Self::BodyTooLong,
             StoreError::ReceiptTransition(from, to) => {
                 Self::invalid("status", InvalidValue::ReceiptTransition { from, to })
@@ -648,7 +677,7 @@ impl IntoResponse for ApiError {
             Self::NotFound => {
                 response.extensions_mut().insert(NeedsResourcePath);
             }
-            Self::NoCredentials | Self::InvalidUsername | Self::InvalidCredentials => {
+            Self::NoCredentials | Self::InvalidUsername | Self::InvalidCredentials | Self::AmbiguousCredentials => {
                 response
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Twilio API\""));
@@ -784,6 +813,12 @@ mod tests {
             ProxyOff => {
                 (503, 20503, "Proxy mode is off: the emulator has no certificate authority (its start-up log says why)")
             }
+            AmbiguousCredentials => (401, 20003, "Authentication Error - more than one Authorization header"),
+            Unparsable(_) => (414, 20414, "URI Too Long: the request target is longer than 64 KiB"),
+            MediaTooLarge => (413, 50512, "Message media size is too large"),
+            MediaQuotaExceeded => {
+                (413, 50512, "The account's media storage quota is exceeded: delete unused media first")
+            }
             Internal(_) => (500, 20500, "Internal Server Error"),
         }
     }
@@ -862,7 +897,11 @@ mod tests {
             RoleSidWrongType => InviteExists,
             InviteExists => ProxyHostNotEmulated { host: "example.com:443".into() },
             ProxyHostNotEmulated { .. } => ProxyOff,
-            ProxyOff => Internal("the disk is full".into()),
+            ProxyOff => AmbiguousCredentials,
+            AmbiguousCredentials => Unparsable(StatusCode::URI_TOO_LONG),
+            Unparsable(_) => MediaTooLarge,
+            MediaTooLarge => MediaQuotaExceeded,
+            MediaQuotaExceeded => Internal("the disk is full".into()),
             Internal(_) => return None,
         })
     }
@@ -895,8 +934,13 @@ mod tests {
             let response = error.clone().into_response();
             assert_eq!(response.status().as_u16(), status, "{error:?}");
             assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
-            let challenges =
-                matches!(error, ApiError::NoCredentials | ApiError::InvalidUsername | ApiError::InvalidCredentials);
+            let challenges = matches!(
+                error,
+                ApiError::NoCredentials
+                    | ApiError::InvalidUsername
+                    | ApiError::InvalidCredentials
+                    | ApiError::AmbiguousCredentials
+            );
             assert_eq!(response.headers().contains_key(header::WWW_AUTHENTICATE), challenges, "{error:?}");
             let needs_path = response.extensions().get::<NeedsResourcePath>().is_some();
             assert_eq!(needs_path, error == ApiError::NotFound, "{error:?}");

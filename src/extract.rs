@@ -85,7 +85,14 @@ impl RequestContext {
 
     /// The context of a request with these headers, sent to the emulator directly.
     fn resolve_direct(headers: &HeaderMap, settings: &Settings, path: Option<ParsedPath>) -> Self {
-        let authorization = headers.get(AUTHORIZATION).map_or(&[][..], HeaderValue::as_bytes);
+        let mut authorizations = headers.get_all(AUTHORIZATION).iter();
+        let first = authorizations.next();
+        if authorizations.next().is_some() {
+            // Two sets of credentials: neither is chosen, as a proxy and the origin could
+            // read different ones (README, "Fidelity notes").
+            return Self { account: Err(ApiError::AmbiguousCredentials), base: base_url(headers, settings), path };
+        }
+        let authorization = first.map_or(&[][..], HeaderValue::as_bytes);
         let host = headers.get(HOST).map_or(&[][..], HeaderValue::as_bytes);
         LAST_RESOLVED.with_borrow_mut(|last| {
             if let Some(last) = last.as_ref()
@@ -95,7 +102,7 @@ impl RequestContext {
             {
                 return Self { account: last.account.clone(), base: Arc::clone(&last.base), path };
             }
-            let account = match headers.get(AUTHORIZATION) {
+            let account = match first {
                 Some(header) => check_basic(header, &settings.credentials),
                 None => Err(ApiError::NoCredentials),
             };
@@ -168,7 +175,9 @@ fn check_basic(header: &HeaderValue, credentials: &Credentials) -> Result<Accoun
     let encoded = header
         .to_str()
         .ok()
-        .and_then(|value| value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")))
+        .and_then(|value| value.split_once(' '))
+        // The scheme is case-insensitive (RFC 9110, section 11.1): `BASIC` is Basic too.
+        .and_then(|(scheme, encoded)| scheme.eq_ignore_ascii_case("basic").then_some(encoded))
         .ok_or(ApiError::NoCredentials)?;
     // Decoded on the stack: every request carries credentials, and real ones (a 34-character
     // SID, a colon and a 32-character token or key secret) fit many times over.

@@ -44,6 +44,9 @@
 //! - `webhooks`: Conversations webhooks: post-events from the store's webhook tap, in
 //!   commit order per conversation and URL, pre-events sent by the handlers before they
 //!   write, signatures, retries and the delivery log.
+//! - `server`: the connection loop under [`serve`]: the connection limit, the header and
+//!   idle timeouts, the shutdown's grace period, and Twilio's JSON for the requests hyper
+//!   refuses before the router.
 //! - [`healthcheck`]: the `healthcheck` subcommand, for Docker.
 //! - [`banner`]: what the binary prints on start-up.
 //!
@@ -68,6 +71,7 @@ pub(crate) mod memo;
 pub(crate) mod pagination;
 pub(crate) mod request_log;
 pub(crate) mod routes;
+pub(crate) mod server;
 pub(crate) mod sid;
 pub(crate) mod state;
 pub mod store;
@@ -78,7 +82,6 @@ pub(crate) mod webhooks;
 
 use std::future::Future;
 
-use axum::ServiceExt;
 use axum::serve::Listener;
 
 pub use config::Config;
@@ -92,8 +95,11 @@ pub fn app(state: AppState) -> routes::App {
 }
 
 /// Serves [`app`] on `listener` (a `tokio::net::TcpListener`, or any axum listener) until
-/// `shutdown` completes; then the listener is closed, so new connections are refused, and
-/// the requests in flight finish.
+/// `shutdown` completes; then the listener is closed, so new connections are refused,
+/// connections still waiting for a request's head are closed, and the requests in flight
+/// get the shutdown grace period (`--shutdown-grace-ms`) to finish. Connections are
+/// limited and timed out as `--max-connections`, `--header-timeout-ms` and
+/// `--idle-timeout-ms` say.
 pub async fn serve<L>(
     listener: L,
     state: AppState,
@@ -101,8 +107,9 @@ pub async fn serve<L>(
 ) -> std::io::Result<()>
 where
     L: Listener,
-    L::Addr: std::fmt::Debug,
 {
     state.webhooks.start();
-    axum::serve(listener, app(state).into_make_service()).with_graceful_shutdown(shutdown).await
+    let limits = state.settings.connections;
+    server::serve(listener, app(state), limits, shutdown).await;
+    Ok(())
 }

@@ -72,6 +72,14 @@ pub struct Settings {
     pub credentials: Arc<Credentials>,
     pub control: ControlAccess,
     pub max_body_bytes: usize,
+    /// The largest media upload (`--max-media-bytes`).
+    pub max_media_bytes: usize,
+    /// What one account's uploads may hold together (`--media-quota-bytes`).
+    pub media_quota_bytes: usize,
+    /// The largest `/_emulator/` request body (state documents, rules).
+    pub max_control_body_bytes: usize,
+    /// The connection limit and timeouts of the server loop.
+    pub connections: crate::server::ConnectionLimits,
 }
 
 /// Why the emulator cannot start with its configuration.
@@ -167,6 +175,10 @@ impl AppState {
             credentials: Arc::new(Credentials::from_config(config)),
             control,
             max_body_bytes: config.max_body_bytes,
+            max_control_body_bytes: config.max_control_body_bytes,
+            max_media_bytes: config.max_media_bytes,
+            media_quota_bytes: config.media_quota_bytes,
+            connections: config.connection_limits(),
         };
         let clock = Clock::system();
         let request_log = RequestLog::to_stderr(settings.id, config.log_format);
@@ -177,7 +189,7 @@ impl AppState {
             store,
             webhooks,
             clock,
-            control: Arc::new(ControlPlane::new(config.journal_size)),
+            control: Arc::new(ControlPlane::new(config.journal_size, config.journal_max_bytes)),
             settings: Arc::new(settings),
             started: Instant::now(),
             request_log,

@@ -26,14 +26,34 @@ use super::faults::FaultId;
 use super::pattern::PathPattern;
 use crate::sid::{AccountSid, ApiKeySid};
 
-/// Bodies larger than this are journaled without their parameters: a thousand entries
-/// then hold at most 64 MiB of bodies, whatever `--max-body-bytes` allows. Real Twilio
-/// requests are far smaller (a message body is at most 32 KiB).
-const MAX_JOURNALED_BODY: usize = 64 * 1024;
+/// What an entry keeps of each part of a request; the rest is cut, and a [`cut_marker`]
+/// says how much. Real Twilio requests are far smaller (a message body is at most
+/// 32 KiB, a target a few hundred bytes), so only hostile or broken requests are cut.
+mod keep {
+    /// Of the path and query.
+    pub const TARGET: usize = 4 * 1024;
+    /// Of each header's value.
+    pub const HEADER_VALUE: usize = 1024;
+    /// Of all header lines together; headers past it are dropped, and counted.
+    pub const HEADERS: usize = 16 * 1024;
+    /// Of the body.
+    pub const BODY: usize = 64 * 1024;
+}
+
+/// The header line that replaces the headers cut from an entry.
+const CUT_HEADERS_NAME: &str = "x-emulator-journal-cut";
+
+/// Appended where an entry's text was cut, saying how many bytes are missing.
+fn cut_marker(cut: usize) -> String {
+    format!("…[{cut} bytes cut]")
+}
 
 /// The bounded journal of one emulator.
 pub struct Journal {
     capacity: usize,
+    /// The most bytes of request text its entries hold together (`--journal-max-bytes`);
+    /// the oldest entries are dropped to stay under it.
+    max_bytes: usize,
     /// A `std` lock: pushing and filtering are short and synchronous, and no `.await`
     /// happens while it is held.
     ring: Mutex<Ring>,
@@ -49,6 +69,8 @@ pub struct Journal {
 struct Ring {
     entries: VecDeque<Entry>,
     next_sequence: u64,
+    /// The request text the entries hold, in bytes.
+    bytes: usize,
 }
 
 /// What the middleware knows about a request: its head before it runs, then its body.
@@ -68,9 +90,11 @@ pub struct Captured {
     text: Vec<u8>,
     target_end: usize,
     headers_end: usize,
-    /// Whether `text` ends with the body: not when it was refused as too large, or is
-    /// larger than the journal keeps.
+    /// Whether `text` ends with the body (or its first [`keep::BODY`] bytes): not when
+    /// the body was refused as too large.
     body_kept: bool,
+    /// How many bytes of the body were cut.
+    body_cut: usize,
 }
 
 impl Captured {
@@ -79,30 +103,47 @@ impl Captured {
     pub fn new(time: SystemTime, method: &Method, uri: &Uri, headers: &HeaderMap) -> Self {
         let target = uri.path_and_query().map_or(uri.path(), |target| target.as_str());
         let header_bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 3).sum();
-        let mut text = Vec::with_capacity(target.len() + header_bytes);
-        text.extend_from_slice(target.as_bytes());
+        let mut text = Vec::with_capacity(target.len().min(keep::TARGET) + header_bytes.min(keep::HEADERS) + 64);
+        push_cut(&mut text, target.as_bytes(), keep::TARGET);
         let target_end = text.len();
+        let (mut dropped, mut dropped_bytes) = (0usize, 0usize);
         for (name, value) in headers {
+            let line = name.as_str().len() + 3 + value.len().min(keep::HEADER_VALUE);
+            if text.len() - target_end + line > keep::HEADERS {
+                dropped += 1;
+                dropped_bytes += name.as_str().len() + value.len() + 3;
+                continue;
+            }
             text.extend_from_slice(name.as_str().as_bytes());
             text.extend_from_slice(b": ");
-            text.extend_from_slice(value.as_bytes());
+            push_cut(&mut text, value.as_bytes(), keep::HEADER_VALUE);
             text.push(b'\n');
         }
+        if dropped > 0 {
+            let line = format!("{CUT_HEADERS_NAME}: {dropped} headers {}\n", cut_marker(dropped_bytes));
+            text.extend_from_slice(line.as_bytes());
+        }
         let headers_end = text.len();
-        Self { time, method: method.clone(), text, target_end, headers_end, body_kept: false }
+        Self { time, method: method.clone(), text, target_end, headers_end, body_kept: false, body_cut: 0 }
     }
 
-    /// Keeps the request body, unless it is larger than the journal keeps.
+    /// Keeps the request body, or its first [`keep::BODY`] bytes.
     pub fn keep_body(&mut self, body: &[u8]) {
-        if body.len() <= MAX_JOURNALED_BODY {
-            self.text.truncate(self.headers_end);
-            self.text.extend_from_slice(body);
-            self.body_kept = true;
-        }
+        self.text.truncate(self.headers_end);
+        let kept = body.len().min(keep::BODY);
+        self.text.extend_from_slice(&body[..kept]);
+        self.body_kept = true;
+        self.body_cut = body.len() - kept;
+    }
+
+    /// The bytes this entry holds.
+    fn size(&self) -> usize {
+        self.text.capacity()
     }
 
     fn target(&self) -> &str {
-        // Written from a `&str`; a failure here could only be a bug, and shows as empty.
+        // Written from a `&str` (with a marker when cut); a cut inside a character could
+        // only come from a target hyper accepted as non-ASCII, and shows as empty.
         std::str::from_utf8(&self.text[..self.target_end]).unwrap_or_default()
     }
 
@@ -148,13 +189,24 @@ pub struct Entry {
     outcome: Outcome,
 }
 
+/// Appends `bytes` to `text`, or its first `keep` bytes and a [`cut_marker`].
+fn push_cut(text: &mut Vec<u8>, bytes: &[u8], keep: usize) {
+    if bytes.len() <= keep {
+        text.extend_from_slice(bytes);
+    } else {
+        text.extend_from_slice(&bytes[..keep]);
+        text.extend_from_slice(cut_marker(bytes.len() - keep).as_bytes());
+    }
+}
+
 impl Journal {
-    /// A journal keeping the last `capacity` requests; 0 keeps none.
-    pub fn new(capacity: usize) -> Self {
+    /// A journal keeping the last `capacity` requests, holding at most `max_bytes` of
+    /// request text together; a `capacity` of 0 keeps none.
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
         // Reserve lazily beyond a modest size: a huge `--journal-size` should cost memory
         // only once it fills.
-        let ring = Ring { entries: VecDeque::with_capacity(capacity.min(1024)), next_sequence: 1 };
-        Self { capacity, ring: Mutex::new(ring) }
+        let ring = Ring { entries: VecDeque::with_capacity(capacity.min(1024)), next_sequence: 1, bytes: 0 };
+        Self { capacity, max_bytes, ring: Mutex::new(ring) }
     }
 
     /// Whether requests are recorded at all (`--journal-size 0` turns the journal off).
@@ -183,14 +235,34 @@ impl Journal {
         if !self.is_enabled() {
             return;
         }
+        let size = request.size();
         let mut ring = self.lock();
         let sequence = ring.next_sequence;
         ring.next_sequence += 1;
-        let evicted = if ring.entries.len() >= self.capacity { ring.entries.pop_front() } else { None };
+        // Usually exactly one entry goes (the oldest, once the ring is full); more only
+        // when large entries push the total over `max_bytes`.
+        // The first one without an allocation: this is on every request's path.
+        let (mut evicted, mut more_evicted) = (None, Vec::new());
+        while !ring.entries.is_empty()
+            && (ring.entries.len() >= self.capacity || ring.bytes + size > self.max_bytes)
+            && let Some(oldest) = ring.entries.pop_front()
+        {
+            ring.bytes -= oldest.request.size();
+            match evicted {
+                None => evicted = Some(oldest),
+                Some(_) => more_evicted.push(oldest),
+            }
+        }
+        ring.bytes += size;
         ring.entries.push_back(Entry { sequence, request, outcome });
         drop(ring);
         // Freed once the lock is released.
-        drop(evicted);
+        drop((evicted, more_evicted));
+    }
+
+    /// The bytes of request text the journal holds now.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     /// Copies of the entries `filter` selects, oldest first. Listing is rare and copying
@@ -213,7 +285,10 @@ impl Journal {
     /// Forgets every entry. Sequence numbers keep counting, so an entry seen before a
     /// clear is never confused with one recorded after it.
     pub fn clear(&self) {
-        let cleared = std::mem::take(&mut self.lock().entries);
+        let mut ring = self.lock();
+        let cleared = std::mem::take(&mut ring.entries);
+        ring.bytes = 0;
+        drop(ring);
         drop(cleared);
     }
 }
@@ -224,11 +299,55 @@ impl fmt::Debug for Journal {
     }
 }
 
+/// What replaces a secret in a journal entry.
+const REDACTED: &str = "<redacted>";
+
+/// The one list of what the journal hides: a header, form or query parameter whose name,
+/// lower-cased and without `-`, `_` and `.`, ends with one of these words is a secret
+/// (`AuthToken`, `Password`, `Secret`, `ApiKey`, `PrivateKey`, `Certificate`, `Cookie`,
+/// `X-Api-Key`, `X-Auth-Token`, `X-Twilio-Signature`…), unless it is one of
+/// [`NOT_SECRETS`]. `Authorization` headers keep their scheme and SID username
+/// ([`redact_credentials`]).
+const SECRET_ENDINGS: [&str; 10] =
+    ["token", "password", "passwd", "secret", "key", "certificate", "cookie", "signature", "session", "credentials"];
+
+/// Names that end like a secret but are not one: they are what a test asserts on.
+const NOT_SECRETS: [&str; 2] = ["pagetoken", "itwilioidempotencytoken"];
+
+/// Whether a header or parameter named `name` holds a secret (see [`SECRET_ENDINGS`]).
+fn is_secret(name: &str) -> bool {
+    let normalized: String =
+        name.chars().filter(|c| !matches!(c, '-' | '_' | '.')).map(|c| c.to_ascii_lowercase()).collect();
+    SECRET_ENDINGS.iter().any(|ending| normalized.ends_with(ending)) && !NOT_SECRETS.contains(&normalized.as_str())
+}
+
+/// Form or query parameters with the values of secrets redacted.
+fn redacted_params(encoded: &[u8]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    form_urlencoded::parse(encoded)
+        .map(|(name, value)| {
+            let value = if is_secret(&name) { Cow::Borrowed(REDACTED) } else { value };
+            (name, value)
+        })
+        .collect()
+}
+
+/// A query string with the values of secret parameters redacted; as received otherwise.
+fn redacted_query(query: &str) -> Cow<'_, str> {
+    let has_secret = form_urlencoded::parse(query.as_bytes()).any(|(name, _)| is_secret(&name));
+    if !has_secret {
+        return Cow::Borrowed(query);
+    }
+    let mut rebuilt = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in redacted_params(query.as_bytes()) {
+        rebuilt.append_pair(&name, &value);
+    }
+    Cow::Owned(rebuilt.finish())
+}
+
 /// Replaces the secret of an `Authorization` value. The username of Basic credentials is
 /// kept when it is an Account or API key SID, which are identifiers rather than secrets
 /// (it tells which tenant the request used); anything else might be a misplaced secret.
 fn redact_credentials(value: &[u8]) -> String {
-    const REDACTED: &str = "<redacted>";
     let text = std::str::from_utf8(value).unwrap_or_default().trim();
     match text.split_once(' ') {
         Some((scheme, credentials)) if scheme.eq_ignore_ascii_case("basic") => {
@@ -293,10 +412,14 @@ pub struct EntryView<'a> {
     time: String,
     method: &'a str,
     path: &'a str,
-    query: Option<&'a str>,
-    /// The form parameters in order, as `[name, value]` pairs; `null` when the body was
-    /// refused or too large to keep.
+    /// As received, but with the values of secret parameters redacted.
+    query: Option<Cow<'a, str>>,
+    /// The form parameters in order, as `[name, value]` pairs, secrets redacted; `null`
+    /// when the body was refused.
     params: Option<Vec<(Cow<'a, str>, Cow<'a, str>)>>,
+    /// How many bytes of the body were cut (the journal keeps 64 KiB); `params` then come
+    /// from what was kept.
+    body_cut_bytes: usize,
     headers: HeadersView<'a>,
     status: u16,
     /// From the arrival of the request to its response head, in microseconds.
@@ -315,10 +438,11 @@ impl<'a> EntryView<'a> {
             time: DateTime::<Utc>::from(request.time).to_rfc3339_opts(SecondsFormat::Millis, true),
             method: request.method.as_str(),
             path: request.path(),
-            query: request.query(),
+            query: request.query().map(redacted_query),
             // Parsed as a form: every SDK sends one, and a multipart body (older twilio-node)
             // was kept as the form its text parts make (`routes::observe`).
-            params: request.body().map(|body| form_urlencoded::parse(body).collect()),
+            params: request.body().map(redacted_params),
+            body_cut_bytes: request.body_cut,
             headers: HeadersView(request),
             status: outcome.status.as_u16(),
             duration_us: u64::try_from(outcome.duration.as_micros()).unwrap_or(u64::MAX),
@@ -340,9 +464,12 @@ impl Serialize for HeadersView<'_> {
         for (name, value) in self.0.headers() {
             let name = String::from_utf8_lossy(name);
             let is_credential = name == AUTHORIZATION.as_str() || name == PROXY_AUTHORIZATION.as_str();
-            let value = match is_credential {
-                true => Cow::Owned(redact_credentials(value)),
-                false => String::from_utf8_lossy(value),
+            let value = if is_credential {
+                Cow::Owned(redact_credentials(value))
+            } else if is_secret(&name) {
+                Cow::Borrowed(REDACTED)
+            } else {
+                String::from_utf8_lossy(value)
             };
             match joined.iter_mut().find(|(seen, _)| *seen == name) {
                 Some((_, values)) => *values = Cow::Owned(format!("{values}, {value}")),
@@ -393,7 +520,7 @@ mod tests {
 
     #[test]
     fn the_ring_drops_the_oldest_and_keeps_counting() {
-        let journal = Journal::new(2);
+        let journal = Journal::new(2, usize::MAX);
         for path in ["/a", "/b", "/c"] {
             journal.record(captured(path), outcome(StatusCode::OK));
         }
@@ -432,13 +559,67 @@ mod tests {
         bare.keep_body(b"Body=hi");
         assert_eq!(bare.body(), Some(&b"Body=hi"[..]));
         assert_eq!(bare.headers().count(), 5, "the body does not run into the headers");
-        bare.keep_body(&vec![b'a'; MAX_JOURNALED_BODY + 1]);
-        assert_eq!(bare.body(), Some(&b"Body=hi"[..]), "a body too large to journal is not kept");
+        bare.keep_body(&vec![b'a'; keep::BODY + 10]);
+        assert_eq!(bare.body().map(<[u8]>::len), Some(keep::BODY), "a long body is cut");
+        assert_eq!(bare.body_cut, 10);
+    }
+
+    #[test]
+    fn every_part_of_an_entry_is_cut_with_a_marker_and_the_journal_is_bounded_in_bytes() {
+        let long_target = format!("/v1/Conversations?x={}", "a".repeat(keep::TARGET * 4));
+        let mut headers = HeaderMap::new();
+        headers.insert("x-long", HeaderValue::from_str(&"b".repeat(keep::HEADER_VALUE * 8)).expect("value"));
+        for index in 0..200 {
+            let name = http::HeaderName::from_bytes(format!("x-h{index}").as_bytes()).expect("name");
+            headers.insert(name, HeaderValue::from_str(&"c".repeat(500)).expect("value"));
+        }
+
+        let captured = Captured::new(SystemTime::now(), &Method::GET, &long_target.parse().expect("uri"), &headers);
+
+        assert!(captured.target().ends_with(&cut_marker(long_target.len() - keep::TARGET)), "the target is cut");
+        assert!(captured.target_end < keep::TARGET + 32);
+        let long = captured.headers().find(|(name, _)| *name == b"x-long").expect("kept").1;
+        assert!(long.ends_with(cut_marker(keep::HEADER_VALUE * 7).as_bytes()), "a long value is cut");
+        let cut = captured.headers().find(|(name, _)| *name == CUT_HEADERS_NAME.as_bytes()).expect("a marker");
+        assert!(String::from_utf8_lossy(cut.1).contains(" headers …["), "{:?}", String::from_utf8_lossy(cut.1));
+        assert!(captured.headers_end - captured.target_end < keep::HEADERS + 64, "the headers are bounded");
+
+        let journal = Journal::new(1000, 3 * captured.size());
+        for _ in 0..10 {
+            journal.record(captured.clone(), outcome(StatusCode::OK));
+        }
+        assert!(journal.bytes() <= 3 * captured.size(), "the total is bounded: {}", journal.bytes());
+        assert_eq!(journal.len(), 3);
+    }
+
+    #[test]
+    fn secrets_in_headers_forms_and_queries_are_redacted_from_one_list() {
+        let mut headers = HeaderMap::new();
+        for name in ["cookie", "x-api-key", "x-auth-token", "x-twilio-signature", "x-session"] {
+            headers.insert(http::HeaderName::from_static(name), HeaderValue::from_static("s3cret"));
+        }
+        headers.insert("i-twilio-idempotency-token", HeaderValue::from_static("kept"));
+        headers.insert("x-twilio-webhook-enabled", HeaderValue::from_static("true"));
+        let uri: Uri = "/v1/Credentials?AuthToken=s3cret&PageToken=PT1&PageSize=5".parse().expect("uri");
+        let mut captured = Captured::new(SystemTime::now(), &Method::POST, &uri, &headers);
+        captured.keep_body(b"FriendlyName=x&Secret=s3cret&PrivateKey=s3cret&Certificate=s3cret&ApiKey=s3cret&Password=s3cret&Sandbox=true");
+
+        let entry = Entry { sequence: 1, request: captured, outcome: outcome(StatusCode::OK) };
+        let view = serde_json::to_value(EntryView::of(&entry)).expect("JSON");
+
+        assert!(!view.to_string().contains("s3cret"), "{view}");
+        assert_eq!(view["query"], "AuthToken=%3Credacted%3E&PageToken=PT1&PageSize=5");
+        assert_eq!(view["headers"]["i-twilio-idempotency-token"], "kept");
+        assert_eq!(view["headers"]["x-twilio-webhook-enabled"], "true");
+        assert_eq!(view["headers"]["cookie"], REDACTED);
+        let params = view["params"].as_array().expect("params");
+        assert_eq!(params[0], serde_json::json!(["FriendlyName", "x"]));
+        assert_eq!(params[6], serde_json::json!(["Sandbox", "true"]));
     }
 
     #[test]
     fn a_zero_size_journal_records_nothing() {
-        let journal = Journal::new(0);
+        let journal = Journal::new(0, usize::MAX);
         journal.record(captured("/a"), outcome(StatusCode::OK));
         assert!(journal.is_empty());
     }

@@ -25,8 +25,12 @@ pub struct ControlPlane {
 
 impl ControlPlane {
     /// A control plane whose journal keeps at most `journal_size` requests.
-    pub fn new(journal_size: usize) -> Self {
-        Self { journal: Journal::new(journal_size), faults: Faults::new(), metrics: Metrics::default() }
+    pub fn new(journal_size: usize, journal_max_bytes: usize) -> Self {
+        Self {
+            journal: Journal::new(journal_size, journal_max_bytes),
+            faults: Faults::new(),
+            metrics: Metrics::default(),
+        }
     }
 
     /// The request journal.

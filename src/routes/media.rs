@@ -6,7 +6,7 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,10 +21,14 @@ use crate::store::Upload;
 use crate::store::model::Media;
 use crate::time::Timestamp;
 
+/// The upload route: its bodies are files, limited by `--max-media-bytes` (refused with
+/// 50512) rather than `--max-body-bytes` (`crate::routes::observe` reads them).
+pub(crate) const UPLOAD_ROUTE: &str = "/v1/Services/{ChatServiceSid}/Media";
+
 /// The routes under `/v1/Services/{ChatServiceSid}/Media`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/Services/{ChatServiceSid}/Media", post(upload))
+        .route(UPLOAD_ROUTE, post(upload))
         .route("/v1/Services/{ChatServiceSid}/Media/{MediaSid}", get(fetch))
         .route("/v1/Services/{ChatServiceSid}/Media/{MediaSid}/Content", get(content))
 }
@@ -54,11 +58,11 @@ async fn upload(
         .ok_or_else(|| ApiError::invalid("Content-Type", InvalidValue::MissingHeader))?
         .to_owned();
     let filename = params.filename.or_else(|| filename_from_disposition(headers.get(CONTENT_DISPOSITION)));
-    let content = crate::extract::read_body(request.into_body(), state.settings.max_body_bytes)
+    let content = crate::extract::read_body(request.into_body(), state.settings.max_media_bytes)
         .await
-        .map_err(|_| ApiError::PayloadTooLarge)?;
+        .map_err(|_| ApiError::MediaTooLarge)?;
     let upload = Upload { content_type, filename, author: params.author, content };
-    let media = state.store.upload_media(account, service, upload)?;
+    let media = state.store.upload_media_within(account, service, upload, state.settings.media_quota_bytes)?;
     Ok((StatusCode::CREATED, Json(MediaResource { service, base, media })))
 }
 
@@ -74,6 +78,11 @@ async fn fetch(
 }
 
 /// Download an upload's bytes, with the `Content-Type` it was uploaded with.
+///
+/// Anyone can upload anything, and the emulator serves it from its own origin, where the
+/// web inspector and the control plane live: so the browser is told never to sniff a type
+/// (`nosniff`), to run nothing the file holds (a sandboxing `Content-Security-Policy`),
+/// and to download rather than render the types that can carry script.
 async fn content(
     ApiCall { state, account, .. }: ApiCall,
     ServicePath(scope): ServicePath,
@@ -82,7 +91,29 @@ async fn content(
     let media = state.store.fetch_media(account, scope.explicit().ok_or(ApiError::NotFound)?, media.0)?;
     let content_type = HeaderValue::from_str(&media.content_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    Ok(([(CONTENT_TYPE, content_type)], Body::from(Bytes::clone(&media.content))).into_response())
+    let disposition = if can_carry_script(&media.content_type) { "attachment" } else { "inline" };
+    let headers = [
+        (CONTENT_TYPE, content_type),
+        (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (CONTENT_SECURITY_POLICY, HeaderValue::from_static(MEDIA_CONTENT_SECURITY_POLICY)),
+        (CONTENT_DISPOSITION, HeaderValue::from_static(disposition)),
+    ];
+    Ok((headers, Body::from(Bytes::clone(&media.content))).into_response())
+}
+
+/// What served media may do in a browser: nothing (no script, no plugin, no request, no
+/// form, an opaque origin); images and media still display when opened directly.
+const MEDIA_CONTENT_SECURITY_POLICY: &str = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'";
+
+/// Whether a browser could run script from a file of this type: HTML, XHTML, SVG, any XML
+/// (which can pull in XSLT and XHTML), XSL and JavaScript.
+fn can_carry_script(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    matches!(essence.as_str(), "text/html" | "text/xml" | "application/xml" | "text/xsl" | "application/xslt+xml")
+        || essence.ends_with("+xml")
+        || essence.contains("javascript")
+        || essence.contains("ecmascript")
+        || essence.contains("html")
 }
 
 /// The `{MediaSid}` path parameter; a malformed SID names nothing.

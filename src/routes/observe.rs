@@ -44,12 +44,12 @@ where
 {
     if is_control_path(request.uri().path()) {
         // Read before any handler can refuse the request (a missing control token, say)
-        // without reading it: a client still sending would never see the refusal. The
-        // control plane is trusted, so its bodies (state documents) have no limit.
+        // without reading it: a client still sending would never see the refusal. State
+        // documents can be far larger than any Twilio request, hence a limit of their own.
         let (parts, body) = request.into_parts();
         let body = match body.size_hint().exact() {
             Some(0) => body,
-            _ => match read_body(body, usize::MAX).await {
+            _ => match read_body(body, state.settings.max_control_body_bytes).await {
                 Ok(bytes) => Body::from(bytes),
                 Err(BodyTooLarge) => return ApiError::PayloadTooLarge.into_response(),
             },
@@ -68,11 +68,14 @@ where
     // Any failure to read the body is answered as too large, as the form extractor does:
     // the only other cause is a client that went away, which reads no answer anyway. Most
     // requests (every GET) have none, which hyper knows without reading.
+    let media_upload = route == Some(super::media::UPLOAD_ROUTE);
+    let limit = if media_upload { state.settings.max_media_bytes } else { state.settings.max_body_bytes };
     let read = match body.size_hint().exact() {
         Some(0) => Ok(Bytes::new()),
-        _ => read_body(body, state.settings.max_body_bytes).await,
+        _ => read_body(body, limit).await,
     };
     let (response, fired) = match read {
+        Err(_) if media_upload => (ApiError::MediaTooLarge.into_response(), Vec::new()),
         Err(_) => (ApiError::PayloadTooLarge.into_response(), Vec::new()),
         Ok(bytes) => {
             // The rules' lock is released inside `decide`, before the sleep below.

@@ -23,7 +23,32 @@ impl Store {
         service: ChatServiceSid,
         upload: Upload,
     ) -> Result<Media, StoreError> {
+        self.upload_media_within(account, service, upload, usize::MAX)
+    }
+
+    /// Like [`upload_media`](Self::upload_media), refused when the account's uploads
+    /// (attached or not, in every service) would hold more than `quota` bytes together.
+    pub fn upload_media_within(
+        &self,
+        account: AccountSid,
+        service: ChatServiceSid,
+        upload: Upload,
+        quota: usize,
+    ) -> Result<Media, StoreError> {
         self.write(account, |tenant, sids, now| {
+            if quota < usize::MAX {
+                // Counted on each upload rather than kept as a running total: uploads are
+                // rare, and a total would be one more index for every writer to keep.
+                let held: usize = tenant
+                    .services()
+                    .values()
+                    .flat_map(|service| service.all_media())
+                    .map(|media| media.content.len())
+                    .sum();
+                if held.saturating_add(upload.content.len()) > quota {
+                    return Err(StoreError::MediaQuotaExceeded);
+                }
+            }
             let service = tenant.service(ServiceScope::Explicit(service))?;
             let sid = fresh(sids, MediaSid::from_bits, |sid| service.media(sid).is_some());
             let media = Media {

@@ -97,6 +97,9 @@ pub enum StoreError {
     /// The body of a media message cannot be changed.
     #[error("media message body cannot be updated")]
     MediaBodyUpdate,
+    /// The account's uploads would hold more than its media quota.
+    #[error("media quota exceeded")]
+    MediaQuotaExceeded,
     /// The body is longer than SMS or WhatsApp participants can be sent.
     #[error("body too long for SMS")]
     BodyTooLongForSms,

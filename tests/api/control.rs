@@ -126,6 +126,56 @@ async fn the_journal_records_rejected_and_unknown_requests_but_not_control_ones(
 }
 
 #[tokio::test]
+async fn hostile_requests_cannot_make_the_journal_or_its_listing_large() {
+    let app = spawn_app_with(Config { journal_max_bytes: 1024 * 1024, ..Config::defaults() }).await;
+    let long_target = format!("{}/v1/Nowhere?{}", app.base, "q".repeat(30_000));
+    for _ in 0..40 {
+        let mut request = app.client.get(&long_target);
+        for index in 0..90 {
+            request = request.header(format!("x-big-{index}"), "h".repeat(4000));
+        }
+        let response = request.send().await.expect("send");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+
+    let listing = app.control(Method::GET, "/_emulator/requests", None).await.bytes().await.expect("a listing");
+
+    assert!(listing.len() < 1536 * 1024, "the listing stays small: {} bytes", listing.len());
+    let listing: Value = serde_json::from_slice(&listing).expect("JSON");
+    let entries = listing["requests"].as_array().expect("entries");
+    assert!(!entries.is_empty());
+    let newest = &entries[entries.len() - 1];
+    assert!(as_str(&newest["query"]).ends_with("bytes cut]"), "the target is cut with a marker");
+    assert!(as_str(&newest["headers"]["x-big-0"]).ends_with("bytes cut]"), "a value is cut with a marker");
+    assert!(newest["headers"]["x-emulator-journal-cut"].is_string(), "the headers cut are counted");
+}
+
+#[tokio::test]
+async fn the_journal_redacts_cookies_api_keys_and_secret_parameters() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/v1/Credentials?AuthToken=q-secret", app.base))
+        .basic_auth(ACCOUNT, Some("t"))
+        .header("Cookie", "session=c-secret")
+        .header("X-Api-Key", "k-secret")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("Type=fcm&Secret=f-secret&Password=p-secret")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    let entries = journal(&app, "?path=/v1/Credentials").await;
+
+    let shown = entries[0].to_string();
+    for secret in ["q-secret", "c-secret", "k-secret", "f-secret", "p-secret"] {
+        assert!(!shown.contains(secret), "{secret} is hidden: {shown}");
+    }
+    assert_eq!(entries[0]["params"][0], json!(["Type", "fcm"]));
+}
+
+#[tokio::test]
 async fn the_journal_filters_by_account_path_method_and_limit() {
     let app = spawn_app().await;
     let conversation = app.conversation(&Form::Default).await;

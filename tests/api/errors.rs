@@ -217,6 +217,33 @@ async fn missing_or_malformed_credentials_are_401_20003() {
 }
 
 #[tokio::test]
+async fn the_basic_scheme_is_case_insensitive_and_two_authorization_headers_are_refused() {
+    let app = spawn_app().await;
+    let url = format!("{}/v1/Conversations", app.base);
+    let credentials = crate::helpers::basic_credentials(crate::helpers::ACCOUNT);
+    let encoded = credentials.trim_start_matches("Basic ");
+
+    for scheme in ["Basic", "basic", "BASIC", "bAsIc"] {
+        let response =
+            app.client.get(&url).header("Authorization", format!("{scheme} {encoded}")).send().await.expect("send");
+        assert_eq!(response.status(), StatusCode::OK, "scheme {scheme}");
+    }
+    let twice = app
+        .client
+        .get(&url)
+        .header("Authorization", &credentials)
+        .header("Authorization", crate::helpers::basic_credentials(crate::helpers::OTHER_ACCOUNT))
+        .send()
+        .await
+        .expect("send");
+    let message = assert_twilio_error(twice, StatusCode::UNAUTHORIZED, 20003).await;
+    assert_eq!(message, "Authentication Error - more than one Authorization header");
+    let same_twice =
+        app.client.get(&url).header("Authorization", &credentials).header("Authorization", &credentials).send().await;
+    assert_twilio_error(same_twice.expect("send"), StatusCode::UNAUTHORIZED, 20003).await;
+}
+
+#[tokio::test]
 async fn a_forged_host_header_cannot_inject_into_urls() {
     let app = spawn_app().await;
     let response = app

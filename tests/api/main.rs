@@ -24,6 +24,7 @@ mod conversation_with_participants;
 mod conversations;
 mod credentials;
 mod dates;
+mod edge;
 mod emulator;
 mod errors;
 mod helpers;

@@ -50,6 +50,75 @@ async fn uploaded_media_can_be_fetched_and_downloaded() {
 }
 
 #[tokio::test]
+async fn uploaded_media_is_served_so_that_it_cannot_run_in_a_browser() {
+    let app = spawn_app().await;
+    let service = app.default_service().await;
+    let cases: [(&str, &str, Option<&str>); 7] = [
+        ("text/html", "page.html", Some("attachment")),
+        ("text/html; charset=utf-8", "page.htm", Some("attachment")),
+        ("image/svg+xml", "logo.svg", Some("attachment")),
+        ("application/xml", "feed.xml", Some("attachment")),
+        ("text/javascript", "app.js", Some("attachment")),
+        ("application/xhtml+xml", "page.xhtml", Some("attachment")),
+        ("image/png", "car.png", Some("inline")),
+    ];
+    for (content_type, filename, disposition) in cases {
+        let media = app.upload_media(&service, b"<script>alert(1)</script>", content_type, filename).await;
+
+        let path = format!("/v1/Services/{service}/Media/{}/Content", sid_of(&media));
+        let content = app.send(Method::GET, &path, &[]).await;
+
+        let header = |name: &str| content.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"), "{content_type}");
+        assert!(header("content-security-policy").is_some_and(|csp| csp.starts_with("sandbox")), "{content_type}");
+        assert_eq!(header("content-disposition").as_deref(), disposition, "{content_type}");
+        assert_eq!(header("content-type").as_deref(), Some(content_type));
+    }
+}
+
+#[tokio::test]
+async fn an_upload_over_the_file_limit_or_the_account_quota_gets_a_twilio_413_50512() {
+    let config = twilio_conversations_emulator::Config {
+        max_media_bytes: 3000,
+        media_quota_bytes: 5000,
+        ..twilio_conversations_emulator::Config::defaults()
+    };
+    let app = crate::helpers::spawn_app_with(config).await;
+    let service = app.default_service().await;
+    let upload = |bytes: usize| {
+        app.client
+            .post(format!("{}/v1/Services/{service}/Media", app.base))
+            .basic_auth(app.account, Some("token"))
+            .header("Content-Type", "image/png")
+            .body(vec![b'p'; bytes])
+            .send()
+    };
+
+    let too_large = upload(3001).await.expect("send");
+    let first = upload(3000).await.expect("send");
+    let over_quota = upload(2001).await.expect("send");
+    let within_quota = upload(2000).await.expect("send");
+
+    assert_twilio_error_for("a file over the limit", too_large, StatusCode::PAYLOAD_TOO_LARGE, 50512).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert_twilio_error_for("past the account's quota", over_quota, StatusCode::PAYLOAD_TOO_LARGE, 50512).await;
+    assert_eq!(within_quota.status(), StatusCode::CREATED);
+    let configuration = app.send_as(crate::helpers::OTHER_ACCOUNT, Method::GET, "/v1/Configuration", &[]).await;
+    let configuration: Value = configuration.json().await.expect("JSON");
+    let other_service = configuration["default_chat_service_sid"].as_str().expect("a service").to_owned();
+    let elsewhere = app
+        .client
+        .post(format!("{}/v1/Services/{other_service}/Media", app.base))
+        .basic_auth(crate::helpers::OTHER_ACCOUNT, Some("token"))
+        .header("Content-Type", "image/png")
+        .body(vec![b'p'; 3000])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(elsewhere.status(), StatusCode::CREATED, "the quota is per account");
+}
+
+#[tokio::test]
 async fn media_is_attached_once_and_shown_on_both_apis() {
     let app = spawn_app().await;
     for form in app.forms().await {

@@ -67,3 +67,21 @@ async fn an_oversized_body_sent_in_full_gets_its_refusal_every_time() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_control_plane_body_over_its_limit_gets_a_twilio_413_and_changes_nothing() {
+    let app = spawn_app_with(Config { max_control_body_bytes: 64 * 1024, ..Config::defaults() }).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let document = format!(
+        r#"{{"accounts":[{{"account_sid":"{ACCOUNT}","conversations":[{{"friendly_name":"{}"}}]}}]}}"#,
+        "x".repeat(128 * 1024)
+    );
+
+    let (status, json) =
+        send_whole_then_read(&address, "/_emulator/state", "", document.as_bytes()).await.expect("an answer");
+
+    let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!((status, &json["code"], &json["status"]), (413, &serde_json::json!(20413), &serde_json::json!(413)));
+    let conversations = app.get("/v1/Conversations").await;
+    assert_eq!(conversations["conversations"], serde_json::json!([]), "nothing was imported");
+}

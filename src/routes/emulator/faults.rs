@@ -46,6 +46,7 @@ impl From<InvalidRule> for ApiError {
             InvalidRule::Probability(probability) => {
                 must_be("probability", probability.to_string(), Expected::Probability)
             }
+            InvalidRule::MessageTooLong { max } => Self::invalid("error.message", InvalidValue::LongerThan(max)),
         }
     }
 }
@@ -127,6 +128,7 @@ mod tests {
             (serde_json::json!({ "latency_ms": 1, "path": "v1" }), "Invalid `path`"),
             (serde_json::json!({ "latency_ms": 1, "path": "/_emulator/**" }), "never match"),
             (serde_json::json!({ "latency_ms": 1, "account": "IS1" }), "Invalid `account`"),
+            (serde_json::json!({ "error": { "status": 500, "message": "m".repeat(1025) } }), "longer than 1024"),
         ];
         for (json, expected) in cases {
             match spec(json.clone()) {
