@@ -41,6 +41,7 @@
 //!   commit order per conversation and URL, pre-events sent by the handlers before they
 //!   write, signatures, retries and the delivery log.
 //! - [`healthcheck`]: the `healthcheck` subcommand, for Docker.
+//! - `fuzzing`: the checks of the fuzz targets (`fuzz/`), with the `fuzzing` feature only.
 //!
 //! Layers point one way: `routes` uses everything below it; `extract` uses `state` and
 //! `auth`; `state` holds the `store` and the `control` plane; `store` and `control` know no
@@ -55,6 +56,10 @@ pub mod config;
 pub(crate) mod control;
 pub(crate) mod error;
 pub(crate) mod extract;
+/// The checks the fuzz targets run (`fuzz/`): not part of the API.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod healthcheck;
 pub(crate) mod json;
 pub(crate) mod memo;
