@@ -49,6 +49,7 @@
 //!   refuses before the router.
 //! - [`healthcheck`]: the `healthcheck` subcommand, for Docker.
 //! - [`banner`]: what the binary prints on start-up.
+//! - `fuzzing`: the checks of the fuzz targets (`fuzz/`), with the `fuzzing` feature only.
 //!
 //! Layers point one way: `routes` uses everything below it; `extract` uses `state` and
 //! `auth`; `state` holds the `store`, the `control` plane and the `ca`; `store` and `control` know no
@@ -65,6 +66,10 @@ pub mod config;
 pub(crate) mod control;
 pub(crate) mod error;
 pub(crate) mod extract;
+/// The checks the fuzz targets run (`fuzz/`): not part of the API.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod healthcheck;
 pub(crate) mod json;
 pub(crate) mod memo;

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 
-use super::model::{ConversationFields, MessageFields, ParticipantFields};
-use super::selection::{Cursor, Order, PageRequest};
+use super::model::{ConversationFields, MessageFields, ParticipantFields, StoredMessage};
+use super::selection::{Cursor, Order, PageRequest, Selection};
 use super::*;
 use crate::sid::MessageSid;
 
@@ -382,5 +382,154 @@ proptest! {
 
         let replayed = open(&path.0, 8).unwrap();
         prop_assert_eq!(&replayed.export(None), &exported);
+    }
+}
+
+/// A write to the messages of one of three conversations, with indices into what exists
+/// (taken modulo), as clients interleave them.
+#[derive(Clone, Debug)]
+enum MessageOp {
+    Create(u8),
+    Update(u8, u8),
+    Delete(u8, u8),
+}
+
+fn message_op() -> impl Strategy<Value = MessageOp> {
+    prop_oneof![
+        4 => any::<u8>().prop_map(MessageOp::Create),
+        2 => (any::<u8>(), any::<u8>()).prop_map(|(c, m)| MessageOp::Update(c, m)),
+        3 => (any::<u8>(), any::<u8>()).prop_map(|(c, m)| MessageOp::Delete(c, m)),
+    ]
+}
+
+/// One step while a client walks the first conversation's messages page by page: a write
+/// by someone else, or the next page.
+#[derive(Clone, Debug)]
+enum Step {
+    Write(MessageOp),
+    NextPage,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![3 => message_op().prop_map(Step::Write), 2 => Just(Step::NextPage)]
+}
+
+/// Three conversations of one account, with every message index each has ever handed out.
+struct Messages {
+    store: Store,
+    conversations: Vec<ConversationRef>,
+    /// Per conversation, every index ever given, in the order given.
+    indices: Vec<Vec<u64>>,
+}
+
+impl Messages {
+    fn new() -> Self {
+        let store = store();
+        let conversations: Vec<ConversationRef> = (0..3).map(|_| conversation(&store, account(1))).collect();
+        Self { store, indices: vec![Vec::new(); conversations.len()], conversations }
+    }
+
+    /// The SIDs of a conversation's messages, by index.
+    fn sids(&self, c: usize) -> Vec<MessageSid> {
+        let page = PageRequest { order: Order::Asc, size: usize::MAX, number: 0, cursor: Cursor::Start };
+        let list = |page: Located<Selection<&StoredMessage>>| page.value.items.iter().map(|m| m.sid).collect();
+        self.store.list_messages(account(1), ServiceScope::Default, &self.conversations[c], &page, list).unwrap()
+    }
+
+    /// Carries out `op`, checking that a new message's index is above every index the
+    /// conversation ever gave, deleted messages' included; returns the SID it deleted.
+    fn run(&mut self, op: &MessageOp) -> Option<MessageSid> {
+        let (account, scope) = (account(1), ServiceScope::Default);
+        let pick = |c: u8| c as usize % self.conversations.len();
+        match *op {
+            MessageOp::Create(c) => {
+                let c = pick(c);
+                let created = self.store.create_message(account, scope, &self.conversations[c], body("new")).unwrap();
+                let index = created.value.index;
+                let given = &mut self.indices[c];
+                assert!(given.last().is_none_or(|last| index > *last), "index {index} after {given:?}");
+                given.push(index);
+                None
+            }
+            MessageOp::Update(c, m) => {
+                let c = pick(c);
+                let sids = self.sids(c);
+                let sid = *sids.get(m as usize % sids.len().max(1))?;
+                let before = self.store.fetch_message(account, scope, &self.conversations[c], sid).unwrap();
+                let after =
+                    self.store.update_message(account, scope, &self.conversations[c], sid, body("edited")).unwrap();
+                assert_eq!(after.value.index, before.value.index, "an update keeps the index");
+                None
+            }
+            MessageOp::Delete(c, m) => {
+                let c = pick(c);
+                let sids = self.sids(c);
+                let sid = *sids.get(m as usize % sids.len().max(1))?;
+                self.store.delete_message(account, scope, &self.conversations[c], sid).unwrap();
+                Some(sid)
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Under any interleaving of creates, updates and deletes: message indices only grow
+    /// and are never given twice; a client that walks a conversation's pages by their
+    /// tokens while others write sees every message that existed throughout exactly once,
+    /// and nothing twice; and the final state exports to a document that imports to it.
+    #[test]
+    fn indices_grow_page_walks_see_every_lasting_message_once_and_export_imports(
+        before in proptest::collection::vec(message_op(), 0..40),
+        during in proptest::collection::vec(step(), 0..60),
+        size in 1usize..5,
+        descending in any::<bool>(),
+    ) {
+        let mut messages = Messages::new();
+        for op in &before {
+            messages.run(op);
+        }
+        let walked = &messages.conversations[0].clone();
+        let at_start: Vec<MessageSid> = messages.sids(0);
+        let order = if descending { Order::Desc } else { Order::Asc };
+        let mut cursor = Some(Cursor::Start);
+        let mut seen: Vec<MessageSid> = Vec::new();
+        let mut deleted: Vec<MessageSid> = Vec::new();
+        let next_page = |messages: &Messages, cursor: &mut Option<Cursor>, seen: &mut Vec<MessageSid>| {
+            let Some(at) = *cursor else { return };
+            let page = PageRequest { order, size, number: 0, cursor: at };
+            let (items, next) = messages
+                .store
+                .list_messages(account(1), ServiceScope::Default, walked, &page, |page| {
+                    (page.value.items.iter().map(|m| m.sid).collect::<Vec<_>>(), page.value.next)
+                })
+                .unwrap();
+            assert!(items.len() <= size, "a page of {size} held {items:?}");
+            seen.extend(items);
+            *cursor = next;
+        };
+        for step in &during {
+            match step {
+                Step::Write(op) => deleted.extend(messages.run(op)),
+                Step::NextPage => next_page(&messages, &mut cursor, &mut seen),
+            }
+        }
+        while cursor.is_some() {
+            next_page(&messages, &mut cursor, &mut seen);
+        }
+
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        prop_assert_eq!(unique.len(), seen.len(), "a message was seen twice: {:?}", seen);
+        for sid in at_start.iter().filter(|sid| !deleted.contains(sid)) {
+            prop_assert!(seen.contains(sid), "{} existed throughout but was not seen", sid);
+        }
+
+        let exported = messages.store.export(None);
+        let imported = store();
+        imported.import(exported.clone(), ImportMode::Replace).unwrap();
+        prop_assert_eq!(imported.export(None), exported);
     }
 }
