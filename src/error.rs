@@ -574,12 +574,20 @@ impl ErrorBody {
         Self::new(StatusCode::NOT_FOUND, 20404, message)
     }
 
-    /// Renders the body with its HTTP status.
+    /// Renders the body with its HTTP status, and its code as a [`TwilioCode`] extension.
     pub fn into_response_with_status(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self)).into_response()
+        let code = self.code;
+        let mut response = (status, Json(self)).into_response();
+        response.extensions_mut().insert(TwilioCode(code));
+        response
     }
 }
+
+/// The Twilio error code of an error response, carried on it for the request journal,
+/// which would otherwise have to parse the body back.
+#[derive(Clone, Copy, Debug)]
+pub struct TwilioCode(pub u32);
 
 /// The cause of a 5xx, carried on the response to the middleware that logs it
 /// (`crate::routes`): building a response stays free of side effects.

@@ -9,7 +9,7 @@ use clap::Parser;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use twilio_conversations_emulator::config::{Command, Config};
-use twilio_conversations_emulator::{AppState, healthcheck, serve};
+use twilio_conversations_emulator::{AppState, healthcheck, inspector_url, serve};
 
 /// mimalloc rather than glibc's allocator: the store makes many small, long-lived
 /// allocations, and with a million messages glibc's `malloc` spent a large part of a fetch
@@ -55,6 +55,9 @@ async fn main() -> ExitCode {
         }
     };
     println!("listening on http://{address}");
+    if let Some(url) = inspector_url(&config, address) {
+        tracing::info!("web inspector: {url}");
+    }
     let (request_log, store) = (state.request_log.clone(), state.store.clone());
     let served = serve(listener, state, shutdown).await;
     // A snapshot under way is finished rather than abandoned, and every request line

@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::auth::Credentials;
 use crate::config::Config;
 use crate::control::ControlPlane;
+use crate::live::Live;
 use crate::request_log::RequestLog;
 use crate::sid::SidGenerator;
 
@@ -42,6 +43,8 @@ pub struct Shared {
     pub request_log: RequestLog,
     /// The webhook sender and its delivery log.
     pub webhooks: Webhooks,
+    /// The inspector's live stream of changes.
+    pub live: Live,
 }
 
 /// Who may use the `/_emulator/` endpoints other than health.
@@ -135,6 +138,7 @@ impl AppState {
         let webhooks =
             Webhooks::new(store.clone(), clock.clone(), Arc::clone(&settings.credentials), config.webhooks());
         Self(Arc::new(Shared {
+            live: Live::new(store.clone()),
             store,
             webhooks,
             clock,

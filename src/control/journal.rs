@@ -138,6 +138,8 @@ pub struct Outcome {
     pub account: Option<AccountSid>,
     /// The fault rules that fired for it.
     pub faults: Vec<FaultId>,
+    /// The Twilio error code of an error answer.
+    pub error_code: Option<u32>,
 }
 
 /// One journaled request.
@@ -299,6 +301,8 @@ pub struct EntryView<'a> {
     params: Option<Vec<(Cow<'a, str>, Cow<'a, str>)>>,
     headers: HeadersView<'a>,
     status: u16,
+    /// The Twilio error code of an error answer (`null` for a success).
+    error_code: Option<u32>,
     /// From the arrival of the request to its response head, in microseconds.
     duration_us: u64,
     account: Option<AccountSid>,
@@ -321,6 +325,7 @@ impl<'a> EntryView<'a> {
             params: request.body().map(|body| form_urlencoded::parse(body).collect()),
             headers: HeadersView(request),
             status: outcome.status.as_u16(),
+            error_code: outcome.error_code,
             duration_us: u64::try_from(outcome.duration.as_micros()).unwrap_or(u64::MAX),
             account: outcome.account,
             faults: &outcome.faults,
@@ -383,7 +388,7 @@ mod tests {
     }
 
     fn outcome(status: StatusCode) -> Outcome {
-        Outcome { status, duration: Duration::ZERO, account: None, faults: Vec::new() }
+        Outcome { status, duration: Duration::ZERO, account: None, faults: Vec::new(), error_code: None }
     }
 
     fn captured(path: &str) -> Captured {

@@ -41,7 +41,7 @@ use axum::response::{IntoResponse, Response};
 use tower::Service;
 
 use crate::error::{ApiError, ErrorBody, ErrorCause, NeedsResourcePath};
-use crate::extract::{ParsedPath, RequestContext};
+use crate::extract::{ActingAs, ParsedPath, RequestContext};
 use crate::state::AppState;
 
 /// Where conversations live on each URL form: the account's default service, or one named
@@ -81,6 +81,14 @@ impl Service<Request> for App {
                     let handle = |request| operation.handle(request, state.clone());
                     Ok(answer(&state, Some(route), Some(path), request, handle).await)
                 })
+            }
+            // The inspector's requests for an account: made into the Twilio request they
+            // name and dispatched again (to the shortcut, when it is a Messages path).
+            None if request.uri().path().starts_with(emulator::inspector::ACTING_PREFIX) => {
+                match emulator::inspector::acting_as(&self.state, request) {
+                    Ok(request) => self.call(request),
+                    Err(error) => Box::pin(std::future::ready(Ok(error.into_response()))),
+                }
             }
             None => Box::pin(self.router.call(request)),
         }
@@ -145,7 +153,10 @@ where
     let started = Instant::now();
     let method = request.method().clone();
     let uri = request.uri().clone();
-    let context = RequestContext::resolve(request.headers(), &state.settings, path);
+    let context = match request.extensions().get::<ActingAs>() {
+        Some(&ActingAs(account)) => RequestContext::acting_as(account, request.headers(), &state.settings, path),
+        None => RequestContext::resolve(request.headers(), &state.settings, path),
+    };
     let account = context.account.as_ref().ok().copied();
     request.extensions_mut().insert(context);
     let response = observe::observe(state, route, account, request, handle).await;

@@ -25,6 +25,7 @@ mod dates;
 mod emulator;
 mod errors;
 mod helpers;
+mod inspector;
 mod links;
 mod media;
 mod messages;

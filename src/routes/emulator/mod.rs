@@ -5,13 +5,14 @@
 //! protected by `--control-token` or turned off by `--no-control`.
 
 mod faults;
+pub mod inspector;
 mod journal;
 mod metrics;
 mod webhooks;
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -39,22 +40,32 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(faults::router())
         .merge(metrics::router())
         .merge(webhooks::router())
+        .merge(inspector::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
-    Router::new().route("/_emulator/health", get(health)).merge(guarded)
+    Router::new().route("/_emulator/health", get(health)).merge(inspector::pages()).merge(guarded)
 }
 
-/// Enforces `--control-token` and `--no-control`. A disabled control plane looks like
-/// routes that do not exist.
+/// Enforces `--control-token` and `--no-control`.
 async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match check_control(&state, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Whether a request with these headers may use the control plane: always when it is
+/// open, with the Bearer token when it has one, never when it is off (it then looks like
+/// routes that do not exist).
+fn check_control(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     match &state.settings.control {
-        ControlAccess::Open => next.run(request).await,
-        ControlAccess::Disabled => ApiError::NotFound.into_response(),
+        ControlAccess::Open => Ok(()),
+        ControlAccess::Disabled => Err(ApiError::NotFound),
         ControlAccess::Token(token) => {
-            let presented = request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+            let presented = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
             if presented.and_then(|v| v.strip_prefix("Bearer ")) == Some(token.as_str()) {
-                next.run(request).await
+                Ok(())
             } else {
-                ApiError::ControlTokenRequired.into_response()
+                Err(ApiError::ControlTokenRequired)
             }
         }
     }
