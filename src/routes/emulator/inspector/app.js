@@ -553,7 +553,8 @@ function renderDelivery(message, receipts) {
     ),
     h(
       "span",
-      { class: "receipt-actions" },
+      { class: "receipt-actions", title: "Move every receipt of this message, as a carrier's callback would" },
+      h("span", { class: "muted" }, "move to"),
       RECEIPT_STATUSES.map((status) =>
         h("button", { type: "button", class: "mini", dataset: { status }, onclick: () => moveReceipts(message, status) }, status),
       ),
