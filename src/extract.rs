@@ -40,6 +40,11 @@ pub(crate) struct RequestContext {
 /// carry so that the client follows them back through the proxy.
 #[derive(Clone, Debug)]
 pub(crate) struct ProxiedBase(pub(crate) Arc<str>);
+/// Marks a request that the control plane made on the inspector's behalf
+/// (`/_emulator/as/{AC…}/…`): it acts for this account without credentials, and the
+/// control plane does not journal, fault or count it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ActingAs(pub(crate) AccountSid);
 
 /// A Messages path the shortcut parsed before routing: a conversation, and a message on
 /// the item routes.
@@ -116,6 +121,16 @@ impl RequestContext {
             });
             Self { account, base, path }
         })
+    }
+
+    /// The context of a request made for the inspector, acting for `account`.
+    pub(crate) fn acting_as(
+        account: AccountSid,
+        headers: &HeaderMap,
+        settings: &Settings,
+        path: Option<ParsedPath>,
+    ) -> Self {
+        Self { account: Ok(account), base: base_url(headers, settings), path }
     }
 
     /// The context the middleware left on the request, or, for a request that did not

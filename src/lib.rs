@@ -39,6 +39,8 @@
 //! - `urls`: the absolute `url` and `links` of a resource on the request's URL form.
 //! - `validate`: request parameters checked against the store's limits, each refusal with
 //!   its Twilio code.
+//! - `live`: the inspector's live stream: the change feed kept in a ring, so that a page
+//!   that reconnects resumes after the last change it saw.
 //! - `memo`: a per-thread memo of a function's last answer (a timestamp's day).
 //! - `request_log`: the `info` line per request, written off the request path.
 //! - `webhooks`: Conversations webhooks: post-events from the store's webhook tap, in
@@ -72,6 +74,7 @@ pub(crate) mod extract;
 pub mod fuzzing;
 pub mod healthcheck;
 pub(crate) mod json;
+pub(crate) mod live;
 pub(crate) mod memo;
 pub(crate) mod pagination;
 pub(crate) mod request_log;
@@ -91,6 +94,7 @@ use axum::serve::Listener;
 
 pub use config::Config;
 pub use routes::App;
+pub use routes::emulator::inspector::url as inspector_url;
 pub use state::AppState;
 
 /// The complete application: every route, with one `info` log line per request (method,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use twilio_conversations_emulator::config::{Command, Config, LogFormat};
-use twilio_conversations_emulator::{AppState, banner, healthcheck, serve};
+use twilio_conversations_emulator::{AppState, banner, healthcheck, inspector_url, serve};
 
 /// mimalloc rather than glibc's allocator: the store makes many small, long-lived
 /// allocations, and with a million messages glibc's `malloc` spent a large part of a fetch
@@ -69,6 +69,9 @@ async fn main() -> ExitCode {
     // is no reason not to serve.
     let mut lines = banner::describe(&config);
     lines.push(("proxy", state.describe_proxy_ca()));
+    if let Some(url) = inspector_url(&config, address) {
+        lines.push(("inspector", url));
+    }
     let _ = std::io::stdout().lock().write_all(banner::render(address, &lines).as_bytes());
     let _ = std::io::stdout().flush();
     let (request_log, store) = (state.request_log.clone(), state.store.clone());

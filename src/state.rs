@@ -9,6 +9,7 @@ use crate::auth::Credentials;
 use crate::ca::{Authority, CaError};
 use crate::config::{self, Config};
 use crate::control::ControlPlane;
+use crate::live::Live;
 use crate::request_log::RequestLog;
 use crate::sid::SidGenerator;
 
@@ -46,6 +47,8 @@ pub struct Shared {
     /// The certificate authority of proxy mode, or why there is none (proxy mode is then
     /// off: a `CONNECT` is answered with the reason).
     pub authority: Result<Arc<Authority>, Arc<CaError>>,
+    /// The inspector's live stream of changes.
+    pub live: Live,
 }
 
 /// Who may use the `/_emulator/` endpoints other than health.
@@ -186,6 +189,7 @@ impl AppState {
         let webhooks =
             Webhooks::new(store.clone(), clock.clone(), Arc::clone(&settings.credentials), config.webhooks());
         Self(Arc::new(Shared {
+            live: Live::new(store.clone()),
             store,
             webhooks,
             clock,

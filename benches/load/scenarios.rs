@@ -39,6 +39,8 @@ const PAYLOAD_BYTES: usize = AUTHOR.len() + BODY.len();
 
 /// The targets.
 const FETCH_MIN_RATIO: f64 = 0.85;
+/// An open inspector page costs fetch and create at most 5 %.
+const INSPECTOR_MIN_RATIO: f64 = 0.95;
 const WRITE_MIN_RATIO: f64 = 0.7;
 const LIST_MIN_RATIO: f64 = 0.7;
 const LARGE_LIST_MAX_SLOWDOWN: f64 = 1.3;
@@ -94,6 +96,10 @@ pub async fn run_all(settings: &Settings, report: &mut Report) -> Result<(), Str
     if settings.runs("webhooks") {
         eprintln!("webhooks: creates with a post-event to a local receiver, and to one that never answers");
         webhooks(settings, report).await?;
+    }
+    if settings.runs("inspector") {
+        eprintln!("inspector: fetch and create with a live page connected, against none");
+        inspector(settings, report).await?;
     }
     Ok(())
 }
@@ -1167,4 +1173,123 @@ fn millis(duration: Duration) -> String {
 
 fn mebibytes(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
+}
+
+// --- The inspector --------------------------------------------------------------------
+
+/// A live inspector page as the emulator sees it: a client of `/_emulator/events` that
+/// reads every event as it comes. It runs on a thread of its own, as a browser is a
+/// process of its own, so that reading the stream takes none of the load generator's time.
+struct LivePage {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    /// How many `change` events it read.
+    changes: Arc<std::sync::atomic::AtomicUsize>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LivePage {
+    fn open(server: &ServerProcess) -> Result<Self, String> {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let mut stream =
+            std::net::TcpStream::connect(server.addr).map_err(|e| format!("connect the live page: {e}"))?;
+        let request = format!("GET /_emulator/events HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n", server.addr);
+        stream.write_all(request.as_bytes()).map_err(|e| format!("open the live stream: {e}"))?;
+        // A read times out now and then, so that the thread sees `stop`.
+        stream.set_read_timeout(Some(Duration::from_millis(100))).map_err(|e| e.to_string())?;
+        let (stop, changes) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+        let (stopped, counted) = (Arc::clone(&stop), Arc::clone(&changes));
+        let reader = std::thread::spawn(move || {
+            let mut buffer = vec![0u8; 64 * 1024];
+            // A marker split across two reads is counted once: the tail is kept.
+            let mut tail: Vec<u8> = Vec::new();
+            const MARKER: &[u8] = b"event: change";
+            while !stopped.load(Ordering::Relaxed) {
+                match stream.read(&mut buffer) {
+                    Ok(0) => return,
+                    Ok(read) => {
+                        tail.extend_from_slice(&buffer[..read]);
+                        let found = tail.windows(MARKER.len()).filter(|window| *window == MARKER).count();
+                        counted.fetch_add(found, Ordering::Relaxed);
+                        let keep = tail.len().min(MARKER.len() - 1);
+                        tail.drain(..tail.len() - keep);
+                    }
+                    Err(error) if matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                    Err(_) => return,
+                }
+            }
+        });
+        Ok(Self { stop, changes, reader: Some(reader) })
+    }
+
+    fn changes(&self) -> usize {
+        self.changes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for LivePage {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
+}
+
+/// Two small stores, one with a live inspector page connected: fetch and create on both,
+/// in the same interleaved rounds.
+async fn inspector(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    let watched = SmallStore::start(settings).await?;
+    let unwatched = SmallStore::start(settings).await?;
+    let page = LivePage::open(&watched._emulator)?;
+    let stores = [&watched, &unwatched];
+
+    let fetches = stores.map(SmallStore::fetch_plan);
+    let [with_page, without] = compare(
+        settings,
+        Size::Message,
+        [Contender::new(&watched.target, &fetches[0], false), Contender::new(&unwatched.target, &fetches[1], false)],
+    )
+    .await?;
+    let mut row = throughput_row("fetch, a live inspector page connected (vs none)", settings, &with_page, &without)
+        .at_least(INSPECTOR_MIN_RATIO);
+    row.notes = format!(
+        "emulator CPU per fetch {:.1} µs against {:.1} µs; reads commit nothing, so the page gets no event",
+        with_page.server_cpu_us(),
+        without.server_cpu_us()
+    );
+    report.push(row);
+
+    let mut creates = Vec::new();
+    for store in stores {
+        let mut connection = Connection::open(&store.target).await?;
+        let scratch = uri(messages_path(&create_conversation(&mut connection).await?));
+        creates.push::<Plan>(Arc::new(move |_| create_request(scratch.clone())));
+    }
+    let before = page.changes();
+    let [with_page, without] = compare(
+        settings,
+        Size::Message,
+        [Contender::new(&watched.target, &creates[0], false), Contender::new(&unwatched.target, &creates[1], false)],
+    )
+    .await?;
+    let created = Size::Message.warmup(settings) + settings.rounds * Size::Message.requests(settings);
+    // The page has every event once its stream has caught up.
+    let deadline = std::time::Instant::now() + settings.deadline;
+    while page.changes() - before < created && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let received = page.changes() - before;
+    if received != created {
+        return Err(format!("the live page got {received} change events for {created} creates"));
+    }
+    let mut row = throughput_row("create, a live inspector page connected (vs none)", settings, &with_page, &without)
+        .at_least(INSPECTOR_MIN_RATIO);
+    row.notes = format!(
+        "emulator CPU per create {:.1} µs against {:.1} µs; the page got all {received} change events",
+        with_page.server_cpu_us(),
+        without.server_cpu_us()
+    );
+    report.push(row);
+    Ok(())
 }

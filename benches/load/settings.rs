@@ -46,7 +46,8 @@ pub struct Settings {
 }
 
 /// The phases of a run, in order.
-pub const PHASES: [&str; 8] = ["start-up", "small", "large", "spread", "import", "log", "durable", "webhooks"];
+pub const PHASES: [&str; 9] =
+    ["start-up", "small", "large", "spread", "import", "log", "durable", "webhooks", "inspector"];
 
 impl Settings {
     /// Whether `BENCH_ONLY` lets phase `name` run.

@@ -179,6 +179,8 @@ pub struct Outcome {
     pub account: Option<AccountSid>,
     /// The fault rules that fired for it.
     pub faults: Vec<FaultId>,
+    /// The Twilio error code of an error answer.
+    pub error_code: Option<u32>,
 }
 
 /// One journaled request.
@@ -422,6 +424,8 @@ pub struct EntryView<'a> {
     body_cut_bytes: usize,
     headers: HeadersView<'a>,
     status: u16,
+    /// The Twilio error code of an error answer (`null` for a success).
+    error_code: Option<u32>,
     /// From the arrival of the request to its response head, in microseconds.
     duration_us: u64,
     account: Option<AccountSid>,
@@ -445,6 +449,7 @@ impl<'a> EntryView<'a> {
             body_cut_bytes: request.body_cut,
             headers: HeadersView(request),
             status: outcome.status.as_u16(),
+            error_code: outcome.error_code,
             duration_us: u64::try_from(outcome.duration.as_micros()).unwrap_or(u64::MAX),
             account: outcome.account,
             faults: &outcome.faults,
@@ -510,7 +515,7 @@ mod tests {
     }
 
     fn outcome(status: StatusCode) -> Outcome {
-        Outcome { status, duration: Duration::ZERO, account: None, faults: Vec::new() }
+        Outcome { status, duration: Duration::ZERO, account: None, faults: Vec::new(), error_code: None }
     }
 
     fn captured(path: &str) -> Captured {

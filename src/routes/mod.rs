@@ -41,7 +41,7 @@ use axum::response::{IntoResponse, Response};
 use tower::Service;
 
 use crate::error::{ApiError, ErrorBody, ErrorCause, NeedsResourcePath, TwilioCode};
-use crate::extract::{ParsedPath, ProxiedBase, RequestContext};
+use crate::extract::{ActingAs, ParsedPath, ProxiedBase, RequestContext};
 use crate::request_log::{self, RequestLog};
 use crate::state::AppState;
 
@@ -94,6 +94,14 @@ impl App {
                     let handle = |request| operation.handle(request, state.clone());
                     Ok(answer(&state, Some(route), Some(path), request, handle).await)
                 })
+            }
+            // The inspector's requests for an account: made into the Twilio request they
+            // name and dispatched again (to the shortcut, when it is a Messages path).
+            None if request.uri().path().starts_with(emulator::inspector::ACTING_PREFIX) => {
+                match emulator::inspector::acting_as(&self.state, request) {
+                    Ok(request) => self.call(request),
+                    Err(error) => Box::pin(std::future::ready(Ok(error.into_response()))),
+                }
             }
             None => Box::pin(self.router.call(request)),
         }
@@ -171,8 +179,13 @@ where
         content_type = request.headers().get(CONTENT_TYPE).and_then(|agent| agent.to_str().ok()).unwrap_or(""),
         "request received"
     );
-    let proxied = request.extensions().get::<ProxiedBase>();
-    let context = RequestContext::resolve(request.headers(), &state.settings, path, proxied);
+    let context = match request.extensions().get::<ActingAs>() {
+        Some(&ActingAs(account)) => RequestContext::acting_as(account, request.headers(), &state.settings, path),
+        None => {
+            let proxied = request.extensions().get::<ProxiedBase>();
+            RequestContext::resolve(request.headers(), &state.settings, path, proxied)
+        }
+    };
     let account = context.account.as_ref().ok().copied();
     request.extensions_mut().insert(context);
     let response = observe::observe(state, route, account, request, handle).await;

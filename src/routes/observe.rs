@@ -17,13 +17,14 @@ use axum::response::{IntoResponse, Response};
 use crate::control::faults::ErrorAnswer;
 use crate::control::is_control_path;
 use crate::control::journal::{Captured, Outcome};
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{BodyTooLarge, read_body};
+use crate::error::{ApiError, ErrorBody, TwilioCode};
+use crate::extract::{ActingAs, BodyTooLarge, read_body};
 use crate::sid::AccountSid;
 use crate::state::AppState;
 
 /// Runs a request through its handler (`handle`): Twilio API requests are journaled,
-/// counted and subject to fault rules; `/_emulator/` requests pass untouched.
+/// counted and subject to fault rules; `/_emulator/` requests, and the Twilio requests the
+/// inspector makes through them ([`ActingAs`]), pass untouched.
 ///
 /// Called after routing, with the template of the route that matched (the `route` label of
 /// the metrics) and the account of the request's credentials, when they are valid: invalid
@@ -42,7 +43,7 @@ pub(super) async fn observe<Handled>(
 where
     Handled: Future<Output = Response>,
 {
-    if is_control_path(request.uri().path()) {
+    if is_control_path(request.uri().path()) || request.extensions().get::<ActingAs>().is_some() {
         // Read before any handler can refuse the request (a missing control token, say)
         // without reading it: a client still sending would never see the refusal. State
         // documents can be far larger than any Twilio request, hence a limit of their own.
@@ -104,7 +105,8 @@ where
     let duration = arrived.elapsed();
     control.metrics().record(&method, route, status, duration);
     if let Some(request) = captured {
-        let outcome = Outcome { status, duration, account, faults: fired };
+        let error_code = response.extensions().get::<TwilioCode>().map(|TwilioCode(code)| *code);
+        let outcome = Outcome { status, duration, account, faults: fired, error_code };
         control.journal().record(request, outcome);
     }
     response

@@ -416,6 +416,14 @@ impl Store {
         self.feed.subscribe()
     }
 
+    /// A subscription, and the sequence number of the last change committed before it:
+    /// every later change reaches it (unless it lags). Taken under the read lock, which no
+    /// commit holds while it publishes, so no change falls between the two.
+    pub fn subscribe_after(&self) -> (Subscription, u64) {
+        let guard = self.read_guard();
+        (self.feed.subscribe(), guard.seq)
+    }
+
     /// Every change committed from now on that fires webhooks, none missed: for the one
     /// webhook dispatcher (`None` once taken).
     pub fn webhook_tap(&self) -> Option<WebhookTap> {
@@ -672,6 +680,39 @@ impl Store {
         }
         stats
     }
+}
+
+impl Store {
+    /// Every account that holds data, in SID order, with how much it holds: what the
+    /// inspector lists first.
+    pub fn accounts(&self) -> Vec<AccountSummary> {
+        let guard = self.read_guard();
+        let mut accounts: Vec<AccountSummary> = guard
+            .tables
+            .tenants()
+            .map(|(sid, tenant)| {
+                let services = tenant.services().values();
+                let (mut conversations, mut messages, mut count) = (0, 0, 0);
+                for service in services {
+                    count += 1;
+                    conversations += service.conversations().len();
+                    messages += service.message_count();
+                }
+                AccountSummary { sid: *sid, services: count, conversations, messages }
+            })
+            .collect();
+        accounts.sort_by_key(|account| account.sid.to_string());
+        accounts
+    }
+}
+
+/// One account and how much it holds (see [`Store::accounts`]).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AccountSummary {
+    pub sid: AccountSid,
+    pub services: usize,
+    pub conversations: usize,
+    pub messages: usize,
 }
 
 /// Why an import was refused.

@@ -88,6 +88,9 @@ impl Filter {
 pub struct DeliveryLog {
     capacity: usize,
     inner: Mutex<Inner>,
+    /// Bumped on every record and clear, for the inspector's live stream: a watch rather
+    /// than a channel, since a page only needs to know that the log changed.
+    changed: tokio::sync::watch::Sender<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -98,7 +101,7 @@ struct Inner {
 
 impl DeliveryLog {
     pub fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), inner: Mutex::default() }
+        Self { capacity: capacity.max(1), inner: Mutex::default(), changed: tokio::sync::watch::Sender::new(0) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -114,7 +117,15 @@ impl DeliveryLog {
             inner.entries.pop_front();
         }
         inner.entries.push_back(Arc::new(delivery));
-        inner.next_id
+        let id = inner.next_id;
+        drop(inner);
+        self.changed.send_modify(|version| *version += 1);
+        id
+    }
+
+    /// A receiver that sees every change of the log (a delivery recorded, the log cleared).
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
     }
 
     /// The deliveries `filter` keeps, oldest first.
@@ -134,5 +145,7 @@ impl DeliveryLog {
             Some(account) => inner.entries.retain(|delivery| delivery.account_sid != account),
             None => inner.entries.clear(),
         }
+        drop(inner);
+        self.changed.send_modify(|version| *version += 1);
     }
 }

@@ -28,6 +28,7 @@ mod edge;
 mod emulator;
 mod errors;
 mod helpers;
+mod inspector;
 mod links;
 mod media;
 mod messages;

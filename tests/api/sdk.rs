@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::helpers::spawn_binary;
 
 /// The crate's root: every path below is relative to it.
-fn root() -> &'static Path {
+pub(crate) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -29,12 +29,12 @@ fn install_lock(name: &str) -> File {
 }
 
 /// Runs a command to completion, capturing its output; panics if it cannot be started.
-fn run(command: &mut Command) -> Output {
+pub(crate) fn run(command: &mut Command) -> Output {
     command.output().unwrap_or_else(|e| panic!("could not run {command:?}: {e} (is it installed and on PATH?)"))
 }
 
 /// The status and both streams of a finished command, for panic messages.
-fn report(command: &str, output: &Output) -> String {
+pub(crate) fn report(command: &str, output: &Output) -> String {
     format!(
         "`{command}` exited with {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
         output.status,
@@ -80,24 +80,24 @@ fn ensure_python_deps(suite: &str) {
     fs::write(deps.join(marker_name), &wanted).expect("write the install marker");
 }
 
-/// Runs `npm ci` in tests/sdk/node unless node_modules holds a completed install of the
-/// twilio version package.json pins.
-fn ensure_node_deps() {
-    let node = root().join("tests/sdk/node");
-    let _lock = install_lock("node");
+/// Runs `npm ci` in `suite` (relative to the crate's root) unless its node_modules holds a
+/// completed install of the version of `package` that its package.json pins.
+pub(crate) fn ensure_node_deps(suite: &str, package: &str) {
+    let node = root().join(suite);
+    let _lock = install_lock(&suite.replace('/', "-"));
     let modules = node.join("node_modules");
-    let pinned = json_at(&node.join("package.json"))["dependencies"]["twilio"].clone();
+    let pinned = json_at(&node.join("package.json"))["dependencies"][package].clone();
     let installed = modules.join(".package-lock.json").is_file()
-        && modules.join("twilio").is_dir()
-        && json_at(&modules.join("twilio/package.json"))["version"] == pinned;
+        && modules.join(package).is_dir()
+        && json_at(&modules.join(package).join("package.json"))["version"] == pinned;
     if installed {
         return;
     }
     let output = run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&node));
     assert!(
         output.status.success(),
-        "installing the Node SDK suite's dependencies failed\n{}",
-        report("npm ci --no-audit --no-fund (in tests/sdk/node)", &output)
+        "installing the dependencies of {suite} failed\n{}",
+        report(&format!("npm ci --no-audit --no-fund (in {suite})"), &output)
     );
 }
 
@@ -145,7 +145,7 @@ fn python_sdk_drives_the_emulator_binary() {
 
 #[test]
 fn node_sdk_drives_the_emulator_binary() {
-    ensure_node_deps();
+    ensure_node_deps("tests/sdk/node", "twilio");
     let emulator = spawn_binary();
 
     // Equivalent to `node --test tests/sdk/node/`, but run inside the directory so that

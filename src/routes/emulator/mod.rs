@@ -5,14 +5,14 @@
 //! protected by `--control-token` or turned off by `--no-control`.
 
 mod faults;
+pub mod inspector;
 mod journal;
 mod metrics;
 mod webhooks;
 
 use axum::extract::{Request, State};
-use axum::http::HeaderName;
-use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,12 +41,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(faults::router())
         .merge(metrics::router())
         .merge(webhooks::router())
+        .merge(inspector::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
-    Router::new().route("/", get(about)).route("/_emulator/health", get(health)).merge(guarded)
+    Router::new()
+        .route("/", get(about))
+        .route("/_emulator/health", get(health))
+        .merge(inspector::pages())
+        .merge(guarded)
 }
-
-/// Where the inspector is served (issue 15); with the control plane off, it is off too.
-const INSPECTOR_PATH: &str = "/_emulator/inspector/";
 
 /// `GET /`: what answers here and where to go next, for someone who opens the address in a
 /// browser or with curl. Needs no credentials; paths that `--no-control` turns off are
@@ -75,22 +77,31 @@ async fn about(State(state): State<AppState>) -> Json<About> {
         apis: ["/v1/Conversations", "/v2/Services"],
         health: "/_emulator/health",
         control_plane: control.then_some("/_emulator/"),
-        inspector: control.then_some(INSPECTOR_PATH),
+        inspector: control.then_some(inspector::INSPECTOR_PATH),
     })
 }
 
-/// Enforces `--control-token` and `--no-control`. A disabled control plane looks like
-/// routes that do not exist.
+/// Enforces `--control-token` and `--no-control`.
 async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match check_control(&state, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Whether a request with these headers may use the control plane: always when it is
+/// open, with the Bearer token when it has one, never when it is off (it then looks like
+/// routes that do not exist).
+fn check_control(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     match &state.settings.control {
-        ControlAccess::Open => next.run(request).await,
-        ControlAccess::Disabled => ApiError::NotFound.into_response(),
+        ControlAccess::Open => Ok(()),
+        ControlAccess::Disabled => Err(ApiError::NotFound),
         ControlAccess::Token(token) => {
-            let presented = request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+            let presented = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
             if presented.and_then(|v| v.strip_prefix("Bearer ")) == Some(token.as_str()) {
-                next.run(request).await
+                Ok(())
             } else {
-                ApiError::ControlTokenRequired.into_response()
+                Err(ApiError::ControlTokenRequired)
             }
         }
     }
