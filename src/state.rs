@@ -107,6 +107,7 @@ impl StartupError {
         match self {
             Self::SeedUnreadable { .. } | Self::SeedMalformed { .. } | Self::SeedRefused { .. } => "seed_file",
             Self::StateFile { .. } => "state_file",
+            Self::Authority(_) => "data_dir",
         }
     }
 }

@@ -220,6 +220,12 @@ fn describe(committed: &Committed) -> String {
             ("webhook", "delete", text(service), text(conversation), text(webhook))
         }
         C::PutBinding { binding, .. } => ("configuration", "put", text(&binding.chat_service_sid), None, None),
+        C::PutInvite { service, invite, .. } => {
+            ("invite", "put", text(service), text(&invite.conversation_sid), text(&invite.sid))
+        }
+        C::DeleteInvite { service, conversation, invite, .. } => {
+            ("invite", "delete", text(service), text(conversation), text(invite))
+        }
         C::PutUser { user, .. } => ("user", "put", text(&user.chat_service_sid), None, text(&user.sid)),
         C::DeleteUser { service, user, .. } => ("user", "delete", text(service), None, text(user)),
         C::PutAccountWebhooks { .. }
