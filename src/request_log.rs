@@ -68,15 +68,21 @@ impl Line<'_> {
             }
             out.push(byte);
         }
-        out.extend_from_slice(b"\" status=");
-        out.extend_from_slice(itoa::Buffer::new().format(self.status).as_bytes());
-        if let Some(code) = self.code {
-            out.extend_from_slice(b" code=");
-            out.extend_from_slice(itoa::Buffer::new().format(code).as_bytes());
-        }
-        out.extend_from_slice(b" duration_us=");
-        out.extend_from_slice(itoa::Buffer::new().format(self.duration_us).as_bytes());
+        self.write_numbers(out, [b"\" status=", b" code=", b" duration_us="]);
         out.push(b'\n');
+    }
+
+    /// `status`, `code` (on an error answer) and `duration_us`, each after its key as the
+    /// format spells it.
+    fn write_numbers(&self, out: &mut Vec<u8>, [status, code, duration]: [&[u8]; 3]) {
+        out.extend_from_slice(status);
+        out.extend_from_slice(itoa::Buffer::new().format(self.status).as_bytes());
+        if let Some(value) = self.code {
+            out.extend_from_slice(code);
+            out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        }
+        out.extend_from_slice(duration);
+        out.extend_from_slice(itoa::Buffer::new().format(self.duration_us).as_bytes());
     }
 
     /// One JSON object, with the keys of `tracing`'s JSON formatter for the rest of the log
@@ -97,14 +103,7 @@ impl Line<'_> {
         // A URI path is printable ASCII (percent-encoded beyond), so only `"` and `\` need
         // escaping; serde_json escapes whatever the `http` crate lets through.
         let _ = serde_json::to_writer(&mut *out, self.path);
-        out.extend_from_slice(b",\"status\":");
-        out.extend_from_slice(itoa::Buffer::new().format(self.status).as_bytes());
-        if let Some(code) = self.code {
-            out.extend_from_slice(b",\"code\":");
-            out.extend_from_slice(itoa::Buffer::new().format(code).as_bytes());
-        }
-        out.extend_from_slice(b",\"duration_us\":");
-        out.extend_from_slice(itoa::Buffer::new().format(self.duration_us).as_bytes());
+        self.write_numbers(out, [b",\"status\":", b",\"code\":", b",\"duration_us\":"]);
         out.extend_from_slice(b",\"target\":\"");
         out.extend_from_slice(TARGET.as_bytes());
         out.extend_from_slice(b"\"}\n");
