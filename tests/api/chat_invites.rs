@@ -68,6 +68,9 @@ async fn invites_are_created_fetched_listed_by_identity_and_deleted() {
     assert_eq!(app.get(&invites).await["invites"].as_array().map(Vec::len), Some(1));
 }
 
+/// A refused request: its case, method, path, form, and the status and code it gets.
+type Case<'a> = (&'a str, Method, String, Vec<(&'a str, &'a str)>, StatusCode, u64);
+
 #[tokio::test]
 async fn invite_errors_are_twilio_shaped_with_chat_codes() {
     let app = spawn_app().await;
@@ -81,7 +84,7 @@ async fn invite_errors_are_twilio_shaped_with_chat_codes() {
     let missing_channel = format!("/v2/Services/{service}/Channels/CH00000000000000000000000000000000/Invites");
     let unknown_role = "RL00000000000000000000000000000000";
 
-    let cases: [(&str, Method, String, Vec<(&str, &str)>, StatusCode, u64); 8] = [
+    let cases: [Case; 8] = [
         ("no identity", Method::POST, invites.clone(), vec![], StatusCode::BAD_REQUEST, 20001),
         (
             "a malformed role",
@@ -137,7 +140,6 @@ async fn invites_go_with_their_channel_and_travel_in_state_documents() {
     json_ok(elsewhere.control(Method::POST, "/_emulator/state", Some(&exported)).await).await;
     let imported = elsewhere.get(&invites).await;
     app.send(Method::DELETE, &format!("/v1/Conversations/{channel}"), &[]).await;
-    app.post(&format!("/v1/Conversations"), &[("FriendlyName", "after")]).await;
     let after = app.send(Method::GET, &format!("{invites}/{}", sid_of(&invite)), &[]).await;
 
     assert_eq!(

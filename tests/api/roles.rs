@@ -208,6 +208,9 @@ async fn default_role(app: &TestApp, form: &Form, kind: &str) -> String {
     sid_of(found.expect("a default role of the kind"))
 }
 
+/// A refused write: its case, path, form and the Twilio code it gets (always with 400).
+type RoleCase<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, u64);
+
 #[tokio::test]
 async fn role_sid_parameters_must_name_a_role_of_the_service_of_the_right_type() {
     let app = spawn_app().await;
@@ -236,7 +239,7 @@ async fn role_sid_parameters_must_name_a_role_of_the_service_of_the_right_type()
         let participant_json = |role: &str| format!(r#"{{"identity":"bo","role_sid":"{role}"}}"#);
         let (wrong_cwp, unknown_cwp) = (participant_json(&service_role), participant_json(unknown));
 
-        let cases: [(&str, String, Vec<(&str, &str)>, u64); 12] = [
+        let cases: [RoleCase; 12] = [
             ("participant, unknown role", participants.clone(), vec![("Identity", "x"), ("RoleSid", unknown)], 50100),
             (
                 "participant, another service's role",

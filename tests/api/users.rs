@@ -78,7 +78,12 @@ async fn users_support_every_operation_by_sid_and_identity_on_both_forms() {
         let listed: Vec<&Value> = page["users"].as_array().expect("users").iter().collect();
         assert_eq!(listed, [&alice, &bob], "{case}: oldest first");
 
-        let role = "RL00000000000000000000000000000001";
+        // A service role of the user's service: a RoleSid must name one.
+        let roles = users(&form).replace("/Users", "/Roles");
+        let made =
+            app.post(&roles, &[("FriendlyName", "agent"), ("Type", "service"), ("Permission", "joinConversation")]);
+        let role = sid_of(&made.await);
+        let role = role.as_str();
         let updated =
             app.post(&format!("{}/{sid}", users(&form)), &[("FriendlyName", "Alice A."), ("RoleSid", role)]).await;
         assert_eq!((&updated["friendly_name"], &updated["role_sid"]), (&json!("Alice A."), &json!(role)), "{case}");

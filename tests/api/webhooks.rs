@@ -109,6 +109,9 @@ async fn every_post_event_carries_twilio_parameters_and_a_valid_signature_on_bot
             "onParticipantAdded",
             "onParticipantAdded",
             "onParticipantUpdated",
+            // The conversation was made inactive above: the message makes it active again.
+            "onConversationUpdated",
+            "onConversationStateUpdated",
             "onMessageAdded",
             "onMessageUpdated",
             "onDeliveryUpdated",

@@ -608,3 +608,81 @@ for (const [name, serviceSid] of [["default", () => defaultServiceSid], ["create
     await assertRestError(chat.roles.create({ friendlyName: "bad", type: "service", permission: ["sendMessage"] }), 400, 50105);
   });
 }
+
+/** A new service of the account with two push bindings, imported through the control
+ * plane: only client SDKs register bindings on Twilio, so the REST API cannot. */
+async function seedBindings() {
+  const serviceSid = "IS" + crypto.randomBytes(16).toString("hex");
+  const document = {
+    accounts: [{
+      account_sid: ACCOUNT_SID,
+      services: [{
+        sid: serviceSid,
+        friendly_name: "node push",
+        bindings: [
+          { binding_type: "apn", endpoint: "ada-phone", identity: "ada" },
+          { binding_type: "fcm", endpoint: "bo-phone", identity: "bo" },
+        ],
+      }],
+    }],
+  };
+  const response = await fetch(`${BASE_URL}/_emulator/state`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(document),
+  });
+  assert.equal(response.status, 200, await response.text());
+  return serviceSid;
+}
+
+test("chat bindings and a user's bindings are the service's push bindings", async () => {
+  const chat = v2.services(await seedBindings());
+
+  assert.deepEqual((await chat.bindings.list()).map((b) => b.identity).sort(), ["ada", "bo"]);
+  const apn = await chat.bindings.list({ bindingType: ["apn"] });
+  assert.deepEqual(apn.map((b) => b.identity), ["ada"]);
+  const fetched = await chat.bindings(apn[0].sid).fetch();
+  assert.equal(fetched.endpoint, "ada-phone");
+  assert.match(fetched.links.user, /\/Users\/ada$/);
+  const user = await chat.users.create({ identity: "ada" });
+  const userBindings = chat.users(user.sid).userBindings;
+  assert.deepEqual(sids(await userBindings.list()), [apn[0].sid]);
+  assert.equal((await userBindings(apn[0].sid).fetch()).userSid, user.sid);
+
+  assert.equal(await userBindings(apn[0].sid).remove(), true);
+  assert.deepEqual((await chat.bindings.list({ identity: ["ada", "bo"] })).map((b) => b.identity), ["bo"]);
+  await assertRestError(chat.bindings(apn[0].sid).fetch(), 404, 20404);
+});
+
+test("invites are created, listed by identity, fetched and deleted", async () => {
+  const chat = v2.services(await fetchDefaultServiceSid(client));
+  const channel = await chat.channels.create({ friendlyName: "node invites" });
+  const invites = chat.channels(channel.sid).invites;
+  const created = await invites.create({ identity: "ada" });
+  const other = await invites.create({ identity: "bo" });
+
+  assert.match(created.sid, /^IN[0-9a-f]{32}$/);
+  assert.equal(created.channelSid, channel.sid);
+  assert.equal(created.createdBy, null);
+  assert.match(created.roleSid, /^RL[0-9a-f]{32}$/);
+  assert.equal((await invites(created.sid).fetch()).identity, "ada");
+  assert.deepEqual(sids(await invites.list()), [created.sid, other.sid]);
+  assert.deepEqual(sids(await invites.list({ identity: ["bo"] })), [other.sid]);
+  await assertRestError(invites.create({ identity: "ada" }), 409, 20001);
+
+  assert.equal(await invites(created.sid).remove(), true);
+  assert.deepEqual(sids(await invites.list()), [other.sid]);
+});
+
+test("chat service notifications are the service's notification configuration", async () => {
+  const service = await createService(client, ACCOUNT_SID, "node notifications");
+  const updated = await v2.services(service.sid).update({
+    "notifications.newMessage.enabled": true,
+    "notifications.invitedToChannel.template": "join ${CHANNEL}",
+  });
+
+  assert.equal(updated.notifications.new_message.enabled, true);
+  assert.equal(updated.notifications.invited_to_channel.template, "join ${CHANNEL}");
+  const conversations = await v1.services(service.sid).configuration.notifications().fetch();
+  assert.equal(conversations.newMessage.enabled, true);
+});

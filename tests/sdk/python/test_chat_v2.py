@@ -15,6 +15,7 @@ created through Conversations v1:
 
 import json
 import secrets
+import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -687,3 +688,78 @@ def test_chat_roles_are_the_conversations_roles_in_chats_names(client, chat, ser
     with pytest.raises(TwilioRestException) as excinfo:
         chat.roles.create(friendly_name="bad", type="service", permission=["sendMessage"])
     assert_rest_error(excinfo, 400, 50105)
+
+
+def seed_bindings(base_url, account_sid):
+    """A new service of the account with two push bindings, imported through the control
+    plane: only client SDKs register bindings on Twilio, so the REST API cannot."""
+    service_sid = "IS" + secrets.token_hex(16)
+    document = {"accounts": [{"account_sid": account_sid, "services": [{
+        "sid": service_sid,
+        "friendly_name": "python push",
+        "bindings": [
+            {"binding_type": "apn", "endpoint": "ada-phone", "identity": "ada"},
+            {"binding_type": "fcm", "endpoint": "bo-phone", "identity": "bo"},
+        ],
+    }]}]}
+    request = urllib.request.Request(
+        f"{base_url}/_emulator/state",
+        data=json.dumps(document).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+    return service_sid
+
+
+def test_chat_bindings_and_user_bindings_through_the_sdk(client, base_url, account_sid):
+    chat = client.chat.v2.services(seed_bindings(base_url, account_sid))
+
+    assert sorted(binding.identity for binding in chat.bindings.list()) == ["ada", "bo"]
+    apn = chat.bindings.list(binding_type=["apn"])
+    assert [binding.identity for binding in apn] == ["ada"]
+    fetched = chat.bindings(apn[0].sid).fetch()
+    assert fetched.endpoint == "ada-phone" and fetched.binding_type == "apn"
+    assert fetched.links["user"].endswith("/Users/ada"), fetched.links
+    user = chat.users.create(identity="ada")
+    user_bindings = chat.users(user.sid).user_bindings
+    assert [binding.sid for binding in user_bindings.list()] == [apn[0].sid]
+    assert user_bindings(apn[0].sid).fetch().user_sid == user.sid
+
+    assert user_bindings(apn[0].sid).delete() is True
+    assert [binding.identity for binding in chat.bindings.list(identity=["ada", "bo"])] == ["bo"]
+    with pytest.raises(TwilioRestException) as excinfo:
+        chat.bindings(apn[0].sid).fetch()
+    assert_rest_error(excinfo, 404, 20404)
+
+
+def test_invites_are_created_listed_fetched_and_deleted_through_the_sdk(chat, channel):
+    invites = chat.channels(channel.sid).invites
+    created = invites.create(identity="ada")
+    other = invites.create(identity="bo")
+
+    assert created.sid.startswith("IN") and len(created.sid) == 34, created.sid
+    assert (created.channel_sid, created.identity, created.created_by) == (channel.sid, "ada", None)
+    assert created.role_sid.startswith("RL")
+    assert invites(created.sid).fetch().identity == "ada"
+    assert [invite.sid for invite in invites.list()] == [created.sid, other.sid]
+    assert [invite.sid for invite in invites.list(identity=["bo"])] == [other.sid]
+    with pytest.raises(TwilioRestException) as excinfo:
+        invites.create(identity="ada")
+    assert_rest_error(excinfo, 409, 20001)
+
+    assert invites(created.sid).delete() is True
+    assert [invite.sid for invite in invites.list()] == [other.sid]
+
+
+def test_chat_service_notifications_are_the_services_notification_configuration(client, created_service_sid):
+    updated = client.chat.v2.services(created_service_sid).update(
+        notifications_new_message_enabled=True,
+        notifications_invited_to_channel_template="join ${CHANNEL}",
+    )
+
+    assert updated.notifications["new_message"]["enabled"] is True
+    assert updated.notifications["invited_to_channel"]["template"] == "join ${CHANNEL}"
+    conversations = client.conversations.v1.services(created_service_sid).configuration.notifications().fetch()
+    assert conversations.new_message["enabled"] is True
