@@ -777,9 +777,8 @@ async fn soak(settings: &Settings, report: &mut Report) -> Result<(), String> {
     let highest = after_reset.iter().copied().max().unwrap_or(0) as f64;
     let growth = highest / first;
     let mut row = Row::new(format!(
-        "soak: {} min of mixed load, reset every {} s",
-        settings.soak_seconds / 60,
-        settings.soak_reset_seconds
+        "soak: {} s of mixed load, reset every {} s",
+        settings.soak_seconds, settings.soak_reset_seconds
     ));
     row.connections = Some(settings.connections);
     row.measured = format!("RSS after resets ≤ {:.2} × the first", growth);
