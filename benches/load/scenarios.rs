@@ -101,6 +101,10 @@ pub async fn run_all(settings: &Settings, report: &mut Report) -> Result<(), Str
         eprintln!("inspector: fetch and create with a live page connected, against none");
         inspector(settings, report).await?;
     }
+    if settings.runs("soak") {
+        eprintln!("soak: {} s of mixed load, a reset every {} s", settings.soak_seconds, settings.soak_reset_seconds);
+        soak(settings, report).await?;
+    }
     Ok(())
 }
 
@@ -737,6 +741,123 @@ async fn durable(settings: &Settings, report: &mut Report) -> Result<(), String>
 }
 
 // --- Webhooks ---------------------------------------------------------------------------
+
+// --- Soak -------------------------------------------------------------------------------
+
+/// Resident memory right after each reset, as a share of it after the first: the issue's
+/// bound, so that a long-running emulator that tests reset between them stays put.
+const SOAK_RSS_MAX_GROWTH: f64 = 1.2;
+/// Conversations made after each reset, and messages made in them before the mixed load.
+const SOAK_CONVERSATIONS: usize = 16;
+const SOAK_MESSAGES: usize = 2_000;
+/// Messages made for each slice of mixed load, each deleted once during it.
+const SOAK_DOOMED: usize = 200;
+
+/// Mixed load for `soak_seconds` (creates with a webhook to a loopback receiver, fetches,
+/// list pages, updates and deletes), resetting the store every `soak_reset_seconds`: no
+/// request may fail (every answer has the status its plan expects, and every webhook
+/// arrives), and resident memory after each reset stays within
+/// [`SOAK_RSS_MAX_GROWTH`] of what it was after the first.
+async fn soak(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    let receiver = Receiver::start(true)?;
+    let emulator = ServerProcess::emulator()?;
+    let target = Target::new(&emulator);
+    let end = Instant::now() + Duration::from_secs(settings.soak_seconds);
+    let options = RunOptions { connections: settings.connections, capture_every: 0, deadline: settings.deadline };
+    let (mut requests, mut sent_webhooks, mut resets) = (0usize, 0usize, 0usize);
+    let (mut after_reset, mut before_reset) = (Vec::new(), Vec::new());
+    while Instant::now() < end {
+        let cycle_end = (Instant::now() + Duration::from_secs(settings.soak_reset_seconds)).min(end);
+        configure_webhook(&target, &receiver.url).await?;
+        let mut setup = Connection::open(&target).await?;
+        let mut conversations = Vec::with_capacity(SOAK_CONVERSATIONS);
+        for _ in 0..SOAK_CONVERSATIONS {
+            conversations.push(create_conversation(&mut setup).await?);
+        }
+        let paths: Arc<Vec<Uri>> = Arc::new(conversations.iter().map(|c| uri(messages_path(c))).collect());
+        let kept = sids_of(fill(settings, &target, &conversations, SOAK_MESSAGES, 1).await?, &conversations);
+        let kept = Arc::new(kept);
+        requests += SOAK_CONVERSATIONS + SOAK_MESSAGES;
+        while Instant::now() < cycle_end {
+            // Messages that this slice deletes, each once.
+            let doomed =
+                Arc::new(sids_of(fill(settings, &target, &conversations, SOAK_DOOMED, 1).await?, &conversations));
+            let (paths, kept) = (Arc::clone(&paths), Arc::clone(&kept));
+            let plan: Plan = Arc::new(move |n| {
+                let message = &kept[n % kept.len()];
+                match n % 10 {
+                    0 | 1 => create_request(paths[n % paths.len()].clone()).with_webhooks(),
+                    2..=4 => Planned::get(message.clone()),
+                    5 => Planned::get(uri(format!("{}?PageSize={PAGE_SIZE}", paths[n % paths.len()].path()))),
+                    6 | 7 => update_request(message.clone()),
+                    8 => Planned::delete(doomed[n / 10].clone()),
+                    _ => Planned::get(uri(format!("{}?Order=desc&PageSize=5", paths[n % paths.len()].path()))),
+                }
+            });
+            let count = SOAK_DOOMED * 10;
+            http::run(&target, &plan, 0..count, options).await?;
+            requests += SOAK_DOOMED + count;
+            // Two creates in every ten ask for webhooks; the fills do not.
+            sent_webhooks += count / 5;
+        }
+        // Every webhook of the cycle delivered (none dropped), then the reset.
+        let dropped = drained(settings, &target).await?;
+        if dropped > 0 {
+            return Err(format!("soak: {dropped} webhooks were dropped"));
+        }
+        before_reset.push(emulator.resident_bytes()?);
+        setup.expect(&Planned::post(uri("/_emulator/reset".into()), Bytes::new(), StatusCode::NO_CONTENT)).await?;
+        after_reset.push(settled_resident_bytes(&emulator).await?);
+        resets += 1;
+        requests += 1;
+    }
+    let delivered = receiver.received();
+    if delivered != sent_webhooks {
+        return Err(format!("soak: {delivered} of {sent_webhooks} webhooks arrived"));
+    }
+    let first = after_reset.first().copied().unwrap_or(0).max(1) as f64;
+    let highest = after_reset.iter().copied().max().unwrap_or(0) as f64;
+    let growth = highest / first;
+    let mut row = Row::new(format!(
+        "soak: {} s of mixed load, reset every {} s",
+        settings.soak_seconds, settings.soak_reset_seconds
+    ));
+    row.connections = Some(settings.connections);
+    row.measured = format!("RSS after resets ≤ {:.2} × the first", growth);
+    row.target = format!("0 errors, ≤ {SOAK_RSS_MAX_GROWTH} ×");
+    row.verdict = Verdict::judge(growth <= SOAK_RSS_MAX_GROWTH);
+    let list = |bytes: &[u64]| bytes.iter().map(|b| format!("{:.0}", mebibytes(*b))).collect::<Vec<_>>().join(" ");
+    row.notes = format!(
+        "{} requests, {delivered} webhooks delivered, {resets} resets, 0 errors; VmRSS MiB before each reset: {}; after: {}",
+        thousands(requests as f64),
+        list(&before_reset),
+        list(&after_reset),
+    );
+    report.push(row);
+    Ok(())
+}
+
+/// The emulator's resident memory once it stops falling: a reset answers before the old
+/// store is dropped (on another thread), and the allocator returns pages after a delay.
+async fn settled_resident_bytes(emulator: &ServerProcess) -> Result<u64, String> {
+    let mut last = emulator.resident_bytes()?;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = emulator.resident_bytes()?;
+        if now >= last {
+            return Ok(now);
+        }
+        last = now;
+    }
+    Ok(last)
+}
+
+/// The message URIs of a fill's answers (captured from every one), in request order.
+fn sids_of(filled: RunStats, conversations: &[String]) -> Vec<Uri> {
+    let mut captured = filled.captured;
+    captured.sort_unstable_by_key(|(n, _)| *n);
+    captured.into_iter().map(|(n, sid)| message_uri(&conversations[n % conversations.len()], &sid)).collect()
+}
 
 /// A webhook receiver on its own thread and runtime, so that it takes none of the load
 /// generator's time: it counts what it gets and answers `200` at once, or (`answers`

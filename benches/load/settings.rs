@@ -38,21 +38,31 @@ pub struct Settings {
     /// Start-ups timed (`BENCH_START_UPS`); the median is reported.
     pub start_ups: usize,
     /// `BENCH_ONLY`: the phases to run, comma-separated (`start-up`, `small`, `large`,
-    /// `spread`, `import`); empty runs them all. For profiling one phase.
+    /// `spread`, `import`, `log`, `durable`, `webhooks`, `soak`); empty runs them all but
+    /// the soak. For profiling one phase.
     pub only: Vec<String>,
     /// Longest any single run may take before the benchmark fails.
     #[serde(skip)]
     pub deadline: Duration,
+    /// `BENCH_SOAK_SECONDS`: how long the soak lasts (600; 6 with `BENCH_QUICK`).
+    pub soak_seconds: u64,
+    /// `BENCH_SOAK_RESET_SECONDS`: how often the soak resets the store (30; 2 with `BENCH_QUICK`).
+    pub soak_reset_seconds: u64,
 }
 
 /// The phases of a run, in order.
-pub const PHASES: [&str; 9] =
-    ["start-up", "small", "large", "spread", "import", "log", "durable", "webhooks", "inspector"];
+pub const PHASES: [&str; 10] =
+    ["start-up", "small", "large", "spread", "import", "log", "durable", "webhooks", "inspector", "soak"];
+
+/// Phases that run only when `BENCH_ONLY` names them: the soak lasts ten minutes, five
+/// times the rest of the suite together.
+const OPT_IN_PHASES: [&str; 1] = ["soak"];
 
 impl Settings {
     /// Whether `BENCH_ONLY` lets phase `name` run.
     pub fn runs(&self, name: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|phase| phase == name)
+        let named = self.only.iter().any(|phase| phase == name);
+        named || (self.only.is_empty() && !OPT_IN_PHASES.contains(&name))
     }
 
     /// Reads the `BENCH_*` variables.
@@ -80,6 +90,8 @@ impl Settings {
                 start_ups: 3,
                 only: Vec::new(),
                 deadline: Duration::from_secs(60),
+                soak_seconds: 6,
+                soak_reset_seconds: 2,
             }
         } else {
             Self {
@@ -98,6 +110,8 @@ impl Settings {
                 start_ups: 20,
                 only: Vec::new(),
                 deadline: Duration::from_secs(300),
+                soak_seconds: 600,
+                soak_reset_seconds: 30,
             }
         };
         let settings = Self {
@@ -108,6 +122,8 @@ impl Settings {
             requests: parse("BENCH_REQUESTS")?.unwrap_or(defaults.requests),
             list_requests: parse("BENCH_LIST_REQUESTS")?.unwrap_or(defaults.list_requests),
             start_ups: parse("BENCH_START_UPS")?.unwrap_or(defaults.start_ups),
+            soak_seconds: parse("BENCH_SOAK_SECONDS")?.unwrap_or(defaults.soak_seconds),
+            soak_reset_seconds: parse("BENCH_SOAK_RESET_SECONDS")?.unwrap_or(defaults.soak_reset_seconds),
             only: std::env::var("BENCH_ONLY")
                 .unwrap_or_default()
                 .split(',')
@@ -125,6 +141,8 @@ impl Settings {
             settings.requests,
             settings.list_requests,
             settings.start_ups,
+            settings.soak_seconds as usize,
+            settings.soak_reset_seconds as usize,
         ];
         if positive.contains(&0) {
             return Err("BENCH_* counts must be at least 1".to_owned());
