@@ -1,7 +1,8 @@
 //! The emulator's own routes, under `/_emulator/`, a prefix no Twilio route can use:
-//! health, reset, state export/import, the clock, receipts and proxy mode's CA certificate here; the request journal
-//! ([`journal`]), fault rules ([`faults`]) and metrics ([`metrics`]) in their own modules,
-//! over the control plane's types ([`crate::control`]). Every route but health can be
+//! health, reset, state export/import, the clock, receipts and proxy mode's CA
+//! certificate here; the request journal ([`journal`]), fault rules ([`faults`]) and
+//! metrics ([`metrics`]) in their own modules, over the control plane's types
+//! ([`crate::control`]). Every route but health can be
 //! protected by `--control-token` or turned off by `--no-control`.
 
 mod faults;
