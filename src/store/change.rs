@@ -20,8 +20,8 @@ use super::webhook_model::{
     AccountConfiguration, AddressConfiguration, ConversationWebhook, ServiceConfiguration, WebhookSettings,
 };
 use crate::sid::{
-    AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, CredentialSid, MessageSid, ParticipantSid,
-    RoleSid, UserSid, WebhookSid,
+    AccountSid, AddressConfigurationSid, ChatServiceSid, ConversationSid, CredentialSid, MediaSid, MessageSid,
+    ParticipantSid, RoleSid, UserSid, WebhookSid,
 };
 use crate::sid::{BindingSid, InviteSid};
 use crate::time::Timestamp;
@@ -101,6 +101,12 @@ pub enum Change {
         account: AccountSid,
         service: ChatServiceSid,
         media: Media,
+    },
+    /// An upload never attached to a message, deleted once expired.
+    DeleteMedia {
+        account: AccountSid,
+        service: ChatServiceSid,
+        media: MediaSid,
     },
     /// The account-level webhook settings, replaced.
     PutAccountWebhooks {
@@ -231,6 +237,7 @@ impl Change {
             | Self::PutParticipant { account, .. }
             | Self::DeleteParticipant { account, .. }
             | Self::PutMedia { account, .. }
+            | Self::DeleteMedia { account, .. }
             | Self::PutAccountWebhooks { account, .. }
             | Self::PutServiceWebhooks { account, .. }
             | Self::PutAccountConfiguration { account, .. }

@@ -14,6 +14,10 @@ pub const CONVERSATION_ATTRIBUTES_MAX_BYTES: usize = 16 * 1024;
 pub const CHAT_BODY_MAX_BYTES: usize = 32 * 1024;
 /// Author, friendly and unique names: 256 characters, like identities.
 pub const NAME_MAX_CHARS: usize = 256;
+/// An upload never attached to a message is gone this long after it was made, by the
+/// emulator's clock (`/_emulator/clock` moves it). Twilio does not document how long it
+/// keeps such uploads; a day is the emulator's choice (README, "Fidelity notes").
+pub const UNATTACHED_MEDIA_TTL_SECONDS: i64 = 24 * 60 * 60;
 
 /// How a value breaks a limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]

@@ -36,18 +36,23 @@ impl Store {
         quota: usize,
     ) -> Result<Media, StoreError> {
         self.write(account, |tenant, sids, now| {
-            if quota < usize::MAX {
-                // Counted on each upload rather than kept as a running total: uploads are
-                // rare, and a total would be one more index for every writer to keep.
-                let held: usize = tenant
-                    .services()
-                    .values()
-                    .flat_map(|service| service.all_media())
-                    .map(|media| media.content.len())
-                    .sum();
-                if held.saturating_add(upload.content.len()) > quota {
-                    return Err(StoreError::MediaQuotaExceeded);
+            // The account's expired uploads go with this one: uploads are what makes media
+            // grow, so an account that stops uploading holds no more than it did.
+            let mut changes = Vec::new();
+            let mut held = 0usize;
+            for service in tenant.services().values() {
+                for media in service.all_media() {
+                    if media.is_expired(now) {
+                        changes.push(Change::DeleteMedia { account, service: service.sid(), media: media.sid });
+                    } else {
+                        held = held.saturating_add(media.content.len());
+                    }
                 }
+            }
+            // Counted on each upload rather than kept as a running total: uploads are rare,
+            // and a total would be one more index for every writer to keep.
+            if held.saturating_add(upload.content.len()) > quota {
+                return Err(StoreError::MediaQuotaExceeded);
             }
             let service = tenant.service(ServiceScope::Explicit(service))?;
             let sid = fresh(sids, MediaSid::from_bits, |sid| service.media(sid).is_some());
@@ -60,8 +65,8 @@ impl Store {
                 attached_to: None,
                 date_created: now,
             };
-            let change = Change::PutMedia { account, service: service.sid(), media: media.clone() };
-            Ok(Decision::one(change, media))
+            changes.push(Change::PutMedia { account, service: service.sid(), media: media.clone() });
+            Ok(Decision { changes, answer: media })
         })
     }
 
@@ -72,9 +77,10 @@ impl Store {
         service: ChatServiceSid,
         sid: MediaSid,
     ) -> Result<Media, StoreError> {
+        let now = self.clock.now();
         self.read(account, |tenant| {
             let service = tenant.service(ServiceScope::Explicit(service))?;
-            service.media(&sid).cloned().ok_or(StoreError::NotFound)
+            service.media(&sid).filter(|media| !media.is_expired(now)).cloned().ok_or(StoreError::NotFound)
         })
     }
 }

@@ -269,7 +269,7 @@ fn decide_create_message(
     let media = match fields.media_sid {
         None => None,
         Some(sid) => {
-            let media = service.media(&sid).ok_or(StoreError::MediaNotFound)?;
+            let media = service.media(&sid).filter(|media| !media.is_expired(now)).ok_or(StoreError::MediaNotFound)?;
             if media.attached_to.is_some() {
                 return Err(StoreError::MediaAlreadyAttached);
             }

@@ -353,6 +353,16 @@ pub struct Media {
 }
 
 impl Media {
+    /// Whether it was never attached to a message and is older than
+    /// [`UNATTACHED_MEDIA_TTL_SECONDS`](super::limits::UNATTACHED_MEDIA_TTL_SECONDS) at
+    /// `now`: it then answers as if it did not exist, and the account's next upload
+    /// deletes it.
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.attached_to.is_none()
+            && now.unix_seconds().saturating_sub(self.date_created.unix_seconds())
+                >= super::limits::UNATTACHED_MEDIA_TTL_SECONDS
+    }
+
     /// The message's view of it.
     pub fn reference(&self) -> MediaRef {
         MediaRef {

@@ -171,6 +171,11 @@ pub enum Logged {
         service: String,
         media: MediaDocument,
     },
+    DeleteMedia {
+        account: String,
+        service: String,
+        media: String,
+    },
     PutAccountWebhooks {
         account: String,
         webhooks: WebhookSettingsDocument,
@@ -791,6 +796,9 @@ fn logged(change: &Change) -> Logged {
         Change::PutMedia { account, service, media } => {
             Logged::PutMedia { account: text(account), service: text(service), media: document::media_document(media) }
         }
+        Change::DeleteMedia { account, service, media } => {
+            Logged::DeleteMedia { account: text(account), service: text(service), media: text(media) }
+        }
         Change::PutAccountWebhooks { account, settings } => {
             Logged::PutAccountWebhooks { account: text(account), webhooks: webhook_settings_document(settings) }
         }
@@ -942,6 +950,11 @@ pub(super) fn typed(logged: Logged, now: Timestamp) -> Result<Change, ImportErro
             account: parse_sid(&account, "account")?,
             service: parse_sid(&service, "service")?,
             media: to_media(media, now, "media")?,
+        },
+        Logged::DeleteMedia { account, service, media } => Change::DeleteMedia {
+            account: parse_sid(&account, "account")?,
+            service: parse_sid(&service, "service")?,
+            media: parse_sid(&media, "media")?,
         },
         Logged::PutAccountWebhooks { account, webhooks } => Change::PutAccountWebhooks {
             account: parse_sid(&account, "account")?,

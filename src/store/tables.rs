@@ -323,6 +323,11 @@ impl Tables {
                 let service = self.service_mut(*account, *service)?;
                 Ok(service.media.insert(media.sid, media.clone()).map_or(Prior::Nothing, Prior::Media))
             }
+            Change::DeleteMedia { account, service, media } => {
+                let service = self.service_mut(*account, *service)?;
+                let removed = service.media.remove(media).ok_or_else(|| misfit(format!("no media {media}")))?;
+                Ok(Prior::Media(removed))
+            }
             Change::PutAccountWebhooks { account, settings } => {
                 self.tenant_mut(*account)?.webhooks = settings.clone();
                 Ok(Prior::Nothing)

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Form, TestApp, assert_twilio_error, assert_twilio_error_for, sid_of, spawn_app};
+use crate::helpers::{Form, TestApp, assert_twilio_error, assert_twilio_error_for, json_ok, sid_of, spawn_app};
 
 /// The service a form's conversations live in.
 async fn service_of(app: &TestApp, form: &Form) -> String {
@@ -116,6 +116,58 @@ async fn an_upload_over_the_file_limit_or_the_account_quota_gets_a_twilio_413_50
         .await
         .expect("send");
     assert_eq!(elsewhere.status(), StatusCode::CREATED, "the quota is per account");
+}
+
+/// Sets or moves the emulator's clock.
+async fn set_clock(app: &TestApp, body: Value) {
+    let response = app.control(Method::POST, "/_emulator/clock", Some(&body)).await;
+    assert!(response.status().is_success(), "{body}");
+}
+
+#[tokio::test]
+async fn an_upload_never_attached_expires_after_a_day_of_the_emulator_clock() {
+    let config = twilio_conversations_emulator::Config {
+        media_quota_bytes: 5000,
+        ..twilio_conversations_emulator::Config::defaults()
+    };
+    let app = crate::helpers::spawn_app_with(config).await;
+    set_clock(&app, json!({ "freeze_at": "2030-01-01T00:00:00Z" })).await;
+    let service = app.default_service().await;
+    let conversation = app.conversation(&Form::Default).await;
+    let upload = || {
+        app.client
+            .post(format!("{}/v1/Services/{service}/Media", app.base))
+            .basic_auth(app.account, Some("token"))
+            .header("Content-Type", "image/png")
+            .body(vec![b'p'; 2000])
+            .send()
+    };
+    let attached = sid_of(&upload().await.expect("send").json::<Value>().await.expect("JSON"));
+    let message = app
+        .send(Method::POST, &Form::Default.messages(&conversation), &[("Author", "a"), ("MediaSid", &attached)])
+        .await;
+    assert_eq!(message.status(), StatusCode::CREATED);
+    let unattached = sid_of(&upload().await.expect("send").json::<Value>().await.expect("JSON"));
+    let full = upload().await.expect("send");
+    assert_twilio_error_for("the quota is full", full, StatusCode::PAYLOAD_TOO_LARGE, 50512).await;
+
+    set_clock(&app, json!({ "advance_seconds": 86_399 })).await;
+    let not_yet = app.send(Method::GET, &format!("/v1/Services/{service}/Media/{unattached}"), &[]).await;
+    assert_eq!(not_yet.status(), StatusCode::OK, "a second before a day, the upload is there");
+    set_clock(&app, json!({ "advance_seconds": 1 })).await;
+
+    let expired = app.send(Method::GET, &format!("/v1/Services/{service}/Media/{unattached}"), &[]).await;
+    assert_twilio_error_for("an expired upload", expired, StatusCode::NOT_FOUND, 20404).await;
+    let attach = app
+        .send(Method::POST, &Form::Default.messages(&conversation), &[("Author", "a"), ("MediaSid", &unattached)])
+        .await;
+    assert_twilio_error_for("attaching an expired upload", attach, StatusCode::BAD_REQUEST, 50507).await;
+    let kept = app.send(Method::GET, &format!("/v1/Services/{service}/Media/{attached}/Content"), &[]).await;
+    assert_eq!(kept.status(), StatusCode::OK, "attached media does not expire");
+    let room_again = upload().await.expect("send");
+    assert_eq!(room_again.status(), StatusCode::CREATED, "the expired upload no longer counts");
+    let exported = json_ok(app.control(Method::GET, "/_emulator/state", None).await).await;
+    assert!(!exported.to_string().contains(&unattached), "the expired upload is deleted");
 }
 
 #[tokio::test]
