@@ -213,6 +213,7 @@ fn describe(committed: &Committed) -> String {
             ("participant", "delete", text(service), text(conversation), text(participant))
         }
         C::PutMedia { service, media, .. } => ("media", "put", text(service), None, text(&media.sid)),
+        C::DeleteMedia { service, media, .. } => ("media", "delete", text(service), None, text(media)),
         C::PutConversationWebhook { service, webhook, .. } => {
             ("webhook", "put", text(service), text(&webhook.conversation_sid), text(&webhook.sid))
         }
