@@ -1225,11 +1225,11 @@ async fn inspector(settings: &Settings, report: &mut Report) -> Result<(), Strin
     );
     report.push(row);
 
-    let mut creates = Vec::new();
+    let mut creates: Vec<Plan> = Vec::new();
     for store in stores {
         let mut connection = Connection::open(&store.target).await?;
         let scratch = uri(messages_path(&create_conversation(&mut connection).await?));
-        creates.push::<Plan>(Arc::new(move |_| create_request(scratch.clone())));
+        creates.push(Arc::new(move |_| create_request(scratch.clone())));
     }
     let before = page.changes();
     let [with_page, without] = side_by_side([Arc::clone(&creates[0]), Arc::clone(&creates[1])]).await?;
