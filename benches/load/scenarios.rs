@@ -1314,7 +1314,8 @@ impl LivePage {
         use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         let mut stream =
             std::net::TcpStream::connect(server.addr).map_err(|e| format!("connect the live page: {e}"))?;
-        let request = format!("GET /_emulator/events HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n", server.addr);
+        let request =
+            format!("GET /_emulator/events HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n", server.addr);
         stream.write_all(request.as_bytes()).map_err(|e| format!("open the live stream: {e}"))?;
         // A read times out now and then, so that the thread sees `stop`.
         stream.set_read_timeout(Some(Duration::from_millis(100))).map_err(|e| e.to_string())?;
@@ -1335,7 +1336,8 @@ impl LivePage {
                         let keep = tail.len().min(MARKER.len() - 1);
                         tail.drain(..tail.len() - keep);
                     }
-                    Err(error) if matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                    Err(error)
+                        if matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
                     Err(_) => return,
                 }
             }
@@ -1365,13 +1367,12 @@ async fn inspector(settings: &Settings, report: &mut Report) -> Result<(), Strin
     let page = LivePage::open(&watched._emulator)?;
     let stores = [&watched, &unwatched];
 
-    let fetches = stores.map(SmallStore::fetch_plan);
-    let [with_page, without] = compare(
-        settings,
-        Size::Message,
-        [Contender::new(&watched.target, &fetches[0], false), Contender::new(&unwatched.target, &fetches[1], false)],
-    )
-    .await?;
+    // Each store gets its own plan (its own SIDs), in the same interleaved rounds.
+    let side_by_side = |plans: [Plan; 2]| async move {
+        let contenders = [0, 1].map(|i| Contender::new(&stores[i].target, &plans[i], false));
+        compare(settings, Size::Message, contenders).await
+    };
+    let [with_page, without] = side_by_side(stores.map(SmallStore::fetch_plan)).await?;
     let mut row = throughput_row("fetch, a live inspector page connected (vs none)", settings, &with_page, &without)
         .at_least(INSPECTOR_MIN_RATIO);
     row.notes = format!(
@@ -1381,19 +1382,14 @@ async fn inspector(settings: &Settings, report: &mut Report) -> Result<(), Strin
     );
     report.push(row);
 
-    let mut creates = Vec::new();
+    let mut creates: Vec<Plan> = Vec::new();
     for store in stores {
         let mut connection = Connection::open(&store.target).await?;
         let scratch = uri(messages_path(&create_conversation(&mut connection).await?));
-        creates.push::<Plan>(Arc::new(move |_| create_request(scratch.clone())));
+        creates.push(Arc::new(move |_| create_request(scratch.clone())));
     }
     let before = page.changes();
-    let [with_page, without] = compare(
-        settings,
-        Size::Message,
-        [Contender::new(&watched.target, &creates[0], false), Contender::new(&unwatched.target, &creates[1], false)],
-    )
-    .await?;
+    let [with_page, without] = side_by_side([Arc::clone(&creates[0]), Arc::clone(&creates[1])]).await?;
     let created = Size::Message.warmup(settings) + settings.rounds * Size::Message.requests(settings);
     // The page has every event once its stream has caught up.
     let deadline = std::time::Instant::now() + settings.deadline;

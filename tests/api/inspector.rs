@@ -298,7 +298,8 @@ async fn the_live_stream_reports_resets_and_webhook_deliveries() {
 /// an SMS participant fires a signed webhook that the page then shows, and redelivers; a
 /// receipt moved from the page changes the message's `delivery`; a conversation and a
 /// participant made from the page exist in the API; a reset from the page empties the
-/// account. Screenshots go to tests/inspector/screenshots/.
+/// account; with `--control-token` the page asks for the token and keeps it in session
+/// storage only. Screenshots go to tests/inspector/screenshots/.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_inspector_page_works_end_to_end_in_headless_chromium() {
     assert!(
@@ -334,6 +335,13 @@ async fn the_inspector_page_works_end_to_end_in_headless_chromium() {
     post(&participants, sms).await;
     post(&participants, vec![("Identity", "alice".into())]).await;
 
+    // A second emulator, whose control plane needs a token.
+    let control_token = "control-s3cret";
+    let guarded = crate::helpers::spawn_binary_with(&["--control-token", control_token]);
+    let made = guarded.client.post(format!("{}/v1/Conversations", guarded.base)).basic_auth(ACCOUNT, Some(token));
+    let made = made.header("Content-Type", "application/x-www-form-urlencoded").body("FriendlyName=Guarded");
+    assert!(made.send().await.expect("the API answers").status().is_success());
+
     let screenshots = root().join("tests/inspector/screenshots");
     let output = tokio::process::Command::new("node")
         .arg("tests/inspector/inspector.mjs")
@@ -344,6 +352,8 @@ async fn the_inspector_page_works_end_to_end_in_headless_chromium() {
         .env("SERVICE", &service)
         .env("CONVERSATION", &conversation)
         .env("SCREENSHOTS", &screenshots)
+        .env("GUARDED_URL", &guarded.base)
+        .env("CONTROL_TOKEN", control_token)
         .output()
         .await
         .expect("run node (is it installed?)");
@@ -351,7 +361,7 @@ async fn the_inspector_page_works_end_to_end_in_headless_chromium() {
     assert!(output.status.success(), "the inspector scenarios failed\n{}", report(&command, &output));
     let text = String::from_utf8_lossy(&output.stdout);
     eprintln!("{text}");
-    assert_eq!(text.lines().filter(|line| line.starts_with("ok ")).count(), 9, "{}", report(&command, &output));
+    assert_eq!(text.lines().filter(|line| line.starts_with("ok ")).count(), 10, "{}", report(&command, &output));
 
     // The webhook the page's SMS caused, checked by this receiver, not by the page.
     let webhooks = receiver.drain();

@@ -2,7 +2,8 @@
 // `chromium` package), as a person would: clicks, typing, waiting for what the page shows.
 // Run by tests/api/inspector.rs, which starts the emulator and a webhook receiver, sets
 // up a conversation and passes everything in the environment:
-//   EMULATOR_URL, ACCOUNT, AUTH_TOKEN, SERVICE, CONVERSATION, SCREENSHOTS
+//   EMULATOR_URL, ACCOUNT, AUTH_TOKEN, SERVICE, CONVERSATION, SCREENSHOTS, and
+//   GUARDED_URL and CONTROL_TOKEN: a second emulator run with --control-token
 // Each scenario saves a screenshot (SCREENSHOTS/<name>.png) and prints `ok <name>`; the
 // first failure saves `<name>-failed.png`, prints `not ok <name>: <why>` and exits 1.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -21,6 +22,8 @@ const token = env("AUTH_TOKEN");
 const service = env("SERVICE");
 const conversation = env("CONVERSATION");
 const screenshots = env("SCREENSHOTS");
+const guarded = env("GUARDED_URL");
+const controlToken = env("CONTROL_TOKEN");
 mkdirSync(screenshots, { recursive: true });
 
 // The REST API as an application would call it.
@@ -182,6 +185,18 @@ await scenario("resetting-the-account-from-the-page", async () => {
   check(listed.conversations.length === 0, `${listed.conversations.length} conversations left`);
   await page.click("#tabs button[data-tab=conversations]");
   await page.locator("#conversation-list li", { hasText: "No conversation" }).waitFor();
+});
+
+await scenario("asks-for-the-control-token-and-keeps-it-for-the-session-only", async () => {
+  await page.goto(`${guarded}/_emulator/inspector/#account=${account}`);
+  await page.locator("#token-dialog[open]").waitFor();
+  await page.fill("#token-input", controlToken);
+  await page.click("#token-form button[type=submit]");
+  await page.locator("#live-status[data-state=on]").waitFor();
+  await page.locator("#conversation-list li", { hasText: "Guarded" }).waitFor();
+  const stored = await page.evaluate(() => [sessionStorage.getItem("inspector.token"), JSON.stringify(localStorage)]);
+  check(stored[0] === controlToken, "the token is not in session storage");
+  check(!stored[1].includes(controlToken), "the token was written to local storage");
 });
 
 await scenario("no-script-error", async () => {
