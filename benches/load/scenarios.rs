@@ -1362,9 +1362,9 @@ impl Drop for LivePage {
 /// Two small stores, one with a live inspector page connected: fetch and create on both,
 /// in the same interleaved rounds.
 async fn inspector(settings: &Settings, report: &mut Report) -> Result<(), String> {
-    let watched = SmallStore::start(settings).await?;
-    let unwatched = SmallStore::start(settings).await?;
-    let page = LivePage::open(&watched._emulator)?;
+    let watched = SmallStore::start(settings, Logging::Quiet).await?;
+    let unwatched = SmallStore::start(settings, Logging::Quiet).await?;
+    let page = LivePage::open(&watched.emulator)?;
     let stores = [&watched, &unwatched];
 
     // Each store gets its own plan (its own SIDs), in the same interleaved rounds.
