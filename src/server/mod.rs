@@ -103,7 +103,9 @@ where
     // hyper's own `header_read_timeout` is not used: its clock also runs while a kept-alive
     // connection waits for its next request, so it cannot tell a slow head from an idle
     // connection; `Activity` can.
-    let mut served = pin!(http1::Builder::new().serve_connection(io, service));
+    // With upgrades: proxy mode's `CONNECT` takes the connection over for its TLS tunnel
+    // (`routes::proxy`), which then lives outside these timeouts, as a tunnel of its own.
+    let mut served = pin!(http1::Builder::new().serve_connection(io, service).with_upgrades());
     // A phase that begins between two checks can end no sooner than the shorter timeout
     // after it, so checking at least that often, and at each deadline, closes every
     // connection exactly when its deadline passes.

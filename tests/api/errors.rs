@@ -159,7 +159,7 @@ async fn unknown_routes_are_twilio_404s_and_wrong_methods_twilio_405s_with_allow
     let app = spawn_app().await;
     let message = assert_twilio_error(app.send(Method::GET, "/v1/Nope", &[]).await, StatusCode::NOT_FOUND, 20404).await;
     assert_eq!(message, "The requested resource /Nope was not found");
-    assert_twilio_error(app.send(Method::GET, "/", &[]).await, StatusCode::NOT_FOUND, 20404).await;
+    assert_twilio_error(app.send(Method::GET, "/nope", &[]).await, StatusCode::NOT_FOUND, 20404).await;
 
     let conversation = app.conversation(&Form::Default).await;
     let collection = Form::Default.messages(&conversation);

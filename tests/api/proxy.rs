@@ -178,20 +178,20 @@ fn rand_suffix() -> u128 {
 }
 
 #[tokio::test]
-async fn the_binary_keeps_its_ca_in_the_data_directory_across_restarts_and_logs_where_it_is() {
+async fn the_binary_keeps_its_ca_in_the_data_directory_across_restarts_and_its_banner_says_where() {
     let dir = scratch("data");
     let data_dir = dir.to_str().expect("a UTF-8 path");
     let certificate = dir.join("ca/cert.pem");
 
-    let first = spawn_binary_with(&["--data-dir", data_dir, "--log-level", "info"]);
+    let first = spawn_binary_with(&["--data-dir", data_dir]);
     let served_first = first.control(Method::GET, "/_emulator/ca.pem", None).await.text().await.expect("text");
-    let (_, log) = first.terminate();
+    let banner = first.stop().stdout;
     let second = spawn_binary_with(&["--data-dir", data_dir]);
     let served_second = second.control(Method::GET, "/_emulator/ca.pem", None).await.text().await.expect("text");
 
     assert_eq!(served_first, std::fs::read_to_string(&certificate).expect("the CA certificate file"));
     assert_eq!(served_first, served_second, "a restart reuses the CA");
-    assert!(log.contains(&certificate.display().to_string()), "the start-up log names the CA file:\n{log}");
+    assert!(banner.contains(&certificate.display().to_string()), "the start-up banner names the CA file:\n{banner}");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -16,7 +16,7 @@ const { describe, test, before } = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
 
-const { CHAT_BASE_URL, connect, createService, fetchDefaultServiceSid, assertRestError, sids } = require("./emulator");
+const { CHAT_BASE_URL, EMULATOR_URL, connect, createService, fetchDefaultServiceSid, assertRestError, sids } = require("./emulator");
 
 const MISSING_CHANNEL = "CH" + "0".repeat(32);
 const MISSING_MESSAGE = "IM" + "0".repeat(32);
@@ -626,7 +626,7 @@ async function seedBindings() {
       }],
     }],
   };
-  const response = await fetch(`${BASE_URL}/_emulator/state`, {
+  const response = await fetch(`${EMULATOR_URL}/_emulator/state`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(document),

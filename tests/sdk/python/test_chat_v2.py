@@ -690,7 +690,7 @@ def test_chat_roles_are_the_conversations_roles_in_chats_names(client, chat, ser
     assert_rest_error(excinfo, 400, 50105)
 
 
-def seed_bindings(base_url, account_sid):
+def seed_bindings(emulator_url, account_sid):
     """A new service of the account with two push bindings, imported through the control
     plane: only client SDKs register bindings on Twilio, so the REST API cannot."""
     service_sid = "IS" + secrets.token_hex(16)
@@ -703,7 +703,7 @@ def seed_bindings(base_url, account_sid):
         ],
     }]}]}
     request = urllib.request.Request(
-        f"{base_url}/_emulator/state",
+        f"{emulator_url}/_emulator/state",
         data=json.dumps(document).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
@@ -713,8 +713,8 @@ def seed_bindings(base_url, account_sid):
     return service_sid
 
 
-def test_chat_bindings_and_user_bindings_through_the_sdk(client, base_url, account_sid):
-    chat = client.chat.v2.services(seed_bindings(base_url, account_sid))
+def test_chat_bindings_and_user_bindings_through_the_sdk(client, emulator_url, account_sid):
+    chat = client.chat.v2.services(seed_bindings(emulator_url, account_sid))
 
     assert sorted(binding.identity for binding in chat.bindings.list()) == ["ada", "bo"]
     apn = chat.bindings.list(binding_type=["apn"])
