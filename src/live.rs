@@ -15,6 +15,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -23,9 +24,12 @@ use crate::store::{CommittedRef, FeedError, Store};
 /// How many changes the ring keeps for pages that reconnect.
 pub const RING_CAPACITY: usize = 4096;
 
-/// The most changes the recorder takes off the feed before it publishes them: enough to
-/// take a burst in a few lock acquisitions, few enough to keep each one short.
-const BATCH: usize = 256;
+/// The shortest time between two recordings. A change after a quiet spell is recorded at
+/// once; in a burst of writes the changes gather until this long after the last recording,
+/// so that the recorder (and every page) wakes a hundred times a second at most rather
+/// than once a change. The feed's ring (`DEFAULT_FEED_CAPACITY`) is far from filling up in
+/// that time.
+const GATHER: Duration = Duration::from_millis(10);
 
 /// The live stream: cheap to clone, one per server.
 #[derive(Clone, Debug)]
@@ -83,6 +87,7 @@ impl Live {
             let live = self.clone();
             tokio::spawn(async move {
                 let mut lagged = false;
+                let mut recorded = tokio::time::Instant::now();
                 loop {
                     let first = match subscription.next().await {
                         Ok(change) => change,
@@ -92,15 +97,25 @@ impl Live {
                         }
                         Err(FeedError::Closed | FeedError::Empty) => return,
                     };
+                    tokio::time::sleep_until(recorded + GATHER).await;
                     let mut batch = vec![first];
-                    while batch.len() < BATCH {
+                    loop {
                         match subscription.try_next() {
                             Ok(change) => batch.push(change),
-                            // A lag here is seen again by the next `next`.
-                            Err(_) => break,
+                            Err(FeedError::Missed(_)) => {
+                                // What came before the hole is whole: record it, then start over.
+                                live.record(std::mem::take(&mut batch), std::mem::take(&mut lagged));
+                                lagged = true;
+                            }
+                            Err(FeedError::Empty) => break,
+                            Err(FeedError::Closed) => {
+                                live.record(batch, lagged);
+                                return;
+                            }
                         }
                     }
                     live.record(batch, std::mem::take(&mut lagged));
+                    recorded = tokio::time::Instant::now();
                 }
             });
         });
@@ -110,7 +125,7 @@ impl Live {
     /// Adds a batch of changes to the ring. After a lag, what came before the batch is
     /// incomplete, so it is dropped and the ring restarts at the batch.
     fn record(&self, batch: Vec<CommittedRef>, lagged: bool) {
-        let newest = batch.last().map_or(0, |change| change.seq);
+        let Some(newest) = batch.last().map(|change| change.seq) else { return };
         {
             let mut ring = self.ring();
             if lagged {

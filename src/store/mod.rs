@@ -424,6 +424,11 @@ impl Store {
         (self.feed.subscribe(), guard.seq)
     }
 
+    /// The sequence number of the last change committed.
+    pub fn last_seq(&self) -> u64 {
+        self.read_guard().seq
+    }
+
     /// Every change committed from now on that fires webhooks, none missed: for the one
     /// webhook dispatcher (`None` once taken).
     pub fn webhook_tap(&self) -> Option<WebhookTap> {

@@ -18,19 +18,21 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, Uri};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, extract::Path};
-use serde_json::json;
+use bytes::Bytes;
+use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -121,27 +123,41 @@ async fn accounts(State(state): State<AppState>) -> Json<Vec<AccountSummary>> {
 /// number) for each committed change; `hello` first on a fresh connection and `reload`
 /// when changes after `Last-Event-ID` are no longer known (both with the id to resume
 /// from: the page fetches its whole view then); `deliveries` (no id) when the webhook
-/// delivery log changed.
+/// delivery log changed, after the changes that caused the deliveries; a comment every
+/// [`KEEP_ALIVE`] so that proxies keep it open.
+///
+/// The stream is written by hand rather than with axum's `Sse`: every change recorded
+/// since the page's last write goes out as one chunk, so a burst of writes costs the page
+/// one wake-up and one write, not one per change (BENCHMARKS.md, "The inspector").
 async fn events(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let resume = headers.get("last-event-id").and_then(|value| value.to_str().ok()?.trim().parse().ok());
-    // A few events of slack: a page that stops reading holds up only its own stream.
-    let (sender, receiver) = mpsc::channel(64);
+    // A few chunks of slack: a page that stops reading holds up only its own stream.
+    let (sender, receiver) = mpsc::channel(16);
     tokio::spawn(stream_events(state, resume, sender));
-    Sse::new(ReceiverStream::new(receiver)).keep_alive(KeepAlive::default()).into_response()
+    let mut response = Body::from_stream(ReceiverStream::new(receiver)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
 }
 
+/// How often an idle stream sends a comment line.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
 /// Feeds one page's stream until the page goes away.
-async fn stream_events(state: AppState, resume: Option<u64>, sender: mpsc::Sender<Result<Event, Infallible>>) {
+async fn stream_events(state: AppState, resume: Option<u64>, sender: mpsc::Sender<Result<Bytes, Infallible>>) {
     let mut newest = state.live.start();
     let mut deliveries = state.webhooks.log().watch();
     deliveries.mark_unchanged();
-    let send = |event: Event| sender.send(Ok(event));
+    let mut keep_alive = tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
+    let send = |chunk: Vec<u8>| sender.send(Ok(Bytes::from(chunk)));
+    let mut deliveries_pending = false;
     let mut position = match resume {
         Some(position) => position,
         None => {
             let position = state.live.newest();
-            let hello =
-                Event::default().event("hello").id(position.to_string()).data(json!({"seq": position}).to_string());
+            let mut hello = Vec::new();
+            write_event(&mut hello, "hello", Some(position), &Position { seq: position });
             if send(hello).await.is_err() {
                 return;
             }
@@ -150,29 +166,39 @@ async fn stream_events(state: AppState, resume: Option<u64>, sender: mpsc::Sende
     };
     loop {
         newest.borrow_and_update();
+        let mut chunk = Vec::new();
         match state.live.since(position) {
             Catchup::Changes(changes) => {
-                for change in changes {
-                    let event = Event::default().event("change").id(change.seq.to_string()).data(describe(&change));
-                    if send(event).await.is_err() {
-                        return;
-                    }
-                    position = change.seq;
+                for change in &changes {
+                    write_event(&mut chunk, "change", Some(change.seq), &describe(change));
                 }
+                position = changes.last().map_or(position, |change| change.seq);
             }
             Catchup::Reload { newest } => {
-                let event =
-                    Event::default().event("reload").id(newest.to_string()).data(json!({"seq": newest}).to_string());
-                if send(event).await.is_err() {
-                    return;
-                }
+                write_event(&mut chunk, "reload", Some(newest), &Position { seq: newest });
                 position = newest;
             }
+        }
+        if std::mem::take(&mut deliveries_pending) {
+            write_event(&mut chunk, "deliveries", None, &serde_json::Map::new());
+        }
+        if !chunk.is_empty() && send(chunk).await.is_err() {
+            return;
         }
         tokio::select! {
             changed = newest.changed() => if changed.is_err() { return },
             changed = deliveries.changed() => {
-                if changed.is_err() || send(Event::default().event("deliveries").data("{}")).await.is_err() {
+                // The changes that caused the deliveries go out first: the page shows a
+                // message before the webhooks it fired. The recorder holds them within
+                // its gathering time.
+                let committed = state.store.last_seq();
+                if changed.is_err() || newest.wait_for(|newest| *newest >= committed).await.is_err() {
+                    return;
+                }
+                deliveries_pending = true;
+            }
+            _ = keep_alive.tick() => {
+                if send(b":\n\n".to_vec()).await.is_err() {
                     return;
                 }
             }
@@ -181,11 +207,57 @@ async fn stream_events(state: AppState, resume: Option<u64>, sender: mpsc::Sende
     }
 }
 
+/// Appends one event to `out` in the wire form of server-sent events. The data is JSON on
+/// one line (serde_json never writes a raw newline), so it needs one `data:` field.
+fn write_event(out: &mut Vec<u8>, event: &str, id: Option<u64>, data: &impl Serialize) {
+    use std::io::Write as _;
+    // Writing to a `Vec` cannot fail, nor can serializing these plain structs.
+    let _ = writeln!(out, "event: {event}");
+    if let Some(id) = id {
+        let _ = writeln!(out, "id: {id}");
+    }
+    out.extend_from_slice(b"data: ");
+    let _ = serde_json::to_writer(&mut *out, data);
+    out.extend_from_slice(b"\n\n");
+}
+
+/// The data of `hello` and `reload`: where the page stands.
+#[derive(Serialize)]
+struct Position {
+    seq: u64,
+}
+
 /// A change as the page reads it: what kind of record, put or deleted, and where it lives,
 /// so that the page refreshes only what it shows of it.
-fn describe(committed: &Committed) -> String {
+#[derive(Serialize)]
+struct ChangeSummary<'a> {
+    seq: u64,
+    kind: &'static str,
+    action: &'static str,
+    account: Option<AccountSid>,
+    service: Option<Text<'a>>,
+    conversation: Option<Text<'a>>,
+    sid: Option<Text<'a>>,
+    source: Option<&'a str>,
+    identity: Option<&'a str>,
+}
+
+/// A SID written as a JSON string straight from its `Display`, with no `String` between:
+/// the stream describes every change written while a page is open.
+#[derive(Clone, Copy)]
+struct Text<'a>(&'a dyn std::fmt::Display);
+
+impl Serialize for Text<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self.0)
+    }
+}
+
+fn describe(committed: &Committed) -> ChangeSummary<'_> {
     use Change as C;
-    let text = |sid: &dyn std::fmt::Display| Some(sid.to_string());
+    fn text(sid: &dyn std::fmt::Display) -> Option<Text<'_>> {
+        Some(Text(sid))
+    }
     let (kind, action, service, conversation, sid) = match &committed.change {
         C::OpenAccount { .. } => ("account", "put", None, None, None),
         C::Reset { .. } => ("account", "reset", None, None, None),
@@ -244,18 +316,17 @@ fn describe(committed: &Committed) -> String {
         | C::PutChatServiceSettings { service, .. } => ("configuration", "put", text(service), None, None),
     };
     let origin = committed.origin.as_deref();
-    json!({
-        "seq": committed.seq,
-        "kind": kind,
-        "action": action,
-        "account": committed.change.account().map(|account| account.to_string()),
-        "service": service,
-        "conversation": conversation,
-        "sid": sid,
-        "source": origin.map(|origin| origin.source.as_str()),
-        "identity": origin.and_then(|origin| origin.client_identity.as_deref()),
-    })
-    .to_string()
+    ChangeSummary {
+        seq: committed.seq,
+        kind,
+        action,
+        account: committed.change.account(),
+        service,
+        conversation,
+        sid,
+        source: origin.map(|origin| origin.source.as_str()),
+        identity: origin.and_then(|origin| origin.client_identity.as_deref()),
+    }
 }
 
 /// A request to `/_emulator/as/{AC…}/{path}` made into the Twilio request `/{path}` acting
