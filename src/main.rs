@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use twilio_conversations_emulator::config::{Command, Config, LogFormat};
+use twilio_conversations_emulator::store;
 use twilio_conversations_emulator::{AppState, banner, healthcheck, inspector_url, serve};
 
 /// mimalloc rather than glibc's allocator: the store makes many small, long-lived
@@ -16,8 +17,55 @@ use twilio_conversations_emulator::{AppState, banner, healthcheck, inspector_url
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().on_thread_park(collect_after_large_frees).build();
+    match runtime {
+        Ok(runtime) => {
+            // Idle workers park until there is work: after a reset's old store is freed,
+            // give each some, so that each parks again and collects (see below).
+            let (handle, workers) = (runtime.handle().clone(), runtime.metrics().num_workers());
+            store::on_large_free(move || {
+                for _ in 0..workers * 2 {
+                    handle.spawn(tokio::task::yield_now());
+                }
+            });
+            runtime.block_on(run())
+        }
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+thread_local! {
+    /// The store's count of large frees when this thread last had the allocator collect.
+    static COLLECTED_AT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Run by each worker thread as it goes idle: after a reset has freed the old store (on a
+/// thread of its own), the allocator returns the pages that held it to the system.
+///
+/// Why here: mimalloc gives a freed block back to the thread that allocated it, and that
+/// thread only sweeps such blocks when it next allocates in the same pages, so after a
+/// reset the old store's pages stayed resident and the floor crept up from reset to reset
+/// (issue 17's soak). A forced collection on each worker sweeps them and releases the
+/// empty pages; doing it when the worker parks keeps it off the request path, and the
+/// check is one atomic load.
+fn collect_after_large_frees() {
+    let frees = store::large_frees();
+    COLLECTED_AT.with(|collected| {
+        if collected.get() != frees {
+            collected.set(frees);
+            // SAFETY: `mi_collect` only walks this thread's own heap; it is safe to call
+            // from any thread at any time.
+            unsafe { libmimalloc_sys::mi_collect(true) };
+        }
+    });
+}
+
+async fn run() -> ExitCode {
     let config = Config::from_env_and_args();
     if let Some(Command::Healthcheck { timeout_ms }) = config.command {
         let timeout = Duration::from_millis(timeout_ms);

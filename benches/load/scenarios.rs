@@ -837,19 +837,18 @@ async fn soak(settings: &Settings, report: &mut Report) -> Result<(), String> {
     Ok(())
 }
 
-/// The emulator's resident memory once it stops falling: a reset answers before the old
-/// store is dropped (on another thread), and the allocator returns pages after a delay.
+/// The emulator's resident memory once a reset has let go of the old store: the lowest of
+/// readings over two idle seconds. A reset answers before the old store is freed (on a
+/// thread of its own), and the workers return the freed pages when they next go idle; the
+/// resident size stays flat while the store is being freed, so "until it stops falling"
+/// stopped too early.
 async fn settled_resident_bytes(emulator: &ServerProcess) -> Result<u64, String> {
-    let mut last = emulator.resident_bytes()?;
-    for _ in 0..50 {
+    let mut lowest = emulator.resident_bytes()?;
+    for _ in 0..20 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = emulator.resident_bytes()?;
-        if now >= last {
-            return Ok(now);
-        }
-        last = now;
+        lowest = lowest.min(emulator.resident_bytes()?);
     }
-    Ok(last)
+    Ok(lowest)
 }
 
 /// The message URIs of a fill's answers (captured from every one), in request order.

@@ -63,6 +63,7 @@ pub use participants::{ParticipantRef, default_participant_role};
 use persist::{CrashPoint, PersistError, Place, StateFile, SyncPolicy};
 pub use services::{ChatService, ChatServiceSettings, ChatServiceUpdate};
 use tables::{Tables, Tenant};
+pub use tables::{large_frees, on_large_free};
 pub use users::{USER_ATTRIBUTES_MAX_BYTES, User, UserDocument, UserFields, UserRef, default_user_role};
 pub use users::{UserConversation, UserConversationUpdate};
 

@@ -7,7 +7,8 @@
 //! as [`Change`]s, so no other file can leave an index out of step with its table.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use super::HashMap;
 use super::bindings::Binding;
@@ -511,10 +512,36 @@ impl Tables {
     }
 }
 
+/// How many large structures [`drop_elsewhere`] has finished freeing, in this process.
+static LARGE_FREES: AtomicU64 = AtomicU64::new(0);
+
+/// What runs after each of them (`on_large_free`).
+static AFTER_LARGE_FREE: OnceLock<Box<dyn Fn() + Send + Sync>> = OnceLock::new();
+
+/// How many large structures (the data a reset let go) the store has finished freeing:
+/// when it changes, the freed memory can be handed back to the system
+/// (`main.rs` has the allocator collect on each worker thread).
+pub fn large_frees() -> u64 {
+    LARGE_FREES.load(Ordering::Acquire)
+}
+
+/// Sets what runs, on the freeing thread, each time a large structure has been freed
+/// (once per process; later calls are ignored).
+pub fn on_large_free(hook: impl Fn() + Send + Sync + 'static) {
+    let _ = AFTER_LARGE_FREE.set(Box::new(hook));
+}
+
 /// Frees a large structure on a short-lived thread, so that the lock holder (and the
 /// request waiting on it) does not pay for millions of deallocations.
 fn drop_elsewhere<T: Send + 'static>(value: T) {
-    if std::thread::Builder::new().name("store-drop".into()).spawn(move || drop(value)).is_err() {
+    let freeing = move || {
+        drop(value);
+        LARGE_FREES.fetch_add(1, Ordering::Release);
+        if let Some(hook) = AFTER_LARGE_FREE.get() {
+            hook();
+        }
+    };
+    if std::thread::Builder::new().name("store-drop".into()).spawn(freeing).is_err() {
         // No thread to be had: the value was moved into the failed spawn and freed there,
         // slower but still correct.
     }
