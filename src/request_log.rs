@@ -62,10 +62,10 @@ impl Line<'_> {
         out.extend_from_slice(b" method=");
         out.extend_from_slice(self.method.as_str().as_bytes());
         out.extend_from_slice(b" path=\"");
-        // Copied in runs between the bytes to escape (a path rarely has any): a byte at a
-        // time was most of the line's cost.
+        // Copied in runs between the bytes to escape (a path rarely has any), found with a
+        // vectorised search: a byte at a time was most of the line's cost.
         let mut rest = self.path.as_bytes();
-        while let Some(at) = rest.iter().position(|&byte| matches!(byte, b'"' | b'\\')) {
+        while let Some(at) = memchr::memchr2(b'"', b'\\', rest) {
             out.extend_from_slice(&rest[..at]);
             out.extend_from_slice(&[b'\\', rest[at]]);
             rest = &rest[at + 1..];

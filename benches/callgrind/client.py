@@ -1,12 +1,17 @@
 """Keep-alive client for benches/callgrind/run.sh: creates a conversation with 60
-messages, then sends N requests of one kind (fetch, list, update or create) on one connection."""
-import http.client, sys, base64, json, time
+messages, then sends N requests of one kind (fetch, list, update or create) on one connection.
+With PAGE=1, a live inspector page (a reader of /_emulator/events) is connected throughout."""
+import http.client, sys, base64, json, time, os, socket, threading
 port=int(sys.argv[1]); n=int(sys.argv[2]); mode=sys.argv[3]
 auth="Basic "+base64.b64encode(b"AC00000000000000000000000000000001:token").decode()
 for _ in range(200):
     try:
         c=http.client.HTTPConnection("127.0.0.1",port); c.connect(); break
     except OSError: time.sleep(0.05)
+if os.environ.get("PAGE")=="1":
+    page=socket.create_connection(("127.0.0.1",port))
+    page.sendall(b"GET /_emulator/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+    threading.Thread(target=lambda: [None for _ in iter(lambda: page.recv(65536), b"")], daemon=True).start()
 H={"Authorization":auth,"Content-Type":"application/x-www-form-urlencoded"}
 def req(m,p,body=None):
     c.request(m,p,body=body,headers=H); r=c.getresponse(); d=r.read(); assert r.status<300,(r.status,d); return d

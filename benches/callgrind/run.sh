@@ -23,4 +23,4 @@ total() {
 }
 first=$(total "$n1")
 second=$(total "$n2")
-echo "$mode, --log-level $level: $(((second - first) / (n2 - n1))) instructions/request (profiles in $out)"
+echo "$mode, --log-level $level${PAGE:+, PAGE=$PAGE}: $(((second - first) / (n2 - n1))) instructions/request (profiles in $out)"

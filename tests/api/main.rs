@@ -31,6 +31,7 @@ mod helpers;
 mod inspector;
 mod links;
 mod media;
+mod memory;
 mod messages;
 mod operator;
 mod oversized_bodies;

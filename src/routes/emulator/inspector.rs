@@ -39,6 +39,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::config::Config;
 use crate::error::{ApiError, InvalidValue};
 use crate::extract::ActingAs;
+use crate::json::Ascii;
 use crate::live::Catchup;
 use crate::sid::AccountSid;
 use crate::state::{AppState, ControlAccess};
@@ -169,8 +170,11 @@ async fn stream_events(state: AppState, resume: Option<u64>, sender: mpsc::Sende
         let mut chunk = Vec::new();
         match state.live.since(position) {
             Catchup::Changes(changes) => {
+                // An event is about 330 bytes: one allocation for the batch, not a regrowth
+                // every few events.
+                chunk.reserve(changes.len() * 384);
                 for change in &changes {
-                    write_event(&mut chunk, "change", Some(change.seq), &describe(change));
+                    write_change_event(&mut chunk, change);
                 }
                 position = changes.last().map_or(position, |change| change.seq);
             }
@@ -221,6 +225,15 @@ fn write_event(out: &mut Vec<u8>, event: &str, id: Option<u64>, data: &impl Seri
     out.extend_from_slice(b"\n\n");
 }
 
+/// Appends a `change` event, as [`write_event`] would, its data written by hand.
+fn write_change_event(out: &mut Vec<u8>, change: &Committed) {
+    out.extend_from_slice(b"event: change\nid: ");
+    out.extend_from_slice(itoa::Buffer::new().format(change.seq).as_bytes());
+    out.extend_from_slice(b"\ndata: ");
+    describe(change).write_json(out);
+    out.extend_from_slice(b"\n\n");
+}
+
 /// The data of `hello` and `reload`: where the page stands.
 #[derive(Serialize)]
 struct Position {
@@ -229,34 +242,65 @@ struct Position {
 
 /// A change as the page reads it: what kind of record, put or deleted, and where it lives,
 /// so that the page refreshes only what it shows of it.
-#[derive(Serialize)]
 struct ChangeSummary<'a> {
     seq: u64,
     kind: &'static str,
     action: &'static str,
     account: Option<AccountSid>,
-    service: Option<Text<'a>>,
-    conversation: Option<Text<'a>>,
-    sid: Option<Text<'a>>,
-    source: Option<&'a str>,
+    service: Option<Sid<'a>>,
+    conversation: Option<Sid<'a>>,
+    sid: Option<Sid<'a>>,
+    source: Option<&'static str>,
     identity: Option<&'a str>,
 }
 
-/// A SID written as a JSON string straight from its `Display`, with no `String` between:
-/// the stream describes every change written while a page is open.
-#[derive(Clone, Copy)]
-struct Text<'a>(&'a dyn std::fmt::Display);
+/// Any SID, written as its ASCII text.
+type Sid<'a> = &'a dyn Ascii;
 
-impl Serialize for Text<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self.0)
+impl ChangeSummary<'_> {
+    /// The event's data, one JSON object (absent values are `null`), written by hand: the
+    /// stream describes every change committed while a page is open, and serde's map of
+    /// formatted SIDs was most of what a page cost a write (BENCHMARKS.md, "The inspector").
+    fn write_json(&self, out: &mut Vec<u8>) {
+        fn field(out: &mut Vec<u8>, key: &[u8], value: Option<&dyn Ascii>) {
+            out.extend_from_slice(key);
+            match value {
+                Some(value) => value.write_quoted(out),
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+        out.extend_from_slice(b"{\"seq\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.seq).as_bytes());
+        // Kinds, actions and sources are this file's and `Source`'s own words: nothing to escape.
+        out.extend_from_slice(b",\"kind\":\"");
+        out.extend_from_slice(self.kind.as_bytes());
+        out.extend_from_slice(b"\",\"action\":\"");
+        out.extend_from_slice(self.action.as_bytes());
+        out.push(b'"');
+        field(out, b",\"account\":", self.account.as_ref().map(|account| account as &dyn Ascii));
+        field(out, b",\"service\":", self.service);
+        field(out, b",\"conversation\":", self.conversation);
+        field(out, b",\"sid\":", self.sid);
+        out.extend_from_slice(b",\"source\":");
+        match self.source {
+            Some(source) => {
+                out.push(b'"');
+                out.extend_from_slice(source.as_bytes());
+                out.push(b'"');
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"identity\":");
+        // A client's identity is anybody's text: serde_json escapes it.
+        let _ = serde_json::to_writer(&mut *out, &self.identity);
+        out.push(b'}');
     }
 }
 
 fn describe(committed: &Committed) -> ChangeSummary<'_> {
     use Change as C;
-    fn text(sid: &dyn std::fmt::Display) -> Option<Text<'_>> {
-        Some(Text(sid))
+    fn text(sid: &dyn Ascii) -> Option<Sid<'_>> {
+        Some(sid)
     }
     let (kind, action, service, conversation, sid) = match &committed.change {
         C::OpenAccount { .. } => ("account", "put", None, None, None),
@@ -347,4 +391,58 @@ pub fn acting_as(state: &AppState, mut request: Request) -> Result<Request, ApiE
     request.headers_mut().remove(AUTHORIZATION);
     request.extensions_mut().insert(ActingAs(account));
     Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::sid::{ChatServiceSid, ConversationSid, MessageSid};
+    use crate::store::{Origin, Prior, Source};
+
+    fn change_event(change: Change, origin: Option<Origin>) -> String {
+        let committed = Committed { seq: 42, change, before: Prior::Nothing, origin: origin.map(Arc::new) };
+        let mut out = Vec::new();
+        write_change_event(&mut out, &committed);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_change_event_carries_every_key_of_its_summary_and_escapes_the_identity() {
+        let (account, service) = (AccountSid::from_bits(1), ChatServiceSid::from_bits(2));
+        let (conversation, message) = (ConversationSid::from_bits(3), MessageSid::from_bits(4));
+        let origin = Origin {
+            source: Source::Sdk,
+            client_identity: Some(Arc::from("al\"ice\n")),
+            fires_webhooks: true,
+            binding: None,
+            correlation: None,
+        };
+        let event = change_event(Change::DeleteMessage { account, service, conversation, message }, Some(origin));
+
+        let data = event.strip_prefix("event: change\nid: 42\ndata: ").and_then(|rest| rest.strip_suffix("\n\n"));
+        let data: serde_json::Value = serde_json::from_str(data.expect("the SSE frame")).unwrap();
+        let expected = json!({
+            "seq": 42, "kind": "message", "action": "delete", "account": account.to_string(),
+            "service": service.to_string(), "conversation": conversation.to_string(), "sid": message.to_string(),
+            "source": "SDK", "identity": "al\"ice\n",
+        });
+        assert_eq!(data, expected);
+    }
+
+    #[test]
+    fn absent_values_are_null() {
+        let event = change_event(Change::Reset { account: None }, None);
+
+        let data = event.lines().find_map(|line| line.strip_prefix("data: ")).expect("a data line");
+        let data: serde_json::Value = serde_json::from_str(data).unwrap();
+        let expected = json!({
+            "seq": 42, "kind": "account", "action": "reset", "account": null, "service": null,
+            "conversation": null, "sid": null, "source": null, "identity": null,
+        });
+        assert_eq!(data, expected);
+    }
 }
