@@ -288,6 +288,8 @@ impl SmallTrio<'_> {
 }
 
 async fn small_store(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    // Its rows compare the default configuration with the quiet one, at 5 %.
+    let settings = &settings.for_close_comparison();
     // Arrange: the same store twice, quiet and in the default configuration.
     let log_directory = TempDir::new("log")?;
     let log_path = log_directory.0.join("emulator.log");
@@ -1330,7 +1332,9 @@ impl LivePage {
                     Ok(0) => return,
                     Ok(read) => {
                         tail.extend_from_slice(&buffer[..read]);
-                        let found = tail.windows(MARKER.len()).filter(|window| *window == MARKER).count();
+                        // A vectorised search: comparing a window at every byte took a
+                        // tenth of a core at 20 MB/s, from the servers measured beside it.
+                        let found = memchr::memmem::find_iter(&tail, MARKER).count();
                         counted.fetch_add(found, Ordering::Relaxed);
                         let keep = tail.len().min(MARKER.len() - 1);
                         tail.drain(..tail.len() - keep);
@@ -1361,6 +1365,7 @@ impl Drop for LivePage {
 /// Two small stores, one with a live inspector page connected: fetch and create on both,
 /// in the same interleaved rounds.
 async fn inspector(settings: &Settings, report: &mut Report) -> Result<(), String> {
+    let settings = &settings.for_close_comparison();
     let watched = SmallStore::start(settings, Logging::Quiet).await?;
     let unwatched = SmallStore::start(settings, Logging::Quiet).await?;
     let page = LivePage::open(&watched.emulator)?;

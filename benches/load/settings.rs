@@ -19,6 +19,12 @@ pub struct Settings {
     /// Measured rounds per scenario and server; the servers compared take turns round by
     /// round, so a slow spell of the machine hits all of them (`BENCH_ROUNDS`).
     pub rounds: usize,
+    /// Rounds for the comparisons of near-equal servers (the default log against the quiet
+    /// one, a live inspector page against none), judged at 5 %: with 6 rounds, two
+    /// identical servers read anywhere from 0.87 to 1.02 of each other on the reference
+    /// machine (BENCHMARKS.md, "The request log"); with 18, from 0.96 to 1.06
+    /// (`BENCH_CLOSE_ROUNDS`).
+    pub close_rounds: usize,
     /// Requests per round for scenarios with message-sized answers (`BENCH_REQUESTS`).
     pub requests: usize,
     /// Requests per round for list pages, whose answers are 50 times larger
@@ -59,6 +65,11 @@ pub const PHASES: [&str; 10] =
 const OPT_IN_PHASES: [&str; 1] = ["soak"];
 
 impl Settings {
+    /// These settings with [`close_rounds`](Self::close_rounds) as their rounds.
+    pub fn for_close_comparison(&self) -> Self {
+        Self { rounds: self.close_rounds, ..self.clone() }
+    }
+
     /// Whether `BENCH_ONLY` lets phase `name` run.
     pub fn runs(&self, name: &str) -> bool {
         let named = self.only.iter().any(|phase| phase == name);
@@ -80,6 +91,7 @@ impl Settings {
                 fill_connections: 8,
                 client_threads: 1,
                 rounds: 1,
+                close_rounds: 1,
                 requests: 400,
                 list_requests: 100,
                 warmup: 50,
@@ -100,6 +112,7 @@ impl Settings {
                 fill_connections: 64,
                 client_threads: 1,
                 rounds: 6,
+                close_rounds: 18,
                 requests: 25_000,
                 list_requests: 3_000,
                 warmup: 5_000,
@@ -119,6 +132,7 @@ impl Settings {
             fill_connections: parse("BENCH_FILL_CONNECTIONS")?.unwrap_or(defaults.fill_connections),
             client_threads: parse("BENCH_CLIENT_THREADS")?.unwrap_or(defaults.client_threads),
             rounds: parse("BENCH_ROUNDS")?.unwrap_or(defaults.rounds),
+            close_rounds: parse("BENCH_CLOSE_ROUNDS")?.unwrap_or(defaults.close_rounds),
             requests: parse("BENCH_REQUESTS")?.unwrap_or(defaults.requests),
             list_requests: parse("BENCH_LIST_REQUESTS")?.unwrap_or(defaults.list_requests),
             start_ups: parse("BENCH_START_UPS")?.unwrap_or(defaults.start_ups),
@@ -138,6 +152,7 @@ impl Settings {
             settings.fill_connections,
             settings.client_threads,
             settings.rounds,
+            settings.close_rounds,
             settings.requests,
             settings.list_requests,
             settings.start_ups,
