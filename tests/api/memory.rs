@@ -18,7 +18,10 @@ const MESSAGES: usize = 300_000;
 /// A failure guard only. The memory goes back on the workers' idle time after the reset
 /// has answered (the old store is freed on a thread of its own, then each worker has the
 /// allocator collect as it parks): there is no answer to wait for, so the test watches
-/// `/proc` until the memory is back, which happens within milliseconds when it works.
+/// `/proc` until the memory is back, which happens within milliseconds when it works. It
+/// reads without sending requests: a worker that answers allocates, and allocating in the
+/// old store's pages sweeps them too, so with requests in between the test passed even
+/// with the collection removed.
 const GUARD: Duration = Duration::from_secs(60);
 
 /// `VmRSS` of process `pid`, in bytes.
