@@ -1,17 +1,18 @@
 //! The inspector's live stream: the store's change feed, remembered for a while, so that
 //! a page that reconnects resumes exactly after the last change it saw.
 //!
-//! The feed itself (`store::feed`) only reaches subscribers from the moment they
-//! subscribe; a page whose connection drops for a second would lose what was committed in
-//! between. One recorder task keeps the last [`RING_CAPACITY`] changes in a ring, tagged
-//! with their sequence numbers, and every page's stream reads that ring: a reconnecting
-//! page names the last number it saw (`Last-Event-ID`) and gets everything after it, none
-//! missed, none twice. When that is no longer possible (the page is further behind than
-//! the ring, or the recorder itself fell a feed's length behind, or the server restarted)
-//! the page is told to reload its view instead of being shown a history with a hole.
+//! The feed itself (`store::feed`) only reaches a reader from the moment it starts; a page
+//! whose connection drops for a second would lose what was committed in between. One
+//! recorder task takes every change from the feed's gathered queue (`store::Gathered`)
+//! and keeps the last [`RING_CAPACITY`] in a ring, tagged with their sequence numbers, and
+//! every page's stream reads that ring: a reconnecting page names the last number it saw
+//! (`Last-Event-ID`) and gets everything after it, none missed, none twice. When that is
+//! no longer possible (the page is further behind than the ring, or the recorder itself
+//! fell so far behind that the queue dropped changes, or the server restarted) the page is
+//! told to reload its view instead of being shown a history with a hole.
 //!
 //! Nothing runs until the first page connects: the feed costs a write nothing while no one
-//! subscribes, and an emulator whose inspector is never opened keeps that.
+//! reads it, and an emulator whose inspector is never opened keeps that.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::store::{CommittedRef, FeedError, Store};
+use crate::store::{CommittedRef, Store};
 
 /// How many changes the ring keeps for pages that reconnect.
 pub const RING_CAPACITY: usize = 4096;
@@ -27,8 +28,8 @@ pub const RING_CAPACITY: usize = 4096;
 /// The shortest time between two recordings. A change after a quiet spell is recorded at
 /// once; in a burst of writes the changes gather until this long after the last recording,
 /// so that the recorder (and every page) wakes a hundred times a second at most rather
-/// than once a change. The feed's ring (`DEFAULT_FEED_CAPACITY`) is far from filling up in
-/// that time.
+/// than once a change. The gathered queue (`store::feed::MAX_GATHERED`) is far from filling
+/// up in that time.
 const GATHER: Duration = Duration::from_millis(10);
 
 /// The live stream: cheap to clone, one per server.
@@ -81,7 +82,11 @@ impl Live {
     /// whenever newer changes are recorded.
     pub fn start(&self) -> watch::Receiver<u64> {
         self.shared.recording.get_or_init(|| {
-            let (mut subscription, last) = self.store.subscribe_after();
+            let Some((gathered, last)) = self.store.gather_after() else {
+                // Another reader took the store's queue: one live stream per store.
+                tracing::error!("the store's changes are already gathered for another live stream");
+                return;
+            };
             self.ring().complete_after = last;
             self.shared.newest.send_replace(last);
             let live = self.clone();
@@ -89,32 +94,15 @@ impl Live {
                 let mut lagged = false;
                 let mut recorded = tokio::time::Instant::now();
                 loop {
-                    let first = match subscription.next().await {
-                        Ok(change) => change,
-                        Err(FeedError::Missed(_)) => {
-                            lagged = true;
-                            continue;
-                        }
-                        Err(FeedError::Closed | FeedError::Empty) => return,
-                    };
+                    gathered.arrival().await;
                     tokio::time::sleep_until(recorded + GATHER).await;
-                    let mut batch = vec![first];
-                    loop {
-                        match subscription.try_next() {
-                            Ok(change) => batch.push(change),
-                            Err(FeedError::Missed(_)) => {
-                                // What came before the hole is whole: record it, then start over.
-                                live.record(std::mem::take(&mut batch), std::mem::take(&mut lagged));
-                                lagged = true;
-                            }
-                            Err(FeedError::Empty) => break,
-                            Err(FeedError::Closed) => {
-                                live.record(batch, lagged);
-                                return;
-                            }
-                        }
+                    let (batch, dropped_after) = gathered.take();
+                    if batch.is_empty() {
+                        continue;
                     }
                     live.record(batch, std::mem::take(&mut lagged));
+                    // What comes next does not follow on from this batch: start over there.
+                    lagged = dropped_after;
                     recorded = tokio::time::Instant::now();
                 }
             });
@@ -224,6 +212,30 @@ mod tests {
         wait_for(&mut newest, start + RING_CAPACITY as u64 + 1).await;
         assert!(matches!(live.since(start), Catchup::Reload { .. }));
         assert_eq!(seqs(live.since(start + 1)).len(), RING_CAPACITY);
+    }
+
+    #[tokio::test]
+    async fn when_the_queue_drops_changes_a_page_from_before_them_reloads() {
+        let store = store();
+        create(&store);
+        let live = Live::new(store.clone());
+        let mut newest = live.start();
+        let start = live.newest();
+        // The recorder cannot run while this test's task does not yield (a current-thread
+        // runtime): the queue fills up, then drops.
+        let committed = crate::store::feed::MAX_GATHERED as u64 + 10;
+        for _ in 0..committed {
+            create(&store);
+        }
+        wait_for(&mut newest, start + crate::store::feed::MAX_GATHERED as u64).await;
+        create(&store);
+        wait_for(&mut newest, start + committed + 1).await;
+
+        // The first batch is whole; what follows it is not, so the ring starts over at the
+        // change after the gap: a page that saw the batch's last change reloads.
+        let batch_end = start + crate::store::feed::MAX_GATHERED as u64;
+        assert!(matches!(live.since(batch_end), Catchup::Reload { .. }));
+        assert_eq!(seqs(live.since(start + committed)), vec![start + committed + 1]);
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub use change::{AddressPair, Change, Committed, CommittedRef, Origin, Prior, So
 pub use chat_users::ChatUser;
 pub use configuration::NewAddressConfiguration;
 use document::{ImportError, ImportSummary, StateDocument};
-pub use feed::{ChangeFeed, DEFAULT_FEED_CAPACITY, FeedError, Subscription, Tapped, WebhookTap};
+pub use feed::{ChangeFeed, DEFAULT_FEED_CAPACITY, FeedError, Gathered, Subscription, Tapped, WebhookTap};
 pub use media::Upload;
 pub use messages::{ReceiptUpdate, SMS_BODY_MAX_CHARS};
 pub use participant_conversations::{ParticipantConversation, ParticipantMatch};
@@ -423,6 +423,15 @@ impl Store {
     pub fn subscribe_after(&self) -> (Subscription, u64) {
         let guard = self.read_guard();
         (self.feed.subscribe(), guard.seq)
+    }
+
+    /// The queue of every change committed from now on, for the one reader that takes them
+    /// a batch at a time (the inspector's recorder), and the sequence number of the last
+    /// change committed before it; `None` once taken. Taken under the read lock, as
+    /// [`subscribe_after`](Self::subscribe_after) is.
+    pub fn gather_after(&self) -> Option<(Arc<Gathered>, u64)> {
+        let guard = self.read_guard();
+        Some((self.feed.gathered()?, guard.seq))
     }
 
     /// The sequence number of the last change committed.
