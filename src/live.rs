@@ -167,6 +167,16 @@ mod tests {
         store.create_conversation(account, ServiceScope::Default, ConversationFields::default()).unwrap();
     }
 
+    /// A store whose account is open (so that each conversation created is one change), a
+    /// live stream recording it, and the stream's newest recorded change.
+    fn recording() -> (Store, Live, watch::Receiver<u64>) {
+        let store = store();
+        create(&store);
+        let live = Live::new(store.clone());
+        let newest = live.start();
+        (store, live, newest)
+    }
+
     async fn wait_for(newest: &mut watch::Receiver<u64>, seq: u64) {
         newest.wait_for(|newest| *newest >= seq).await.unwrap();
     }
@@ -180,10 +190,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_page_resumes_after_the_last_change_it_saw() {
-        let store = store();
-        create(&store);
-        let live = Live::new(store.clone());
-        let mut newest = live.start();
+        let (store, live, mut newest) = recording();
         let before = live.newest();
         for _ in 0..3 {
             create(&store);
@@ -197,10 +204,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_page_further_behind_than_the_ring_or_from_another_run_reloads() {
-        let store = store();
-        create(&store);
-        let live = Live::new(store.clone());
-        let mut newest = live.start();
+        let (store, live, mut newest) = recording();
         let start = live.newest();
         // Changes from before the recorder started were never recorded.
         assert!(matches!(live.since(start - 1), Catchup::Reload { .. }));
@@ -216,10 +220,7 @@ mod tests {
 
     #[tokio::test]
     async fn when_the_queue_drops_changes_a_page_from_before_them_reloads() {
-        let store = store();
-        create(&store);
-        let live = Live::new(store.clone());
-        let mut newest = live.start();
+        let (store, live, mut newest) = recording();
         let start = live.newest();
         // The recorder cannot run while this test's task does not yield (a current-thread
         // runtime): the queue fills up, then drops.
