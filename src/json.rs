@@ -68,8 +68,17 @@ impl Json {
 
     /// Appends `"<value>"`.
     #[inline]
-    pub fn ascii(&mut self, value: &impl Ascii) {
+    pub fn ascii(&mut self, value: &(impl Ascii + ?Sized)) {
         value.write_quoted(&mut self.buf);
+    }
+
+    /// Appends `"<value>"`, or `null`.
+    #[inline]
+    pub fn opt_ascii(&mut self, value: Option<&(impl Ascii + ?Sized)>) {
+        match value {
+            Some(value) => self.ascii(value),
+            None => self.raw("null"),
+        }
     }
 
     /// Appends `text` as a JSON string, escaped exactly as serde_json escapes it.

@@ -39,7 +39,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::config::Config;
 use crate::error::{ApiError, InvalidValue};
 use crate::extract::ActingAs;
-use crate::json::Ascii;
+use crate::json::{self, Ascii};
 use crate::live::Catchup;
 use crate::sid::AccountSid;
 use crate::state::{AppState, ControlAccess};
@@ -157,9 +157,9 @@ async fn stream_events(state: AppState, resume: Option<u64>, sender: mpsc::Sende
         Some(position) => position,
         None => {
             let position = state.live.newest();
-            let mut hello = Vec::new();
-            write_event(&mut hello, "hello", Some(position), &Position { seq: position });
-            if send(hello).await.is_err() {
+            let mut hello = json::Json::default();
+            write_event(&mut hello, "hello", Some(position), |data| data.serde(&Position { seq: position }));
+            if send(hello.into_bytes()).await.is_err() {
                 return;
             }
             position
@@ -167,25 +167,26 @@ async fn stream_events(state: AppState, resume: Option<u64>, sender: mpsc::Sende
     };
     loop {
         newest.borrow_and_update();
-        let mut chunk = Vec::new();
+        let mut chunk = json::Json::default();
         match state.live.since(position) {
             Catchup::Changes(changes) => {
                 // An event is about 330 bytes: one allocation for the batch, not a regrowth
                 // every few events.
-                chunk.reserve(changes.len() * 384);
+                chunk = json::Json::with_capacity(changes.len() * 384);
                 for change in &changes {
-                    write_change_event(&mut chunk, change);
+                    write_event(&mut chunk, "change", Some(change.seq), |data| describe(change).write_json(data));
                 }
                 position = changes.last().map_or(position, |change| change.seq);
             }
             Catchup::Reload { newest } => {
-                write_event(&mut chunk, "reload", Some(newest), &Position { seq: newest });
+                write_event(&mut chunk, "reload", Some(newest), |data| data.serde(&Position { seq: newest }));
                 position = newest;
             }
         }
         if std::mem::take(&mut deliveries_pending) {
-            write_event(&mut chunk, "deliveries", None, &serde_json::Map::new());
+            write_event(&mut chunk, "deliveries", None, |data| data.raw("{}"));
         }
+        let chunk = chunk.into_bytes();
         if !chunk.is_empty() && send(chunk).await.is_err() {
             return;
         }
@@ -211,27 +212,19 @@ async fn stream_events(state: AppState, resume: Option<u64>, sender: mpsc::Sende
     }
 }
 
-/// Appends one event to `out` in the wire form of server-sent events. The data is JSON on
-/// one line (serde_json never writes a raw newline), so it needs one `data:` field.
-fn write_event(out: &mut Vec<u8>, event: &str, id: Option<u64>, data: &impl Serialize) {
-    use std::io::Write as _;
-    // Writing to a `Vec` cannot fail, nor can serializing these plain structs.
-    let _ = writeln!(out, "event: {event}");
+/// Appends one event to `out` in the wire form of server-sent events, its data written by
+/// `data`: JSON on one line (neither serde_json nor [`json::Json`] writes a raw newline), so it
+/// needs one `data:` field.
+fn write_event(out: &mut json::Json, event: &str, id: Option<u64>, data: impl FnOnce(&mut json::Json)) {
+    out.raw("event: ");
+    out.raw(event);
     if let Some(id) = id {
-        let _ = writeln!(out, "id: {id}");
+        out.raw("\nid: ");
+        out.number(id);
     }
-    out.extend_from_slice(b"data: ");
-    let _ = serde_json::to_writer(&mut *out, data);
-    out.extend_from_slice(b"\n\n");
-}
-
-/// Appends a `change` event, as [`write_event`] would, its data written by hand.
-fn write_change_event(out: &mut Vec<u8>, change: &Committed) {
-    out.extend_from_slice(b"event: change\nid: ");
-    out.extend_from_slice(itoa::Buffer::new().format(change.seq).as_bytes());
-    out.extend_from_slice(b"\ndata: ");
-    describe(change).write_json(out);
-    out.extend_from_slice(b"\n\n");
+    out.raw("\ndata: ");
+    data(out);
+    out.raw("\n\n");
 }
 
 /// The data of `hello` and `reload`: where the page stands.
@@ -258,42 +251,30 @@ struct ChangeSummary<'a> {
 type Sid<'a> = &'a dyn Ascii;
 
 impl ChangeSummary<'_> {
-    /// The event's data, one JSON object (absent values are `null`), written by hand: the
-    /// stream describes every change committed while a page is open, and serde's map of
-    /// formatted SIDs was most of what a page cost a write (BENCHMARKS.md, "The inspector").
-    fn write_json(&self, out: &mut Vec<u8>) {
-        fn field(out: &mut Vec<u8>, key: &[u8], value: Option<&dyn Ascii>) {
-            out.extend_from_slice(key);
-            match value {
-                Some(value) => value.write_quoted(out),
-                None => out.extend_from_slice(b"null"),
-            }
-        }
-        out.extend_from_slice(b"{\"seq\":");
-        out.extend_from_slice(itoa::Buffer::new().format(self.seq).as_bytes());
-        // Kinds, actions and sources are this file's and `Source`'s own words: nothing to escape.
-        out.extend_from_slice(b",\"kind\":\"");
-        out.extend_from_slice(self.kind.as_bytes());
-        out.extend_from_slice(b"\",\"action\":\"");
-        out.extend_from_slice(self.action.as_bytes());
-        out.push(b'"');
-        field(out, b",\"account\":", self.account.as_ref().map(|account| account as &dyn Ascii));
-        field(out, b",\"service\":", self.service);
-        field(out, b",\"conversation\":", self.conversation);
-        field(out, b",\"sid\":", self.sid);
-        out.extend_from_slice(b",\"source\":");
-        match self.source {
-            Some(source) => {
-                out.push(b'"');
-                out.extend_from_slice(source.as_bytes());
-                out.push(b'"');
-            }
-            None => out.extend_from_slice(b"null"),
-        }
-        out.extend_from_slice(b",\"identity\":");
-        // A client's identity is anybody's text: serde_json escapes it.
-        let _ = serde_json::to_writer(&mut *out, &self.identity);
-        out.push(b'}');
+    /// The event's data, one JSON object (absent values are `null`), written with the
+    /// message writer's [`json::Json`] rather than serde: the stream describes every change
+    /// committed while a page is open, and serde's map of formatted SIDs was most of what
+    /// a page cost a write (BENCHMARKS.md, "The inspector").
+    fn write_json(&self, out: &mut json::Json) {
+        out.raw("{\"seq\":");
+        out.number(self.seq);
+        out.raw(",\"kind\":");
+        out.string(self.kind);
+        out.raw(",\"action\":");
+        out.string(self.action);
+        out.raw(",\"account\":");
+        out.opt_ascii(self.account.as_ref());
+        out.raw(",\"service\":");
+        out.opt_ascii(self.service);
+        out.raw(",\"conversation\":");
+        out.opt_ascii(self.conversation);
+        out.raw(",\"sid\":");
+        out.opt_ascii(self.sid);
+        out.raw(",\"source\":");
+        out.opt_string(self.source);
+        out.raw(",\"identity\":");
+        out.opt_string(self.identity);
+        out.raw("}");
     }
 }
 
@@ -405,9 +386,9 @@ mod tests {
 
     fn change_event(change: Change, origin: Option<Origin>) -> String {
         let committed = Committed { seq: 42, change, before: Prior::Nothing, origin: origin.map(Arc::new) };
-        let mut out = Vec::new();
-        write_change_event(&mut out, &committed);
-        String::from_utf8(out).unwrap()
+        let mut out = json::Json::default();
+        write_event(&mut out, "change", Some(committed.seq), |data| describe(&committed).write_json(data));
+        String::from_utf8(out.into_bytes()).unwrap()
     }
 
     #[test]
