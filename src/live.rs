@@ -245,7 +245,7 @@ mod tests {
         // The account's opening goes before the subscription: each change below is then one.
         create(&store);
         let live = Live::new(store.clone());
-        let (mut subscription, _) = store.subscribe_after();
+        let mut subscription = store.subscribe();
         create(&store);
         let first = subscription.try_next().unwrap();
         live.record(vec![first.clone()], false);

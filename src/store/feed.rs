@@ -1,5 +1,6 @@
-//! The change feed: every committed change, in commit order, to whoever subscribes
-//! (webhook dispatch, a live inspector, tests).
+//! The change feed: every committed change, in commit order, to whoever reads it: the
+//! webhook dispatcher (its tap), the inspector's recorder (its gathered queue) and
+//! subscribers (tests).
 //!
 //! The store publishes under its write lock, so subscribers see changes in the order they
 //! were committed (and so, per conversation, in the order they happened). Publishing never
@@ -105,7 +106,7 @@ pub struct Subscription {
     receiver: broadcast::Receiver<CommittedRef>,
 }
 
-/// Why [`Subscription::next`] returned no change.
+/// Why [`Subscription::try_next`] returned no change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FeedError {
     /// The subscriber fell behind: this many changes went past it, unseen. The next call
@@ -115,7 +116,7 @@ pub enum FeedError {
     /// The store is gone.
     #[error("the store was dropped")]
     Closed,
-    /// ([`Subscription::try_next`] only) nothing new yet.
+    /// Nothing new yet.
     #[error("no change yet")]
     Empty,
 }
@@ -180,14 +181,6 @@ impl ChangeFeed {
 }
 
 impl Subscription {
-    /// The next committed change, waiting for one.
-    pub async fn next(&mut self) -> Result<CommittedRef, FeedError> {
-        self.receiver.recv().await.map_err(|error| match error {
-            broadcast::error::RecvError::Lagged(missed) => FeedError::Missed(missed),
-            broadcast::error::RecvError::Closed => FeedError::Closed,
-        })
-    }
-
     /// The next committed change, if one is waiting.
     pub fn try_next(&mut self) -> Result<CommittedRef, FeedError> {
         self.receiver.try_recv().map_err(|error| match error {

@@ -417,18 +417,10 @@ impl Store {
         self.feed.subscribe()
     }
 
-    /// A subscription, and the sequence number of the last change committed before it:
-    /// every later change reaches it (unless it lags). Taken under the read lock, which no
-    /// commit holds while it publishes, so no change falls between the two.
-    pub fn subscribe_after(&self) -> (Subscription, u64) {
-        let guard = self.read_guard();
-        (self.feed.subscribe(), guard.seq)
-    }
-
     /// The queue of every change committed from now on, for the one reader that takes them
     /// a batch at a time (the inspector's recorder), and the sequence number of the last
-    /// change committed before it; `None` once taken. Taken under the read lock, as
-    /// [`subscribe_after`](Self::subscribe_after) is.
+    /// change committed before it; `None` once taken. Taken under the read lock, which no
+    /// commit holds while it publishes, so no change falls between the two.
     pub fn gather_after(&self) -> Option<(Arc<Gathered>, u64)> {
         let guard = self.read_guard();
         Some((self.feed.gathered()?, guard.seq))
