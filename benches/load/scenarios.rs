@@ -1332,8 +1332,9 @@ impl LivePage {
                     Ok(0) => return,
                     Ok(read) => {
                         tail.extend_from_slice(&buffer[..read]);
-                        // A vectorised search: comparing a window at every byte took a
-                        // tenth of a core at 20 MB/s, from the servers measured beside it.
+                        // A vectorised search: comparing a window at every byte took CPU
+                        // from the servers measured beside it (BENCHMARKS.md, "The
+                        // inspector").
                         let found = memchr::memmem::find_iter(&tail, MARKER).count();
                         counted.fetch_add(found, Ordering::Relaxed);
                         let keep = tail.len().min(MARKER.len() - 1);

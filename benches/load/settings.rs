@@ -20,10 +20,9 @@ pub struct Settings {
     /// round, so a slow spell of the machine hits all of them (`BENCH_ROUNDS`).
     pub rounds: usize,
     /// Rounds for the comparisons of near-equal servers (the default log against the quiet
-    /// one, a live inspector page against none), judged at 5 %: with 6 rounds, two
-    /// identical servers read anywhere from 0.87 to 1.02 of each other on the reference
-    /// machine (BENCHMARKS.md, "The request log"); with 18, from 0.96 to 1.06
-    /// (`BENCH_CLOSE_ROUNDS`).
+    /// one, a live inspector page against none), judged at 5 %: over `rounds`, two
+    /// identical servers differ by more than that on the reference machine (the A/A runs
+    /// in BENCHMARKS.md, "The request log") (`BENCH_CLOSE_ROUNDS`).
     pub close_rounds: usize,
     /// Requests per round for scenarios with message-sized answers (`BENCH_REQUESTS`).
     pub requests: usize,
