@@ -25,7 +25,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use crate::process::{ServerProcess, cpu_time};
+use crate::process::{ServerProcess, cpu_time, log_writer_cpu_time};
 
 /// The account every benchmark request acts as.
 pub const ACCOUNT: &str = "AC00000000000000000000000000000001";
@@ -200,6 +200,8 @@ pub struct RunStats {
     /// CPU time (user + system) the server and the load generator used during the run.
     pub server_cpu: Duration,
     pub client_cpu: Duration,
+    /// The part of `server_cpu` the request log's writer thread used (none without a log).
+    pub log_writer_cpu: Duration,
     /// Requests per second of each run absorbed into these figures, to show their spread.
     pub runs: Vec<f64>,
 }
@@ -213,6 +215,7 @@ impl RunStats {
             captured: Vec::new(),
             server_cpu: Duration::ZERO,
             client_cpu: Duration::ZERO,
+            log_writer_cpu: Duration::ZERO,
             runs: Vec::new(),
         }
     }
@@ -225,6 +228,7 @@ impl RunStats {
         self.captured.extend(other.captured);
         self.server_cpu += other.server_cpu;
         self.client_cpu += other.client_cpu;
+        self.log_writer_cpu += other.log_writer_cpu;
         self.runs.extend(other.runs);
     }
 
@@ -236,6 +240,11 @@ impl RunStats {
     /// whatever else the machine is doing.
     pub fn server_cpu_us(&self) -> f64 {
         self.server_cpu.as_secs_f64() * 1e6 / self.requests as f64
+    }
+
+    /// The request log writer thread's CPU time per request, in microseconds.
+    pub fn log_writer_cpu_us(&self) -> f64 {
+        self.log_writer_cpu.as_secs_f64() * 1e6 / self.requests as f64
     }
 
     pub fn client_cpu_us(&self) -> f64 {
@@ -282,6 +291,7 @@ pub async fn run(
         let next = Arc::new(AtomicUsize::new(numbers.start));
         let end = numbers.end;
         let server_cpu = cpu_time(target.pid)?;
+        let log_writer_cpu = log_writer_cpu_time(target.pid)?;
         let client_cpu = cpu_time(std::process::id())?;
         let started = Instant::now();
         let mut workers = JoinSet::new();
@@ -303,6 +313,7 @@ pub async fn run(
         stats.elapsed = started.elapsed();
         stats.server_cpu = cpu_time(target.pid)?.saturating_sub(server_cpu);
         stats.client_cpu = cpu_time(std::process::id())?.saturating_sub(client_cpu);
+        stats.log_writer_cpu = log_writer_cpu_time(target.pid)?.saturating_sub(log_writer_cpu);
         stats.requests = requests;
         stats.runs.push(requests as f64 / stats.elapsed.as_secs_f64());
         if failures > 0 {

@@ -207,10 +207,28 @@ pub fn resident_bytes(pid: u32) -> Result<u64, String> {
 /// two readings takes its time with it; the servers' and the generator's threads live as
 /// long as their runtimes.
 pub fn cpu_time(pid: u32) -> Result<Duration, String> {
+    threads_cpu_time(pid, |_| true)
+}
+
+/// The name the emulator gives the thread that writes its request log out (`src/request_log.rs`).
+const LOG_WRITER_THREAD: &str = "request-log";
+
+/// CPU time the request log's writer thread of emulator `pid` has used so far: its
+/// `write`s of the lines into stderr's file, off the request path. Zero without a log.
+pub fn log_writer_cpu_time(pid: u32) -> Result<Duration, String> {
+    threads_cpu_time(pid, |task| {
+        std::fs::read_to_string(task.join("comm")).is_ok_and(|name| name.trim_end() == LOG_WRITER_THREAD)
+    })
+}
+
+fn threads_cpu_time(pid: u32, counted: impl Fn(&std::path::Path) -> bool) -> Result<Duration, String> {
     let tasks = format!("/proc/{pid}/task");
     let entries = std::fs::read_dir(&tasks).map_err(|e| format!("read {tasks}: {e}"))?;
     let mut nanos: u64 = 0;
     for entry in entries.flatten() {
+        if !counted(&entry.path()) {
+            continue;
+        }
         let path = entry.path().join("schedstat");
         // A thread may exit between listing and reading: its time is then simply gone.
         if let Ok(stat) = std::fs::read_to_string(&path) {

@@ -143,9 +143,10 @@ fn start_up(settings: &Settings, report: &mut Report) -> Result<(), String> {
 enum Logging<'a> {
     /// `--log-level warn`: no request log.
     Quiet,
-    /// The default configuration: an `info` line per request, to this file (as a terminal,
-    /// `docker logs` or a CI log would take it).
-    ToFile(&'a std::path::Path),
+    /// The default configuration: an `info` line per request (at `level`, `info` unless
+    /// `BENCH_LOG_LEVEL` says otherwise), to this file (as a terminal, `docker logs` or a
+    /// CI log would take it).
+    ToFile { path: &'a std::path::Path, level: &'a str },
 }
 
 /// A fresh emulator holding one conversation of `small_store` messages.
@@ -162,9 +163,9 @@ impl SmallStore {
     async fn start(settings: &Settings, logging: Logging<'_>) -> Result<Self, String> {
         let emulator = match logging {
             Logging::Quiet => ServerProcess::emulator()?,
-            Logging::ToFile(path) => {
+            Logging::ToFile { path, level } => {
                 let log = std::fs::File::create(path).map_err(|e| format!("create {}: {e}", path.display()))?;
-                ServerProcess::emulator_at("info", &[], log.into())?
+                ServerProcess::emulator_at(level, &[], log.into())?
             }
         };
         let target = Target::new(&emulator);
@@ -276,11 +277,13 @@ impl SmallTrio<'_> {
         row.measured = format!("{:.2} of --log-level warn", ratio(&default, &quiet));
         row.notes = format!(
             "the default configuration (an info line per request, to a file) beside the quiet emulator in the \
-             same rounds; {:.2} of the static baseline (quiet: {:.2}); server CPU per request {:.1} / {:.1} µs",
+             same rounds; {:.2} of the static baseline (quiet: {:.2}); server CPU per request {:.1} / {:.1} µs, \
+             {:.2} µs of it the log's writer thread (its writes into the page cache)",
             ratio(&default, &baseline),
             ratio(&quiet, &baseline),
             default.server_cpu_us(),
-            quiet.server_cpu_us()
+            quiet.server_cpu_us(),
+            default.log_writer_cpu_us(),
         );
         report.push(row);
         Ok((quiet, default))
@@ -292,9 +295,10 @@ async fn small_store(settings: &Settings, report: &mut Report) -> Result<(), Str
     let settings = &settings.for_close_comparison();
     // Arrange: the same store twice, quiet and in the default configuration.
     let log_directory = TempDir::new("log")?;
-    let log_path = log_directory.0.join("emulator.log");
+    let log_path = settings.log_file.clone().unwrap_or_else(|| log_directory.0.join("emulator.log"));
     let quiet_store = SmallStore::start(settings, Logging::Quiet).await?;
-    let mut default_store = SmallStore::start(settings, Logging::ToFile(&log_path)).await?;
+    let logging = Logging::ToFile { path: &log_path, level: &settings.log_level };
+    let mut default_store = SmallStore::start(settings, logging).await?;
     let (quiet, default) = (SmallPlans::prepare(&quiet_store).await?, SmallPlans::prepare(&default_store).await?);
 
     // The baseline serves the emulator's own answers to the requests the scenarios send.
@@ -342,6 +346,7 @@ async fn small_store(settings: &Settings, report: &mut Report) -> Result<(), Str
         false => format!("lines dropped: {}", dropped.join("; ")),
     };
     report.push(row);
+    report.push(file_write_row(log_directory.0.as_path())?);
     Ok(())
 }
 
@@ -646,6 +651,55 @@ async fn import(settings: &Settings, report: &mut Report) -> Result<(), String> 
 // --- The state file -------------------------------------------------------------------
 
 /// A fresh directory under the system's temporary one, removed on drop.
+/// What this machine's kernel takes to append to a file in `directory` (where the log
+/// goes unless `BENCH_LOG_FILE` says otherwise), per byte, against
+/// overwriting pages already in the page cache: the default configuration's writer thread
+/// pays the first for every line. On a virtual machine whose host takes back the memory
+/// the guest leaves free, each new page of the page cache is also a fault on the host, and
+/// appending costs an order of magnitude more than on the same machine with its memory
+/// already backed (BENCHMARKS.md, "The request log").
+fn file_write_row(directory: &std::path::Path) -> Result<Row, String> {
+    use std::io::Write;
+    use std::os::unix::fs::FileExt;
+    const CHUNK: usize = 256 * 1024;
+    const TOTAL: usize = 256 * 1024 * 1024;
+    const OVERWRITTEN: usize = 16 * 1024 * 1024;
+    let path = directory.join("append-cost");
+    let mut file = std::fs::File::create(&path).map_err(|e| format!("create {}: {e}", path.display()))?;
+    let chunk = vec![b'x'; CHUNK];
+    let io = |e: std::io::Error| format!("write {}: {e}", path.display());
+    let started = thread_cpu_time();
+    for _ in 0..TOTAL / CHUNK {
+        file.write_all(&chunk).map_err(io)?;
+    }
+    let appending = thread_cpu_time().saturating_sub(started);
+    let started = thread_cpu_time();
+    for n in 0..TOTAL / CHUNK {
+        file.write_all_at(&chunk, ((n * CHUNK) % OVERWRITTEN) as u64).map_err(io)?;
+    }
+    let overwriting = thread_cpu_time().saturating_sub(started);
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    let per_byte = |cpu: Duration| cpu.as_secs_f64() * 1e9 / TOTAL as f64;
+    let mut row = Row::new("appending to a file in the log's directory, CPU per byte");
+    row.measured = format!("{:.2} ns", per_byte(appending));
+    row.target = "(none set)".into();
+    row.notes = format!(
+        "the kernel's time to append 256 MiB in 256 KiB writes (new page-cache pages); overwriting 16 MiB \
+         already cached: {:.3} ns a byte. A request log line is about 250 bytes",
+        per_byte(overwriting)
+    );
+    Ok(row)
+}
+
+/// The CPU time of the calling thread.
+fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `now` is a valid timespec to write; the clock id is a constant Linux knows.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    Duration::new(u64::try_from(now.tv_sec).unwrap_or(0), u32::try_from(now.tv_nsec).unwrap_or(0))
+}
+
 struct TempDir(std::path::PathBuf);
 
 impl TempDir {

@@ -53,6 +53,12 @@ pub struct Settings {
     pub soak_seconds: u64,
     /// `BENCH_SOAK_RESET_SECONDS`: how often the soak resets the store (30; 2 with `BENCH_QUICK`).
     pub soak_reset_seconds: u64,
+    /// `BENCH_LOG_FILE`: where the default configuration's request log goes (a file in a
+    /// temporary directory); `/dev/null` or a file on tmpfs show what the file system adds.
+    pub log_file: Option<std::path::PathBuf>,
+    /// `BENCH_LOG_LEVEL`: the `--log-level` of the server measured as the default
+    /// configuration (`info`); `warn` makes the comparison an A/A check of the instrument.
+    pub log_level: String,
 }
 
 /// The phases of a run, in order.
@@ -103,6 +109,8 @@ impl Settings {
                 deadline: Duration::from_secs(60),
                 soak_seconds: 6,
                 soak_reset_seconds: 2,
+                log_file: None,
+                log_level: "info".into(),
             }
         } else {
             Self {
@@ -124,6 +132,8 @@ impl Settings {
                 deadline: Duration::from_secs(300),
                 soak_seconds: 600,
                 soak_reset_seconds: 30,
+                log_file: None,
+                log_level: "info".into(),
             }
         };
         let settings = Self {
@@ -137,6 +147,8 @@ impl Settings {
             start_ups: parse("BENCH_START_UPS")?.unwrap_or(defaults.start_ups),
             soak_seconds: parse("BENCH_SOAK_SECONDS")?.unwrap_or(defaults.soak_seconds),
             soak_reset_seconds: parse("BENCH_SOAK_RESET_SECONDS")?.unwrap_or(defaults.soak_reset_seconds),
+            log_file: std::env::var_os("BENCH_LOG_FILE").map(Into::into),
+            log_level: std::env::var("BENCH_LOG_LEVEL").unwrap_or(defaults.log_level.clone()),
             only: std::env::var("BENCH_ONLY")
                 .unwrap_or_default()
                 .split(',')
