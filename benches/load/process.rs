@@ -210,6 +210,14 @@ pub fn cpu_time(pid: u32) -> Result<Duration, String> {
     threads_cpu_time(pid, |_| true)
 }
 
+/// The CPU time of the calling thread.
+pub fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `now` is a valid timespec to write, and the clock id is one Linux defines.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    Duration::new(u64::try_from(now.tv_sec).unwrap_or(0), u32::try_from(now.tv_nsec).unwrap_or(0))
+}
+
 /// The name the emulator gives the thread that writes its request log out (`src/request_log.rs`).
 const LOG_WRITER_THREAD: &str = "request-log";
 

@@ -350,6 +350,47 @@ async fn small_store(settings: &Settings, report: &mut Report) -> Result<(), Str
     Ok(())
 }
 
+/// What this machine's kernel takes to append to a file in `directory` (the one the log
+/// goes to unless `BENCH_LOG_FILE` says otherwise), per byte, against overwriting pages
+/// already in the page cache: the default configuration's writer thread pays the first for
+/// every line. On a virtual machine whose host takes back the memory the guest leaves
+/// free, each new page of the page cache is also a fault on the host, and appending costs
+/// an order of magnitude more than on the same machine with its memory already backed
+/// (BENCHMARKS.md, "The request log").
+fn file_write_row(directory: &std::path::Path) -> Result<Row, String> {
+    use std::io::Write;
+    use std::os::unix::fs::FileExt;
+    const CHUNK: usize = 256 * 1024;
+    const TOTAL: usize = 256 * 1024 * 1024;
+    const OVERWRITTEN: usize = 16 * 1024 * 1024;
+    let path = directory.join("append-cost");
+    let mut file = std::fs::File::create(&path).map_err(|e| format!("create {}: {e}", path.display()))?;
+    let chunk = vec![b'x'; CHUNK];
+    let io = |e: std::io::Error| format!("write {}: {e}", path.display());
+    let started = process::thread_cpu_time();
+    for _ in 0..TOTAL / CHUNK {
+        file.write_all(&chunk).map_err(io)?;
+    }
+    let appending = process::thread_cpu_time().saturating_sub(started);
+    let started = process::thread_cpu_time();
+    for n in 0..TOTAL / CHUNK {
+        file.write_all_at(&chunk, ((n * CHUNK) % OVERWRITTEN) as u64).map_err(io)?;
+    }
+    let overwriting = process::thread_cpu_time().saturating_sub(started);
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    let per_byte = |cpu: Duration| cpu.as_secs_f64() * 1e9 / TOTAL as f64;
+    let mut row = Row::new("appending to a file in the bench's temporary directory, CPU per byte");
+    row.measured = format!("{:.2} ns", per_byte(appending));
+    row.target = "(none set)".into();
+    row.notes = format!(
+        "the kernel's time to append 256 MiB in 256 KiB writes (new page-cache pages); overwriting 16 MiB \
+         already cached: {:.3} ns a byte. A request log line is about 250 bytes",
+        per_byte(overwriting)
+    );
+    Ok(row)
+}
+
 // --- One large conversation ---------------------------------------------------------
 
 async fn large_conversation(settings: &Settings, report: &mut Report) -> Result<(), String> {
@@ -651,55 +692,6 @@ async fn import(settings: &Settings, report: &mut Report) -> Result<(), String> 
 // --- The state file -------------------------------------------------------------------
 
 /// A fresh directory under the system's temporary one, removed on drop.
-/// What this machine's kernel takes to append to a file in `directory` (where the log
-/// goes unless `BENCH_LOG_FILE` says otherwise), per byte, against
-/// overwriting pages already in the page cache: the default configuration's writer thread
-/// pays the first for every line. On a virtual machine whose host takes back the memory
-/// the guest leaves free, each new page of the page cache is also a fault on the host, and
-/// appending costs an order of magnitude more than on the same machine with its memory
-/// already backed (BENCHMARKS.md, "The request log").
-fn file_write_row(directory: &std::path::Path) -> Result<Row, String> {
-    use std::io::Write;
-    use std::os::unix::fs::FileExt;
-    const CHUNK: usize = 256 * 1024;
-    const TOTAL: usize = 256 * 1024 * 1024;
-    const OVERWRITTEN: usize = 16 * 1024 * 1024;
-    let path = directory.join("append-cost");
-    let mut file = std::fs::File::create(&path).map_err(|e| format!("create {}: {e}", path.display()))?;
-    let chunk = vec![b'x'; CHUNK];
-    let io = |e: std::io::Error| format!("write {}: {e}", path.display());
-    let started = thread_cpu_time();
-    for _ in 0..TOTAL / CHUNK {
-        file.write_all(&chunk).map_err(io)?;
-    }
-    let appending = thread_cpu_time().saturating_sub(started);
-    let started = thread_cpu_time();
-    for n in 0..TOTAL / CHUNK {
-        file.write_all_at(&chunk, ((n * CHUNK) % OVERWRITTEN) as u64).map_err(io)?;
-    }
-    let overwriting = thread_cpu_time().saturating_sub(started);
-    drop(file);
-    let _ = std::fs::remove_file(&path);
-    let per_byte = |cpu: Duration| cpu.as_secs_f64() * 1e9 / TOTAL as f64;
-    let mut row = Row::new("appending to a file in the log's directory, CPU per byte");
-    row.measured = format!("{:.2} ns", per_byte(appending));
-    row.target = "(none set)".into();
-    row.notes = format!(
-        "the kernel's time to append 256 MiB in 256 KiB writes (new page-cache pages); overwriting 16 MiB \
-         already cached: {:.3} ns a byte. A request log line is about 250 bytes",
-        per_byte(overwriting)
-    );
-    Ok(row)
-}
-
-/// The CPU time of the calling thread.
-fn thread_cpu_time() -> Duration {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `now` is a valid timespec to write; the clock id is a constant Linux knows.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    Duration::new(u64::try_from(now.tv_sec).unwrap_or(0), u32::try_from(now.tv_nsec).unwrap_or(0))
-}
-
 struct TempDir(std::path::PathBuf);
 
 impl TempDir {
