@@ -27,6 +27,10 @@ use crate::time::Timestamp;
 /// filters name it (`twilio_conversations_emulator::request=off`).
 pub const TARGET: &str = "twilio_conversations_emulator::request";
 
+/// The name of the thread that writes the lines out: the load bench finds it by this name
+/// to report the writer's share of the server's CPU (`benches/load/process.rs`).
+const WRITER_THREAD: &str = "request-log";
+
 /// How much may wait for stderr before lines are dropped.
 const MAX_BUFFERED_BYTES: usize = 8 * 1024 * 1024;
 /// How often the writer thread looks for lines to write.
@@ -164,7 +168,7 @@ impl RequestLog {
     pub fn to_stderr(id: u64, format: LogFormat) -> Self {
         let log = Self::new(id, format);
         let shared = Arc::downgrade(&log.shared);
-        let _ = std::thread::Builder::new().name("request-log".into()).spawn(move || write_while_held(shared));
+        let _ = std::thread::Builder::new().name(WRITER_THREAD.into()).spawn(move || write_while_held(shared));
         log
     }
 

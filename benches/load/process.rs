@@ -210,15 +210,15 @@ pub fn cpu_time(pid: u32) -> Result<Duration, String> {
     threads_cpu_time(pid, |_| true)
 }
 
-/// The CPU time of the calling thread.
-pub fn thread_cpu_time() -> Duration {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `now` is a valid timespec to write, and the clock id is one Linux defines.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    Duration::new(u64::try_from(now.tv_sec).unwrap_or(0), u32::try_from(now.tv_nsec).unwrap_or(0))
+/// The CPU time of the calling thread, from `/proc/thread-self/schedstat`.
+pub fn thread_cpu_time() -> Result<Duration, String> {
+    let path = std::path::Path::new("/proc/thread-self/schedstat");
+    let stat = std::fs::read_to_string(path).map_err(|e| format!("read {}: {e}", path.display()))?;
+    schedstat_nanos(path, &stat).map(Duration::from_nanos)
 }
 
-/// The name the emulator gives the thread that writes its request log out (`src/request_log.rs`).
+/// The name the emulator gives the thread that writes its request log out
+/// (`request_log::WRITER_THREAD` in the emulator's source).
 const LOG_WRITER_THREAD: &str = "request-log";
 
 /// CPU time the request log's writer thread of emulator `pid` has used so far: its
@@ -240,14 +240,18 @@ fn threads_cpu_time(pid: u32, counted: impl Fn(&std::path::Path) -> bool) -> Res
         let path = entry.path().join("schedstat");
         // A thread may exit between listing and reading: its time is then simply gone.
         if let Ok(stat) = std::fs::read_to_string(&path) {
-            nanos += stat
-                .split_whitespace()
-                .next()
-                .and_then(|v| v.parse::<u64>().ok())
-                .ok_or_else(|| format!("unexpected {}: {stat:?}", path.display()))?;
+            nanos += schedstat_nanos(&path, &stat)?;
         }
     }
     Ok(Duration::from_nanos(nanos))
+}
+
+/// The first field of a `schedstat` file read from `path`: nanoseconds on a CPU.
+fn schedstat_nanos(path: &std::path::Path, stat: &str) -> Result<u64, String> {
+    stat.split_whitespace()
+        .next()
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| format!("unexpected {}: {stat:?}", path.display()))
 }
 
 /// Start-up as a user sees it: from `spawn` to the first answered request (a 200 from

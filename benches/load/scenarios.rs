@@ -367,16 +367,16 @@ fn file_write_row(directory: &std::path::Path) -> Result<Row, String> {
     let mut file = std::fs::File::create(&path).map_err(|e| format!("create {}: {e}", path.display()))?;
     let chunk = vec![b'x'; CHUNK];
     let io = |e: std::io::Error| format!("write {}: {e}", path.display());
-    let started = process::thread_cpu_time();
+    let started = process::thread_cpu_time()?;
     for _ in 0..TOTAL / CHUNK {
         file.write_all(&chunk).map_err(io)?;
     }
-    let appending = process::thread_cpu_time().saturating_sub(started);
-    let started = process::thread_cpu_time();
+    let appending = process::thread_cpu_time()?.saturating_sub(started);
+    let started = process::thread_cpu_time()?;
     for n in 0..TOTAL / CHUNK {
         file.write_all_at(&chunk, ((n * CHUNK) % OVERWRITTEN) as u64).map_err(io)?;
     }
-    let overwriting = process::thread_cpu_time().saturating_sub(started);
+    let overwriting = process::thread_cpu_time()?.saturating_sub(started);
     drop(file);
     let _ = std::fs::remove_file(&path);
     let per_byte = |cpu: Duration| cpu.as_secs_f64() * 1e9 / TOTAL as f64;
