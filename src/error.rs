@@ -489,6 +489,8 @@ pub enum Expected {
     TwilioErrorCode,
     /// `an HTTP method`.
     HttpMethod,
+    /// `an absolute http or https URL`.
+    AbsoluteUrl,
 }
 
 impl fmt::Display for InvalidParameter {
@@ -538,6 +540,7 @@ impl fmt::Display for Expected {
             Self::HttpErrorStatus => f.write_str("an HTTP error status (400 to 599)"),
             Self::TwilioErrorCode => f.write_str("a Twilio error code"),
             Self::HttpMethod => f.write_str("an HTTP method"),
+            Self::AbsoluteUrl => f.write_str("an absolute http or https URL"),
         }
     }
 }
@@ -990,6 +993,7 @@ mod tests {
             HttpErrorStatus => 8,
             TwilioErrorCode => 9,
             HttpMethod => 10,
+            AbsoluteUrl => 11,
         }
     }
 
@@ -1077,6 +1081,11 @@ mod tests {
                 "`error.status` must be an HTTP error status (400 to 599), not 200",
             ),
             ("error.code", must("0", Expected::TwilioErrorCode), "`error.code` must be a Twilio error code, not 0"),
+            (
+                "PreWebhookUrl",
+                not("w", Expected::AbsoluteUrl),
+                "Invalid PreWebhookUrl: 'w' is not an absolute http or https URL",
+            ),
         ]
     }
 
@@ -1098,7 +1107,7 @@ mod tests {
             .collect();
         expectations.sort_unstable();
         expectations.dedup();
-        assert_eq!(expectations, (0..=expected_ordinal(Expected::HttpMethod)).collect::<Vec<_>>());
+        assert_eq!(expectations, (0..=expected_ordinal(Expected::AbsoluteUrl)).collect::<Vec<_>>());
         for (parameter, problem, message) in rows {
             let error = ApiError::invalid(parameter, problem);
             let body = error.body();

@@ -72,7 +72,7 @@ fn update_fields(form: &FormPairs) -> Result<AddressConfigurationUpdate, ApiErro
         enabled: form.boolean("AutoCreation.Enabled")?,
         kind: form.parsed("AutoCreation.Type", AutoCreationType::parse, Expected::OneOf("webhook, studio, default"))?,
         conversation_service_sid: form.sid::<ChatServiceSid>("AutoCreation.ConversationServiceSid")?,
-        webhook_url: form.one("AutoCreation.WebhookUrl").map(Arc::from),
+        webhook_url: form.url("AutoCreation.WebhookUrl")?.map(Arc::from),
         webhook_method: form.parsed("AutoCreation.WebhookMethod", HttpMethod::parse, Expected::OneOf("get, post"))?,
         webhook_filters,
         studio_flow_sid: form.sid::<FlowSid>("AutoCreation.StudioFlowSid")?,

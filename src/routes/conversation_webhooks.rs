@@ -84,7 +84,7 @@ fn configuration(form: &FormPairs) -> Result<ScopedConfiguration, ApiError> {
         Expected::OneOf("get, post"),
     )?;
     Ok(ScopedConfiguration {
-        url: form.one("Configuration.Url").filter(|url| !url.is_empty()).map(Arc::from),
+        url: form.url("Configuration.Url")?.filter(|url| !url.is_empty()).map(Arc::from),
         method,
         filters,
         triggers,

@@ -1,6 +1,10 @@
 //! A form body read as its list of pairs, for the resources whose parameters repeat
 //! (`Filters=a&Filters=b`, as every SDK sends a list), which a struct cannot receive.
 
+use std::sync::Arc;
+
+use axum::http::Uri;
+
 use crate::error::{ApiError, Expected, InvalidValue};
 use crate::store::webhook_model::{HttpMethod, WebhookEvent};
 
@@ -42,6 +46,25 @@ impl FormPairs {
             .transpose()
     }
 
+    /// `name` as a webhook URL: absolute, `http` or `https` (the spec's `format: uri`; the
+    /// emulator can deliver to nothing else), or empty, which callers read as "none"; a
+    /// 20001 otherwise.
+    pub fn url(&self, name: &'static str) -> Result<Option<&str>, ApiError> {
+        match self.one(name) {
+            Some(raw) if !raw.is_empty() && !is_absolute_http_url(raw) => Err(ApiError::invalid(
+                name,
+                InvalidValue::NotA { value: raw.to_owned(), expected: Expected::AbsoluteUrl },
+            )),
+            value => Ok(value),
+        }
+    }
+
+    /// A webhook URL setting as an update reads it: absent leaves it as it is (`None`),
+    /// empty clears it (`Some(None)`), anything else must be a [`url`](Self::url).
+    pub fn url_update(&self, name: &'static str) -> Result<Option<Option<Arc<str>>>, ApiError> {
+        Ok(self.url(name)?.map(|value| (!value.is_empty()).then(|| Arc::from(value))))
+    }
+
     /// `name` as `true` or `false` (either case).
     pub fn boolean(&self, name: &'static str) -> Result<Option<bool>, ApiError> {
         self.parsed(name, parse_bool, Expected::OneOf("true, false"))
@@ -51,6 +74,15 @@ impl FormPairs {
     pub fn method(&self, name: &'static str) -> Result<Option<HttpMethod>, ApiError> {
         self.parsed(name, HttpMethod::parse, Expected::OneOf("GET, POST"))
     }
+}
+
+fn is_absolute_http_url(value: &str) -> bool {
+    value.parse::<Uri>().is_ok_and(|uri| {
+        let web = uri
+            .scheme_str()
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"));
+        web && uri.host().is_some_and(|host| !host.is_empty())
+    })
 }
 
 fn parse_bool(value: &str) -> Option<bool> {
@@ -79,4 +111,19 @@ pub const POST_EVENT_NAMES: &str = "onMessageAdded, onMessageUpdated, onMessageR
 /// be sent.
 pub fn post_event(name: &str) -> Option<WebhookEvent> {
     WebhookEvent::parse(name).filter(|event| !event.is_pre())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_absolute_http_url;
+
+    #[test]
+    fn a_webhook_url_is_absolute_http_or_https() {
+        for url in ["https://example.com/hook", "HTTP://example.com", "https://user:secret@example.com:8443/h?a=1"] {
+            assert!(is_absolute_http_url(url), "{url}");
+        }
+        for url in ["w", "/hook", "hooks/post", "ftp://example.com/x", "https://", "mailto:a@example.com", "https:/x"] {
+            assert!(!is_absolute_http_url(url), "{url}");
+        }
+    }
 }

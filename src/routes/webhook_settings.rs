@@ -4,8 +4,6 @@
 //! <https://www.twilio.com/docs/conversations/api/configuration-webhook-resource>
 //! <https://www.twilio.com/docs/conversations/api/service-webhook-configuration-resource>
 
-use std::sync::Arc;
-
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
@@ -29,7 +27,6 @@ pub fn router() -> Router<AppState> {
 /// The settings a form asks for. An empty `PreWebhookUrl` or `PostWebhookUrl` clears the
 /// URL, and a single empty `Filters` clears the list (README, "Webhook configuration").
 fn settings_update(form: &FormPairs, with_target: bool) -> Result<WebhookSettingsUpdate, ApiError> {
-    let url = |name: &str| form.one(name).map(|value| (!value.is_empty()).then(|| Arc::from(value)));
     let filters = match form.all("Filters") {
         None => None,
         Some(values) if values == [""] => Some(None),
@@ -51,8 +48,8 @@ fn settings_update(form: &FormPairs, with_target: bool) -> Result<WebhookSetting
         None
     };
     Ok(WebhookSettingsUpdate {
-        pre_webhook_url: url("PreWebhookUrl"),
-        post_webhook_url: url("PostWebhookUrl"),
+        pre_webhook_url: form.url_update("PreWebhookUrl")?,
+        post_webhook_url: form.url_update("PostWebhookUrl")?,
         method: form.method("Method")?,
         filters,
         target,

@@ -118,6 +118,12 @@ async fn invalid_address_configurations_get_twilio_codes() {
             20001,
         ),
         (
+            "a relative webhook URL",
+            vec![("Type", "chat"), address, ("AutoCreation.WebhookUrl", "/hook")],
+            StatusCode::BAD_REQUEST,
+            20001,
+        ),
+        (
             "an unknown autocreation type",
             vec![("Type", "chat"), address, ("AutoCreation.Type", "flex")],
             StatusCode::BAD_REQUEST,

@@ -186,7 +186,7 @@ async fn chat_service_errors() {
     let default = app.default_service().await;
     let unknown = "/v2/Services/IS00000000000000000000000000000000".to_owned();
     let service = format!("/v2/Services/{default}");
-    let cases: [Case; 10] = [
+    let cases: [Case; 11] = [
         ("no friendly name", Method::POST, "/v2/Services".to_owned(), vec![], StatusCode::BAD_REQUEST, 20001),
         (
             "empty friendly name",
@@ -206,6 +206,14 @@ async fn chat_service_errors() {
             Method::POST,
             service.clone(),
             vec![("DefaultServiceRoleSid", "nope")],
+            StatusCode::BAD_REQUEST,
+            20001,
+        ),
+        (
+            "relative webhook URL",
+            Method::POST,
+            service.clone(),
+            vec![("PostWebhookUrl", "hooks/post")],
             StatusCode::BAD_REQUEST,
             20001,
         ),

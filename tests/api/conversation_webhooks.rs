@@ -128,6 +128,12 @@ async fn invalid_conversation_webhooks_get_twilio_codes() {
             ),
             ("a webhook without filters", vec![("Target", "webhook"), url], StatusCode::BAD_REQUEST, 50370),
             (
+                "a relative URL",
+                vec![("Target", "webhook"), ("Configuration.Url", "hook"), filter],
+                StatusCode::BAD_REQUEST,
+                20001,
+            ),
+            (
                 "a pre-event filter",
                 vec![("Target", "webhook"), url, ("Configuration.Filters", "onMessageAdd")],
                 StatusCode::BAD_REQUEST,

@@ -84,7 +84,9 @@ async fn invalid_webhook_settings_get_twilio_codes() {
     let app = spawn_app().await;
     let service = sid_of(&app.post("/v1/Services", &[("FriendlyName", "hooks")]).await);
     let levels = ["/v1/Configuration/Webhooks".to_owned(), format!("/v1/Services/{service}/Configuration/Webhooks")];
-    let cases: [(&str, Params, StatusCode, u64); 3] = [
+    let cases: [(&str, Params, StatusCode, u64); 5] = [
+        ("a relative URL", &[("PreWebhookUrl", "w")], StatusCode::BAD_REQUEST, 20001),
+        ("a URL of another scheme", &[("PostWebhookUrl", "ftp://example.com/hook")], StatusCode::BAD_REQUEST, 20001),
         (
             "an unknown filter",
             &[("Filters", "onMessageAdded"), ("Filters", "onMessageSent")],

@@ -137,15 +137,14 @@ async fn update(
     let post_retries = number("PostWebhookRetryCount")?;
     let compatibility_message = form.one("Media.CompatibilityMessage").map(str::to_owned);
     let notifications = notifications::Update::read(&form, &notifications::CHAT)?;
-    let url = |name: &str| form.one(name).map(|value| (!value.is_empty()).then(|| Arc::from(value)));
     let filters = match form.all("WebhookFilters") {
         None => None,
         Some(values) if values == [""] => Some(None),
         Some(values) => Some(Some(values.into_iter().filter_map(stored_event).collect())),
     };
     let webhooks = WebhookSettingsUpdate {
-        pre_webhook_url: url("PreWebhookUrl"),
-        post_webhook_url: url("PostWebhookUrl"),
+        pre_webhook_url: form.url_update("PreWebhookUrl")?,
+        post_webhook_url: form.url_update("PostWebhookUrl")?,
         method: form.method("WebhookMethod")?,
         filters,
         target: None,
